@@ -1,0 +1,49 @@
+import { AbilityBuilder, createMongoAbility, type MongoAbility } from '@casl/ability';
+import { type Principal } from './token.service';
+
+export type AppAction = 'manage' | 'create' | 'read' | 'list' | 'update' | 'delete' | 'review';
+export type AppSubject =
+  | 'all'
+  | 'Dataset'
+  | 'DatasetObject'
+  | 'Team'
+  | 'Grant'
+  | 'Job'
+  | 'Policy'
+  | 'AuditLog'
+  | 'Egress'
+  | 'Budget'
+  | 'Receipt';
+
+export type AppAbility = MongoAbility<[AppAction, AppSubject]>;
+
+/**
+ * What each role may do through the API, before any data-level policy. Roles only ever gain
+ * what is listed: a job reads data and submits egress, and nothing on the control plane; a
+ * contestant (a person) never reads raw data; an auditor reads the log and reviews, but
+ * cannot grant.
+ */
+export function abilityFor(p: Principal): AppAbility {
+  const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
+  if (p.kind === 'job') {
+    can('list', 'Dataset');
+    can('read', 'DatasetObject');
+    can('create', 'Egress');
+    can('read', 'Budget');
+    return build();
+  }
+  switch (p.role) {
+    case 'organizer':
+      can('manage', ['Dataset', 'Team', 'Grant', 'Job', 'Policy']);
+      can('read', ['AuditLog', 'Egress', 'Receipt']);
+      break;
+    case 'auditor':
+      can('read', ['AuditLog', 'Egress', 'Receipt', 'Policy']);
+      can('review', 'Egress');
+      break;
+    case 'contestant':
+      can('read', 'Receipt');
+      break;
+  }
+  return build();
+}

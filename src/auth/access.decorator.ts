@@ -1,0 +1,26 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { type AppAction, type AppSubject } from './abilities';
+
+export const IS_PUBLIC = 'cage:public';
+export const REQUIRED_ABILITY = 'cage:ability';
+
+/** Opts a route out of authentication (health, docs). Everything else is closed by default. */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/**
+ * Declares what a route needs. The global AccessGuard enforces it in this order:
+ * authenticate (who is calling) → role ability (may this kind of caller use this route at all)
+ * → and then the service asks the policy engine about the specific resource. Order matters:
+ * an ability is meaningless without an authenticated principal, and the policy engine must
+ * never see a request from a caller whose role may not make it. A route without @Allow() and
+ * without @Public() is refused.
+ */
+export function Allow(action: AppAction, subject: AppSubject) {
+  return applyDecorators(
+    SetMetadata(REQUIRED_ABILITY, { action, subject }),
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ description: 'No, bad, expired or revoked credential' }),
+    ApiForbiddenResponse({ description: 'The caller\'s role may not use this route' }),
+  );
+}

@@ -1,0 +1,83 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { SigningKeys } from '../keys/signing-keys';
+import { CONTROL_AUDIENCE, SANDBOX_AUDIENCE, TokenError, TokenService } from './token.service';
+
+describe('TokenService', () => {
+  const keys = new SigningKeys(generateKeyPairSync('ed25519').privateKey);
+  const tokens = new TokenService(keys);
+  const inAnHour = new Date(Date.now() + 3600_000);
+
+  it('verifies a job token on the sandbox audience', async () => {
+    const t = await tokens.issueJob('job-1', 'demo', inAnHour);
+    await expect(tokens.verify(t, SANDBOX_AUDIENCE)).resolves.toMatchObject({ kind: 'job', jobId: 'job-1', team: 'demo' });
+  });
+
+  it('verifies a user token with its role on the control audience', async () => {
+    const t = await tokens.issueUser('alice', 'auditor', null, 60);
+    await expect(tokens.verify(t, CONTROL_AUDIENCE)).resolves.toEqual({ kind: 'user', sub: 'alice', role: 'auditor', team: null });
+  });
+
+  it('should not accept a job token on the control listener, nor a user token on the sandbox', async () => {
+    const job = await tokens.issueJob('job-1', 'demo', inAnHour);
+    const user = await tokens.issueUser('alice', 'organizer', null, 60);
+    await expect(tokens.verify(job, CONTROL_AUDIENCE)).rejects.toThrow(/claim aud/);
+    await expect(tokens.verify(user, SANDBOX_AUDIENCE)).rejects.toThrow(/claim aud/);
+  });
+
+  it('should not accept an expired token', async () => {
+    const t = await tokens.issueJob('job-1', 'demo', new Date(Date.now() - 60_000));
+    await expect(tokens.verify(t, SANDBOX_AUDIENCE)).rejects.toThrow('token expired');
+  });
+
+  it('should not accept a token signed by another key', async () => {
+    const other = new TokenService(new SigningKeys(generateKeyPairSync('ed25519').privateKey));
+    const t = await other.issueJob('job-1', 'demo', inAnHour);
+    await expect(tokens.verify(t, SANDBOX_AUDIENCE)).rejects.toThrow('token signature is not valid');
+  });
+
+  it('should not accept alg: none', async () => {
+    const t = new UnsecuredJWT({ typ: 'job', team: 'demo' })
+      .setIssuer('cage')
+      .setAudience(SANDBOX_AUDIENCE)
+      .setSubject('job-1')
+      .setExpirationTime('1h')
+      .encode();
+    await expect(tokens.verify(t, SANDBOX_AUDIENCE)).rejects.toThrow(TokenError);
+  });
+
+  it('should not accept an HMAC token keyed with the public key', async () => {
+    const t = await new SignJWT({ typ: 'job', team: 'demo' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('cage')
+      .setAudience(SANDBOX_AUDIENCE)
+      .setSubject('job-1')
+      .setExpirationTime('1h')
+      .sign(keys.rawPublicKey());
+    await expect(tokens.verify(t, SANDBOX_AUDIENCE)).rejects.toThrow(TokenError);
+  });
+
+  it('should not accept a token without an expiry, or garbage', async () => {
+    const t = await new SignJWT({ typ: 'job', team: 'demo' })
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .setIssuer('cage')
+      .setAudience(SANDBOX_AUDIENCE)
+      .setSubject('job-1')
+      .sign(keys.privateKey);
+    await expect(tokens.verify(t, SANDBOX_AUDIENCE)).rejects.toThrow(TokenError);
+    await expect(tokens.verify('not.a.jwt', SANDBOX_AUDIENCE)).rejects.toThrow('token is malformed');
+  });
+
+  it('should not accept a contestant user token without a team, or a user token with an unknown role', async () => {
+    const mk = (claims: Record<string, string>) =>
+      new SignJWT({ typ: 'user', ...claims })
+        .setProtectedHeader({ alg: 'EdDSA' })
+        .setIssuer('cage')
+        .setAudience(CONTROL_AUDIENCE)
+        .setSubject('bob')
+        .setExpirationTime('1h')
+        .sign(keys.privateKey);
+    await expect(tokens.verify(await mk({ role: 'contestant' }), CONTROL_AUDIENCE)).rejects.toThrow('not a user token');
+    await expect(tokens.verify(await mk({ role: 'root' }), CONTROL_AUDIENCE)).rejects.toThrow('not a user token');
+  });
+});

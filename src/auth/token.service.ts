@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { z } from 'zod';
+import { type SigningKeys } from '../keys/signing-keys';
+
+export const ISSUER = 'cage';
+/** User tokens are good only on the control listener, job tokens only on the sandbox listener. */
+export const CONTROL_AUDIENCE = 'cage-control';
+export const SANDBOX_AUDIENCE = 'cage-sandbox';
+
+export const ROLES = ['organizer', 'auditor', 'contestant'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface UserPrincipal {
+  kind: 'user';
+  sub: string;
+  role: Role;
+  team: string | null;
+}
+
+export interface JobPrincipal {
+  kind: 'job';
+  jobId: string;
+  team: string;
+  expiresAt: Date;
+}
+
+export type Principal = UserPrincipal | JobPrincipal;
+
+export class TokenError extends Error {}
+
+const userClaims = z
+  .object({
+    typ: z.literal('user'),
+    sub: z.string().min(1).max(200),
+    role: z.enum(ROLES),
+    team: z.string().min(1).max(64).optional(),
+  })
+  .refine((c) => c.role !== 'contestant' || c.team !== undefined, 'a contestant token must carry a team');
+
+const jobClaims = z.object({
+  typ: z.literal('job'),
+  sub: z.string().min(1).max(64),
+  team: z.string().min(1).max(64),
+  exp: z.number().int(),
+});
+
+/** Longest a user token may live; job tokens are capped by their job's expiry. */
+const MAX_USER_TTL_S = 366 * 24 * 3600;
+
+/**
+ * Issues and verifies the gateway's own tokens: EdDSA (Ed25519) JWTs. Verification pins the
+ * algorithm (so `alg: none` and HMAC-with-public-key tricks fail), the issuer and the audience
+ * of the listener, and requires an expiry.
+ */
+export class TokenService {
+  constructor(private readonly keys: SigningKeys) {}
+
+  async issueUser(sub: string, role: Role, team: string | null, ttlSeconds: number): Promise<string> {
+    if (ttlSeconds <= 0 || ttlSeconds > MAX_USER_TTL_S) throw new TokenError(`user token TTL must be 1..${MAX_USER_TTL_S} s`);
+    const claims: Record<string, string> = { typ: 'user', role };
+    if (team !== null) claims.team = team;
+    return this.sign(claims, sub, CONTROL_AUDIENCE, Math.floor(Date.now() / 1000) + ttlSeconds);
+  }
+
+  async issueJob(jobId: string, team: string, expiresAt: Date): Promise<string> {
+    return this.sign({ typ: 'job', team }, jobId, SANDBOX_AUDIENCE, Math.floor(expiresAt.getTime() / 1000));
+  }
+
+  /** Verifies a bearer token for one listener's audience; throws TokenError on any defect. */
+  async verify(token: string, audience: typeof CONTROL_AUDIENCE | typeof SANDBOX_AUDIENCE): Promise<Principal> {
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.keys.publicKey, {
+        algorithms: ['EdDSA'],
+        issuer: ISSUER,
+        audience,
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: 5,
+      }));
+    } catch (err) {
+      throw new TokenError(describe(err));
+    }
+    if (audience === SANDBOX_AUDIENCE) {
+      const c = jobClaims.safeParse(payload);
+      if (!c.success) throw new TokenError('not a job token');
+      return { kind: 'job', jobId: c.data.sub, team: c.data.team, expiresAt: new Date(c.data.exp * 1000) };
+    }
+    const c = userClaims.safeParse(payload);
+    if (!c.success) throw new TokenError('not a user token');
+    return { kind: 'user', sub: c.data.sub, role: c.data.role, team: c.data.team ?? null };
+  }
+
+  private async sign(claims: Record<string, string>, sub: string, audience: string, exp: number): Promise<string> {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: this.keys.kid })
+      .setIssuer(ISSUER)
+      .setAudience(audience)
+      .setSubject(sub)
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime(exp)
+      .sign(this.keys.privateKey);
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'token expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return `token claim ${err.claim} is not valid here`;
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm not allowed';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'token signature is not valid';
+  return 'token is malformed';
+}

@@ -1,0 +1,108 @@
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Gateway configuration, read once from the environment at start-up. Anything invalid stops
+ * start-up with a message naming the variable: a gateway that guesses at its own configuration
+ * may serve data on the wrong address or with the wrong store.
+ */
+export interface CageConfig {
+  dataDir: string;
+  host: string;
+  controlPort: number;
+  sandboxPort: number;
+  databaseUrl: string | undefined;
+  s3: {
+    /** Unset: the embedded s3rver is started under the data dir. */
+    endpoint: string | undefined;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+    /** Per-request timeout for object store calls that do not stream. */
+    timeoutMs: number;
+  };
+  policyDir: string;
+  demo: boolean;
+  signingKeyFile: string | undefined;
+  signingKey: string | undefined;
+  logLevel: string;
+  audit: { maxBatch: number; maxDelayMs: number };
+}
+
+export class ConfigError extends Error {}
+
+const port = (name: string) =>
+  z.coerce
+    .number({ invalid_type_error: `${name} must be a port number` })
+    .int(`${name} must be an integer port`)
+    .min(0, `${name} must be 0..65535`)
+    .max(65535, `${name} must be 0..65535`);
+
+const bool = (name: string) =>
+  z.enum(['0', '1', 'true', 'false'], { errorMap: () => ({ message: `${name} must be 0, 1, true or false` }) }).transform((v) => v === '1' || v === 'true');
+
+const schema = z.object({
+  CAGE_DATA_DIR: z.string().min(1).default('./.cage'),
+  CAGE_HOST: z.string().min(1).default('127.0.0.1'),
+  CAGE_CONTROL_PORT: port('CAGE_CONTROL_PORT').default(8080),
+  CAGE_SANDBOX_PORT: port('CAGE_SANDBOX_PORT').default(8081),
+  CAGE_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'CAGE_DATABASE_URL must be a postgres:// URL')
+    .optional(),
+  CAGE_S3_ENDPOINT: z.string().url('CAGE_S3_ENDPOINT must be a URL').optional(),
+  CAGE_S3_REGION: z.string().min(1).default('us-east-1'),
+  CAGE_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  CAGE_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  CAGE_S3_FORCE_PATH_STYLE: bool('CAGE_S3_FORCE_PATH_STYLE').optional(),
+  CAGE_S3_TIMEOUT_MS: z.coerce.number().int().positive('CAGE_S3_TIMEOUT_MS must be positive').default(10000),
+  CAGE_POLICY_DIR: z.string().min(1).default('./policies'),
+  CAGE_DEMO: bool('CAGE_DEMO').optional(),
+  CAGE_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  CAGE_SIGNING_KEY: z.string().min(1).optional(),
+  CAGE_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug'], { errorMap: () => ({ message: 'CAGE_LOG_LEVEL must be error, warn, info or debug' }) }).default('info'),
+  CAGE_AUDIT_MAX_BATCH: z.coerce.number().int().min(1, 'CAGE_AUDIT_MAX_BATCH must be >= 1').default(512),
+  CAGE_AUDIT_MAX_DELAY_MS: z.coerce.number().min(0, 'CAGE_AUDIT_MAX_DELAY_MS must be >= 0').default(0),
+});
+
+/** Parses the environment; throws ConfigError naming every invalid variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('CAGE_') && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const embedded = e.CAGE_S3_ENDPOINT === undefined;
+  if (!embedded && (e.CAGE_S3_ACCESS_KEY_ID === undefined) !== (e.CAGE_S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError('invalid configuration:\n  CAGE_S3_ACCESS_KEY_ID and CAGE_S3_SECRET_ACCESS_KEY must be set together');
+  }
+  const dataDir = isAbsolute(e.CAGE_DATA_DIR) ? e.CAGE_DATA_DIR : resolve(e.CAGE_DATA_DIR);
+  return {
+    dataDir,
+    host: e.CAGE_HOST,
+    controlPort: e.CAGE_CONTROL_PORT,
+    sandboxPort: e.CAGE_SANDBOX_PORT,
+    databaseUrl: e.CAGE_DATABASE_URL,
+    s3: {
+      endpoint: e.CAGE_S3_ENDPOINT,
+      region: e.CAGE_S3_REGION,
+      // s3rver accepts any key pair; these are its documented defaults.
+      accessKeyId: e.CAGE_S3_ACCESS_KEY_ID ?? 'S3RVER',
+      secretAccessKey: e.CAGE_S3_SECRET_ACCESS_KEY ?? 'S3RVER',
+      forcePathStyle: e.CAGE_S3_FORCE_PATH_STYLE ?? true,
+      timeoutMs: e.CAGE_S3_TIMEOUT_MS,
+    },
+    policyDir: resolve(e.CAGE_POLICY_DIR),
+    demo: e.CAGE_DEMO ?? (embedded && e.CAGE_DATABASE_URL === undefined),
+    signingKeyFile: e.CAGE_SIGNING_KEY_FILE,
+    signingKey: e.CAGE_SIGNING_KEY,
+    logLevel: e.CAGE_LOG_LEVEL,
+    audit: { maxBatch: e.CAGE_AUDIT_MAX_BATCH, maxDelayMs: e.CAGE_AUDIT_MAX_DELAY_MS },
+  };
+}
+
+/** Injection token for the parsed configuration. */
+export const CAGE_CONFIG = Symbol('CAGE_CONFIG');

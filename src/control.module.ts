@@ -1,0 +1,20 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { AuditController } from './audit/audit.controller';
+import { ControlJwtStrategy } from './auth/jwt.strategy';
+import { type Core } from './core';
+import { listenerProviders } from './listener.providers';
+import { HealthController } from './ops/health.controller';
+
+/** The control listener: organizers, compliance officers, contestants (people). User credentials only. */
+@Module({})
+export class ControlModule {
+  static register(core: Core): DynamicModule {
+    return {
+      module: ControlModule,
+      imports: [PassportModule],
+      controllers: [HealthController, AuditController],
+      providers: [...listenerProviders(core, 'control'), ControlJwtStrategy],
+    };
+  }
+}

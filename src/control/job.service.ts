@@ -1,0 +1,57 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
+import { type TokenService } from '../auth/token.service';
+import { type Clock } from '../clock/clock';
+import { type JobRepository } from '../keys/job.repository';
+import { seal } from '../keys/secret-box';
+import { type SigningKeys } from '../keys/signing-keys';
+
+/** A job's credentials can live at most a day: a leaked one expires soon. */
+export const MAX_JOB_TTL_S = 24 * 3600;
+
+export interface IssuedJob {
+  jobId: string;
+  team: string;
+  token: string;
+  accessKeyId: string;
+  /** Shown once, at issue; stored only sealed. */
+  secretAccessKey: string;
+  expiresAt: string;
+}
+
+const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** Job credentials: a JWT for the REST data plane and an S3 access-key pair for SigV4 clients. */
+export class JobService {
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly tokens: TokenService,
+    private readonly keys: SigningKeys,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  async issue(team: string, ttlSeconds: number, by: string, meta: RequestMeta): Promise<IssuedJob> {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > MAX_JOB_TTL_S) {
+      throw new RangeError(`job TTL must be 60..${MAX_JOB_TTL_S} seconds`);
+    }
+    const now = this.clock.now();
+    const jobId = `job-${randomUUID()}`;
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+    const accessKeyId = `CAGE${[...randomBytes(16)].map((b) => KEY_ALPHABET[b & 31]).join('')}`;
+    const secretAccessKey = randomBytes(30).toString('base64url');
+    await this.jobs.insert(
+      { id: jobId, team, createdAt: now, expiresAt, accessKeyId, secretSealed: seal(this.keys.sealKey, secretAccessKey, `job:${jobId}`) },
+      by,
+    );
+    await this.audit.record(meta, {
+      principal: by,
+      team,
+      action: 'job.create',
+      decision: 'allow',
+      resource: { type: 'job', id: jobId },
+      detail: { after: { jobId, team, expiresAt: expiresAt.toISOString(), accessKeyId } },
+    });
+    return { jobId, team, token: await this.tokens.issueJob(jobId, team, expiresAt), accessKeyId, secretAccessKey, expiresAt: expiresAt.toISOString() };
+  }
+}

@@ -1,0 +1,143 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { AuditLog } from './audit/audit-log.service';
+import { AuditWriter } from './audit/audit-writer.service';
+import { AuditRepository } from './audit/audit.repository';
+import { TokenService } from './auth/token.service';
+import { Clock } from './clock/clock';
+import { type CageConfig } from './config/config';
+import { JobService } from './control/job.service';
+import { DataPlaneService } from './data-plane/data-plane.service';
+import { DatasetRepository } from './datasets/dataset.repository';
+import { type Database } from './db/database';
+import { migrate } from './db/migrator';
+import { PgliteDatabase } from './db/pglite.database';
+import { PostgresDatabase } from './db/postgres.database';
+import { DEMO_BUCKET } from './demo/demo-seeder';
+import { GrantRepository } from './grants/grant.repository';
+import { JobRepository } from './keys/job.repository';
+import { SigningKeys } from './keys/signing-keys';
+import { HealthService } from './ops/health.service';
+import { CedarPolicyEngine } from './policy/cedar-policy.engine';
+import { loadPolicyFiles } from './policy/policy-files';
+import { PolicyWatcher } from './policy/policy-watcher';
+import { EmbeddedS3 } from './storage/embedded-s3';
+import { ObjectStore } from './storage/object-store.service';
+import { TeamRepository } from './teams/team.repository';
+
+const POLICY_STATE_KEY = 'policy.sha256';
+
+/**
+ * The composition root: every stateful service of the gateway, built once per process in
+ * dependency order (config → keys, db, storage → audit → policy → services) and shared by both
+ * listeners. Built by hand rather than by a Nest container so that the two listener apps
+ * share one instance of each, and so start-up and shutdown order are explicit.
+ */
+export class Core {
+  private constructor(
+    readonly config: CageConfig,
+    readonly clock: Clock,
+    readonly keys: SigningKeys,
+    readonly db: Database,
+    readonly store: ObjectStore,
+    private readonly embeddedS3: EmbeddedS3 | undefined,
+    readonly datasets: DatasetRepository,
+    readonly teams: TeamRepository,
+    readonly grants: GrantRepository,
+    readonly jobs: JobRepository,
+    readonly auditWriter: AuditWriter,
+    readonly auditLog: AuditLog,
+    readonly auditRepo: AuditRepository,
+    readonly policy: CedarPolicyEngine,
+    readonly policyWatcher: PolicyWatcher,
+    readonly tokens: TokenService,
+    readonly dataPlane: DataPlaneService,
+    readonly jobService: JobService,
+    readonly health: HealthService,
+  ) {}
+
+  static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
+    const logger = new Logger('Core');
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const clock = opts.clock ?? new Clock();
+    const keys = SigningKeys.load({ pem: config.signingKey, file: config.signingKeyFile, dataDir: config.dataDir });
+    // Policy files are checked before anything else starts: a gateway with no valid policy
+    // cannot decide anything, so it must not start.
+    const files = loadPolicyFiles(config.policyDir);
+
+    let embeddedS3: EmbeddedS3 | undefined;
+    let endpoint = config.s3.endpoint;
+    if (endpoint === undefined) {
+      embeddedS3 = await EmbeddedS3.start(join(config.dataDir, 's3'));
+      endpoint = embeddedS3.endpoint;
+      logger.log(`embedded object store (s3rver) on ${endpoint}`);
+    }
+    const store = new ObjectStore({ ...config.s3, endpoint });
+
+    const db =
+      opts.db ??
+      (config.databaseUrl === undefined
+        ? await PgliteDatabase.open(join(config.dataDir, 'pglite'))
+        : await PostgresDatabase.open(config.databaseUrl));
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.log(`database migrations applied: ${applied.join(', ')}`);
+
+    const auditWriter = new AuditWriter(db, config.audit);
+    const auditLog = new AuditLog(auditWriter, clock);
+    const policy = new CedarPolicyEngine(files, clock.now());
+    await recordActivationIfNew(db, auditLog, files.sha256, config.policyDir);
+    const policyWatcher = new PolicyWatcher(config.policyDir, policy, auditLog, clock);
+
+    const datasets = new DatasetRepository(db);
+    const teams = new TeamRepository(db);
+    const grants = new GrantRepository(db);
+    const jobs = new JobRepository(db);
+    const tokens = new TokenService(keys);
+    return new Core(
+      config,
+      clock,
+      keys,
+      db,
+      store,
+      embeddedS3,
+      datasets,
+      teams,
+      grants,
+      jobs,
+      auditWriter,
+      auditLog,
+      new AuditRepository(db),
+      policy,
+      policyWatcher,
+      tokens,
+      new DataPlaneService(datasets, grants, policy, store, auditLog, clock),
+      new JobService(jobs, tokens, keys, auditLog, clock),
+      new HealthService(db, store, DEMO_BUCKET),
+    );
+  }
+
+  /** Shutdown after the listeners are closed: pending leaves flushed, then the stores closed. */
+  async close(): Promise<void> {
+    await this.policyWatcher.stop();
+    await this.auditWriter.close();
+    await this.db.close();
+    this.store.destroy();
+    await this.embeddedS3?.stop();
+  }
+}
+
+/** Start-up activation of a policy set not seen before is an audit event like any other. */
+async function recordActivationIfNew(db: Database, audit: AuditLog, sha256: string, dir: string): Promise<void> {
+  const { rows } = await db.query<{ value: string }>('SELECT value FROM gateway_state WHERE key = $1', [POLICY_STATE_KEY]);
+  const before = rows[0]?.value ?? null;
+  if (before === sha256) return;
+  await audit.record(
+    { requestId: `startup-${Date.now()}`, listener: 'internal' },
+    { principal: 'gateway', team: null, action: 'policy.activate', decision: 'allow', policySet: sha256, detail: { source: dir, before, after: sha256, at: 'startup' } },
+  );
+  await db.query(
+    'INSERT INTO gateway_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value',
+    [POLICY_STATE_KEY, sha256],
+  );
+}

@@ -1,0 +1,93 @@
+import { Controller, Get, Head, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
+import { Allow } from '../auth/access.decorator';
+import { CurrentJob } from '../auth/principal.decorator';
+import { type JobPrincipal } from '../auth/token.service';
+import { parseRange } from './byte-range';
+import { DataPlaneService, type ObjectResponse } from './data-plane.service';
+import { encodeCursor, parseListQuery } from './list-query.dto';
+import { BadKeyError, decodePathSegment, validateDatasetId, validateObjectKey } from './object-key';
+
+const OBJECT_PATH = /^\/v1\/datasets\/([^/?]+)\/objects\/([^?]*)/;
+
+/**
+ * The data plane for contestant code (sandbox listener, job credential). Every handler is one
+ * call into DataPlaneService, which asks policy and writes the audit leaf.
+ */
+@ApiTags('data')
+@Controller('v1/datasets')
+export class DatasetsController {
+  constructor(private readonly dataPlane: DataPlaneService) {}
+
+  @Get()
+  @Allow('list', 'Dataset')
+  @ApiOperation({ summary: 'Datasets this job may read, with the splits it may see' })
+  async list(@CurrentJob() job: JobPrincipal, @Req() req: FastifyRequest) {
+    return { datasets: await this.dataPlane.listDatasets(job, { requestId: req.id, listener: 'sandbox' }) };
+  }
+
+  @Get(':dataset/objects')
+  @Allow('list', 'Dataset')
+  @ApiOperation({ summary: 'List objects the job may read, in key order, paginated by cursor' })
+  @ApiQuery({ name: 'prefix', required: false })
+  @ApiQuery({ name: 'cursor', required: false })
+  @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
+  @ApiNotFoundResponse({ description: 'No such dataset, or none of it is granted (the two are not told apart)' })
+  async listObjects(@CurrentJob() job: JobPrincipal, @Param('dataset') dataset: string, @Query() query: unknown, @Req() req: FastifyRequest) {
+    const q = parseListQuery(query);
+    const page = await this.dataPlane.listObjects(job, validateDatasetId(dataset), q, { requestId: req.id, listener: 'sandbox' });
+    return { objects: page.objects, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor) };
+  }
+
+  @Get(':dataset/objects/*')
+  @Allow('read', 'DatasetObject')
+  @ApiOperation({ summary: 'Read one object (streamed); one Range; If-Match / If-None-Match' })
+  @ApiParam({ name: 'dataset' })
+  @ApiOkResponse({ description: 'The object bytes (206 for a range)' })
+  @ApiNotFoundResponse({ description: 'No such object, or not granted (the two are not told apart)' })
+  async get(@CurrentJob() job: JobPrincipal, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.serve('GET', job, req, reply);
+  }
+
+  @Head(':dataset/objects/*')
+  @Allow('read', 'DatasetObject')
+  @ApiOperation({ summary: 'Object metadata' })
+  async head(@CurrentJob() job: JobPrincipal, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.serve('HEAD', job, req, reply);
+  }
+
+  private async serve(method: 'GET' | 'HEAD', job: JobPrincipal, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // The key comes from the raw path, decoded once here and nowhere else.
+    const m = OBJECT_PATH.exec(req.raw.url ?? '');
+    if (m?.[1] === undefined || m[2] === undefined) throw new BadKeyError('object path must be /v1/datasets/{dataset}/objects/{key}');
+    const dataset = validateDatasetId(decodePathSegment(m[1], 'dataset id'));
+    const key = validateObjectKey(decodePathSegment(m[2], 'object key'));
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v.join(',') : v;
+    };
+    const res = await this.dataPlane.openObject(
+      job,
+      { dataset, key, method, range: parseRange(header('range')), ifMatch: header('if-match'), ifNoneMatch: header('if-none-match') },
+      { requestId: req.id, listener: 'sandbox' },
+    );
+    sendObject(reply, res);
+  }
+}
+
+function sendObject(reply: FastifyReply, res: ObjectResponse): void {
+  void reply.header('etag', res.meta.etag).header('accept-ranges', 'bytes').header('cache-control', 'private, no-store');
+  if (res.meta.lastModified !== undefined) void reply.header('last-modified', res.meta.lastModified.toUTCString());
+  if (res.status === 304 || res.status === 412) {
+    void reply.status(res.status).send();
+    return;
+  }
+  void reply
+    .status(res.status)
+    .header('content-type', 'application/octet-stream')
+    .header('content-length', String(res.contentLength));
+  if (res.range !== undefined) void reply.header('content-range', `bytes ${res.range.start}-${res.range.end}/${res.meta.size}`);
+  if (res.body === undefined) void reply.send();
+  else void reply.send(res.body);
+}

@@ -1,0 +1,72 @@
+import { Pool, type PoolClient } from 'pg';
+import { Database, DatabaseClosedError, type QueryResult, type Queryable } from './database';
+
+/** PostgreSQL through a pg pool; `schema` (tests) pins every connection's search_path. */
+export class PostgresDatabase extends Database {
+  readonly kind = 'postgres' as const;
+  private isClosed = false;
+
+  private constructor(private readonly pool: Pool) {
+    super();
+  }
+
+  static async open(url: string, schema?: string): Promise<PostgresDatabase> {
+    const pool = new Pool({
+      connectionString: url,
+      max: 10,
+      connectionTimeoutMillis: 5000,
+      options: schema === undefined ? undefined : `-c search_path=${schema}`,
+    });
+    // A pool error (server restart, terminated backend) must not crash the process; the next
+    // query fails and the caller fails closed.
+    pool.on('error', () => undefined);
+    if (schema !== undefined) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+      await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    }
+    await pool.query('SELECT 1');
+    return new PostgresDatabase(pool);
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
+    if (this.isClosed) throw new DatabaseClosedError();
+    const r = await this.pool.query(sql, params);
+    return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    if (this.isClosed) throw new DatabaseClosedError();
+    const client: PoolClient = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn({
+        query: async <R>(sql: string, params: unknown[] = []) => {
+          const r = await client.query(sql, params);
+          return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+        },
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    if (this.isClosed) throw new DatabaseClosedError();
+    await this.pool.query(sql);
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    await this.pool.end();
+  }
+}

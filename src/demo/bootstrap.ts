@@ -1,0 +1,58 @@
+import { Logger } from '@nestjs/common';
+import { type Core } from '../core';
+import { type Bootstrap, bootstrapPath, readBootstrap, writeBootstrap } from './bootstrap-file';
+import { DEMO_TEAM, DemoSeeder } from './demo-seeder';
+
+const STATE_KEY = 'bootstrapped';
+const ADMIN_TOKEN_TTL_S = 365 * 24 * 3600;
+const DEMO_JOB_TTL_S = 24 * 3600;
+
+/**
+ * First start with an empty database: seed the demo (when enabled), issue an organizer and an
+ * auditor token and the demo job, and write them to bootstrap.json (0600). Later starts reuse
+ * the data: the file's URLs are refreshed, its tokens stay valid, and only a demo job that has
+ * expired or was revoked is replaced. Only the file's path is printed, never a secret.
+ */
+export async function ensureBootstrap(core: Core, urls: { controlUrl: string; sandboxUrl: string }): Promise<{ bootstrap: Bootstrap; file: string } | undefined> {
+  const logger = new Logger('Bootstrap');
+  const meta = { requestId: `bootstrap-${Date.now()}`, listener: 'internal' as const };
+  const { rows } = await core.db.query('SELECT 1 FROM gateway_state WHERE key = $1', [STATE_KEY]);
+  const dataDir = core.config.dataDir;
+
+  if (rows.length === 0) {
+    let demoJob: Bootstrap['demoJob'];
+    if (core.config.demo) {
+      const seeder = new DemoSeeder(core.store, core.datasets, core.teams, core.grants, core.auditLog, core.clock);
+      const seeded = await seeder.seed(meta);
+      logger.log(`demo competition seeded: ${seeded.objects} objects, ${seeded.bytes} bytes`);
+      demoJob = await core.jobService.issue(DEMO_TEAM, DEMO_JOB_TTL_S, 'gateway', meta);
+    }
+    const bootstrap: Bootstrap = {
+      ...urls,
+      organizerToken: await core.tokens.issueUser('bootstrap-organizer', 'organizer', null, ADMIN_TOKEN_TTL_S),
+      auditorToken: await core.tokens.issueUser('bootstrap-auditor', 'auditor', null, ADMIN_TOKEN_TTL_S),
+      ...(demoJob === undefined ? {} : { demoJob }),
+    };
+    const file = writeBootstrap(dataDir, bootstrap);
+    await core.db.query('INSERT INTO gateway_state (key, value) VALUES ($1, $2)', [STATE_KEY, core.clock.now().toISOString()]);
+    logger.log(`bootstrap credentials written to ${file}`);
+    return { bootstrap, file };
+  }
+
+  const existing = readBootstrap(dataDir);
+  if (existing === undefined) {
+    logger.warn(`${bootstrapPath(dataDir)} is missing; issue credentials with the signing key instead`);
+    return undefined;
+  }
+  const next: Bootstrap = { ...existing, ...urls };
+  if (existing.demoJob !== undefined) {
+    const job = await core.jobs.get(existing.demoJob.jobId);
+    if (job === undefined || job.revokedAt !== null || job.expiresAt <= core.clock.now()) {
+      next.demoJob = await core.jobService.issue(DEMO_TEAM, DEMO_JOB_TTL_S, 'gateway', meta);
+      logger.log('the demo job had expired or was revoked: a new one was issued');
+    }
+  }
+  const file = writeBootstrap(dataDir, next);
+  logger.log(`bootstrap credentials in ${file}`);
+  return { bootstrap: next, file };
+}

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { Logger, type LoggerService, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { type CageConfig } from './config/config';
+import { ControlModule } from './control.module';
+import { Core } from './core';
+import { type Database } from './db/database';
+import { ensureBootstrap } from './demo/bootstrap';
+import { type Bootstrap } from './demo/bootstrap-file';
+import { requestContext } from './ops/request-context';
+import { SandboxModule } from './sandbox.module';
+import { type Clock } from './clock/clock';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export interface GatewayOptions {
+  logger?: LoggerService | false;
+  clock?: Clock;
+  db?: Database;
+}
+
+/** One gateway process: the shared core and its two listeners. */
+export class Gateway {
+  private constructor(
+    readonly core: Core,
+    readonly control: NestFastifyApplication,
+    readonly sandbox: NestFastifyApplication,
+    readonly controlUrl: string,
+    readonly sandboxUrl: string,
+    readonly bootstrap: Bootstrap | undefined,
+    readonly bootstrapFile: string | undefined,
+  ) {}
+
+  static async start(config: CageConfig, opts: GatewayOptions = {}): Promise<Gateway> {
+    const core = await Core.build(config, { clock: opts.clock, db: opts.db });
+    try {
+      const sandbox = await createListener(SandboxModule.register(core), 'Cage sandbox API', opts.logger);
+      const control = await createListener(ControlModule.register(core), 'Cage control API', opts.logger);
+      await sandbox.listen(config.sandboxPort, config.host);
+      await control.listen(config.controlPort, config.host);
+      const controlUrl = urlOf(control, config.host);
+      const sandboxUrl = urlOf(sandbox, config.host);
+      const boot = await ensureBootstrap(core, { controlUrl, sandboxUrl });
+      core.policyWatcher.start();
+      return new Gateway(core, control, sandbox, controlUrl, sandboxUrl, boot?.bootstrap, boot?.file);
+    } catch (err) {
+      await core.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Clean shutdown: stop accepting and let in-flight requests finish (up to a grace period),
+   * then flush pending audit leaves and close the stores.
+   */
+  async stop(): Promise<void> {
+    const force = setTimeout(() => {
+      new Logger('Gateway').warn('shutdown grace period over; closing open connections');
+      for (const app of [this.sandbox, this.control]) app.getHttpServer().closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    try {
+      await Promise.all([this.sandbox.close(), this.control.close()]);
+    } finally {
+      clearTimeout(force);
+      await this.core.close();
+    }
+  }
+}
+
+async function createListener(module: DynamicModule, title: string, logger: LoggerService | false | undefined): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    // Each request gets a fresh id; a client-sent id is never trusted as ours.
+    genReqId: () => randomUUID(),
+    // Object keys up to 1024 bytes, percent-encoded, must fit in a route parameter.
+    routerOptions: { maxParamLength: 4096 },
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    bodyLimit: 1024 * 1024,
+    // Every log line runs inside the request's context, so it carries the request id.
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+      createServer({ requestTimeout: 0 }, (req, res) => {
+        requestContext.run({ requestId: '' }, () => handler(req, res));
+      }),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    logger: logger === undefined ? undefined : logger,
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (req, reply, done) => {
+    const store = requestContext.getStore();
+    if (store !== undefined) store.requestId = req.id;
+    void reply.header('x-request-id', req.id);
+    done();
+  });
+  const access = new Logger('Access');
+  fastify.addHook('onResponse', (req, reply, done) => {
+    // The path only: query strings may carry presigned signatures.
+    access.log({ message: 'request', method: req.method, path: (req.raw.url ?? '').split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, requestId: req.id });
+    done();
+  });
+  const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(title).setVersion('1').addBearerAuth().build());
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
+  await app.init();
+  return app;
+}
+
+function urlOf(app: NestFastifyApplication, host: string): string {
+  const addr = app.getHttpServer().address() as AddressInfo;
+  const h = host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${addr.port}`;
+}

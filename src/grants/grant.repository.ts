@@ -1,0 +1,74 @@
+import { type Database } from '../db/database';
+import { type GrantRule, type TeamGrants } from '../policy/policy.types';
+
+export interface NewGrant {
+  id: string;
+  team: string;
+  dataset: string;
+  split: string;
+  notBefore: Date;
+  notAfter: Date;
+  byteQuota: number | null;
+}
+
+interface GrantRow {
+  id: string;
+  team_id: string;
+  dataset_id: string;
+  split: string;
+  not_before: Date | string;
+  not_after: Date | string;
+}
+
+/**
+ * How long a team's grants may be served from memory. Revocation must reach every replica
+ * within 1 s; half of that leaves room for the database round trip.
+ */
+export const GRANT_CACHE_MS = 500;
+
+/** Grants: team → dataset split within a time window. */
+export class GrantRepository {
+  private readonly cache = new Map<string, { at: number; grants: TeamGrants }>();
+
+  constructor(private readonly db: Database) {}
+
+  async insert(g: NewGrant, at: Date, by: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO grants (id, team_id, dataset_id, split, not_before, not_after, byte_quota, created_at, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [g.id, g.team, g.dataset, g.split, g.notBefore.toISOString(), g.notAfter.toISOString(), g.byteQuota, at.toISOString(), by],
+    );
+    this.cache.delete(g.team);
+  }
+
+  async revoke(id: string, at: Date, by: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ team_id: string }>(
+      'UPDATE grants SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL RETURNING team_id',
+      [id, at.toISOString(), by],
+    );
+    for (const r of rows) this.cache.delete(r.team_id);
+    return rows.length > 0;
+  }
+
+  /** A team's unrevoked grants (time windows are left to policy), at most GRANT_CACHE_MS old. */
+  async forTeam(team: string): Promise<TeamGrants> {
+    const hit = this.cache.get(team);
+    if (hit !== undefined && Date.now() - hit.at < GRANT_CACHE_MS) return hit.grants;
+    const { rows } = await this.db.query<GrantRow>(
+      'SELECT id, team_id, dataset_id, split, not_before, not_after FROM grants WHERE team_id = $1 AND revoked_at IS NULL ORDER BY id',
+      [team],
+    );
+    const grants: GrantRule[] = rows.map((r) => ({
+      id: r.id,
+      team: r.team_id,
+      dataset: r.dataset_id,
+      split: r.split,
+      notBefore: new Date(r.not_before),
+      notAfter: new Date(r.not_after),
+    }));
+    const fingerprint = grants.map((g) => `${g.id}:${g.dataset}/${g.split}:${g.notBefore.getTime()}:${g.notAfter.getTime()}`).join(',');
+    const value = { team, fingerprint, grants };
+    this.cache.set(team, { at: Date.now(), grants: value });
+    return value;
+  }
+}

@@ -1,0 +1,78 @@
+import { type Database } from '../db/database';
+
+export interface JobRecord {
+  id: string;
+  team: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  accessKeyId: string | null;
+  secretSealed: string | null;
+}
+
+interface JobRow {
+  id: string;
+  team_id: string;
+  created_at: Date | string;
+  expires_at: Date | string;
+  revoked_at: Date | string | null;
+  access_key_id: string | null;
+  secret_sealed: string | null;
+}
+
+/** Job state is re-read at most this often: a revoked job stops within 1 s on every replica. */
+export const JOB_CACHE_MS = 500;
+
+/**
+ * Jobs and their credentials' state. It sits low (beside the signing keys) because
+ * authentication needs it on every sandbox request.
+ */
+export class JobRepository {
+  private readonly cache = new Map<string, { at: number; job: JobRecord | undefined }>();
+
+  constructor(private readonly db: Database) {}
+
+  async insert(j: Omit<JobRecord, 'revokedAt'>, by: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO jobs (id, team_id, created_at, created_by, expires_at, access_key_id, secret_sealed)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [j.id, j.team, j.createdAt.toISOString(), by, j.expiresAt.toISOString(), j.accessKeyId, j.secretSealed],
+    );
+    this.cache.delete(j.id);
+  }
+
+  async revoke(id: string, at: Date, by: string): Promise<boolean> {
+    const r = await this.db.query('UPDATE jobs SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL', [
+      id,
+      at.toISOString(),
+      by,
+    ]);
+    this.cache.delete(id);
+    return r.rowCount > 0;
+  }
+
+  /** The job as stored, at most JOB_CACHE_MS old. */
+  async get(id: string): Promise<JobRecord | undefined> {
+    const hit = this.cache.get(id);
+    if (hit !== undefined && Date.now() - hit.at < JOB_CACHE_MS) return hit.job;
+    const { rows } = await this.db.query<JobRow>(
+      'SELECT id, team_id, created_at, expires_at, revoked_at, access_key_id, secret_sealed FROM jobs WHERE id = $1',
+      [id],
+    );
+    const r = rows[0];
+    const job =
+      r === undefined
+        ? undefined
+        : {
+            id: r.id,
+            team: r.team_id,
+            createdAt: new Date(r.created_at),
+            expiresAt: new Date(r.expires_at),
+            revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at),
+            accessKeyId: r.access_key_id,
+            secretSealed: r.secret_sealed,
+          };
+    this.cache.set(id, { at: Date.now(), job });
+    return job;
+  }
+}

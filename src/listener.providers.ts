@@ -1,0 +1,29 @@
+import { type Provider } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AuditRepository } from './audit/audit.repository';
+import { AccessGuard, LISTENER, type ListenerName } from './auth/access.guard';
+import { TokenService } from './auth/token.service';
+import { Clock } from './clock/clock';
+import { type Core } from './core';
+import { DataPlaneService } from './data-plane/data-plane.service';
+import { JobRepository } from './keys/job.repository';
+import { ErrorFilter } from './ops/error.filter';
+import { HealthService } from './ops/health.service';
+
+/**
+ * What every listener app gets: the shared core services (as values: one instance per
+ * process), its name, the global access guard and the error filter.
+ */
+export function listenerProviders(core: Core, listener: ListenerName): Provider[] {
+  return [
+    { provide: Clock, useValue: core.clock },
+    { provide: TokenService, useValue: core.tokens },
+    { provide: JobRepository, useValue: core.jobs },
+    { provide: DataPlaneService, useValue: core.dataPlane },
+    { provide: AuditRepository, useValue: core.auditRepo },
+    { provide: HealthService, useValue: core.health },
+    { provide: LISTENER, useValue: listener },
+    { provide: APP_GUARD, useClass: AccessGuard },
+    { provide: APP_FILTER, useClass: ErrorFilter },
+  ];
+}

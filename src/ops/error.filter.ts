@@ -1,0 +1,77 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
+import { AuditUnavailableError } from '../audit/audit-writer.service';
+import { BadRangeError } from '../data-plane/byte-range';
+import { NotVisibleError, RangeError416 } from '../data-plane/data-plane.service';
+import { BadKeyError } from '../data-plane/object-key';
+import { DatabaseClosedError } from '../db/database';
+import { ObjectStoreUnavailableError } from '../storage/object-store.service';
+
+const CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  412: 'precondition_failed',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  416: 'range_not_satisfiable',
+  422: 'rejected',
+  429: 'too_many_requests',
+  503: 'unavailable',
+};
+
+/**
+ * Every error leaves as `{error, message, requestId}`. Known errors say what was wrong; anything
+ * else is a generic 500 (the details go to the log, keyed by the request id, never to the client).
+ * "Not granted" and "absent" are one and the same 404.
+ */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ErrorFilter');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { status, message, headers } = this.classify(err, req);
+    if (reply.sent || reply.raw.headersSent) {
+      // Headers are out: the only honest thing left is to cut the response short.
+      reply.raw.destroy();
+      return;
+    }
+    for (const [k, v] of Object.entries(headers)) void reply.header(k, v);
+    void reply
+      .status(status)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send({ error: CODES[status] ?? 'error', message, requestId: req.id });
+  }
+
+  private classify(err: unknown, req: FastifyRequest): { status: number; message: string; headers: Record<string, string> } {
+    if (err instanceof HttpException) {
+      const status = err.getStatus();
+      const body = err.getResponse();
+      const inner = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+      const message = Array.isArray(inner) ? inner.map(String).join('; ') : typeof inner === 'string' ? inner : err.message;
+      return { status, message, headers: status === 401 ? { 'www-authenticate': 'Bearer' } : {} };
+    }
+    if (err instanceof BadKeyError || err instanceof BadRangeError) return { status: 400, message: err.message, headers: {} };
+    if (err instanceof NotVisibleError) return { status: 404, message: 'not found', headers: {} };
+    if (err instanceof RangeError416) {
+      return { status: 416, message: 'range not satisfiable', headers: { 'content-range': `bytes */${err.size}` } };
+    }
+    if (err instanceof AuditUnavailableError || err instanceof DatabaseClosedError || err instanceof ObjectStoreUnavailableError) {
+      this.logger.error({ message: 'dependency unavailable', error: err.message, requestId: req.id });
+      return { status: 503, message: 'a dependency of the gateway is unavailable; nothing was served', headers: { 'retry-after': '1' } };
+    }
+    const e = err as { statusCode?: number; message?: string };
+    // Fastify's own errors (body too large, bad content type, malformed JSON) carry a 4xx.
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      return { status: e.statusCode, message: e.message ?? 'bad request', headers: {} };
+    }
+    this.logger.error({ message: 'internal error', error: e.message, stack: (err as Error).stack, requestId: req.id });
+    return { status: 500, message: 'internal error', headers: {} };
+  }
+}

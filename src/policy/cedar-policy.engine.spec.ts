@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { CedarPolicyEngine } from './cedar-policy.engine';
+import { loadPolicyFiles } from './policy-files';
+import { type DecisionRequest, type GrantRule, type TeamGrants } from './policy.types';
+
+const POLICY_DIR = join(__dirname, '..', '..', 'policies');
+const T0 = new Date('2026-11-01T00:00:00Z');
+const T1 = new Date('2026-12-01T00:00:00Z');
+const DURING = new Date('2026-11-15T12:00:00Z');
+
+function grantsOf(team: string, grants: GrantRule[]): TeamGrants {
+  return { team, fingerprint: grants.map((g) => `${g.id}@${g.notBefore.getTime()}-${g.notAfter.getTime()}`).join(','), grants };
+}
+
+function read(team: string, split: { name: string; kind: 'train' | 'test' | 'labels' | 'val' } | null, key: string, now = DURING, listener: 'sandbox' | 'control' = 'sandbox'): DecisionRequest {
+  return { principal: { type: 'Job', id: `job-${team}`, team }, action: 'read', resource: { type: 'Object', dataset: 'lung', split, key }, listener, now };
+}
+
+describe('CedarPolicyEngine: data-plane decisions', () => {
+  const engine = new CedarPolicyEngine(loadPolicyFiles(POLICY_DIR), new Date());
+  const trainGrant: GrantRule = { id: 'g-a-train', team: 'a', dataset: 'lung', split: 'train', notBefore: T0, notAfter: T1 };
+  const teamA = grantsOf('a', [trainGrant]);
+  const TRAIN = { name: 'train', kind: 'train' as const };
+
+  it('allows a granted split and names the grant that allowed it', () => {
+    const d = engine.decide(read('a', TRAIN, 'train/x.mhd'), teamA);
+    expect(d.decision).toBe('allow');
+    expect(d.policies).toEqual(['grant:g-a-train']);
+    expect(d.policySet).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('should not allow a team to read a split only another team is granted', () => {
+    const d = engine.decide(read('b', TRAIN, 'train/x.mhd'), grantsOf('b', []));
+    expect(d.decision).toBe('deny');
+    expect(d.policies).toEqual([]);
+  });
+
+  it('should not let grants passed for another team leak into a decision', () => {
+    expect(() => engine.decide(read('b', TRAIN, 'train/x.mhd'), teamA)).toThrow();
+  });
+
+  it('should not allow reading test labels, even with a grant on the labels split', () => {
+    const labels = { name: 'labels', kind: 'labels' as const };
+    const g = grantsOf('a', [trainGrant, { ...trainGrant, id: 'g-a-labels', split: 'labels' }]);
+    const d = engine.decide(read('a', labels, 'labels/test_annotations.csv'), g);
+    expect(d.decision).toBe('deny');
+    expect(d.policies).toEqual(['no-job-reads-labels']);
+    const list = engine.decide({ ...read('a', labels, ''), action: 'list', resource: { type: 'Split', dataset: 'lung', split: 'labels', kind: 'labels' } }, g);
+    expect(list.decision).toBe('deny');
+  });
+
+  it('should not allow a read before not-before or at/after not-after', () => {
+    expect(engine.decide(read('a', TRAIN, 'train/x.mhd', new Date(T0.getTime() - 1)), teamA).decision).toBe('deny');
+    expect(engine.decide(read('a', TRAIN, 'train/x.mhd', T0), teamA).decision).toBe('allow');
+    expect(engine.decide(read('a', TRAIN, 'train/x.mhd', new Date(T1.getTime() - 1)), teamA).decision).toBe('allow');
+    expect(engine.decide(read('a', TRAIN, 'train/x.mhd', T1), teamA).decision).toBe('deny');
+  });
+
+  it('should not allow a revoked grant (absent from the team grants) on the very next decision', () => {
+    expect(engine.decide(read('a', TRAIN, 'train/x.mhd'), teamA).decision).toBe('allow');
+    expect(engine.decide(read('a', TRAIN, 'train/x.mhd'), grantsOf('a', [])).decision).toBe('deny');
+  });
+
+  it('should not allow an object outside every split', () => {
+    expect(engine.decide(read('a', null, 'stray.raw'), teamA).decision).toBe('deny');
+  });
+
+  it('should not allow data on the control listener', () => {
+    const d = engine.decide(read('a', TRAIN, 'train/x.mhd', DURING, 'control'), teamA);
+    expect(d.decision).toBe('deny');
+    expect(d.policies).toEqual(['data-only-in-sandbox']);
+  });
+
+  it('allows listing a granted split and denies an ungranted one', () => {
+    const list = (split: string, kind: 'train' | 'test') =>
+      engine.decide({ ...read('a', null, ''), action: 'list', resource: { type: 'Split', dataset: 'lung', split, kind } }, teamA);
+    expect(list('train', 'train').decision).toBe('allow');
+    expect(list('test', 'test').decision).toBe('deny');
+  });
+
+  it('treats keys as opaque: a traversal-looking key is decided by its own split only', () => {
+    // The caller resolves the split from the raw key prefix; `train/../labels/x` is under train/.
+    const d = engine.decide(read('a', TRAIN, 'train/../labels/test_annotations.csv'), teamA);
+    expect(d.decision).toBe('allow');
+  });
+});

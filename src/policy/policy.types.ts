@@ -1,0 +1,68 @@
+/** What the data plane asks the policy decision point. */
+export interface DecisionRequest {
+  principal: { type: 'Job'; id: string; team: string };
+  action: 'list' | 'read';
+  resource: SplitRef | ObjectRef;
+  listener: 'sandbox' | 'control';
+  now: Date;
+}
+
+export interface SplitRef {
+  type: 'Split';
+  dataset: string;
+  split: string;
+  kind: SplitKind;
+}
+
+export interface ObjectRef {
+  type: 'Object';
+  dataset: string;
+  /** The split the key falls in, or null when it falls in none (then nothing permits it). */
+  split: { name: string; kind: SplitKind } | null;
+  key: string;
+}
+
+export type SplitKind = 'train' | 'val' | 'test' | 'labels';
+
+export interface PolicyDecision {
+  decision: 'allow' | 'deny';
+  /** Ids of the policies that determined the decision (grant ids are `grant:<id>`). */
+  policies: string[];
+  /** SHA-256 of the policy files that decided. */
+  policySet: string;
+  /** Evaluation errors; a policy that errors is skipped by Cedar, so these are logged. */
+  errors: string[];
+}
+
+/** A grant as policy sees it: team → split, inside [notBefore, notAfter). */
+export interface GrantRule {
+  id: string;
+  team: string;
+  dataset: string;
+  split: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** A team's active grants, with a fingerprint that changes whenever they do. */
+export interface TeamGrants {
+  team: string;
+  fingerprint: string;
+  grants: GrantRule[];
+}
+
+export interface ActivePolicySet {
+  sha256: string;
+  version: number;
+  activatedAt: Date;
+  files: string[];
+}
+
+/**
+ * The policy decision point. Cedar is the engine here; the interface stays small so an
+ * OPA-bundle engine can sit behind it where that toolchain exists.
+ */
+export abstract class PolicyEngine {
+  abstract decide(req: DecisionRequest, grants: TeamGrants): PolicyDecision;
+  abstract get active(): ActivePolicySet;
+}

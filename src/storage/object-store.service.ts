@@ -1,0 +1,224 @@
+import { type Readable } from 'node:stream';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+export interface ObjectStoreOptions {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+  timeoutMs: number;
+}
+
+export interface ObjectMeta {
+  size: number;
+  etag: string;
+  lastModified: Date | undefined;
+  contentType: string | undefined;
+}
+
+export interface ObjectBody extends ObjectMeta {
+  body: Readable;
+  /** Bytes in this response (the range length for a ranged read). */
+  contentLength: number;
+  /** Inclusive byte range served, when the read was ranged. */
+  range: { start: number; end: number } | undefined;
+}
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: Date | undefined;
+}
+
+/** The backend said the object is not there (or the bucket is not). */
+export class ObjectNotFoundError extends Error {}
+/** The backend refused the range as unsatisfiable for an object of `size` bytes. */
+export class RangeNotSatisfiableError extends Error {
+  constructor(readonly size: number) {
+    super('range not satisfiable');
+  }
+}
+/** The object store failed or timed out: the caller fails closed with 503. */
+export class ObjectStoreUnavailableError extends Error {}
+
+/**
+ * Every byte to or from the object store passes here, through @aws-sdk/client-s3. Applies
+ * connect and idle timeouts, keeps connections alive for throughput, and never logs
+ * credentials or object contents: errors carry the S3 error name only.
+ */
+export class ObjectStore {
+  readonly client: S3Client;
+
+  constructor(private readonly options: ObjectStoreOptions) {
+    const agentOptions = { keepAlive: true, maxSockets: 512 };
+    this.client = new S3Client({
+      endpoint: options.endpoint,
+      region: options.region,
+      forcePathStyle: options.forcePathStyle,
+      credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+      // Checksums on GET would make the SDK read ahead and validate whole objects; ranges and
+      // streaming need bytes as they come.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 2,
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: options.timeoutMs,
+        requestTimeout: options.timeoutMs,
+        httpAgent: new HttpAgent(agentOptions),
+        httpsAgent: new HttpsAgent(agentOptions),
+      }),
+    });
+  }
+
+  get endpoint(): string {
+    return this.options.endpoint;
+  }
+
+  /**
+   * Opens a read of one object; `range` is inclusive and already resolved against the size
+   * (suffix ranges are resolved by the caller through head()). The body streams; nothing is
+   * buffered here.
+   */
+  async get(bucket: string, key: string, range?: { start: number; end?: number }, signal?: AbortSignal): Promise<ObjectBody> {
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Range: range === undefined ? undefined : `bytes=${range.start}-${range.end ?? ''}`,
+        }),
+        { abortSignal: signal },
+      );
+      const contentLength = Number(out.ContentLength ?? 0);
+      const parsed = out.ContentRange === undefined ? undefined : parseContentRange(out.ContentRange);
+      return {
+        body: out.Body as Readable,
+        contentLength,
+        size: parsed?.size ?? contentLength,
+        range: parsed === undefined ? undefined : { start: parsed.start, end: parsed.end },
+        etag: out.ETag ?? '',
+        lastModified: out.LastModified,
+        contentType: out.ContentType,
+      };
+    } catch (err) {
+      if (isStatus(err, 416) || errorName(err) === 'InvalidRange') {
+        const meta = await this.head(bucket, key);
+        throw new RangeNotSatisfiableError(meta.size);
+      }
+      throw translate(err);
+    }
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectMeta> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return {
+        size: Number(out.ContentLength ?? 0),
+        etag: out.ETag ?? '',
+        lastModified: out.LastModified,
+        contentType: out.ContentType,
+      };
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  /**
+   * One page of a listing, in key order, starting strictly after `startAfter`. ListObjects (v1)
+   * with a marker: every S3 server implements it alike, and the embedded s3rver cannot issue v2
+   * continuation tokens on OpenSSL 3 (it encrypts them with DES).
+   */
+  async list(bucket: string, prefix: string, startAfter: string | undefined, maxKeys: number): Promise<{ objects: ListedObject[]; truncated: boolean }> {
+    try {
+      const out = await this.client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: startAfter, MaxKeys: maxKeys }));
+      const objects = (out.Contents ?? []).map((o) => ({
+        key: o.Key ?? '',
+        size: Number(o.Size ?? 0),
+        etag: o.ETag ?? '',
+        lastModified: o.LastModified,
+      }));
+      return { objects, truncated: out.IsTruncated === true };
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  async put(bucket: string, key: string, body: Buffer | string | Readable, contentType = 'application/octet-stream', contentLength?: number): Promise<{ etag: string }> {
+    try {
+      const out = await this.client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ContentLength: contentLength }),
+      );
+      return { etag: out.ETag ?? '' };
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  async ensureBucket(bucket: string): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+      return;
+    } catch (err) {
+      if (!isStatus(err, 404) && !isStatus(err, 403) && errorName(err) !== 'NotFound') throw translate(err);
+    }
+    try {
+      await this.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    } catch (err) {
+      const name = errorName(err);
+      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw translate(err);
+    }
+  }
+
+  /**
+   * Readiness: does the store answer? Any S3 answer, even 403 or 404 for the probed bucket,
+   * means it is reachable; a network error, timeout or 5xx means it is not.
+   */
+  async ping(bucket: string): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: AbortSignal.timeout(2000) });
+    } catch (err) {
+      const status = err instanceof S3ServiceException ? err.$metadata?.httpStatusCode : undefined;
+      if (status !== undefined && status < 500) return;
+      throw new ObjectStoreUnavailableError(`object store: ${errorName(err) ?? 'error'}`);
+    }
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}
+
+function parseContentRange(v: string): { start: number; end: number; size: number } | undefined {
+  const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(v);
+  return m === null ? undefined : { start: Number(m[1]), end: Number(m[2]), size: Number(m[3]) };
+}
+
+function errorName(err: unknown): string | undefined {
+  return err instanceof Error ? err.name : undefined;
+}
+
+function isStatus(err: unknown, status: number): boolean {
+  return err instanceof S3ServiceException && err.$metadata?.httpStatusCode === status;
+}
+
+function translate(err: unknown): Error {
+  const name = errorName(err);
+  if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket' || isStatus(err, 404)) {
+    return new ObjectNotFoundError(name ?? 'not found');
+  }
+  return new ObjectStoreUnavailableError(`object store: ${name ?? 'error'}`);
+}
