@@ -4,6 +4,8 @@ module.exports = {
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testRegex: '.*\\.(spec|test|e2e)\\.ts$',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  // See test/support/content-disposition.cjs.
+  moduleNameMapper: { '^content-disposition$': '<rootDir>/test/support/content-disposition.cjs' },
+  moduleFileExtensions: ['ts', 'js', 'cjs', 'json'],
   testTimeout: 60000,
 };

@@ -5,6 +5,7 @@ import { Logger, type LoggerService, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type CageConfig } from './config/config';
 import { ControlModule } from './control.module';
 import { Core } from './core';
@@ -82,6 +83,13 @@ async function createListener(module: DynamicModule, title: string, logger: Logg
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     bodyLimit: 1024 * 1024,
+    // Errors Fastify raises before routing (a malformed URL, a bad header) get the same JSON shape.
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      void reply
+        .status(err.statusCode ?? 400)
+        .header('content-type', 'application/json; charset=utf-8')
+        .send({ error: 'bad_request', message: err.message, requestId: req.id });
+    },
     // Every log line runs inside the request's context, so it carries the request id.
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       createServer({ requestTimeout: 0 }, (req, res) => {

@@ -1,4 +1,4 @@
-import { type Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type AuditResource } from '../audit/audit-leaf';
 import { type JobPrincipal } from '../auth/token.service';
@@ -9,6 +9,7 @@ import { type PolicyDecision, type PolicyEngine } from '../policy/policy.types';
 import {
   ObjectNotFoundError,
   type ObjectBody,
+  ObjectStoreUnavailableError,
   type ObjectMeta,
   type ObjectStore,
   RangeNotSatisfiableError,
@@ -217,13 +218,11 @@ export class DataPlaneService {
       if (req.method === 'HEAD') return { meta: head, body: undefined, range: resolved };
       r = resolved === undefined ? undefined : { kind: 'from', start: resolved.start, end: resolved.end };
     }
-    const body = await this.store.get(dataset.bucket, key, r?.kind === 'from' ? { start: r.start, end: r.end } : undefined);
-    if (r !== undefined && body.range === undefined) {
-      // The store ignored the range: never pass a whole object off as the slice asked for.
-      body.body.destroy();
-      throw new Error('object store ignored a Range request');
-    }
-    return { meta: body, body, range: body.range };
+    const asked = r?.kind === 'from' ? { start: r.start, end: r.end } : undefined;
+    const body = await this.store.get(dataset.bucket, key, asked);
+    if (asked === undefined) return { meta: body, body, range: undefined };
+    const range = { start: asked.start, end: Math.min(asked.end ?? body.size - 1, body.size - 1) };
+    return { meta: body, body: trimToRange(body, range), range };
   }
 
   private decideList(job: JobPrincipal, dataset: Dataset, split: Split, now: Date, _meta: RequestMeta, teamGrants: Awaited<ReturnType<GrantRepository['forTeam']>>): PolicyDecision {
@@ -265,6 +264,50 @@ export class DataPlaneService {
     const last = out[out.length - 1];
     return { objects: out, nextCursor: more && last !== undefined ? last.key : null };
   }
+}
+
+/**
+ * Some S3 servers answer a range with more than was asked (s3rver serves `bytes=0-0` whole).
+ * The client gets exactly the range it asked for, or nothing: a response the store widened is
+ * trimmed, one that does not cover the range is refused.
+ */
+function trimToRange(body: ObjectBody, want: { start: number; end: number }): ObjectBody {
+  const got = body.range ?? { start: 0, end: body.size - 1 };
+  if (got.start === want.start && got.end === want.end) return body;
+  if (got.start > want.start || got.end < want.end) {
+    body.body.destroy();
+    throw new ObjectStoreUnavailableError('object store answered a different range than asked');
+  }
+  let skip = want.start - got.start;
+  let left = want.end - want.start + 1;
+  const source = body.body;
+  const trimmed = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (left === 0) {
+        done();
+        return;
+      }
+      let c = chunk;
+      if (skip > 0) {
+        const n = Math.min(skip, c.length);
+        skip -= n;
+        c = c.subarray(n);
+      }
+      if (left > 0 && c.length > 0) {
+        const out = c.subarray(0, left);
+        left -= out.length;
+        this.push(out);
+      }
+      if (left === 0) {
+        this.push(null);
+        source.destroy();
+      }
+      done();
+    },
+  });
+  source.on('error', (err) => trimmed.destroy(err));
+  source.pipe(trimmed);
+  return { ...body, body: trimmed, contentLength: want.end - want.start + 1, range: want };
 }
 
 function who(job: JobPrincipal): { principal: string; team: string } {

@@ -220,5 +220,5 @@ function translate(err: unknown): Error {
   if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket' || isStatus(err, 404)) {
     return new ObjectNotFoundError(name ?? 'not found');
   }
-  return new ObjectStoreUnavailableError(`object store: ${name ?? 'error'}`);
+  return new ObjectStoreUnavailableError(`object store: ${name ?? 'error'}`, { cause: err });
 }

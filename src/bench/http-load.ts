@@ -1,0 +1,127 @@
+import { Agent, request } from 'node:http';
+import { type Readable } from 'node:stream';
+import { type ObjectStore } from '../storage/object-store.service';
+import { nowNs } from './stats';
+
+/**
+ * The two clients the benchmark compares: node:http with a keep-alive agent against the
+ * gateway, and the @aws-sdk/client-s3 client (the gateway's own ObjectStore configuration)
+ * straight against the object store. Both consume bodies fully, counting bytes without
+ * buffering them, and time the first body byte.
+ */
+
+export interface Fetched {
+  status: number;
+  bytes: number;
+  /** Request start to first body byte (to the end, for an empty body). */
+  ttfbNs: number;
+  totalNs: number;
+  etag: string | undefined;
+}
+
+/** Reads a body to its end, counting bytes; times (from t0) of its first chunk and its end. */
+function drain(body: Readable, t0: number): Promise<{ bytes: number; firstNs: number; endNs: number }> {
+  return new Promise((resolve, reject) => {
+    let bytes = 0;
+    let firstNs = 0;
+    body.on('data', (chunk: Buffer) => {
+      if (firstNs === 0) firstNs = nowNs();
+      bytes += chunk.length;
+    });
+    body.once('end', () => {
+      const endNs = nowNs();
+      resolve({ bytes, firstNs: (firstNs || endNs) - t0, endNs: endNs - t0 });
+    });
+    body.once('error', reject);
+  });
+}
+
+export class GatewayClient {
+  readonly agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
+  private readonly host: string;
+  private readonly port: number;
+
+  constructor(
+    baseUrl: string,
+    private readonly token: string,
+  ) {
+    const u = new URL(baseUrl);
+    this.host = u.hostname;
+    this.port = Number(u.port);
+  }
+
+  /** GET {base}/v1/datasets/{dataset}/objects/{key}, body counted and discarded. */
+  get(dataset: string, key: string, range?: string): Promise<Fetched> {
+    const path = `/v1/datasets/${encodeURIComponent(dataset)}/objects/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    if (range !== undefined) headers.range = range;
+    const t0 = nowNs();
+    return new Promise((resolve, reject) => {
+      const req = request({ host: this.host, port: this.port, path, method: 'GET', headers, agent: this.agent }, (res) => {
+        drain(res, t0).then(
+          (d) => resolve({ status: res.statusCode ?? 0, bytes: d.bytes, ttfbNs: d.firstNs, totalNs: d.endNs, etag: res.headers.etag }),
+          reject,
+        );
+      });
+      req.once('error', reject);
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+export class DirectClient {
+  constructor(private readonly store: ObjectStore) {}
+
+  async get(bucket: string, key: string): Promise<Fetched> {
+    const t0 = nowNs();
+    const o = await this.store.get(bucket, key);
+    const d = await drain(o.body, t0);
+    return { status: 200, bytes: d.bytes, ttfbNs: d.firstNs, totalNs: d.endNs, etag: o.etag };
+  }
+}
+
+export interface LoadResult {
+  ok: number;
+  errors: number;
+  firstError: string | undefined;
+  elapsedNs: number;
+}
+
+/**
+ * Closed loop: `concurrency` workers each issue one request after another until `durationMs`
+ * is over. A request counts as ok when `check` accepts its result.
+ */
+export async function closedLoop(concurrency: number, durationMs: number, fn: () => Promise<Fetched>, check: (f: Fetched) => boolean): Promise<LoadResult> {
+  const t0 = nowNs();
+  const deadline = t0 + durationMs * 1e6;
+  const r: LoadResult = { ok: 0, errors: 0, firstError: undefined, elapsedNs: 0 };
+  const worker = async () => {
+    while (nowNs() < deadline) {
+      try {
+        const f = await fn();
+        if (check(f)) r.ok += 1;
+        else {
+          r.errors += 1;
+          r.firstError ??= `status ${f.status}, ${f.bytes} bytes`;
+        }
+      } catch (err) {
+        r.errors += 1;
+        r.firstError ??= (err as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  r.elapsedNs = nowNs() - t0;
+  return r;
+}
+
+/** `count` fetches at once; returns the wall time and the results. */
+export async function concurrently(count: number, fn: () => Promise<Fetched>): Promise<{ elapsedNs: number; results: Fetched[] }> {
+  const t0 = nowNs();
+  const results = await Promise.all(Array.from({ length: count }, fn));
+  return { elapsedNs: nowNs() - t0, results };
+}

@@ -1,0 +1,143 @@
+import 'reflect-metadata';
+import { availableParallelism } from 'node:os';
+import { PGLITE_ROWS, pgliteAuditFigures, POSTGRES_ROWS, postgresAuditFigures, type RowId } from './audit-bench';
+import { policyFigure } from './policy-bench';
+import { cleanupAll, installCleanupHandlers } from './processes';
+import { failed, type FigureResult, machine, machineLine, table, writeJson } from './report';
+import { smallGetFigure, ttfbFigure } from './request-bench';
+import { type Rig, startRig } from './rig';
+import { rssFigure, throughputFigures } from './stream-bench';
+
+/**
+ * `npm run bench`: the one place where Cage's speed is measured against its targets. Prints one
+ * table (and writes it as JSON to $CAGE_BENCH_OUT when set). CAGE_BENCH_ONLY=policy,audit,ttfb,
+ * rss,small,stream picks figures; CAGE_BENCH_GATEWAY_CPU_PROF=<dir> runs the gateway under
+ * --cpu-prof. Exits 0 when every figure was measured (met or not), 1 when one could not be.
+ */
+
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+interface Spec {
+  key: string;
+  ids: RowId[];
+  run: (rig: Rig | undefined) => Promise<FigureResult[]>;
+  needsRig: boolean;
+}
+
+const specs: Spec[] = [
+  { key: 'policy', needsRig: false, ids: [{ id: 'policy-decision', figure: '1. policy decision', target: 'p50 ≤ 30 µs, p99 ≤ 150 µs' }], run: () => Promise.resolve([policyFigure()]) },
+  { key: 'ttfb', needsRig: true, ids: [{ id: 'ttfb-added', figure: '3. added time to first byte', target: 'added p50 ≤ 2 ms' }], run: async (r) => [await ttfbFigure(need(r))] },
+  { key: 'rss', needsRig: true, ids: [{ id: 'rss-1gib', figure: '5. gateway RSS growth streaming 1 GiB', target: '≤ 64 MiB growth' }], run: async (r) => [await rssFigure(need(r))] },
+  { key: 'small', needsRig: true, ids: [{ id: 'small-get', figure: '4. 4 KiB authorized+audited GET', target: 'CPU ≤ 300 µs/req' }], run: async (r) => [await smallGetFigure(need(r))] },
+  {
+    key: 'stream',
+    needsRig: true,
+    ids: [
+      { id: 'stream-1', figure: '2a. 64 MiB stream throughput, 1 stream', target: '≥ 95 % of direct' },
+      { id: 'stream-16', figure: '2b. 64 MiB stream throughput, 16 streams', target: '≥ 90 % of direct' },
+    ],
+    run: (r) => throughputFigures(need(r)),
+  },
+  {
+    key: 'audit',
+    needsRig: false,
+    ids: [...PGLITE_ROWS, ...POSTGRES_ROWS],
+    run: async () => [...(await attempt(pgliteAuditFigures, PGLITE_ROWS)), ...(await attempt(postgresAuditFigures, POSTGRES_ROWS))],
+  },
+];
+
+/** Some figures, or their failure rows: figures that break do not take their neighbours along. */
+async function attempt(fn: () => Promise<FigureResult[]>, ids: RowId[]): Promise<FigureResult[]> {
+  try {
+    return await fn();
+  } catch (err) {
+    log(`${ids.map((i) => i.id).join(', ')} failed: ${(err as Error).stack ?? String(err)}`);
+    return ids.map((i) => failed(i.id, i.figure, i.target, err));
+  }
+}
+
+function need(rig: Rig | undefined): Rig {
+  if (rig === undefined) throw new Error('the gateway is not running');
+  return rig;
+}
+
+const MAX_RESTARTS = 2;
+const ORDER = ['policy', 'audit', 'ttfb', 'rss', 'small', 'stream'];
+
+async function main(): Promise<number> {
+  installCleanupHandlers();
+  const only = (process.env.CAGE_BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const chosen = ORDER.filter((k) => only.length === 0 || only.includes(k)).map((k) => specs.find((s) => s.key === k) as Spec);
+  const m = machine();
+  process.stdout.write(`${machineLine(m)}\n`);
+
+  const rows: FigureResult[] = [];
+  const incidents: string[] = [];
+  let rig: Rig | undefined;
+  let rigError: unknown;
+  let restarts = 0;
+  for (const spec of chosen) {
+    if (spec.needsRig && rig !== undefined && rig.gateway.exited() !== undefined && restarts < MAX_RESTARTS) {
+      // A crashed gateway is reported (below the table), then replaced so later figures still run.
+      restarts += 1;
+      log('the gateway died; starting a fresh rig');
+      await rig.stop();
+      rig = undefined;
+    }
+    if (spec.needsRig && rig === undefined && rigError === undefined) {
+      try {
+        log('starting s3rver and the gateway');
+        rig = await startRig(log);
+      } catch (err) {
+        rigError = err;
+      }
+    }
+    if (spec.needsRig && rig === undefined) {
+      for (const i of spec.ids) rows.push(failed(i.id, i.figure, i.target, new Error(`gateway rig did not start: ${(rigError as Error).message}`)));
+      continue;
+    }
+    log(`measuring ${spec.key}`);
+    try {
+      rows.push(...(await spec.run(rig)));
+    } catch (err) {
+      log(`${spec.key} failed: ${(err as Error).stack ?? String(err)}`);
+      const died = rig?.gateway.exited();
+      for (const i of spec.ids) rows.push(failed(i.id, i.figure, i.target, died === undefined ? err : new Error(`gateway crashed: ${died}`)));
+    }
+    const died = rig?.gateway.exited();
+    if (died !== undefined && !incidents.some((n) => n.includes(`pid ${rig?.gateway.pid}`))) {
+      incidents.push(`GATEWAY CRASHED (pid ${rig?.gateway.pid}) during "${spec.key}": ${died}`);
+    }
+  }
+
+  const notes = [
+    ...incidents,
+    `processes: s3rver, gateway and this client are separate processes sharing ${availableParallelism()} cores; gateway CPU is read from /proc/<pid>/stat (CLK_TCK ${m.clkTck}), RSS from VmRSS`,
+    'gateway: node dist/main.js, CAGE_DEMO=1, PGlite in a temp dir, CAGE_LOG_LEVEL=warn, so access logging was OFF (access lines are info-level)',
+    'direct: @aws-sdk/client-s3 with the gateway\'s own ObjectStore settings (path-style, keep-alive), from this process to the same s3rver',
+    'gateway client: node:http keep-alive agent; bodies are consumed fully and counted, never buffered',
+  ];
+  if (rig?.profileDir !== undefined) notes.push(`gateway CPU profile (--cpu-prof) written to ${rig.profileDir} at shutdown`);
+
+  log('stopping children');
+  await cleanupAll();
+
+  process.stdout.write(`\n${table(rows)}\n\n`);
+  for (const n of notes) process.stdout.write(`note: ${n}\n`);
+  const measured = rows.filter((r) => r.pass !== null);
+  process.stdout.write(`${measured.filter((r) => r.pass === true).length} of ${measured.length} targets met\n`);
+  const out = process.env.CAGE_BENCH_OUT;
+  if (out !== undefined && out !== '') {
+    writeJson(out, m, notes, rows);
+    process.stdout.write(`results written to ${out}\n`);
+  }
+  return rows.some((r) => r.values.error !== undefined) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+    void cleanupAll().finally(() => process.exit(1));
+  },
+);

@@ -1,0 +1,219 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Bootstrap } from '../demo/bootstrap-file';
+
+/**
+ * Child processes of the benchmark (s3rver, gateway), their /proc figures, and cleanup that
+ * runs however the benchmark ends: normally, on an error, on SIGINT/SIGTERM, or at exit.
+ */
+
+const children = new Set<ChildProcess>();
+/** Children we are stopping on purpose: their exit is not news. */
+const stopping = new WeakSet<ChildProcess>();
+const tempDirs = new Set<string>();
+const cleanups: (() => Promise<void>)[] = [];
+let cleaning: Promise<void> | undefined;
+
+/** A temp dir removed at cleanup. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** Removes a temp dir now (a rig being replaced), instead of at cleanup. */
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+/** An async cleanup step (dropping a schema, closing a DB); run in reverse order. */
+export function onCleanup(fn: () => Promise<void>): void {
+  cleanups.push(fn);
+}
+
+export function cleanupAll(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((err: Error) => process.stderr.write(`cleanup: ${err.message}\n`));
+    await Promise.all([...children].map((c) => stopChild(c)));
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+    tempDirs.clear();
+  })();
+  return cleaning;
+}
+
+/** Installs the signal and exit handlers; call once at start. */
+export function installCleanupHandlers(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\nbench: ${signal}, cleaning up\n`);
+      void cleanupAll().finally(() => process.exit(130));
+    });
+  }
+  // Last resort, synchronous: nothing may outlive the benchmark.
+  process.on('exit', () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
+async function stopChild(c: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) {
+    children.delete(c);
+    return;
+  }
+  const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+  stopping.add(c);
+  c.kill('SIGTERM');
+  const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+  children.delete(c);
+}
+
+export interface Child {
+  pid: number;
+  process: ChildProcess;
+  /** How the child ended, when it has ended (`SIGTRAP: # Fatal error ...`), else undefined. */
+  exited: () => string | undefined;
+  /** The last lines the child wrote (stdout and stderr), for error messages. */
+  tail: () => string;
+  stop: () => Promise<void>;
+}
+
+function track(proc: ChildProcess, label: string): Child {
+  if (proc.pid === undefined) throw new Error(`${label}: spawn failed`);
+  children.add(proc);
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    for (const l of chunk.toString('utf8').split('\n')) if (l.trim() !== '') lines.push(l);
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  proc.once('exit', (code, signal) => {
+    if (!stopping.has(proc)) process.stderr.write(`bench: ${label} (pid ${proc.pid}) exited unexpectedly (${code ?? signal}); its last output:\n${lines.join('\n')}\n`);
+  });
+  const exited = () => {
+    if (proc.exitCode === null && proc.signalCode === null) return undefined;
+    const fatal = lines.filter((l) => /fatal|error|unreachable|abort/i.test(l)).slice(0, 3).map((l) => l.replace(/^#\s*/, '').trim());
+    return `${proc.signalCode ?? `exit ${proc.exitCode}`}${fatal.length > 0 ? `: ${fatal.join(' / ')}` : ''}`;
+  };
+  return { pid: proc.pid, process: proc, exited, tail: () => lines.join('\n'), stop: () => stopChild(proc) };
+}
+
+function exitError(proc: ChildProcess, label: string, tail: () => string): Promise<never> {
+  return new Promise((_, reject) =>
+    proc.once('exit', (code, signal) => reject(new Error(`${label} exited (${code ?? signal}) before it was ready:\n${tail()}`))),
+  );
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not ready after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** s3rver in its own process (src/bench/s3rver-child.ts). */
+export async function startS3rver(dir: string): Promise<Child & { endpoint: string }> {
+  const proc = spawn(process.execPath, [join(__dirname, 's3rver-child.js'), dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = track(proc, 's3rver');
+  const ready = new Promise<string>((resolve) => {
+    let buf = '';
+    const onData = (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      proc.stdout?.off('data', onData);
+      resolve((JSON.parse(buf.slice(0, nl)) as { endpoint: string }).endpoint);
+    };
+    proc.stdout?.on('data', onData);
+  });
+  const endpoint = await withTimeout(Promise.race([ready, exitError(proc, 's3rver', child.tail)]), 20_000, 's3rver');
+  return { ...child, endpoint };
+}
+
+export interface GatewayOptions {
+  dataDir: string;
+  s3Endpoint: string;
+  /** When set, the gateway runs under --cpu-prof and writes its profile here on exit. */
+  cpuProfileDir?: string;
+  /** Extra node/V8 flags for the gateway process (diagnosis). */
+  nodeArgs?: string[];
+  extraEnv?: Record<string, string>;
+}
+
+/** The gateway as the product runs it (`node dist/main.js`), configured by environment. */
+export async function startGateway(o: GatewayOptions): Promise<Child & { bootstrap: Bootstrap & { demoJob: NonNullable<Bootstrap['demoJob']> } }> {
+  const distRoot = join(__dirname, '..');
+  const args = ['--require', join(__dirname, 'orphan-guard.js')];
+  if (o.cpuProfileDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`);
+  args.push(...(o.nodeArgs ?? []));
+  args.push(join(distRoot, 'main.js'));
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAGE_')));
+  const proc = spawn(process.execPath, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: join(distRoot, '..'),
+    env: {
+      ...inherited,
+      CAGE_DATA_DIR: o.dataDir,
+      CAGE_HOST: '127.0.0.1',
+      CAGE_CONTROL_PORT: '0',
+      CAGE_SANDBOX_PORT: '0',
+      CAGE_S3_ENDPOINT: o.s3Endpoint,
+      CAGE_S3_ACCESS_KEY_ID: 'S3RVER',
+      CAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
+      CAGE_S3_FORCE_PATH_STYLE: '1',
+      CAGE_DEMO: '1',
+      // Access log lines are info-level: off for the benchmark.
+      CAGE_LOG_LEVEL: 'warn',
+      ...o.extraEnv,
+    },
+  });
+  const child = track(proc, 'gateway');
+  const file = join(o.dataDir, 'bootstrap.json');
+  // At warn level the "listening" line is not printed; bootstrap.json (renamed into place
+  // after both listeners are up) is the readiness signal.
+  const ready = (async () => {
+    while (!existsSync(file)) await new Promise((r) => setTimeout(r, 100));
+    return JSON.parse(readFileSync(file, 'utf8')) as Bootstrap;
+  })();
+  const bootstrap = await withTimeout(Promise.race([ready, exitError(proc, 'gateway', child.tail)]), 60_000, 'gateway');
+  if (bootstrap.demoJob === undefined) throw new Error('gateway started without a demo job (CAGE_DEMO=1 expected)');
+  return { ...child, bootstrap: { ...bootstrap, demoJob: bootstrap.demoJob } };
+}
+
+let clkTck: number | undefined;
+
+/** Kernel clock ticks per second (`getconf CLK_TCK`, 100 on common Linux builds). */
+export function clockTicksPerSecond(): number {
+  if (clkTck === undefined) {
+    try {
+      clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+/** CPU time (user + system) of a process so far, in microseconds, from /proc/<pid>/stat. */
+export function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at state (field 3).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1e6) / clockTicksPerSecond();
+}
+
+/** Resident set size of a process, in bytes, from /proc/<pid>/status. */
+export function processRssBytes(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (m?.[1] === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}

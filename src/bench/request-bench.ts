@@ -1,0 +1,115 @@
+import { closedLoop, type Fetched } from './http-load';
+import { processCpuUs } from './processes';
+import { type FigureResult } from './report';
+import { type Rig } from './rig';
+import { distribution, fmt, nsToMs } from './stats';
+
+/**
+ * Figures 3 and 4: per-request costs of the gateway on a small object. Time to first byte
+ * added over a direct S3 read (sequential requests), and authorized, audited small GETs under
+ * concurrency: requests per second and the gateway process's CPU time per request.
+ */
+
+const TTFB_WARMUP = 50;
+const TTFB_SAMPLES = 400;
+const CONCURRENCY = 64;
+const LOAD_WARMUP_MS = 1000;
+const LOAD_MS = 5000;
+
+export async function ttfbFigure(rig: Rig): Promise<FigureResult> {
+  const { gw, direct, small } = rig;
+  const gwGet = () => gw.get(rig.dataset, small.key);
+  const directGet = () => direct.get(rig.bucket, small.s3Key);
+  for (let i = 0; i < TTFB_WARMUP; i++) {
+    await gwGet();
+    await directGet();
+  }
+  const g: number[] = [];
+  const d: number[] = [];
+  let bad = 0;
+  // Interleaved, one request at a time, so both see the same machine state.
+  for (let i = 0; i < TTFB_SAMPLES; i++) {
+    const a = await gwGet();
+    const b = await directGet();
+    if (a.status !== 200 || a.bytes !== small.size || b.bytes !== small.size) bad += 1;
+    g.push(nsToMs(a.ttfbNs));
+    d.push(nsToMs(b.ttfbNs));
+  }
+  const gd = distribution(g);
+  const dd = distribution(d);
+  const added = gd.p50 - dd.p50;
+  return {
+    id: 'ttfb-added',
+    figure: '3. added time to first byte, 4 KiB GET',
+    measured: `+${fmt(added, 2)} ms p50 (gateway p50 ${fmt(gd.p50, 2)} ms, p99 ${fmt(gd.p99, 2)} ms)`,
+    target: 'added p50 ≤ 2 ms',
+    direct: `direct p50 ${fmt(dd.p50, 2)} ms, p99 ${fmt(dd.p99, 2)} ms`,
+    pass: bad === 0 && added <= 2,
+    values: {
+      unit: 'ms',
+      samples: TTFB_SAMPLES,
+      addedP50: added,
+      gatewayP50: gd.p50,
+      gatewayP90: gd.p90,
+      gatewayP99: gd.p99,
+      directP50: dd.p50,
+      directP90: dd.p90,
+      directP99: dd.p99,
+      addedP99: gd.p99 - dd.p99,
+      badResponses: bad,
+    },
+  };
+}
+
+export async function smallGetFigure(rig: Rig): Promise<FigureResult> {
+  const { gw, direct, small } = rig;
+  const ok = (f: Fetched) => f.status === 200 && f.bytes === small.size;
+  const gwGet = () => gw.get(rig.dataset, small.key);
+  await closedLoop(CONCURRENCY, LOAD_WARMUP_MS, gwGet, ok);
+
+  const gwCpu0 = processCpuUs(rig.gateway.pid);
+  const s3Cpu0 = processCpuUs(rig.s3.pid);
+  const me0 = process.cpuUsage();
+  const g = await closedLoop(CONCURRENCY, LOAD_MS, gwGet, ok);
+  const gwCpu = processCpuUs(rig.gateway.pid) - gwCpu0;
+  const s3Cpu = processCpuUs(rig.s3.pid) - s3Cpu0;
+  const me = process.cpuUsage(me0);
+  const gwRps = g.ok / (g.elapsedNs / 1e9);
+  const cpuPerReq = gwCpu / Math.max(1, g.ok + g.errors);
+
+  const directGet = () => direct.get(rig.bucket, small.s3Key);
+  await closedLoop(CONCURRENCY, LOAD_WARMUP_MS, directGet, ok);
+  const s3CpuD0 = processCpuUs(rig.s3.pid);
+  const meD0 = process.cpuUsage();
+  const d = await closedLoop(CONCURRENCY, LOAD_MS, directGet, ok);
+  const s3CpuD = processCpuUs(rig.s3.pid) - s3CpuD0;
+  const meD = process.cpuUsage(meD0);
+  const dRps = d.ok / (d.elapsedNs / 1e9);
+
+  const errors = g.errors === 0 ? '' : `, ${g.errors} errors (first: ${g.firstError ?? '?'})`;
+  return {
+    id: 'small-get',
+    figure: '4. 4 KiB authorized+audited GET, 64 concurrent',
+    measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${errors}`,
+    target: 'CPU ≤ 300 µs/req',
+    direct: `direct S3: ${fmt(dRps, 0)} req/s (gateway ${fmt((gwRps / dRps) * 100, 0)} %)`,
+    pass: g.errors === 0 && cpuPerReq <= 300,
+    values: {
+      unit: 'req/s; µs CPU per request',
+      concurrency: CONCURRENCY,
+      seconds: g.elapsedNs / 1e9,
+      gatewayRequests: g.ok,
+      gatewayErrors: g.errors,
+      gatewayReqPerSec: gwRps,
+      gatewayCpuUsPerReq: cpuPerReq,
+      gatewayCpuCores: gwCpu / (g.elapsedNs / 1e3),
+      s3rverCpuUsPerReqViaGateway: s3Cpu / Math.max(1, g.ok),
+      clientCpuUsPerReq: (me.user + me.system) / Math.max(1, g.ok),
+      directReqPerSec: dRps,
+      directErrors: d.errors,
+      s3rverCpuUsPerReqDirect: s3CpuD / Math.max(1, d.ok),
+      // The S3 SDK's own cost per GetObject (+ node:http), which the gateway also pays per read.
+      directClientCpuUsPerReq: (meD.user + meD.system) / Math.max(1, d.ok),
+    },
+  };
+}

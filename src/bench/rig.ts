@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ObjectStore } from '../storage/object-store.service';
+import { DirectClient, GatewayClient } from './http-load';
+import { type Child, onCleanup, removeTempDir, startGateway, startS3rver, tempDir } from './processes';
+import { GiB, MiB } from './stats';
+
+/**
+ * The measured system: s3rver in one child process, the gateway (`node dist/main.js`, demo
+ * seeded, access logs off) in another, pointed at it; this process is the client. Test objects
+ * are written straight into the store under the demo dataset's train split, which the demo
+ * job is granted.
+ */
+
+const BUCKET = 'cage-datasets';
+const DATASET = 'lung-demo';
+
+export interface BenchObject {
+  /** Key relative to the dataset, as the gateway path takes it. */
+  key: string;
+  /** Key in the bucket, as the direct client takes it. */
+  s3Key: string;
+  size: number;
+  etag: string;
+}
+
+export interface Rig {
+  s3: Child & { endpoint: string };
+  gateway: Child;
+  store: ObjectStore;
+  gw: GatewayClient;
+  direct: DirectClient;
+  bucket: string;
+  dataset: string;
+  small: BenchObject;
+  large: BenchObject;
+  huge: BenchObject;
+  /** Where the gateway writes its CPU profile, when profiling. */
+  profileDir: string | undefined;
+  /** Stops both children and removes the rig's files. */
+  stop: () => Promise<void>;
+}
+
+export const SMALL_SIZE = 4 * 1024;
+export const LARGE_SIZE = 64 * MiB;
+export const HUGE_SIZE = GiB;
+
+/** A Readable of `size` pseudo-random bytes made of one repeated 1 MiB block: no big buffer. */
+function generated(size: number): Readable {
+  const block = randomBytes(MiB);
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= size) {
+        this.push(null);
+        return;
+      }
+      const n = Math.min(block.length, size - sent);
+      sent += n;
+      this.push(n === block.length ? block : block.subarray(0, n));
+    },
+  });
+}
+
+async function putObject(store: ObjectStore, key: string, size: number): Promise<BenchObject> {
+  const s3Key = `${DATASET}/${key}`;
+  if (size <= MiB) await store.put(BUCKET, s3Key, randomBytes(size), 'application/octet-stream', size);
+  else await store.put(BUCKET, s3Key, generated(size), 'application/octet-stream', size);
+  const head = await store.head(BUCKET, s3Key);
+  if (head.size !== size) throw new Error(`${s3Key}: stored ${head.size} bytes, expected ${size}`);
+  return { key, s3Key, size, etag: head.etag };
+}
+
+export async function startRig(log: (msg: string) => void): Promise<Rig> {
+  const root = tempDir('cage-bench-');
+  const profileDir = process.env.CAGE_BENCH_GATEWAY_CPU_PROF;
+  const s3 = await startS3rver(join(root, 's3'));
+  log(`s3rver (pid ${s3.pid}) on ${s3.endpoint}`);
+  const nodeArgs = (process.env.CAGE_BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const gateway = await startGateway({ dataDir: join(root, 'gateway'), s3Endpoint: s3.endpoint, cpuProfileDir: profileDir || undefined, nodeArgs });
+  log(`gateway (pid ${gateway.pid}) sandbox ${gateway.bootstrap.sandboxUrl}`);
+
+  const store = new ObjectStore({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    forcePathStyle: true,
+    timeoutMs: 60_000,
+  });
+  onCleanup(() => Promise.resolve(store.destroy()));
+  const gw = new GatewayClient(gateway.bootstrap.sandboxUrl, gateway.bootstrap.demoJob.token);
+  onCleanup(() => Promise.resolve(gw.close()));
+
+  log('writing test objects into the store (4 KiB, 64 MiB, 1 GiB)');
+  const small = await putObject(store, 'train/bench/small-4k.bin', SMALL_SIZE);
+  const large = await putObject(store, 'train/bench/large-64m.bin', LARGE_SIZE);
+  const huge = await putObject(store, 'train/bench/huge-1g.bin', HUGE_SIZE);
+
+  // Sanity: the gateway serves these very bytes to the demo job.
+  for (const o of [small, large]) {
+    const f = await gw.get(DATASET, o.key);
+    if (f.status !== 200 || f.bytes !== o.size || f.etag !== o.etag) {
+      throw new Error(`gateway GET ${o.key}: status ${f.status}, ${f.bytes} bytes, etag ${f.etag ?? '-'} (expected 200, ${o.size}, ${o.etag})`);
+    }
+  }
+  const stop = async () => {
+    gw.close();
+    store.destroy();
+    await gateway.stop();
+    await s3.stop();
+    removeTempDir(root);
+  };
+  return { s3, gateway, store, gw, direct: new DirectClient(store), bucket: BUCKET, dataset: DATASET, small, large, huge, profileDir: profileDir || undefined, stop };
+}

@@ -1,0 +1,273 @@
+import { type AuditLeaf } from '../src/audit/audit-leaf';
+import { DB_KINDS, S3_KINDS } from './support/backends';
+import { DATASET, type Fixture, startFixture } from './support/fixture';
+import { bearer, objectPath, rawRequest } from './support/http';
+
+async function leafCount(f: Fixture): Promise<number> {
+  return f.gateway.core.auditRepo.size();
+}
+
+async function leavesFor(f: Fixture, requestId: string): Promise<AuditLeaf[]> {
+  const all = await f.gateway.core.auditRepo.find({ limit: 1000 });
+  return all.filter((l) => l.leaf.requestId === requestId).map((l) => l.leaf);
+}
+
+const combos = DB_KINDS.flatMap((db) => S3_KINDS.map((s3) => ({ db, s3 })));
+
+describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await startFixture({ db, s3 });
+  });
+  afterAll(async () => {
+    await f?.stop();
+  });
+
+  const get = (key: string, headers: Record<string, string> = {}, token = f.alpha.token) =>
+    rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, key), { ...bearer(token), ...headers });
+
+  describe('ranged reads', () => {
+    const key = 'train/scan-1.raw';
+    it('serves the whole object byte-exact with its ETag', async () => {
+      const r = await get(key);
+      expect(r.status).toBe(200);
+      expect(r.body.equals(f.objects.get(key)!)).toBe(true);
+      expect(r.headers.etag).toMatch(/^"[^"]+"$/);
+      expect(r.headers['accept-ranges']).toBe('bytes');
+    });
+
+    it.each([
+      ['bytes=0-0', 0, 0],
+      ['bytes=0-99', 0, 99],
+      ['bytes=1000-', 1000, 256 * 1024 + 6],
+      ['bytes=-50', 256 * 1024 + 7 - 50, 256 * 1024 + 6],
+      ['bytes=262000-999999999', 262000, 256 * 1024 + 6],
+      ['bytes=-999999999', 0, 256 * 1024 + 6],
+    ])('serves %s as 206 with exactly those bytes', async (range, start, end) => {
+      const r = await get(key, { range });
+      const stored = f.objects.get(key)!;
+      expect(r.status).toBe(206);
+      expect(r.headers['content-range']).toBe(`bytes ${start}-${end}/${stored.length}`);
+      expect(r.body.equals(stored.subarray(start, end + 1))).toBe(true);
+      expect(r.aborted).toBe(false);
+    });
+
+    it('answers 416 with the size for a range past the end', async () => {
+      const r = await get(key, { range: `bytes=${256 * 1024 + 7}-` });
+      expect(r.status).toBe(416);
+      expect(r.headers['content-range']).toBe(`bytes */${256 * 1024 + 7}`);
+      expect(JSON.parse(r.body.toString())).toMatchObject({ error: 'range_not_satisfiable' });
+    });
+
+    it.each(['bytes=0-1,5-6', 'bytes=5-2', 'items=0-1'])('should not serve a multi-range or malformed range (%s): 400', async (range) => {
+      const r = await get(key, { range });
+      expect(r.status).toBe(400);
+      expect(r.body.toString()).not.toContain(f.objects.get(key)!.subarray(0, 8).toString('latin1'));
+    });
+
+    it('honours If-None-Match (304) and If-Match (412)', async () => {
+      const etag = (await get(key)).headers.etag as string;
+      expect((await get(key, { 'if-none-match': etag })).status).toBe(304);
+      expect((await get(key, { 'if-match': '"nope"' })).status).toBe(412);
+      const ok = await get(key, { 'if-match': etag, range: 'bytes=0-9' });
+      expect(ok.status).toBe(206);
+      expect(ok.body.equals(f.objects.get(key)!.subarray(0, 10))).toBe(true);
+    });
+
+    it('answers HEAD with the size and no body', async () => {
+      const r = await rawRequest(f.gateway.sandboxUrl, 'HEAD', objectPath(DATASET, key), bearer(f.alpha.token));
+      expect(r.status).toBe(200);
+      expect(Number(r.headers['content-length'])).toBe(256 * 1024 + 7);
+      expect(r.body.length).toBe(0);
+    });
+
+    it('serves an empty object', async () => {
+      const r = await get('train/empty.bin');
+      expect(r.status).toBe(200);
+      expect(r.body.length).toBe(0);
+    });
+  });
+
+  describe('keys are opaque bytes', () => {
+    it('serves a//b and NFC/NFD spellings as the distinct keys they are', async () => {
+      if (s3 === 'external') expect((await get('train/a//b')).body.toString()).toBe('double slash');
+      expect((await get('train/café.txt')).body.toString()).toBe('nfc');
+      expect((await get('train/cafe\u0301.txt')).body.toString()).toBe('nfd');
+    });
+
+    it.each([
+      ['/v1/datasets/ct/objects/train/../labels/test_annotations.csv', 'dot segment'],
+      ['/v1/datasets/ct/objects/train/%2e%2e/labels/test_annotations.csv', 'encoded dot segment'],
+      ['/v1/datasets/ct/objects/train/a%00b', 'NUL'],
+      ['/v1/datasets/ct/objects/train/a%0Ab', 'control character'],
+      ['/v1/datasets/ct/objects/train/a%zzb', 'malformed percent-encoding'],
+      ['/v1/datasets/ct/objects/train/a%C3', 'truncated UTF-8'],
+      ['/v1/datasets/ct/objects/', 'empty key'],
+    ])('should not serve %s (%s): 400 and nothing from the store', async (path) => {
+      const r = await rawRequest(f.gateway.sandboxUrl, 'GET', path, bearer(f.alpha.token));
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body.toString())).toMatchObject({ error: 'bad_request' });
+    });
+  });
+
+  describe('404 parity: not granted and absent look the same', () => {
+    const shape = (r: { status: number; headers: Record<string, unknown>; body: Buffer }) => {
+      const body = JSON.parse(r.body.toString()) as Record<string, unknown>;
+      return { status: r.status, body: { ...body, requestId: typeof body.requestId }, etag: r.headers.etag, length: r.headers['content-length'] };
+    };
+
+    it('answers an absent key, another team\'s split, test labels, a key outside every split and an unknown dataset identically', async () => {
+      const absent = shape(await get('train/no-such-object'));
+      expect(absent.status).toBe(404);
+      for (const r of [
+        await get('test/scan-9.raw'),
+        await get('labels/test_annotations.csv'),
+        await get('stray.bin'),
+        await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('no-such-dataset', 'train/scan-1.raw'), bearer(f.alpha.token)),
+      ]) {
+        expect(shape(r)).toEqual(absent);
+      }
+    });
+
+    it('the other team reads its own split and not alpha\'s', async () => {
+      expect((await get('test/scan-9.raw', {}, f.beta.token)).status).toBe(200);
+      expect((await get('train/scan-1.raw', {}, f.beta.token)).status).toBe(404);
+      expect((await get('labels/test_annotations.csv', {}, f.beta.token)).status).toBe(404);
+    });
+  });
+
+  describe('listing', () => {
+    it('lists only granted datasets and splits', async () => {
+      const r = await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets', bearer(f.alpha.token));
+      expect(JSON.parse(r.body.toString())).toEqual({ datasets: [{ id: DATASET, title: 'fixture', splits: [{ name: 'train', kind: 'train' }] }] });
+    });
+
+    it('pages through exactly the granted keys, in order, with a cursor', async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const q: string = `/v1/datasets/${DATASET}/objects?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`;
+        const r = await rawRequest(f.gateway.sandboxUrl, 'GET', q, bearer(f.alpha.token));
+        expect(r.status).toBe(200);
+        const page = JSON.parse(r.body.toString()) as { objects: { key: string; size: number }[]; nextCursor: string | null };
+        expect(page.objects.length).toBeLessThanOrEqual(2);
+        seen.push(...page.objects.map((o) => o.key));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      const expected = [...f.objects.keys()].filter((k) => k.startsWith('train/')).sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : 1));
+      expect(seen).toEqual(expected);
+    });
+
+    it('filters by prefix and never lists another split', async () => {
+      const r = await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?prefix=labels/`, bearer(f.alpha.token));
+      expect(JSON.parse(r.body.toString())).toEqual({ objects: [], nextCursor: null });
+      const scan = await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?prefix=train/scan`, bearer(f.alpha.token));
+      expect((JSON.parse(scan.body.toString()) as { objects: { key: string }[] }).objects.map((o) => o.key)).toEqual(['train/scan-1.mhd', 'train/scan-1.raw']);
+    });
+
+    it('should not list a dataset the team has no grant in, nor accept unknown parameters or a forged cursor', async () => {
+      const other = await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets/no-such/objects', bearer(f.alpha.token));
+      expect(other.status).toBe(404);
+      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?delimiter=/`, bearer(f.alpha.token))).status).toBe(400);
+      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?cursor=zzz`, bearer(f.alpha.token))).status).toBe(400);
+      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?limit=0`, bearer(f.alpha.token))).status).toBe(400);
+    });
+  });
+
+  describe('audit: exactly one leaf per decision', () => {
+    it('writes one leaf per request, allow and deny, naming the request, the decision and the grant', async () => {
+      const before = await leafCount(f);
+      const responses = [
+        await get('train/scan-1.raw', { range: 'bytes=10-19' }),
+        await get('test/scan-9.raw'),
+        await get('labels/test_annotations.csv'),
+        await get('train/absent'),
+        await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects`, bearer(f.alpha.token)),
+        await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets', bearer(f.alpha.token)),
+      ];
+      expect(await leafCount(f)).toBe(before + responses.length);
+      const leaves = await Promise.all(responses.map((r) => leavesFor(f, r.headers['x-request-id'] as string)));
+      expect(leaves.map((l) => l.length)).toEqual([1, 1, 1, 1, 1, 1]);
+      const [ranged, other, labels, absent] = leaves.map((l) => l[0]);
+      expect(ranged).toMatchObject({
+        principal: `job:${f.alpha.jobId}`,
+        team: 'alpha',
+        action: 'read',
+        decision: 'allow',
+        status: 206,
+        range: '10-19',
+        bytes: 10,
+        resource: { type: 'object', dataset: DATASET, keyHex: Buffer.from('train/scan-1.raw').toString('hex') },
+      });
+      expect(ranged.policies[0]).toMatch(/^grant:alpha-train-/);
+      expect(ranged.policySet).toBe(f.gateway.core.policy.active.sha256);
+      expect(other).toMatchObject({ decision: 'deny', status: 404, bytes: 0, policies: [] });
+      expect(labels).toMatchObject({ decision: 'deny', status: 404, policies: ['no-job-reads-labels'] });
+      expect(absent).toMatchObject({ decision: 'allow', status: 404, bytes: 0 });
+    });
+
+    it('should not write leaves for requests refused before any decision (bad credential)', async () => {
+      const before = await leafCount(f);
+      const r = await get('train/scan-1.raw', {}, 'garbage');
+      expect(r.status).toBe(401);
+      expect(await leafCount(f)).toBe(before);
+    });
+  });
+
+  describe('credentials', () => {
+    it('should not serve data without a token, with a user token, or with a job token on the control listener', async () => {
+      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/scan-1.mhd'))).status).toBe(401);
+      for (const t of [f.organizerToken, f.auditorToken, f.contestantToken]) expect((await get('train/scan-1.mhd', {}, t)).status).toBe(401);
+      const onControl = await rawRequest(f.gateway.controlUrl, 'GET', '/v1/audit', bearer(f.alpha.token));
+      expect(onControl.status).toBe(401);
+      expect(onControl.headers['www-authenticate']).toBe('Bearer');
+    });
+
+    it('should not serve a revoked job within a second of the revoke', async () => {
+      const meta = { requestId: 'test', listener: 'internal' as const };
+      const job = await f.gateway.core.jobService.issue('alpha', 600, 'test', meta);
+      expect((await get('train/scan-1.mhd', {}, job.token)).status).toBe(200);
+      await f.gateway.core.jobs.revoke(job.jobId, new Date(), 'test');
+      await new Promise((r) => setTimeout(r, 1000));
+      const r = await get('train/scan-1.mhd', {}, job.token);
+      expect(r.status).toBe(401);
+      expect(JSON.parse(r.body.toString()).message).toBe('job credential revoked');
+    });
+
+    it('should not serve after a grant is revoked (next request, within a second)', async () => {
+      const core = f.gateway.core;
+      const { rows } = await core.db.query<{ id: string }>("SELECT id FROM grants WHERE team_id = 'beta'");
+      expect((await get('test/scan-9.raw', {}, f.beta.token)).status).toBe(200);
+      await core.grants.revoke(rows[0].id, new Date(), 'test');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await get('test/scan-9.raw', {}, f.beta.token)).status).toBe(404);
+    });
+  });
+
+  describe('GET /v1/audit', () => {
+    const audit = (query: string, token: string) => rawRequest(f.gateway.controlUrl, 'GET', `/v1/audit${query}`, bearer(token));
+
+    it('lets auditors and organizers filter and page the log', async () => {
+      const r = await audit(`?team=alpha&decision=deny&limit=2`, f.auditorToken);
+      expect(r.status).toBe(200);
+      const page = JSON.parse(r.body.toString()) as { leaves: { index: number; hash: string; leaf: AuditLeaf }[]; nextCursor: string | null };
+      expect(page.leaves.length).toBe(2);
+      for (const l of page.leaves) expect(l.leaf).toMatchObject({ team: 'alpha', decision: 'deny' });
+      expect(page.nextCursor).toBe(String(page.leaves[1].index));
+      const next = JSON.parse((await audit(`?team=alpha&decision=deny&limit=2&cursor=${page.nextCursor}`, f.organizerToken)).body.toString()) as typeof page;
+      expect(next.leaves[0].index).toBeGreaterThan(page.leaves[1].index);
+      const principal = JSON.parse((await audit(`?principal=job:${f.beta.jobId}&action=read`, f.auditorToken)).body.toString()) as typeof page;
+      expect(principal.leaves.length).toBeGreaterThan(0);
+      for (const l of principal.leaves) expect(l.leaf).toMatchObject({ principal: `job:${f.beta.jobId}`, action: 'read' });
+      const future = JSON.parse((await audit(`?from=2999-01-01T00:00:00Z`, f.auditorToken)).body.toString()) as typeof page;
+      expect(future.leaves).toEqual([]);
+    });
+
+    it('should not let a contestant read the log, nor accept bad filters', async () => {
+      expect((await audit('', f.contestantToken)).status).toBe(403);
+      expect((await audit('?decision=maybe', f.auditorToken)).status).toBe(400);
+      expect((await audit('?from=yesterday', f.auditorToken)).status).toBe(400);
+      expect((await audit('?sql=1', f.auditorToken)).status).toBe(400);
+    });
+  });
+});
