@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { clockTicksPerSecond } from './processes';
 import { GiB } from './stats';
 
@@ -27,6 +27,8 @@ export interface Machine {
   ramGiB: number;
   node: string;
   clkTck: number;
+  /** 1-minute load average when the run started: other work on the machine skews every figure. */
+  loadAvg1m: number;
 }
 
 export function machine(): Machine {
@@ -37,11 +39,11 @@ export function machine(): Machine {
   } catch {
     // not Linux: os.cpus() it is
   }
-  return { cpu, cores: availableParallelism(), ramGiB: Math.round((totalmem() / GiB) * 10) / 10, node: process.version, clkTck: clockTicksPerSecond() };
+  return { cpu, cores: availableParallelism(), ramGiB: Math.round((totalmem() / GiB) * 10) / 10, node: process.version, clkTck: clockTicksPerSecond(), loadAvg1m: Math.round(loadavg()[0] * 100) / 100 };
 }
 
 export function machineLine(m: Machine): string {
-  return `machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, node ${m.node}, ${process.platform}/${process.arch}`;
+  return `machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, node ${m.node}, ${process.platform}/${process.arch}; load average ${m.loadAvg1m} at start`;
 }
 
 export function table(rows: FigureResult[]): string {

@@ -1,0 +1,124 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { EmbeddedS3 } from '../src/storage/embedded-s3';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DB_KINDS } from './support/backends';
+import { DATASET, type Fixture, startFixture } from './support/fixture';
+import { bearer, objectPath, rawRequest, type RawResponse } from './support/http';
+
+describe.each(DB_KINDS)('fail closed on %s', (db) => {
+  let f: Fixture;
+  const committed = new Set<string>();
+  beforeEach(async () => {
+    f = await startFixture({ db });
+    committed.clear();
+    f.gateway.core.auditWriter.onCommitted((leaf) => committed.add(leaf.requestId));
+  });
+  afterEach(async () => {
+    await f?.stop();
+  });
+
+  const read = () => rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/scan-1.raw'), bearer(f.alpha.token));
+
+  it('should not serve a byte once the audit table refuses leaves, while everything else still works', async () => {
+    expect((await read()).status).toBe(200);
+    // The audit store alone fails: grants, jobs and datasets still read fine.
+    await f.db.query('ALTER TABLE audit_leaves ADD CONSTRAINT refuse_all CHECK (false) NOT VALID');
+    for (let i = 0; i < 5; i++) {
+      const r = await read();
+      expect(r.status).toBe(503);
+      expect(JSON.parse(r.body.toString())).toMatchObject({ error: 'unavailable' });
+      expect(committed.has(r.headers['x-request-id'] as string)).toBe(false);
+    }
+    const denied = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'labels/test_annotations.csv'), bearer(f.alpha.token));
+    expect(denied.status).toBe(503);
+    await f.db.query('ALTER TABLE audit_leaves DROP CONSTRAINT refuse_all');
+    expect((await read()).status).toBe(200);
+  });
+
+  it('serves nothing unlogged when the database stops in the middle of a read loop', async () => {
+    const responses: RawResponse[] = [];
+    let stop = false;
+    const loop = async () => {
+      while (!stop) responses.push(await read());
+    };
+    const loops = [loop(), loop(), loop(), loop()];
+    while (responses.filter((r) => r.status === 200).length < 20) await new Promise((r) => setTimeout(r, 5));
+    await f.db.close();
+    const closedAt = responses.length;
+    await new Promise((r) => setTimeout(r, 200));
+    stop = true;
+    await Promise.all(loops);
+
+    const after = responses.slice(closedAt + 4); // requests possibly in flight at the close may still finish
+    expect(after.length).toBeGreaterThan(0);
+    for (const r of after) {
+      expect(r.status).toBe(503);
+      expect(r.body.length).toBeLessThan(300);
+    }
+    for (const r of responses.filter((x) => x.status === 200)) {
+      expect(committed.has(r.headers['x-request-id'] as string)).toBe(true);
+      expect(r.aborted).toBe(false);
+    }
+    const ready = await rawRequest(f.gateway.controlUrl, 'GET', '/readyz');
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.body.toString()).message).toContain('database unreachable');
+  });
+});
+
+/** An S3 endpoint in front of s3rver that cuts GETs of `cut-me` keys after 64 KiB. */
+async function cuttingProxy(target: string): Promise<{ url: string; server: Server }> {
+  const t = new URL(target);
+  const server = createServer((req, res) => {
+    const up = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      if (req.method === 'GET' && (req.url ?? '').includes('cut-me')) {
+        let sent = 0;
+        upRes.on('data', (c: Buffer) => {
+          if (sent >= 64 * 1024) return;
+          sent += c.length;
+          res.write(c);
+          if (sent >= 64 * 1024) {
+            upRes.destroy();
+            res.destroy();
+          }
+        });
+      } else {
+        upRes.pipe(res);
+      }
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe('a backend failure mid-stream', () => {
+  let s3: EmbeddedS3;
+  let proxy: { url: string; server: Server };
+  let f: Fixture;
+  beforeAll(async () => {
+    s3 = await EmbeddedS3.start(mkdtempSync(join(tmpdir(), 'cage-s3-')));
+    proxy = await cuttingProxy(s3.endpoint);
+    f = await startFixture({ db: 'pglite', s3Endpoint: proxy.url });
+    const ds = (await f.gateway.core.datasets.get(DATASET))!;
+    await f.gateway.core.store.put(ds.bucket, `${DATASET}/train/cut-me.raw`, Buffer.alloc(4 * 1024 * 1024, 7));
+  });
+  afterAll(async () => {
+    await f?.stop();
+    proxy?.server.close();
+    await s3?.stop();
+  });
+
+  it('should not give the client a short 200: the response is cut, not completed', async () => {
+    const r = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/cut-me.raw'), bearer(f.alpha.token));
+    expect(r.status).toBe(200);
+    expect(Number(r.headers['content-length'])).toBe(4 * 1024 * 1024);
+    expect(r.body.length).toBeLessThan(4 * 1024 * 1024);
+    expect(r.aborted).toBe(true);
+    // The gateway keeps serving other requests.
+    expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/scan-1.mhd'), bearer(f.alpha.token))).status).toBe(200);
+  });
+});
