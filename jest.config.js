@@ -7,5 +7,6 @@ module.exports = {
   // See test/support/content-disposition.cjs.
   moduleNameMapper: { '^content-disposition$': '<rootDir>/test/support/content-disposition.cjs' },
   moduleFileExtensions: ['ts', 'js', 'cjs', 'json'],
+  setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
   testTimeout: 60000,
 };

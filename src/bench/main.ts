@@ -101,6 +101,8 @@ async function main(): Promise<number> {
       rows.push(...(await spec.run(rig)));
     } catch (err) {
       log(`${spec.key} failed: ${(err as Error).stack ?? String(err)}`);
+      // A crash shows first as a reset connection; give the exit a moment to be reaped.
+      await rig?.gateway.settle(2000);
       const died = rig?.gateway.exited();
       for (const i of spec.ids) rows.push(failed(i.id, i.figure, i.target, died === undefined ? err : new Error(`gateway crashed: ${died}`)));
     }

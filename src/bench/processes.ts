@@ -78,6 +78,8 @@ export interface Child {
   process: ChildProcess;
   /** How the child ended, when it has ended (`SIGTRAP: # Fatal error ...`), else undefined. */
   exited: () => string | undefined;
+  /** Resolves when the child has exited, or after `ms` if it is still running. */
+  settle: (ms: number) => Promise<void>;
   /** The last lines the child wrote (stdout and stderr), for error messages. */
   tail: () => string;
   stop: () => Promise<void>;
@@ -101,7 +103,16 @@ function track(proc: ChildProcess, label: string): Child {
     const fatal = lines.filter((l) => /fatal|error|unreachable|abort/i.test(l)).slice(0, 3).map((l) => l.replace(/^#\s*/, '').trim());
     return `${proc.signalCode ?? `exit ${proc.exitCode}`}${fatal.length > 0 ? `: ${fatal.join(' / ')}` : ''}`;
   };
-  return { pid: proc.pid, process: proc, exited, tail: () => lines.join('\n'), stop: () => stopChild(proc) };
+  const settle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      const timer = setTimeout(resolve, ms);
+      proc.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  return { pid: proc.pid, process: proc, exited, settle, tail: () => lines.join('\n'), stop: () => stopChild(proc) };
 }
 
 function exitError(proc: ChildProcess, label: string, tail: () => string): Promise<never> {

@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseMetaImageHeader, worldBoundingBox } from '../../src/datasets/metaimage-header';
+import { type Bootstrap } from '../../src/demo/bootstrap-file';
+import { bearer, rawRequest } from '../support/http';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `npm start`, exactly as the README says, in its own process group (as a terminal runs it). */
+function npmStart(dataDir: string): Promise<Started> {
+  const child = spawn('npm', ['start'], {
+    cwd: ROOT,
+    detached: true,
+    env: { ...process.env, CAGE_DATA_DIR: dataDir, CAGE_CONTROL_PORT: '0', CAGE_SANDBOX_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (out.includes('cage gateway listening')) {
+        clearInterval(timer);
+        resolve({ child, output: () => out, exited });
+      }
+    }, 100);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`npm start exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+/** Ctrl-C: SIGINT to the whole process group; resolves once the gateway has logged a clean stop. */
+async function interrupt(s: Started): Promise<string> {
+  process.kill(-(s.child.pid as number), 'SIGINT');
+  await s.exited;
+  // npm itself may die of the signal; what matters is that the gateway under it stopped cleanly.
+  const deadline = Date.now() + 15_000;
+  while (!s.output().includes('stopped cleanly') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return s.output();
+}
+
+describe('end to end: the README start command, a job reading over HTTP', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cage-e2e-'));
+  let running: Started | undefined;
+  afterAll(() => {
+    try {
+      if (running !== undefined) process.kill(-(running.child.pid as number), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts on the embedded default, seeds the demo, serves the job, stops cleanly, and restarts on the same data', async () => {
+    running = await npmStart(dataDir);
+    const file = join(dataDir, 'bootstrap.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const boot = JSON.parse(readFileSync(file, 'utf8')) as Bootstrap;
+    expect(Object.keys(boot).sort()).toEqual(['auditorToken', 'controlUrl', 'demoJob', 'organizerToken', 'sandboxUrl']);
+    expect(Object.keys(boot.demoJob!).sort()).toEqual(['accessKeyId', 'expiresAt', 'jobId', 'secretAccessKey', 'team', 'token']);
+    // The path is printed, never a secret.
+    expect(running.output()).toContain(file);
+    for (const secret of [boot.organizerToken, boot.auditorToken, boot.demoJob!.token, boot.demoJob!.secretAccessKey]) {
+      expect(running.output()).not.toContain(secret);
+    }
+
+    const job = bearer(boot.demoJob!.token);
+    const datasets = JSON.parse((await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets', job)).body.toString()) as { datasets: { id: string }[] };
+    expect(datasets.datasets.map((d) => d.id)).toEqual(['lung-demo']);
+
+    const annotations = await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets/lung-demo/objects/train/annotations.csv', job);
+    expect(annotations.status).toBe(200);
+    const rows = annotations.body.toString().trim().split('\n');
+    expect(rows[0]).toBe('seriesuid,coordX,coordY,coordZ,diameter_mm');
+    const [uid, x, y, z] = rows[1].split(',');
+
+    // The nodule of the first annotation lies inside its scan, read through the gateway.
+    const mhd = await rawRequest(boot.sandboxUrl, 'GET', `/v1/datasets/lung-demo/objects/train/${uid}.mhd`, job);
+    const header = parseMetaImageHeader(mhd.body.toString());
+    const box = worldBoundingBox(header);
+    [x, y, z].map(Number).forEach((v, i) => {
+      expect(v).toBeGreaterThanOrEqual(box.min[i]);
+      expect(v).toBeLessThanOrEqual(box.max[i]);
+    });
+    const slice = await rawRequest(boot.sandboxUrl, 'GET', `/v1/datasets/lung-demo/objects/train/${header.elementDataFile}`, { ...job, range: 'bytes=0-1023' });
+    expect(slice.status).toBe(206);
+    expect(slice.body.length).toBe(1024);
+
+    // No job reads the test labels.
+    expect((await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets/lung-demo/objects/labels/test_annotations.csv', job)).status).toBe(404);
+
+    expect((await rawRequest(boot.controlUrl, 'GET', '/healthz')).status).toBe(200);
+    expect((await rawRequest(boot.controlUrl, 'GET', '/readyz')).status).toBe(200);
+    expect((await rawRequest(boot.controlUrl, 'GET', '/docs/openapi.json')).status).toBe(200);
+    const audit = JSON.parse((await rawRequest(boot.controlUrl, 'GET', '/v1/audit?limit=1000', bearer(boot.auditorToken))).body.toString()) as {
+      leaves: { leaf: { action: string; decision: string } }[];
+    };
+    const leavesBefore = audit.leaves.length;
+    expect(audit.leaves.some((l) => l.leaf.action === 'read' && l.leaf.decision === 'deny')).toBe(true);
+
+    expect(await interrupt(running)).toContain('stopped cleanly');
+
+    // Second start: same data, same tokens.
+    running = await npmStart(dataDir);
+    const again = JSON.parse(readFileSync(file, 'utf8')) as Bootstrap;
+    expect(again.demoJob!.token).toBe(boot.demoJob!.token);
+    expect(again.organizerToken).toBe(boot.organizerToken);
+    expect(running.output()).not.toContain('demo competition seeded');
+    const reread = await rawRequest(again.sandboxUrl, 'GET', '/v1/datasets/lung-demo/objects/train/annotations.csv', bearer(boot.demoJob!.token));
+    expect(reread.body.equals(annotations.body)).toBe(true);
+    const audit2 = JSON.parse((await rawRequest(again.controlUrl, 'GET', '/v1/audit?limit=1000', bearer(boot.auditorToken))).body.toString()) as typeof audit;
+    expect(audit2.leaves.length).toBeGreaterThan(leavesBefore);
+    expect(await interrupt(running)).toContain('stopped cleanly');
+  }, 240_000);
+});
