@@ -1,4 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { UnsecuredJWT } from 'jose';
 import { type AuditLeaf } from '../src/audit/audit-leaf';
+import { TokenService } from '../src/auth/token.service';
+import { SigningKeys } from '../src/keys/signing-keys';
 import { DB_KINDS, S3_KINDS } from './support/backends';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
@@ -221,6 +225,25 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
       const onControl = await rawRequest(f.gateway.controlUrl, 'GET', '/v1/audit', bearer(f.alpha.token));
       expect(onControl.status).toBe(401);
       expect(onControl.headers['www-authenticate']).toBe('Bearer');
+    });
+
+    it('should not serve with an expired, foreign-signed, alg:none or user-audience token: 401', async () => {
+      const core = f.gateway.core;
+      const expired = await core.tokens.issueJob(f.alpha.jobId, 'alpha', new Date(Date.now() - 60_000));
+      const foreign = await new TokenService(new SigningKeys(generateKeyPairSync('ed25519').privateKey)).issueJob(f.alpha.jobId, 'alpha', new Date(Date.now() + 60_000));
+      const none = new UnsecuredJWT({ typ: 'job', team: 'alpha' }).setIssuer('cage').setAudience('cage-sandbox').setSubject(f.alpha.jobId).setExpirationTime('1h').encode();
+      const otherTeam = await core.tokens.issueJob(f.alpha.jobId, 'beta', new Date(Date.now() + 60_000));
+      for (const [token, message] of [
+        [expired, 'token expired'],
+        [foreign, 'token signature is not valid'],
+        [none, 'token algorithm not allowed'],
+        [f.organizerToken, 'token claim aud is not valid here'],
+        [otherTeam, 'unknown job'],
+      ]) {
+        const r = await get('train/scan-1.mhd', {}, token);
+        expect(r.status).toBe(401);
+        expect(JSON.parse(r.body.toString())).toMatchObject({ error: 'unauthorized', message });
+      }
     });
 
     it('should not serve a revoked job within a second of the revoke', async () => {
