@@ -4,7 +4,7 @@ import { type AddressInfo } from 'node:net';
 import { Logger, type LoggerService, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type CageConfig } from './config/config';
 import { ControlModule } from './control.module';
@@ -34,6 +34,8 @@ export class Gateway {
     readonly sandboxUrl: string,
     readonly bootstrap: Bootstrap | undefined,
     readonly bootstrapFile: string | undefined,
+    /** The OpenAPI documents each listener serves at /docs/openapi.json. */
+    readonly openapi: { control: OpenAPIObject; sandbox: OpenAPIObject },
   ) {}
 
   static async start(config: CageConfig, opts: GatewayOptions = {}): Promise<Gateway> {
@@ -41,13 +43,14 @@ export class Gateway {
     try {
       const sandbox = await createListener(SandboxModule.register(core), 'Cage sandbox API', opts.logger);
       const control = await createListener(ControlModule.register(core), 'Cage control API', opts.logger);
-      await sandbox.listen(config.sandboxPort, config.host);
-      await control.listen(config.controlPort, config.host);
-      const controlUrl = urlOf(control, config.host);
-      const sandboxUrl = urlOf(sandbox, config.host);
+      const openapi = { control: control.doc, sandbox: sandbox.doc };
+      await sandbox.app.listen(config.sandboxPort, config.host);
+      await control.app.listen(config.controlPort, config.host);
+      const controlUrl = urlOf(control.app, config.host);
+      const sandboxUrl = urlOf(sandbox.app, config.host);
       const boot = await ensureBootstrap(core, { controlUrl, sandboxUrl });
       core.policyWatcher.start();
-      return new Gateway(core, control, sandbox, controlUrl, sandboxUrl, boot?.bootstrap, boot?.file);
+      return new Gateway(core, control.app, sandbox.app, controlUrl, sandboxUrl, boot?.bootstrap, boot?.file, openapi);
     } catch (err) {
       await core.close().catch(() => undefined);
       throw err;
@@ -73,7 +76,11 @@ export class Gateway {
   }
 }
 
-async function createListener(module: DynamicModule, title: string, logger: LoggerService | false | undefined): Promise<NestFastifyApplication> {
+async function createListener(
+  module: DynamicModule,
+  title: string,
+  logger: LoggerService | false | undefined,
+): Promise<{ app: NestFastifyApplication; doc: OpenAPIObject }> {
   const adapter = new FastifyAdapter({
     // Each request gets a fresh id; a client-sent id is never trusted as ours.
     genReqId: () => randomUUID(),
@@ -116,7 +123,7 @@ async function createListener(module: DynamicModule, title: string, logger: Logg
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(title).setVersion('1').addBearerAuth().build());
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
   await app.init();
-  return app;
+  return { app, doc };
 }
 
 function urlOf(app: NestFastifyApplication, host: string): string {
