@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { AuditLog } from './audit/audit-log.service';
@@ -60,6 +60,8 @@ export class Core {
   static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
     const logger = new Logger('Core');
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    // It holds the signing key and bootstrap credentials: owner only, even if it existed before.
+    chmodSync(config.dataDir, 0o700);
     const clock = opts.clock ?? new Clock();
     const keys = SigningKeys.load({ pem: config.signingKey, file: config.signingKeyFile, dataDir: config.dataDir });
     // Policy files are checked before anything else starts: a gateway with no valid policy

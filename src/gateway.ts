@@ -44,6 +44,10 @@ export class Gateway {
       const sandbox = await createListener(SandboxModule.register(core), 'Cage sandbox API', opts.logger);
       const control = await createListener(ControlModule.register(core), 'Cage control API', opts.logger);
       const openapi = { control: control.doc, sandbox: sandbox.doc };
+      // Docs are served on the control listener only, both APIs' (the sandbox serves data, nothing else).
+      SwaggerModule.setup('docs', control.app, control.doc, { jsonDocumentUrl: 'docs/openapi.json' });
+      SwaggerModule.setup('docs/sandbox', control.app, sandbox.doc, { jsonDocumentUrl: 'docs/sandbox/openapi.json' });
+      await Promise.all([sandbox.app.init(), control.app.init()]);
       await sandbox.app.listen(config.sandboxPort, config.host);
       await control.app.listen(config.controlPort, config.host);
       const controlUrl = urlOf(control.app, config.host);
@@ -99,7 +103,8 @@ async function createListener(
     },
     // Every log line runs inside the request's context, so it carries the request id.
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
-      createServer({ requestTimeout: 0 }, (req, res) => {
+      // requestTimeout bounds receiving a request (slow-loris), not streaming a response.
+      createServer({ requestTimeout: 300_000 }, (req, res) => {
         requestContext.run({ requestId: '' }, () => handler(req, res));
       }),
   });
@@ -121,8 +126,6 @@ async function createListener(
     done();
   });
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(title).setVersion('1').addBearerAuth().build());
-  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
-  await app.init();
   return { app, doc };
 }
 

@@ -133,6 +133,29 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
       }
     });
 
+    it('answers HEAD, conditional and ranged requests for a denied object exactly as for an absent one', async () => {
+      const variants: Record<string, string>[] = [{ range: 'bytes=0-0' }, { range: 'bytes=999999999-' }, { 'if-none-match': '*' }, { 'if-match': '"x"' }];
+      for (const headers of variants) {
+        const absent = shape(await get('train/no-such-object', headers));
+        expect(absent.status).toBe(404);
+        expect(shape(await get('test/scan-9.raw', headers))).toEqual(absent);
+        expect(shape(await get('labels/test_annotations.csv', headers))).toEqual(absent);
+      }
+      const head = (key: string) => rawRequest(f.gateway.sandboxUrl, 'HEAD', objectPath(DATASET, key), bearer(f.alpha.token));
+      const absentHead = await head('train/no-such-object');
+      expect(absentHead.status).toBe(404);
+      for (const r of [await head('test/scan-9.raw'), await head('labels/test_annotations.csv')]) {
+        expect(r.status).toBe(404);
+        expect(r.headers['content-length']).toBe(absentHead.headers['content-length']);
+        expect(r.headers.etag).toBeUndefined();
+      }
+    });
+
+    it('should not strip a leading BOM: %EF%BB%BFtrain/… is another key, outside every split', async () => {
+      const r = await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects/%EF%BB%BFtrain/scan-1.mhd`, bearer(f.alpha.token));
+      expect(r.status).toBe(404);
+    });
+
     it('the other team reads its own split and not alpha\'s', async () => {
       expect((await get('test/scan-9.raw', {}, f.beta.token)).status).toBe(200);
       expect((await get('train/scan-1.raw', {}, f.beta.token)).status).toBe(404);
@@ -175,6 +198,10 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
       expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?delimiter=/`, bearer(f.alpha.token))).status).toBe(400);
       expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?cursor=zzz`, bearer(f.alpha.token))).status).toBe(400);
       expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?limit=0`, bearer(f.alpha.token))).status).toBe(400);
+      const cursor = (k: string) => Buffer.from(JSON.stringify({ k })).toString('base64url');
+      for (const bad of [cursor('train/' + 'x'.repeat(1100)), cursor('train/a\u0000b')]) {
+        expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?cursor=${bad}`, bearer(f.alpha.token))).status).toBe(400);
+      }
     });
   });
 
@@ -244,6 +271,23 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
         expect(r.status).toBe(401);
         expect(JSON.parse(r.body.toString())).toMatchObject({ error: 'unauthorized', message });
       }
+    });
+
+    it('should not serve a job whose stored expiry has passed, even with a token that has not', async () => {
+      const meta = { requestId: 'test', listener: 'internal' as const };
+      const job = await f.gateway.core.jobService.issue('alpha', 600, 'test', meta);
+      expect((await get('train/scan-1.mhd', {}, job.token)).status).toBe(200);
+      await f.db.query('UPDATE jobs SET expires_at = $2 WHERE id = $1', [job.jobId, new Date(Date.now() - 1000).toISOString()]);
+      await new Promise((r) => setTimeout(r, 600));
+      const r = await get('train/scan-1.mhd', {}, job.token);
+      expect(r.status).toBe(401);
+      expect(JSON.parse(r.body.toString()).message).toBe('job credential expired');
+    });
+
+    it('should not trust a client-sent request id', async () => {
+      const r = await get('train/scan-1.mhd', { 'x-request-id': 'forged-id' });
+      expect(r.headers['x-request-id']).not.toBe('forged-id');
+      expect(await leavesFor(f, 'forged-id')).toEqual([]);
     });
 
     it('should not serve a revoked job within a second of the revoke', async () => {

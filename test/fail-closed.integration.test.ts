@@ -68,10 +68,15 @@ describe.each(DB_KINDS)('fail closed on %s', (db) => {
   });
 });
 
-/** An S3 endpoint in front of s3rver that cuts GETs of `cut-me` keys after 64 KiB. */
+/** An S3 endpoint in front of s3rver that cuts GETs of `cut-me` keys after 64 KiB and fails `fail-me` keys with 500. */
 async function cuttingProxy(target: string): Promise<{ url: string; server: Server }> {
   const t = new URL(target);
   const server = createServer((req, res) => {
+    if ((req.url ?? '').includes('fail-me')) {
+      res.writeHead(500, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected</Message></Error>');
+      return;
+    }
     const up = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       if (req.method === 'GET' && (req.url ?? '').includes('cut-me')) {
@@ -120,5 +125,14 @@ describe('a backend failure mid-stream', () => {
     expect(r.aborted).toBe(true);
     // The gateway keeps serving other requests.
     expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/scan-1.mhd'), bearer(f.alpha.token))).status).toBe(200);
+  });
+
+  it('answers 503 when the store fails after an allow, and still logs exactly one leaf for the decision', async () => {
+    const before = await f.gateway.core.auditRepo.size();
+    const r = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/fail-me.raw'), bearer(f.alpha.token));
+    expect(r.status).toBe(503);
+    expect(await f.gateway.core.auditRepo.size()).toBe(before + 1);
+    const [leaf] = await f.gateway.core.auditRepo.find({ after: before - 1, limit: 1 });
+    expect(leaf.leaf).toMatchObject({ requestId: r.headers['x-request-id'], decision: 'allow', status: 503, bytes: 0 });
   });
 });

@@ -15,8 +15,13 @@ describe('the committed OpenAPI documents', () => {
   it.each(['control', 'sandbox'] as const)('%s: openapi/%s.json is what the code serves (run `npm run openapi` after an API change)', async (name) => {
     const committed = JSON.parse(readFileSync(join(__dirname, '..', 'openapi', `${name}.json`), 'utf8')) as unknown;
     expect(f.gateway.openapi[name]).toEqual(committed);
-    const url = name === 'control' ? f.gateway.controlUrl : f.gateway.sandboxUrl;
-    const served = await rawRequest(url, 'GET', '/docs/openapi.json');
+    const served = await rawRequest(f.gateway.controlUrl, 'GET', name === 'control' ? '/docs/openapi.json' : '/docs/sandbox/openapi.json');
     expect(JSON.parse(served.body.toString())).toEqual(committed);
+  });
+
+  it('should not serve any docs on the sandbox listener', async () => {
+    for (const path of ['/docs', '/docs/openapi.json', '/docs/sandbox/openapi.json']) {
+      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', path)).status).toBe(404);
+    }
   });
 });

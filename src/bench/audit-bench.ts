@@ -7,7 +7,7 @@ import { migrate } from '../db/migrator';
 import { PgliteDatabase } from '../db/pglite.database';
 import { PostgresDatabase } from '../db/postgres.database';
 import { onCleanup, tempDir } from './processes';
-import { type FigureResult, skipped } from './report';
+import { type FigureResult, type RowId, skipped } from './report';
 import { distribution, fmt, nowNs, nsToMs } from './stats';
 
 /**
@@ -16,11 +16,6 @@ import { distribution, fmt, nowNs, nsToMs } from './stats';
  * only once its leaf is committed, so completed appends per second is committed leaves per second.
  */
 
-export interface RowId {
-  id: string;
-  figure: string;
-  target: string;
-}
 type Pair = [RowId, RowId];
 
 export const PGLITE_ROWS: Pair = [
@@ -147,7 +142,7 @@ export async function pgliteAuditFigures(): Promise<FigureResult[]> {
 
 export async function postgresAuditFigures(): Promise<FigureResult[]> {
   const url = process.env.CAGE_TEST_DATABASE_URL;
-  if (url === undefined || url === '') return POSTGRES_ROWS.map((r) => skipped(r.id, r.figure, r.target, 'CAGE_TEST_DATABASE_URL is not set'));
+  if (url === undefined || url === '') return POSTGRES_ROWS.map((r) => skipped(r, 'CAGE_TEST_DATABASE_URL is not set'));
   const schema = `bench_${randomBytes(6).toString('hex')}`;
   const db = await PostgresDatabase.open(url, schema);
   let dropped = false;

@@ -1,18 +1,19 @@
 import 'reflect-metadata';
 import { availableParallelism } from 'node:os';
-import { PGLITE_ROWS, pgliteAuditFigures, POSTGRES_ROWS, postgresAuditFigures, type RowId } from './audit-bench';
-import { policyFigure } from './policy-bench';
+import { PGLITE_ROWS, pgliteAuditFigures, POSTGRES_ROWS, postgresAuditFigures } from './audit-bench';
+import { POLICY_ROW, policyFigure } from './policy-bench';
 import { cleanupAll, installCleanupHandlers } from './processes';
-import { failed, type FigureResult, machine, machineLine, table, writeJson } from './report';
-import { smallGetFigure, ttfbFigure } from './request-bench';
+import { failed, type FigureResult, machine, machineLine, type RowId, table, writeJson } from './report';
+import { SMALL_ROW, smallGetFigure, TTFB_ROW, ttfbFigure } from './request-bench';
 import { type Rig, startRig } from './rig';
-import { rssFigure, throughputFigures } from './stream-bench';
+import { RSS_ROW, rssFigure, STREAM_ROWS, throughputFigures } from './stream-bench';
 
 /**
  * `npm run bench`: the one place where Cage's speed is measured against its targets. Prints one
  * table (and writes it as JSON to $CAGE_BENCH_OUT when set). CAGE_BENCH_ONLY=policy,audit,ttfb,
  * rss,small,stream picks figures; CAGE_BENCH_GATEWAY_CPU_PROF=<dir> runs the gateway under
- * --cpu-prof. Exits 0 when every figure was measured (met or not), 1 when one could not be.
+ * --cpu-prof; CAGE_BENCH_GATEWAY_NODE_ARGS adds node/V8 flags to the gateway process. Exits 0
+ * when every figure was measured (met or not), 1 when one could not be.
  */
 
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
@@ -25,19 +26,11 @@ interface Spec {
 }
 
 const specs: Spec[] = [
-  { key: 'policy', needsRig: false, ids: [{ id: 'policy-decision', figure: '1. policy decision', target: 'p50 ≤ 30 µs, p99 ≤ 150 µs' }], run: () => Promise.resolve([policyFigure()]) },
-  { key: 'ttfb', needsRig: true, ids: [{ id: 'ttfb-added', figure: '3. added time to first byte', target: 'added p50 ≤ 2 ms' }], run: async (r) => [await ttfbFigure(need(r))] },
-  { key: 'rss', needsRig: true, ids: [{ id: 'rss-1gib', figure: '5. gateway RSS growth streaming 1 GiB', target: '≤ 64 MiB growth' }], run: async (r) => [await rssFigure(need(r))] },
-  { key: 'small', needsRig: true, ids: [{ id: 'small-get', figure: '4. 4 KiB authorized+audited GET', target: 'CPU ≤ 300 µs/req' }], run: async (r) => [await smallGetFigure(need(r))] },
-  {
-    key: 'stream',
-    needsRig: true,
-    ids: [
-      { id: 'stream-1', figure: '2a. 64 MiB stream throughput, 1 stream', target: '≥ 95 % of direct' },
-      { id: 'stream-16', figure: '2b. 64 MiB stream throughput, 16 streams', target: '≥ 90 % of direct' },
-    ],
-    run: (r) => throughputFigures(need(r)),
-  },
+  { key: 'policy', needsRig: false, ids: [POLICY_ROW], run: () => Promise.resolve([policyFigure()]) },
+  { key: 'ttfb', needsRig: true, ids: [TTFB_ROW], run: async (r) => [await ttfbFigure(need(r))] },
+  { key: 'rss', needsRig: true, ids: [RSS_ROW], run: async (r) => [await rssFigure(need(r))] },
+  { key: 'small', needsRig: true, ids: [SMALL_ROW], run: async (r) => [await smallGetFigure(need(r))] },
+  { key: 'stream', needsRig: true, ids: STREAM_ROWS, run: (r) => throughputFigures(need(r)) },
   {
     key: 'audit',
     needsRig: false,
@@ -52,7 +45,7 @@ async function attempt(fn: () => Promise<FigureResult[]>, ids: RowId[]): Promise
     return await fn();
   } catch (err) {
     log(`${ids.map((i) => i.id).join(', ')} failed: ${(err as Error).stack ?? String(err)}`);
-    return ids.map((i) => failed(i.id, i.figure, i.target, err));
+    return ids.map((i) => failed(i, err));
   }
 }
 
@@ -93,7 +86,7 @@ async function main(): Promise<number> {
       }
     }
     if (spec.needsRig && rig === undefined) {
-      for (const i of spec.ids) rows.push(failed(i.id, i.figure, i.target, new Error(`gateway rig did not start: ${(rigError as Error).message}`)));
+      for (const i of spec.ids) rows.push(failed(i, new Error(`gateway rig did not start: ${(rigError as Error).message}`)));
       continue;
     }
     log(`measuring ${spec.key}`);
@@ -104,7 +97,7 @@ async function main(): Promise<number> {
       // A crash shows first as a reset connection; give the exit a moment to be reaped.
       await rig?.gateway.settle(2000);
       const died = rig?.gateway.exited();
-      for (const i of spec.ids) rows.push(failed(i.id, i.figure, i.target, died === undefined ? err : new Error(`gateway crashed: ${died}`)));
+      for (const i of spec.ids) rows.push(failed(i, died === undefined ? err : new Error(`gateway crashed: ${died}`)));
     }
     const died = rig?.gateway.exited();
     if (died !== undefined && !incidents.some((n) => n.includes(`pid ${rig?.gateway.pid}`))) {
@@ -114,7 +107,7 @@ async function main(): Promise<number> {
 
   const notes = [
     ...incidents,
-    `processes: s3rver, gateway and this client are separate processes sharing ${availableParallelism()} cores; gateway CPU is read from /proc/<pid>/stat (CLK_TCK ${m.clkTck}), RSS from VmRSS`,
+    `processes: s3rver, gateway and this client are separate processes sharing ${availableParallelism()} cores; gateway CPU (all its threads) is read from /proc/<pid>/stat (CLK_TCK ${m.clkTck}), RSS from VmRSS`,
     'gateway: node dist/main.js, CAGE_DEMO=1, PGlite in a temp dir, CAGE_LOG_LEVEL=warn, so access logging was OFF (access lines are info-level)',
     'direct: @aws-sdk/client-s3 with the gateway\'s own ObjectStore settings (path-style, keep-alive), from this process to the same s3rver',
     'gateway client: node:http keep-alive agent; bodies are consumed fully and counted, never buffered',

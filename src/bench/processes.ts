@@ -46,10 +46,10 @@ export function cleanupAll(): Promise<void> {
 
 /** Installs the signal and exit handlers; call once at start. */
 export function installCleanupHandlers(): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.once(signal, () => {
       process.stderr.write(`\nbench: ${signal}, cleaning up\n`);
-      void cleanupAll().finally(() => process.exit(130));
+      void cleanupAll().finally(() => process.exit(code));
     });
   }
   // Last resort, synchronous: nothing may outlive the benchmark.

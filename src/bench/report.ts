@@ -3,6 +3,13 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { clockTicksPerSecond } from './processes';
 import { GiB } from './stats';
 
+/** A row's identity: what it measures and the target it is held to. */
+export interface RowId {
+  id: string;
+  figure: string;
+  target: string;
+}
+
 /** One row of the result table, and its raw numbers for the JSON output. */
 export interface FigureResult {
   id: string;
@@ -17,8 +24,8 @@ export interface FigureResult {
   values: Record<string, number | string | null>;
 }
 
-export function skipped(id: string, figure: string, target: string, why: string): FigureResult {
-  return { id, figure, measured: `skipped: ${why}`, target, direct: '', pass: null, skipped: why, values: {} };
+export function skipped(row: RowId, why: string): FigureResult {
+  return { ...row, measured: `skipped: ${why}`, direct: '', pass: null, skipped: why, values: {} };
 }
 
 export interface Machine {
@@ -61,7 +68,7 @@ export function writeJson(file: string, m: Machine, notes: string[], rows: Figur
 }
 
 /** A figure that could not be measured because something broke: a failure, never a number. */
-export function failed(id: string, figure: string, target: string, err: unknown): FigureResult {
+export function failed(row: RowId, err: unknown): FigureResult {
   const why = err instanceof Error ? err.message.split('\n')[0] ?? err.name : String(err);
-  return { id, figure, measured: `error: ${why}`, target, direct: '', pass: false, values: { error: err instanceof Error ? err.message : String(err) } };
+  return { ...row, measured: `error: ${why}`, direct: '', pass: false, values: { error: err instanceof Error ? err.message : String(err) } };
 }

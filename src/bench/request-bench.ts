@@ -1,6 +1,6 @@
 import { closedLoop, type Fetched } from './http-load';
 import { processCpuUs } from './processes';
-import { type FigureResult } from './report';
+import { type FigureResult, type RowId } from './report';
 import { type Rig } from './rig';
 import { distribution, fmt, nsToMs } from './stats';
 
@@ -9,6 +9,9 @@ import { distribution, fmt, nsToMs } from './stats';
  * added over a direct S3 read (sequential requests), and authorized, audited small GETs under
  * concurrency: requests per second and the gateway process's CPU time per request.
  */
+
+export const TTFB_ROW: RowId = { id: 'ttfb-added', figure: '3. added time to first byte, 4 KiB GET', target: 'added p50 ≤ 2 ms' };
+export const SMALL_ROW: RowId = { id: 'small-get', figure: '4. 4 KiB authorized+audited GET, 64 concurrent', target: 'CPU ≤ 300 µs/req' };
 
 const TTFB_WARMUP = 50;
 const TTFB_SAMPLES = 400;
@@ -39,10 +42,8 @@ export async function ttfbFigure(rig: Rig): Promise<FigureResult> {
   const dd = distribution(d);
   const added = gd.p50 - dd.p50;
   return {
-    id: 'ttfb-added',
-    figure: '3. added time to first byte, 4 KiB GET',
+    ...TTFB_ROW,
     measured: `+${fmt(added, 2)} ms p50 (gateway p50 ${fmt(gd.p50, 2)} ms, p99 ${fmt(gd.p99, 2)} ms)`,
-    target: 'added p50 ≤ 2 ms',
     direct: `direct p50 ${fmt(dd.p50, 2)} ms, p99 ${fmt(dd.p99, 2)} ms`,
     pass: bad === 0 && added <= 2,
     values: {
@@ -88,10 +89,8 @@ export async function smallGetFigure(rig: Rig): Promise<FigureResult> {
 
   const errors = g.errors === 0 ? '' : `, ${g.errors} errors (first: ${g.firstError ?? '?'})`;
   return {
-    id: 'small-get',
-    figure: '4. 4 KiB authorized+audited GET, 64 concurrent',
+    ...SMALL_ROW,
     measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${errors}`,
-    target: 'CPU ≤ 300 µs/req',
     direct: `direct S3: ${fmt(dRps, 0)} req/s (gateway ${fmt((gwRps / dRps) * 100, 0)} %)`,
     pass: g.errors === 0 && cpuPerReq <= 300,
     values: {

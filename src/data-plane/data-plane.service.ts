@@ -117,7 +117,15 @@ export class DataPlaneService {
       await this.audit.record(meta, { ...who(job), action: 'list', decision: 'deny', status: 404, resource, policySet });
       throw new NotVisibleError();
     }
-    const page = await this.pageOfSplits(dataset, allowed, q);
+    let page: ListedPage;
+    try {
+      page = await this.pageOfSplits(dataset, allowed, q);
+    } catch (err) {
+      await this.audit
+        .record(meta, { ...who(job), action: 'list', decision: 'allow', status: 503, resource, policies: [...policies].sort(), policySet })
+        .catch(() => undefined);
+      throw err;
+    }
     await this.audit.record(meta, {
       ...who(job),
       action: 'list',
@@ -154,7 +162,14 @@ export class DataPlaneService {
         await this.grants.forTeam(job.team),
       );
     }
-    const logged = { ...who(job), action, resource, policies: decision?.policies ?? [], policySet: decision?.policySet ?? this.policy.active.sha256 };
+    const logged = {
+      ...who(job),
+      action,
+      resource,
+      policies: decision?.policies ?? [],
+      policySet: decision?.policySet ?? this.policy.active.sha256,
+      ...(decision !== undefined && decision.errors.length > 0 ? { detail: { policyErrors: decision.errors } } : {}),
+    };
     if (dataset === undefined || decision === undefined || decision.decision !== 'allow') {
       await this.audit.record(meta, { ...logged, decision: 'deny', status: 404 });
       throw new NotVisibleError();
@@ -172,6 +187,9 @@ export class DataPlaneService {
         await this.audit.record(meta, { ...logged, decision: 'allow', status: 416, detail: { size: err.size } });
         throw new RangeError416(err.size);
       }
+      // The decision was made: it is logged even though the store failed (best effort: the
+      // request fails with 503 either way).
+      await this.audit.record(meta, { ...logged, decision: 'allow', status: 503 }).catch(() => undefined);
       throw err;
     }
 
@@ -238,31 +256,34 @@ export class DataPlaneService {
     );
   }
 
-  /** One page across the allowed splits, in key order; the cursor is the last key returned. */
+  /**
+   * One page across the allowed splits, in key order. The cursor is the last key examined (not
+   * necessarily returned: keys of a nested split are skipped), so no key is seen twice or lost.
+   */
   private async pageOfSplits(dataset: Dataset, allowed: Split[], q: { prefix: string; cursor: string | undefined; limit: number }): Promise<ListedPage> {
     const out: ListedPage['objects'] = [];
-    let more = false;
+    let examined: string | undefined;
     for (const s of [...allowed].sort((a, b) => (a.prefix < b.prefix ? -1 : 1))) {
       const effective = s.prefix.startsWith(q.prefix) ? s.prefix : q.prefix.startsWith(s.prefix) ? q.prefix : undefined;
       if (effective === undefined) continue;
       if (q.cursor !== undefined && q.cursor >= effective && !q.cursor.startsWith(effective)) continue; // split already done
-      const startAfter = q.cursor !== undefined && q.cursor > effective ? dataset.prefix + q.cursor : undefined;
-      const want = q.limit - out.length;
-      const page = await this.store.list(dataset.bucket, dataset.prefix + effective, startAfter, want + 1);
-      for (const o of page.objects.slice(0, want)) {
-        out.push({ key: o.key.slice(dataset.prefix.length), size: o.size, etag: o.etag, lastModified: o.lastModified?.toISOString() ?? null });
-      }
-      if (page.objects.length > want || page.truncated) {
-        more = true;
-        break;
-      }
-      if (out.length >= q.limit) {
-        more = true;
-        break;
+      let startAfter = q.cursor !== undefined && q.cursor > effective ? dataset.prefix + q.cursor : undefined;
+      for (;;) {
+        const want = q.limit - out.length;
+        const page = await this.store.list(dataset.bucket, dataset.prefix + effective, startAfter, want);
+        for (const o of page.objects) {
+          const key = o.key.slice(dataset.prefix.length);
+          examined = key;
+          // A key belongs to the longest split prefix it starts with; never list another split's key.
+          if (splitOf(dataset, key) !== s) continue;
+          out.push({ key, size: o.size, etag: o.etag, lastModified: o.lastModified?.toISOString() ?? null });
+        }
+        if (out.length >= q.limit) return { objects: out, nextCursor: examined ?? null };
+        if (!page.truncated || page.objects.length === 0) break;
+        startAfter = dataset.prefix + (examined ?? '');
       }
     }
-    const last = out[out.length - 1];
-    return { objects: out, nextCursor: more && last !== undefined ? last.key : null };
+    return { objects: out, nextCursor: null };
   }
 }
 

@@ -35,7 +35,8 @@ export function encodeCursor(lastKey: string): string {
 function decodeCursor(c: string): string {
   try {
     const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as { k?: unknown };
-    if (typeof v.k === 'string' && v.k.length > 0) return v.k;
+    // eslint-disable-next-line no-control-regex
+    if (typeof v.k === 'string' && v.k.length > 0 && Buffer.byteLength(v.k) <= 1024 && !/[\u0000-\u001f\u007f]/.test(v.k)) return v.k;
   } catch {
     // fall through
   }

@@ -6,7 +6,8 @@
 export class BadKeyError extends Error {}
 
 const MAX_KEY_BYTES = 1024;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the key, not something to strip.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Strict percent-decoding: every `%` must start `%XX`; the bytes must be valid UTF-8. */
 export function decodePathSegment(raw: string, what: string): string {

@@ -34,6 +34,7 @@ export class DatasetRepository {
   }
 
   async insert(d: Dataset, at: Date, by: string): Promise<void> {
+    validateLayout(d);
     await this.db.transaction(async (tx) => {
       await tx.query('INSERT INTO datasets (id, bucket, prefix, title, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)', [
         d.id,
@@ -72,4 +73,29 @@ export function splitOf(dataset: Dataset, key: string): Split | undefined {
     if (key.startsWith(s.prefix) && (best === undefined || s.prefix.length > best.prefix.length)) best = s;
   }
   return best;
+}
+
+export class DatasetLayoutError extends Error {}
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * A dataset's layout must be unambiguous: slug ids (they are joined with `/` into policy entity
+ * ids), a bucket prefix that is empty or ends in `/`, and split prefixes that end in `/` and do
+ * not nest, so that every key belongs to at most one split for reads and listings alike.
+ */
+export function validateLayout(d: Dataset): void {
+  if (!SLUG.test(d.id)) throw new DatasetLayoutError('dataset id must be a slug: a-z, 0-9 and -, at most 63');
+  if (d.prefix !== '' && !d.prefix.endsWith('/')) throw new DatasetLayoutError('dataset prefix must be empty or end in /');
+  if (d.splits.length === 0) throw new DatasetLayoutError('a dataset needs at least one split');
+  for (const s of d.splits) {
+    if (!SLUG.test(s.name)) throw new DatasetLayoutError(`split name ${JSON.stringify(s.name)} must be a slug`);
+    if (s.prefix.length < 2 || !s.prefix.endsWith('/') || s.prefix.startsWith('/')) {
+      throw new DatasetLayoutError(`split ${s.name}: prefix must be non-empty, relative and end in /`);
+    }
+    for (const t of d.splits) {
+      if (t !== s && t.prefix.startsWith(s.prefix)) throw new DatasetLayoutError(`split ${t.name}'s prefix is inside split ${s.name}'s`);
+      if (t !== s && t.name === s.name) throw new DatasetLayoutError(`split ${s.name} is named twice`);
+    }
+  }
 }

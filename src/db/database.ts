@@ -23,8 +23,20 @@ export abstract class Database implements Queryable {
   abstract get closed(): boolean;
 }
 
-export class DatabaseClosedError extends Error {
-  constructor() {
-    super('database is closed');
+/** The database cannot answer (closed, unreachable, connection lost): callers fail closed (503). */
+export class DatabaseUnavailableError extends Error {
+  constructor(reason: string, options?: { cause: unknown }) {
+    super(`database unavailable: ${reason}`, options);
   }
+}
+
+/**
+ * SQLSTATE classes that mean "the server cannot serve", not "the statement is wrong":
+ * 08 connection exception, 53 insufficient resources, 57 operator intervention (shutdown,
+ * terminated backend, statement timeout). Node-level socket errors carry no SQLSTATE.
+ */
+export function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|53|57)/.test(code);
+  return true;
 }

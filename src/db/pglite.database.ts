@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Database, DatabaseClosedError, type QueryResult, type Queryable } from './database';
+import { Database, DatabaseUnavailableError, type QueryResult, type Queryable } from './database';
 
 /** Embedded PostgreSQL (WebAssembly) with its files under the data dir. */
 export class PgliteDatabase extends Database {
@@ -24,13 +24,13 @@ export class PgliteDatabase extends Database {
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
-    if (this.isClosed) throw new DatabaseClosedError();
+    if (this.isClosed) throw new DatabaseUnavailableError('closed');
     const r = await this.db.query<T>(sql, params);
     return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    if (this.isClosed) throw new DatabaseClosedError();
+    if (this.isClosed) throw new DatabaseUnavailableError('closed');
     return this.db.transaction(async (tx) =>
       fn({
         query: async <R>(sql: string, params: unknown[] = []) => {
@@ -42,7 +42,7 @@ export class PgliteDatabase extends Database {
   }
 
   async exec(sql: string): Promise<void> {
-    if (this.isClosed) throw new DatabaseClosedError();
+    if (this.isClosed) throw new DatabaseUnavailableError('closed');
     await this.db.exec(sql);
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Bootstrap {
@@ -19,11 +19,21 @@ export function readBootstrap(dataDir: string): Bootstrap | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as Bootstrap;
 }
 
-/** Writes bootstrap.json atomically, mode 0600: it holds credentials. */
+/**
+ * Writes bootstrap.json atomically, mode 0600: it holds credentials. The temporary file is
+ * created exclusively (never through a planted symlink) and synced before the rename.
+ */
 export function writeBootstrap(dataDir: string, b: Bootstrap): string {
   const file = bootstrapPath(dataDir);
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(b, null, 2)}\n`, { mode: 0o600 });
+  rmSync(tmp, { force: true });
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(b, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, file);
   return file;
 }

@@ -1,4 +1,5 @@
 import { type Database } from '../db/database';
+import { pruneOlderThan } from '../keys/ttl-cache';
 import { type GrantRule, type TeamGrants } from '../policy/policy.types';
 
 export interface NewGrant {
@@ -25,6 +26,7 @@ interface GrantRow {
  * within 1 s; half of that leaves room for the database round trip.
  */
 export const GRANT_CACHE_MS = 500;
+const MAX_CACHED = 10_000;
 
 /** Grants: team → dataset split within a time window. */
 export class GrantRepository {
@@ -68,6 +70,7 @@ export class GrantRepository {
     }));
     const fingerprint = grants.map((g) => `${g.id}:${g.dataset}/${g.split}:${g.notBefore.getTime()}:${g.notAfter.getTime()}`).join(',');
     const value = { team, fingerprint, grants };
+    if (this.cache.size >= MAX_CACHED) pruneOlderThan(this.cache, GRANT_CACHE_MS);
     this.cache.set(team, { at: Date.now(), grants: value });
     return value;
   }

@@ -1,4 +1,5 @@
 import { type Database } from '../db/database';
+import { pruneOlderThan } from './ttl-cache';
 
 export interface JobRecord {
   id: string;
@@ -22,6 +23,7 @@ interface JobRow {
 
 /** Job state is re-read at most this often: a revoked job stops within 1 s on every replica. */
 export const JOB_CACHE_MS = 500;
+const MAX_CACHED = 10_000;
 
 /**
  * Jobs and their credentials' state. It sits low (beside the signing keys) because
@@ -72,6 +74,7 @@ export class JobRepository {
             accessKeyId: r.access_key_id,
             secretSealed: r.secret_sealed,
           };
+    if (this.cache.size >= MAX_CACHED) pruneOlderThan(this.cache, JOB_CACHE_MS);
     this.cache.set(id, { at: Date.now(), job });
     return job;
   }

@@ -4,7 +4,7 @@ import { AuditUnavailableError } from '../audit/audit-writer.service';
 import { BadRangeError } from '../data-plane/byte-range';
 import { NotVisibleError, RangeError416 } from '../data-plane/data-plane.service';
 import { BadKeyError } from '../data-plane/object-key';
-import { DatabaseClosedError } from '../db/database';
+import { DatabaseUnavailableError } from '../db/database';
 import { ObjectStoreUnavailableError } from '../storage/object-store.service';
 
 const CODES: Record<number, string> = {
@@ -62,7 +62,7 @@ export class ErrorFilter implements ExceptionFilter {
     if (err instanceof RangeError416) {
       return { status: 416, message: 'range not satisfiable', headers: { 'content-range': `bytes */${err.size}` } };
     }
-    if (err instanceof AuditUnavailableError || err instanceof DatabaseClosedError || err instanceof ObjectStoreUnavailableError) {
+    if (err instanceof AuditUnavailableError || err instanceof DatabaseUnavailableError || err instanceof ObjectStoreUnavailableError) {
       this.logger.error({ message: 'dependency unavailable', error: err.message, requestId: req.id });
       return { status: 503, message: 'a dependency of the gateway is unavailable; nothing was served', headers: { 'retry-after': '1' } };
     }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CedarPolicyEngine } from './cedar-policy.engine';
-import { loadPolicyFiles } from './policy-files';
+import { readFileSync } from 'node:fs';
+import { compilePolicyFiles, loadPolicyFiles } from './policy-files';
 import { type DecisionRequest, type GrantRule, type TeamGrants } from './policy.types';
 
 const POLICY_DIR = join(__dirname, '..', '..', 'policies');
@@ -82,5 +83,17 @@ describe('CedarPolicyEngine: data-plane decisions', () => {
     // The caller resolves the split from the raw key prefix; `train/../labels/x` is under train/.
     const d = engine.decide(read('a', TRAIN, 'train/../labels/test_annotations.csv'), teamA);
     expect(d.decision).toBe('allow');
+  });
+
+  it('should not allow when a forbid errors at evaluation (Cedar would skip it): deny, with the error', () => {
+    const schema = readFileSync(join(POLICY_DIR, 'schema.cedarschema'), 'utf8');
+    const files = new Map([
+      ['data-plane.cedar', readFileSync(join(POLICY_DIR, 'data-plane.cedar'), 'utf8')],
+      ['overflow.cedar', '@id("overflowing-forbid")\nforbid (principal, action, resource) when { context.now * 100000000000 > 0 };'],
+    ]);
+    const overflowing = new CedarPolicyEngine(compilePolicyFiles(schema, files), new Date());
+    const d = overflowing.decide(read('a', TRAIN, 'train/x.mhd'), teamA);
+    expect(d.decision).toBe('deny');
+    expect(d.errors.join()).toContain('overflowing-forbid');
   });
 });

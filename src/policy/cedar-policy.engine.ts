@@ -65,8 +65,9 @@ export class CedarPolicyEngine extends PolicyEngine {
       return { decision: 'deny', policies: [], policySet: this.files.sha256, errors: answer.errors.map((e) => e.message) };
     }
     const { decision, diagnostics } = answer.response;
+    // Cedar skips a policy whose evaluation errors; a skipped forbid must not turn into an allow.
     return {
-      decision,
+      decision: diagnostics.errors.length > 0 ? 'deny' : decision,
       policies: diagnostics.reason,
       policySet: this.files.sha256,
       errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
