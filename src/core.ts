@@ -10,6 +10,7 @@ import { type CageConfig } from './config/config';
 import { JobService } from './control/job.service';
 import { DataPlaneService } from './data-plane/data-plane.service';
 import { DatasetRepository } from './datasets/dataset.repository';
+import { SeriesRepository } from './datasets/series.repository';
 import { type Database } from './db/database';
 import { migrate } from './db/migrator';
 import { PgliteDatabase } from './db/pglite.database';
@@ -45,6 +46,7 @@ export class Core {
     readonly datasets: DatasetRepository,
     readonly teams: TeamRepository,
     readonly grants: GrantRepository,
+    readonly series: SeriesRepository,
     readonly jobs: JobRepository,
     readonly auditWriter: AuditWriter,
     readonly auditLog: AuditLog,
@@ -106,6 +108,7 @@ export class Core {
       datasets,
       teams,
       grants,
+      new SeriesRepository(db),
       jobs,
       auditWriter,
       auditLog,

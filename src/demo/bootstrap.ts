@@ -22,7 +22,7 @@ export async function ensureBootstrap(core: Core, urls: { controlUrl: string; sa
   if (rows.length === 0) {
     let demoJob: Bootstrap['demoJob'];
     if (core.config.demo) {
-      const seeder = new DemoSeeder(core.store, core.datasets, core.teams, core.grants, core.auditLog, core.clock);
+      const seeder = new DemoSeeder(core.store, core.datasets, core.teams, core.grants, core.series, core.auditLog, core.clock);
       const seeded = await seeder.seed(meta);
       logger.log(`demo competition seeded: ${seeded.objects} objects, ${seeded.bytes} bytes`);
       demoJob = await core.jobService.issue(DEMO_TEAM, DEMO_JOB_TTL_S, 'gateway', meta);

@@ -3,6 +3,8 @@ import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type Clock } from '../clock/clock';
 import { type Dataset, type DatasetRepository } from '../datasets/dataset.repository';
 import { type GrantRepository } from '../grants/grant.repository';
+import { parseMetaImageHeader, worldBoundingBox } from '../datasets/metaimage-header';
+import { type SeriesEntry, type SeriesRepository } from '../datasets/series.repository';
 import { type ObjectStore } from '../storage/object-store.service';
 import { type TeamRepository } from '../teams/team.repository';
 import { annotationsCsv, DEFAULT_DEMO_SPEC, type DemoCompetitionSpec, generateScans, type Nodule } from './synthetic-ct';
@@ -24,6 +26,7 @@ export class DemoSeeder {
     private readonly datasets: DatasetRepository,
     private readonly teams: TeamRepository,
     private readonly grants: GrantRepository,
+    private readonly series: SeriesRepository,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
@@ -49,12 +52,14 @@ export class DemoSeeder {
       bytes += Buffer.byteLength(body);
     };
     const labels: { train: Pick<{ seriesuid: string; nodules: Nodule[] }, 'seriesuid' | 'nodules'>[]; test: typeof labels.train } = { train: [], test: [] };
+    const index: SeriesEntry[] = [];
     for (const split of ['train', 'test'] as const) {
       // One scan in memory at a time.
       for (const scan of generateScans(split, spec)) {
         await put(`${split}/${scan.mhdFileName}`, scan.mhd, 'text/plain; charset=utf-8');
         await put(`${split}/${scan.rawFileName}`, scan.raw, 'application/octet-stream');
         labels[split].push({ seriesuid: scan.seriesuid, nodules: scan.nodules });
+        index.push({ dataset: dataset.id, split, seriesuid: scan.seriesuid, box: worldBoundingBox(parseMetaImageHeader(scan.mhd)) });
       }
     }
     await put('train/annotations.csv', annotationsCsv(labels.train), 'text/csv');
@@ -62,13 +67,16 @@ export class DemoSeeder {
 
     const now = this.clock.now();
     await this.datasets.insert(dataset, now, BY);
+    await this.series.upsert(index);
     await this.audit.record(meta, {
       principal: BY,
       team: null,
       action: 'dataset.register',
       decision: 'allow',
       resource: { type: 'dataset', id: dataset.id },
-      detail: { after: { bucket: dataset.bucket, prefix: dataset.prefix, splits: dataset.splits.map((s) => `${s.name}:${s.kind}:${s.prefix}`), objects, bytes } },
+      detail: {
+        after: { bucket: dataset.bucket, prefix: dataset.prefix, splits: dataset.splits.map((s) => `${s.name}:${s.kind}:${s.prefix}`), objects, bytes, series: index.length },
+      },
     });
     await this.teams.insert({ id: DEMO_TEAM, name: 'Demo team' }, now, BY);
     await this.audit.record(meta, { principal: BY, team: DEMO_TEAM, action: 'team.create', decision: 'allow', resource: { type: 'team', id: DEMO_TEAM } });
