@@ -3,6 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { AuditController } from './audit/audit.controller';
 import { ControlJwtStrategy } from './auth/jwt.strategy';
 import { type Core } from './core';
+import { EgressAdminController } from './egress/egress-admin.controller';
 import { listenerProviders } from './listener.providers';
 import { HealthController } from './ops/health.controller';
 
@@ -13,7 +14,7 @@ export class ControlModule {
     return {
       module: ControlModule,
       imports: [PassportModule],
-      controllers: [HealthController, AuditController],
+      controllers: [HealthController, AuditController, EgressAdminController],
       providers: [...listenerProviders(core, 'control'), ControlJwtStrategy],
     };
   }

@@ -15,8 +15,13 @@ import { type Database } from './db/database';
 import { migrate } from './db/migrator';
 import { PgliteDatabase } from './db/pglite.database';
 import { PostgresDatabase } from './db/postgres.database';
-import { DEMO_BUCKET } from './demo/demo-seeder';
 import { GrantRepository } from './grants/grant.repository';
+import { HELD_BUCKET, OUTBOX_BUCKET, QUARANTINE_BUCKET, Releaser } from './egress/egress-release';
+import { EgressReceiptsService } from './egress/egress-receipts.service';
+import { EgressReviewService } from './egress/egress-review.service';
+import { EgressService } from './egress/egress.service';
+import { EgressRepository } from './egress/egress.repository';
+import { OutboxReconciler } from './egress/outbox-reconciler';
 import { JobRepository } from './keys/job.repository';
 import { SigningKeys } from './keys/signing-keys';
 import { HealthService } from './ops/health.service';
@@ -57,6 +62,10 @@ export class Core {
     readonly dataPlane: DataPlaneService,
     readonly jobService: JobService,
     readonly health: HealthService,
+    readonly egress: EgressService,
+    readonly egressReviews: EgressReviewService,
+    readonly egressReceipts: EgressReceiptsService,
+    readonly reconciler: OutboxReconciler,
   ) {}
 
   static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
@@ -98,6 +107,13 @@ export class Core {
     const grants = new GrantRepository(db);
     const jobs = new JobRepository(db);
     const tokens = new TokenService(keys);
+    const series = new SeriesRepository(db);
+    const egressRepo = new EgressRepository(db);
+    const releaser = new Releaser(store, egressRepo, auditLog, clock);
+    for (const bucket of [OUTBOX_BUCKET, HELD_BUCKET, QUARANTINE_BUCKET]) await store.ensureBucket(bucket);
+    // Before any listener accepts egress: finish or fail what a crash left half-released.
+    const reconciler = new OutboxReconciler(egressRepo, store, auditLog, clock);
+    await reconciler.reconcile();
     return new Core(
       config,
       clock,
@@ -108,7 +124,7 @@ export class Core {
       datasets,
       teams,
       grants,
-      new SeriesRepository(db),
+      series,
       jobs,
       auditWriter,
       auditLog,
@@ -118,7 +134,11 @@ export class Core {
       tokens,
       new DataPlaneService(datasets, grants, policy, store, auditLog, clock),
       new JobService(jobs, tokens, keys, auditLog, clock),
-      new HealthService(db, store, DEMO_BUCKET),
+      new HealthService(db, store, OUTBOX_BUCKET),
+      new EgressService(policy, grants, datasets, series, egressRepo, store, releaser, auditLog, clock),
+      new EgressReviewService(egressRepo, store, releaser, auditLog, clock),
+      new EgressReceiptsService(egressRepo, store),
+      reconciler,
     );
   }
 

@@ -41,7 +41,10 @@ export class Gateway {
   static async start(config: CageConfig, opts: GatewayOptions = {}): Promise<Gateway> {
     const core = await Core.build(config, { clock: opts.clock, db: opts.db });
     try {
-      const sandbox = await createListener(SandboxModule.register(core), 'Cage sandbox API', opts.logger);
+      // Egress bodies are read raw, whatever their content type: the checker must see the exact
+      // bytes (a JSON parser would drop duplicate keys and respell numbers), and the size cap is
+      // applied while streaming, by the egress service.
+      const sandbox = await createListener(SandboxModule.register(core), 'Cage sandbox API', opts.logger, { rawBodies: true });
       const control = await createListener(ControlModule.register(core), 'Cage control API', opts.logger);
       const openapi = { control: control.doc, sandbox: sandbox.doc };
       // Docs are served on the control listener only, both APIs' (the sandbox serves data, nothing else).
@@ -84,6 +87,7 @@ async function createListener(
   module: DynamicModule,
   title: string,
   logger: LoggerService | false | undefined,
+  opts: { rawBodies?: boolean } = {},
 ): Promise<{ app: NestFastifyApplication; doc: OpenAPIObject }> {
   const adapter = new FastifyAdapter({
     // Each request gets a fresh id; a client-sent id is never trusted as ours.
@@ -111,7 +115,13 @@ async function createListener(
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: logger === undefined ? undefined : logger,
     abortOnError: false,
+    bodyParser: opts.rawBodies !== true,
   });
+  if (opts.rawBodies === true) {
+    const fastify = app.getHttpAdapter().getInstance();
+    fastify.removeAllContentTypeParsers();
+    fastify.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+  }
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (req, reply, done) => {
     const store = requestContext.getStore();

@@ -6,6 +6,9 @@ import { TokenService } from './auth/token.service';
 import { Clock } from './clock/clock';
 import { type Core } from './core';
 import { DataPlaneService } from './data-plane/data-plane.service';
+import { EgressReceiptsService } from './egress/egress-receipts.service';
+import { EgressReviewService } from './egress/egress-review.service';
+import { EgressService } from './egress/egress.service';
 import { JobRepository } from './keys/job.repository';
 import { ErrorFilter } from './ops/error.filter';
 import { HealthService } from './ops/health.service';
@@ -22,6 +25,9 @@ export function listenerProviders(core: Core, listener: ListenerName): Provider[
     { provide: DataPlaneService, useValue: core.dataPlane },
     { provide: AuditRepository, useValue: core.auditRepo },
     { provide: HealthService, useValue: core.health },
+    { provide: EgressService, useValue: core.egress },
+    { provide: EgressReviewService, useValue: core.egressReviews },
+    { provide: EgressReceiptsService, useValue: core.egressReceipts },
     { provide: LISTENER, useValue: listener },
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },

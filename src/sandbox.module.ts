@@ -3,6 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { SandboxJwtStrategy } from './auth/jwt.strategy';
 import { type Core } from './core';
 import { DatasetsController } from './data-plane/datasets.controller';
+import { EgressController } from './egress/egress.controller';
 import { listenerProviders } from './listener.providers';
 import { HealthController } from './ops/health.controller';
 
@@ -13,7 +14,7 @@ export class SandboxModule {
     return {
       module: SandboxModule,
       imports: [PassportModule],
-      controllers: [DatasetsController, HealthController],
+      controllers: [DatasetsController, EgressController, HealthController],
       providers: [...listenerProviders(core, 'sandbox'), SandboxJwtStrategy],
     };
   }

@@ -1,4 +1,4 @@
-import { AbilityBuilder, createMongoAbility, type MongoAbility } from '@casl/ability';
+import { AbilityBuilder, createMongoAbility, type ForcedSubject, type MongoAbility } from '@casl/ability';
 import { type Principal } from './token.service';
 
 export type AppAction = 'manage' | 'create' | 'read' | 'list' | 'update' | 'delete' | 'review';
@@ -15,7 +15,12 @@ export type AppSubject =
   | 'Budget'
   | 'Receipt';
 
-export type AppAbility = MongoAbility<[AppAction, AppSubject]>;
+/** A receipt as CASL sees it: its team is what a contestant's rows are filtered on. */
+export interface ReceiptRow extends ForcedSubject<'Receipt'> {
+  team: string;
+}
+
+export type AppAbility = MongoAbility<[AppAction, AppSubject | ReceiptRow]>;
 
 /**
  * What each role may do through the API, before any data-level policy. Roles only ever gain
@@ -42,7 +47,8 @@ export function abilityFor(p: Principal): AppAbility {
       can('review', 'Egress');
       break;
     case 'contestant':
-      can('read', 'Receipt');
+      // Row filter: a contestant sees only their own team's receipts and released artifacts.
+      can('read', 'Receipt', { team: p.team ?? '' });
       break;
   }
   return build();

@@ -5,6 +5,8 @@ import { BadRangeError } from '../data-plane/byte-range';
 import { NotVisibleError, RangeError416 } from '../data-plane/data-plane.service';
 import { BadKeyError } from '../data-plane/object-key';
 import { DatabaseUnavailableError } from '../db/database';
+import { EgressRefusal } from '../egress/egress-refusal';
+import { ReleaseFailedError } from '../egress/egress-release';
 import { ObjectStoreUnavailableError } from '../storage/object-store.service';
 
 const CODES: Record<number, string> = {
@@ -36,6 +38,22 @@ export class ErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    if (err instanceof EgressRefusal) {
+      if (reply.sent || reply.raw.headersSent) return;
+      void reply
+        .status(err.status)
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('connection', err.status === 413 ? 'close' : 'keep-alive')
+        .send({
+          error: CODES[err.status] ?? 'rejected',
+          message: err.message,
+          requestId: req.id,
+          artifactId: err.artifactId,
+          reasons: err.reasons,
+          ...(err.remaining === undefined ? {} : { remaining: err.remaining }),
+        });
+      return;
+    }
     const { status, message, headers } = this.classify(err, req);
     if (reply.sent || reply.raw.headersSent) {
       // Headers are out: the only honest thing left is to cut the response short.
@@ -62,7 +80,7 @@ export class ErrorFilter implements ExceptionFilter {
     if (err instanceof RangeError416) {
       return { status: 416, message: 'range not satisfiable', headers: { 'content-range': `bytes */${err.size}` } };
     }
-    if (err instanceof AuditUnavailableError || err instanceof DatabaseUnavailableError || err instanceof ObjectStoreUnavailableError) {
+    if (err instanceof ReleaseFailedError || err instanceof AuditUnavailableError || err instanceof DatabaseUnavailableError || err instanceof ObjectStoreUnavailableError) {
       this.logger.error({ message: 'dependency unavailable', error: err.message, requestId: req.id });
       return { status: 503, message: 'a dependency of the gateway is unavailable; nothing was served', headers: { 'retry-after': '1' } };
     }

@@ -40,6 +40,10 @@ export class CedarPolicyEngine extends PolicyEngine {
     return this.activeSet;
   }
 
+  get egress(): { kinds: PolicyFiles['egressKinds']; budget: PolicyFiles['budget'] } {
+    return { kinds: this.files.egressKinds, budget: this.files.budget };
+  }
+
   /** Swaps in a new, already validated set; teams' sets are re-prepared on their next decision. */
   activate(files: PolicyFiles, at: Date): ActivePolicySet {
     this.files = files;
@@ -56,7 +60,7 @@ export class CedarPolicyEngine extends PolicyEngine {
       principal: { type: `${NS}::Job`, id: req.principal.id },
       action: { type: `${NS}::Action`, id: req.action },
       resource: resourceUid(req),
-      context: { listener: req.listener, now: req.now.getTime() },
+      context: { ...req.context, listener: req.listener, now: req.now.getTime() },
       preparsedPolicySetId: setId,
       entities: entitiesFor(req),
     });
@@ -96,7 +100,14 @@ const splitId = (dataset: string, split: string) => `${dataset}/${split}`;
 
 function resourceUid(req: DecisionRequest) {
   const r = req.resource;
-  return r.type === 'Split' ? uid('Split', splitId(r.dataset, r.split)) : uid('Object', `${r.dataset}/${r.key}`);
+  switch (r.type) {
+    case 'Split':
+      return uid('Split', splitId(r.dataset, r.split));
+    case 'Object':
+      return uid('Object', `${r.dataset}/${r.key}`);
+    case 'Artifact':
+      return uid('Artifact', r.id);
+  }
 }
 
 /** The entities one decision needs: the job and its team, the resource and its ancestors. */
@@ -106,8 +117,12 @@ function entitiesFor(req: DecisionRequest): cedar.EntityJson[] {
   const out: cedar.EntityJson[] = [
     { uid: uid('Team', team), attrs: {}, parents: [] },
     { uid: uid('Job', req.principal.id), attrs: { team: ref('Team', team) }, parents: [uid('Team', team)] },
-    { uid: uid('Dataset', r.dataset), attrs: {}, parents: [] },
   ];
+  if (r.type === 'Artifact') {
+    out.push({ uid: uid('Artifact', r.id), attrs: { kind: r.kind }, parents: [] });
+    return out;
+  }
+  out.push({ uid: uid('Dataset', r.dataset), attrs: {}, parents: [] });
   const split = r.type === 'Split' ? { name: r.split, kind: r.kind } : r.split;
   if (split !== null) {
     const sid = splitId(r.dataset, split.name);

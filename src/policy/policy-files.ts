@@ -2,6 +2,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { z } from 'zod';
+// Kinds are pure definitions (no I/O beyond their text); they are validated and activated with
+// the Cedar policies so one SHA-256 names everything that decides an egress.
+import { type EgressKinds } from '../egress/kinds/egress-kind.types';
+import { compileEgressKinds } from '../egress/kinds/egress-kinds';
 
 export class PolicyLoadError extends Error {}
 
@@ -12,9 +17,34 @@ export interface PolicyFiles {
   /** Policy id (its `@id` annotation, or `<file>#<n>`) → policy text. */
   policies: Record<string, string>;
   files: string[];
+  /** Egress kinds (egress/*.json): format, limits, rounding, review. */
+  egressKinds: EgressKinds;
+  /** Daily information budget (budget.json). */
+  budget: Budget;
+}
+
+/** Per team and UTC day: bits that may leave, and artifacts per kind. */
+export interface Budget {
+  dailyBits: number;
+  dailySubmissions: Record<string, number>;
+}
+
+export interface EgressPolicyText {
+  /** egress/<kind>.json file name → text. */
+  kinds: Map<string, string>;
+  budget: string;
 }
 
 const SCHEMA_FILE = 'schema.cedarschema';
+const BUDGET_FILE = 'budget.json';
+const EGRESS_DIR = 'egress';
+
+const budgetSchema = z
+  .object({
+    dailyBits: z.number().int().min(0),
+    dailySubmissions: z.record(z.string(), z.number().int().min(0)),
+  })
+  .strict();
 
 function messages(errors: { message: string }[]): string {
   return errors.map((e) => e.message).join('; ');
@@ -39,11 +69,22 @@ export function loadPolicyFiles(dir: string): PolicyFiles {
     throw new PolicyLoadError(`${SCHEMA_FILE} is missing in ${dir}`);
   }
   const texts = new Map(names.map((n) => [n, readFileSync(join(dir, n), 'utf8')]));
-  return compilePolicyFiles(schema, texts);
+  let egress: EgressPolicyText;
+  try {
+    const egressDir = join(dir, EGRESS_DIR);
+    const kindFiles = readdirSync(egressDir).filter((f) => f.endsWith('.json')).sort();
+    egress = {
+      kinds: new Map(kindFiles.map((f) => [f, readFileSync(join(egressDir, f), 'utf8')])),
+      budget: readFileSync(join(dir, BUDGET_FILE), 'utf8'),
+    };
+  } catch (err) {
+    throw new PolicyLoadError(`cannot read ${EGRESS_DIR}/ or ${BUDGET_FILE} in ${dir}: ${(err as Error).message}`);
+  }
+  return compilePolicyFiles(schema, texts, egress);
 }
 
 /** Same as loadPolicyFiles, from text already in memory (policy submissions, tests). */
-export function compilePolicyFiles(schema: string, files: Map<string, string>): PolicyFiles {
+export function compilePolicyFiles(schema: string, files: Map<string, string>, egress: EgressPolicyText = { kinds: new Map(), budget: '{"dailyBits":0,"dailySubmissions":{}}' }): PolicyFiles {
   const schemaCheck = cedar.checkParseSchema(schema);
   if (schemaCheck.type === 'failure') throw new PolicyLoadError(`${SCHEMA_FILE}: ${messages(schemaCheck.errors)}`);
 
@@ -69,5 +110,36 @@ export function compilePolicyFiles(schema: string, files: Map<string, string>): 
     const detail = validation.validationErrors.map((e) => `${e.policyId}: ${e.error.message}`).join('; ');
     throw new PolicyLoadError(`policies do not match the schema: ${detail}`);
   }
-  return { sha256: hash.digest('hex'), schema, policies, files: [SCHEMA_FILE, ...files.keys()] };
+  let egressKinds: EgressKinds;
+  try {
+    egressKinds = compileEgressKinds(egress.kinds);
+  } catch (err) {
+    throw new PolicyLoadError((err as Error).message);
+  }
+  const budget = parseBudget(egress.budget, egressKinds);
+  for (const [name, text] of [...egress.kinds.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(`${EGRESS_DIR}/${name}\0${text}\0`);
+  hash.update(`${BUDGET_FILE}\0${egress.budget}\0`);
+  return {
+    sha256: hash.digest('hex'),
+    schema,
+    policies,
+    files: [SCHEMA_FILE, ...files.keys(), ...[...egress.kinds.keys()].map((k) => `${EGRESS_DIR}/${k}`), BUDGET_FILE],
+    egressKinds,
+    budget,
+  };
+}
+
+function parseBudget(text: string, kinds: EgressKinds): Budget {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new PolicyLoadError(`${BUDGET_FILE}: not JSON`);
+  }
+  const r = budgetSchema.safeParse(raw);
+  if (!r.success) throw new PolicyLoadError(`${BUDGET_FILE}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  for (const kind of kinds.keys()) {
+    if (r.data.dailySubmissions[kind] === undefined) throw new PolicyLoadError(`${BUDGET_FILE}: dailySubmissions has no entry for kind ${kind}`);
+  }
+  return r.data;
 }

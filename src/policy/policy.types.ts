@@ -1,10 +1,21 @@
+import { type EgressKinds } from '../egress/kinds/egress-kind.types';
+import { type Budget } from './policy-files';
+
 /** What the data plane asks the policy decision point. */
 export interface DecisionRequest {
   principal: { type: 'Job'; id: string; team: string };
-  action: 'list' | 'read';
-  resource: SplitRef | ObjectRef;
+  action: 'list' | 'read' | 'egress';
+  resource: SplitRef | ObjectRef | ArtifactRef;
   listener: 'sandbox' | 'control';
   now: Date;
+  /** Further context for the action (egress: kind, bytes, bits, budget), integers only. */
+  context?: Record<string, string | number>;
+}
+
+export interface ArtifactRef {
+  type: 'Artifact';
+  id: string;
+  kind: string;
 }
 
 export interface SplitRef {
@@ -65,4 +76,6 @@ export interface ActivePolicySet {
 export abstract class PolicyEngine {
   abstract decide(req: DecisionRequest, grants: TeamGrants): PolicyDecision;
   abstract get active(): ActivePolicySet;
+  /** Egress kinds and the daily budget of the active set (activated with it, atomically). */
+  abstract get egress(): { kinds: EgressKinds; budget: Budget };
 }

@@ -3,6 +3,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -166,6 +167,26 @@ export class ObjectStore {
     } catch (err) {
       throw translate(err);
     }
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  /** A whole small object in memory (artifacts, headers); never used for dataset objects. */
+  async getBuffer(bucket: string, key: string, maxBytes: number): Promise<Buffer> {
+    const o = await this.get(bucket, key);
+    if (o.contentLength > maxBytes) {
+      o.body.destroy();
+      throw new ObjectStoreUnavailableError(`object larger than ${maxBytes} bytes`);
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of o.body) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
   }
 
   async ensureBucket(bucket: string): Promise<void> {

@@ -6,6 +6,7 @@ import { loadConfig, type CageConfig } from '../../src/config/config';
 import { type Database } from '../../src/db/database';
 import { Gateway } from '../../src/gateway';
 import { type IssuedJob } from '../../src/control/job.service';
+import { Clock } from '../../src/clock/clock';
 import { EXTERNAL_S3, type DbKind, openTestDatabase, type S3Kind } from './backends';
 
 export const POLICY_DIR = join(__dirname, '..', '..', 'policies');
@@ -52,7 +53,11 @@ export interface FixtureOptions {
   s3Endpoint?: string;
   policyDir?: string;
   env?: Record<string, string>;
+  clock?: Clock;
 }
+
+/** The test split's series (team beta predicts on these). */
+export const TEST_SERIES = ['scan-8', 'scan-9'];
 
 /**
  * A started gateway (both listeners on ephemeral ports) with a small dataset, two teams with
@@ -81,13 +86,13 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
   };
   const config = loadConfig(env);
   const { db, drop } = await openTestDatabase(opts.db);
-  const gateway = await Gateway.start(config, { logger: false, db });
+  const gateway = await Gateway.start(config, { logger: false, db, clock: opts.clock });
   const core = gateway.core;
   const bucket = `cage-test-${randomBytes(5).toString('hex')}`;
   await core.store.ensureBucket(bucket);
   const objects = fixtureObjects(opts.s3 ?? 's3rver');
   for (const [key, body] of objects) await core.store.put(bucket, `${DATASET}/${key}`, body);
-  const now = new Date();
+  const now = core.clock.now();
   await core.datasets.insert(
     {
       id: DATASET,
@@ -103,6 +108,7 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
     now,
     'test',
   );
+  await core.series.upsert(TEST_SERIES.map((seriesuid) => ({ dataset: DATASET, split: 'test', seriesuid, box: { min: [-100, -100, -100], max: [100, 100, 100] } })));
   const meta = { requestId: 'fixture', listener: 'internal' as const };
   const window = { notBefore: new Date(now.getTime() - 3600_000), notAfter: new Date(now.getTime() + 3600_000), byteQuota: null };
   for (const [team, split] of [
@@ -130,4 +136,19 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A clock tests can move (budget days, time windows). */
+export class TestClock extends Clock {
+  constructor(public at = new Date()) {
+    super();
+  }
+
+  override now(): Date {
+    return new Date(this.at);
+  }
+
+  advance(ms: number): void {
+    this.at = new Date(this.at.getTime() + ms);
+  }
 }

@@ -66,10 +66,37 @@ export function roundToMultiple(value: ExactDecimal, quantum: ExactDecimal): big
   return value.negative ? -steps : steps;
 }
 
-/** Prints units / 10^scale with exactly `scale` decimals; never prints "-0". */
-export function formatScaled(units: bigint, scale: number): string {
-  const negative = units < 0n;
-  const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
+/**
+ * roundToMultiple for a plain decimal token (`-?digits(.digits)?`, already validated) and a
+ * small quantum, as a Number. Exact: integers below 2^53 take a Number fast path (products,
+ * `%` and exact quotients of safe integers are exact in binary floating point); anything
+ * larger falls back to BigInt. A result beyond 2^53 comes back approximate but still beyond
+ * any safe bound it is compared with.
+ */
+export function roundPlainToMultiple(text: string, quantum: ExactDecimal): number {
+  const negative = text.charCodeAt(0) === 45; /* '-' */
+  const body = negative ? text.slice(1) : text;
+  const dot = body.indexOf('.');
+  const digits = dot < 0 ? body : body.slice(0, dot) + body.slice(dot + 1);
+  const scale = dot < 0 ? 0 : body.length - dot - 1;
+  const qUnits = Number(quantum.units);
+  if (digits.length <= 15 && quantum.scale <= 22 && scale <= 22 && Number.isSafeInteger(qUnits)) {
+    const num = Number(digits) * 10 ** quantum.scale;
+    const den = qUnits * 10 ** scale;
+    if (Number.isSafeInteger(num) && Number.isSafeInteger(den)) {
+      const rem = num % den;
+      let steps = (num - rem) / den;
+      if (2 * rem >= den) steps += 1;
+      return negative && steps !== 0 ? -steps : steps;
+    }
+  }
+  return Number(roundToMultiple({ negative, units: BigInt(digits), scale }, quantum));
+}
+
+/** Prints units / 10^scale (units a safe integer) with exactly `scale` decimals; never "-0". */
+export function formatScaled(units: number, scale: number): string {
+  const negative = units < 0;
+  const digits = String(negative ? -units : units).padStart(scale + 1, '0');
   const body = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
   return negative ? `-${body}` : body;
 }

@@ -1,7 +1,7 @@
 import type { WorldBoundingBox } from '../../datasets/metaimage-header';
-import { type ExactDecimal, decimalFromNumber, formatScaled, normalizeDecimal, parseDecimal, roundToMultiple } from './decimal';
+import { type ExactDecimal, decimalFromNumber, formatScaled, normalizeDecimal, roundPlainToMultiple, roundToMultiple } from './decimal';
 import type { CheckedArtifact, PredictionsKind } from './egress-kind.types';
-import { EgressRejection } from './egress-rejection';
+import { EgressRejection, type EgressRejectionCode } from './egress-rejection';
 import { roundBitsUp } from './information-bits';
 import { decodeTextSubmission } from './text-submission';
 
@@ -13,25 +13,28 @@ const PLAIN_DECIMAL_RE = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 /** Longest number token accepted: far more digits than any coordinate or probability needs,
  * few enough that exact BigInt rounding stays cheap. */
 export const MAX_NUMBER_CHARS = 32;
+// Matching control characters is the point of this pattern.
+// eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\x00-\x1f\x7f]/;
 
 /** A scan's coordinate grid: quantum steps lo..hi per axis, and the bits a row on it costs. */
 interface ScanGrid {
-  lo: [bigint, bigint, bigint];
-  hi: [bigint, bigint, bigint];
+  lo: [number, number, number];
+  hi: [number, number, number];
   coordinateBits: number;
-  submittedRows: number;
+  /** This scan's rows as submitted, then sorted and merged. */
+  rows: Row[];
 }
 
 interface Row {
-  uid: string;
-  x: bigint;
-  y: bigint;
-  z: bigint;
-  p: bigint;
+  /** Quantum steps and probability steps: safe integers. */
+  x: number;
+  y: number;
+  z: number;
+  p: number;
 }
 
-function reject(code: ConstructorParameters<typeof EgressRejection>[0], line: number | undefined, detail: string, field?: string): never {
+function reject(code: EgressRejectionCode, line: number | undefined, detail: string, field?: string): never {
   throw new EgressRejection(code, detail, { line, field });
 }
 
@@ -43,33 +46,50 @@ function quantumOf(kind: PredictionsKind): ExactDecimal {
 }
 
 function gridOf(box: WorldBoundingBox, quantum: ExactDecimal): ScanGrid {
-  const lo: [bigint, bigint, bigint] = [0n, 0n, 0n];
-  const hi: [bigint, bigint, bigint] = [0n, 0n, 0n];
+  const lo: [number, number, number] = [0, 0, 0];
+  const hi: [number, number, number] = [0, 0, 0];
   let coordinateBits = 0;
   for (let a = 0; a < 3; a++) {
     if (!Number.isFinite(box.min[a]) || !Number.isFinite(box.max[a]) || box.min[a] > box.max[a]) {
       throw new RangeError('scan bounding box is not a finite, ordered box');
     }
-    lo[a] = roundToMultiple(decimalFromNumber(box.min[a]), quantum);
-    hi[a] = roundToMultiple(decimalFromNumber(box.max[a]), quantum);
-    coordinateBits += Math.log2(Number(hi[a] - lo[a] + 1n));
+    lo[a] = Number(roundToMultiple(decimalFromNumber(box.min[a]), quantum));
+    hi[a] = Number(roundToMultiple(decimalFromNumber(box.max[a]), quantum));
+    // Printed values are steps × quantum units: keep them exact integers.
+    const limit = Number.MAX_SAFE_INTEGER / Number(quantum.units);
+    if (Math.abs(lo[a]) > limit || Math.abs(hi[a]) > limit) throw new RangeError('scan bounding box is too large for the quantum');
+    coordinateBits += Math.log2(hi[a] - lo[a] + 1);
   }
-  return { lo, hi, coordinateBits, submittedRows: 0 };
+  return { lo, hi, coordinateBits, rows: [] };
 }
 
-function plainDecimal(text: string, line: number, field: string): ExactDecimal {
+function plainDecimal(text: string, line: number, field: string): string {
   if (text.length > MAX_NUMBER_CHARS || !PLAIN_DECIMAL_RE.test(text)) {
     reject('malformed_number', line, `${field} is not a plain decimal number (digits, optional "-" and ".", no exponent, at most ${MAX_NUMBER_CHARS} characters)`, field);
   }
-  return parseDecimal(text);
+  return text;
 }
 
+/** Exact [0, 1] test on a plain decimal as written: "-0", "-0.000" are 0; "1.0001" is out. */
+function probabilityInRange(text: string): boolean {
+  if (text.charCodeAt(0) === 45) return /^-0(?:\.0+)?$/.test(text);
+  return text.charCodeAt(0) === 48 || /^1(?:\.0+)?$/.test(text);
+}
+
+/** Within one scan: coordX, coordY, coordZ, then probability, numerically. */
 function compareRows(a: Row, b: Row): number {
-  if (a.uid !== b.uid) return a.uid < b.uid ? -1 : 1;
-  for (const k of ['x', 'y', 'z', 'p'] as const) {
-    if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
+  return a.x - b.x || a.y - b.y || a.z - b.z || a.p - b.p;
+}
+
+/** Sorts in place and drops rows equal to their predecessor. */
+function sortUnique(rows: Row[]): Row[] {
+  rows.sort(compareRows);
+  let n = 0;
+  for (const row of rows) {
+    if (n === 0 || compareRows(rows[n - 1], row) !== 0) rows[n++] = row;
   }
-  return 0;
+  rows.length = n;
+  return rows;
 }
 
 /**
@@ -91,7 +111,6 @@ export function checkPredictions(bytes: Buffer, kind: PredictionsKind, scans: Re
   if (parts[parts.length - 1] === '') parts.pop(); // the one optional final line ending
 
   const grids = new Map<string, ScanGrid>();
-  const rows: Row[] = [];
   for (let i = 0; i < parts.length; i++) {
     const lineNo = i + 1;
     let line = parts[i];
@@ -112,7 +131,7 @@ export function checkPredictions(bytes: Buffer, kind: PredictionsKind, scans: Re
     if (i > kind.maxRows) reject('too_many_rows', lineNo, `more than the kind's limit of ${kind.maxRows} rows`);
     const fields = line.split(',');
     if (fields.length !== 5) reject('field_count', lineNo, 'a row must have exactly 5 comma-separated fields');
-    const [uid, ...numbers] = fields;
+    const uid = fields[0];
 
     let grid = grids.get(uid);
     if (grid === undefined) {
@@ -121,51 +140,48 @@ export function checkPredictions(bytes: Buffer, kind: PredictionsKind, scans: Re
       grid = gridOf(box, quantum);
       grids.set(uid, grid);
     }
-    if (++grid.submittedRows > kind.maxCandidatesPerScan) {
+    if (grid.rows.length >= kind.maxCandidatesPerScan) {
       reject('too_many_candidates', lineNo, `more than the kind's limit of ${kind.maxCandidatesPerScan} candidates for one scan`, 'seriesuid');
     }
 
-    const steps: bigint[] = [];
-    for (let a = 0; a < 3; a++) {
+    const step = (a: number): number => {
       const field = COORDINATE_FIELDS[a];
-      const s = roundToMultiple(plainDecimal(numbers[a], lineNo, field), quantum);
+      const s = roundPlainToMultiple(plainDecimal(fields[a + 1], lineNo, field), quantum);
       if (s < grid.lo[a] || s > grid.hi[a]) reject('out_of_bounds', lineNo, `${field} is outside the scan's bounding box`, field);
-      steps.push(s);
-    }
-    const probability = plainDecimal(numbers[3], lineNo, 'probability');
-    // Exact test on the value as written: negative (but not -0) or above 1 is refused.
-    if (probability.negative || probability.units > 10n ** BigInt(probability.scale)) {
-      reject('probability_out_of_range', lineNo, 'probability is outside [0, 1]', 'probability');
-    }
-    rows.push({ uid, x: steps[0], y: steps[1], z: steps[2], p: roundToMultiple(probability, probabilityQuantum) });
+      return s;
+    };
+    const x = step(0);
+    const y = step(1);
+    const z = step(2);
+    const probability = plainDecimal(fields[4], lineNo, 'probability');
+    if (!probabilityInRange(probability)) reject('probability_out_of_range', lineNo, 'probability is outside [0, 1]', 'probability');
+    grid.rows.push({ x, y, z, p: roundPlainToMultiple(probability, probabilityQuantum) });
   }
-  if (rows.length === 0) reject('no_rows', undefined, 'the file has no data rows');
+  if (grids.size === 0) reject('no_rows', undefined, 'the file has no data rows');
 
-  // Canonical order; rows equal after rounding are merged (a set of candidates, not a list).
-  rows.sort(compareRows);
-  const unique: Row[] = [];
-  for (const row of rows) {
-    if (unique.length === 0 || compareRows(unique[unique.length - 1], row) !== 0) unique.push(row);
-  }
-
-  const coordinate = (s: bigint): string => formatScaled(s * quantum.units, quantum.scale);
+  // Canonical order: seriesuid (UTF-16 code unit order), then coordinates and probability
+  // numerically. Rows equal after rounding are merged: a set of candidates, not a list.
+  const quantumUnits = Number(quantum.units);
+  const coordinate = (s: number): string => formatScaled(s * quantumUnits, quantum.scale);
   const out: string[] = [PREDICTIONS_HEADER];
-  const rowsPerScan = new Map<string, number>();
-  for (const r of unique) {
-    out.push(`${r.uid},${coordinate(r.x)},${coordinate(r.y)},${coordinate(r.z)},${formatScaled(r.p, kind.probabilityDecimals)}`);
-    rowsPerScan.set(r.uid, (rowsPerScan.get(r.uid) ?? 0) + 1);
-  }
-  out.push('');
-
   // Row count (1..maxRows), then per row: seriesuid (one of the scans), three coordinates on
   // that scan's grid, probability (10^d + 1 values).
-  let bits = Math.log2(kind.maxRows) + unique.length * (Math.log2(scans.size) + Math.log2(10 ** kind.probabilityDecimals + 1));
-  for (const [uid, count] of rowsPerScan) bits += count * (grids.get(uid)?.coordinateBits ?? 0);
+  let bits = Math.log2(kind.maxRows);
+  const perRowBits = Math.log2(scans.size) + Math.log2(10 ** kind.probabilityDecimals + 1);
+  let released = 0;
+  for (const [uid, grid] of [...grids].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const r of sortUnique(grid.rows)) {
+      out.push(`${uid},${coordinate(r.x)},${coordinate(r.y)},${coordinate(r.z)},${formatScaled(r.p, kind.probabilityDecimals)}`);
+    }
+    released += grid.rows.length;
+    bits += grid.rows.length * (perRowBits + grid.coordinateBits);
+  }
+  out.push('');
 
   return {
     canonical: Buffer.from(out.join('\n'), 'utf8'),
     bits: roundBitsUp(bits),
-    rows: unique.length,
-    summary: { rows: unique.length, scans: rowsPerScan.size },
+    rows: released,
+    summary: { rows: released, scans: grids.size },
   };
 }
