@@ -74,11 +74,16 @@ export class AuditWriter {
 
   private schedule(): void {
     if (this.flushing !== undefined || this.queue.length === 0) return;
-    this.flushing = this.runBatches().finally(() => {
-      this.flushing = undefined;
-      // Leaves that arrived during the last commit are written by the next one.
-      if (this.queue.length > 0) this.schedule();
-    });
+    // The batch is cut one event-loop turn later, so appends from requests already in flight join
+    // it. PGlite runs a transaction without yielding to the event loop, so cutting at once would
+    // commit batches of one under load.
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.runBatches())
+      .finally(() => {
+        this.flushing = undefined;
+        // Leaves that arrived during the last commit are written by the next one.
+        if (this.queue.length > 0) this.schedule();
+      });
   }
 
   private async runBatches(): Promise<void> {

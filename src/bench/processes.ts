@@ -100,7 +100,11 @@ function track(proc: ChildProcess, label: string): Child {
   });
   const exited = () => {
     if (proc.exitCode === null && proc.signalCode === null) return undefined;
-    const fatal = lines.filter((l) => /fatal|error|unreachable|abort/i.test(l)).slice(0, 3).map((l) => l.replace(/^#\s*/, '').trim());
+    // The gist of a crash report: V8's fatal message and the frame it died in, not the whole dump.
+    const fatal = lines
+      .filter((l) => /Fatal error|unreachable code|Check failed|Deoptimizer::|out of memory|^\w*Error:/i.test(l))
+      .slice(0, 3)
+      .map((l) => l.replace(/^#\s*/, '').replace(/^\s*\d+: 0x[0-9a-f]+\s+/, '').replace(/ \[[^\]]*\]$/, '').trim());
     return `${proc.signalCode ?? `exit ${proc.exitCode}`}${fatal.length > 0 ? `: ${fatal.join(' / ')}` : ''}`;
   };
   const settle = (ms: number) =>
@@ -161,7 +165,8 @@ export interface GatewayOptions {
 /** The gateway as the product runs it (`node dist/main.js`), configured by environment. */
 export async function startGateway(o: GatewayOptions): Promise<Child & { bootstrap: Bootstrap & { demoJob: NonNullable<Bootstrap['demoJob']> } }> {
   const distRoot = join(__dirname, '..');
-  const args = ['--require', join(__dirname, 'orphan-guard.js')];
+  // The same V8 flag `npm start` and the Docker image use (see README, Performance).
+  const args = ['--no-turbo-inline-js-wasm-calls', '--require', join(__dirname, 'orphan-guard.js')];
   if (o.cpuProfileDir !== undefined) args.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`);
   args.push(...(o.nodeArgs ?? []));
   args.push(join(distRoot, 'main.js'));

@@ -110,42 +110,31 @@ function resourceUid(req: DecisionRequest) {
   }
 }
 
-/** The entities one decision needs: the job and its team, the resource and its ancestors. */
+/**
+ * The entities one decision needs, and no more (each costs time in the WebAssembly boundary):
+ * the job with its team as parent, and the resource with its ancestors as parents. Team and
+ * Dataset have no attributes, so they need no entity of their own.
+ */
 function entitiesFor(req: DecisionRequest): cedar.EntityJson[] {
   const team = req.principal.team;
   const r = req.resource;
-  const out: cedar.EntityJson[] = [
-    { uid: uid('Team', team), attrs: {}, parents: [] },
-    { uid: uid('Job', req.principal.id), attrs: { team: ref('Team', team) }, parents: [uid('Team', team)] },
-  ];
-  if (r.type === 'Artifact') {
-    out.push({ uid: uid('Artifact', r.id), attrs: { kind: r.kind }, parents: [] });
-    return out;
-  }
-  out.push({ uid: uid('Dataset', r.dataset), attrs: {}, parents: [] });
-  const split = r.type === 'Split' ? { name: r.split, kind: r.kind } : r.split;
-  if (split !== null) {
-    const sid = splitId(r.dataset, split.name);
-    out.push({ uid: uid('Split', sid), attrs: { kind: split.kind, dataset: ref('Dataset', r.dataset) }, parents: [uid('Dataset', r.dataset)] });
-    if (r.type === 'Object') {
-      out.push({
-        uid: uid('Object', `${r.dataset}/${r.key}`),
-        attrs: { split: ref('Split', sid), dataset: ref('Dataset', r.dataset) },
-        parents: [uid('Split', sid)],
-      });
+  const job: cedar.EntityJson = { uid: uid('Job', req.principal.id), attrs: {}, parents: [uid('Team', team)] };
+  switch (r.type) {
+    case 'Artifact':
+      return [job, { uid: uid('Artifact', r.id), attrs: { kind: r.kind }, parents: [] }];
+    case 'Split':
+      return [job, { uid: uid('Split', splitId(r.dataset, r.split)), attrs: { kind: r.kind }, parents: [uid('Dataset', r.dataset)] }];
+    case 'Object': {
+      // An object outside every split points at a split no grant can name, of no kind.
+      const split = r.split ?? { name: '\u0000none', kind: 'none' };
+      const sid = splitId(r.dataset, split.name);
+      return [
+        job,
+        { uid: uid('Split', sid), attrs: { kind: split.kind }, parents: [uid('Dataset', r.dataset)] },
+        { uid: uid('Object', `${r.dataset}/${r.key}`), attrs: { split: ref('Split', sid) }, parents: [uid('Split', sid)] },
+      ];
     }
-  } else if (r.type === 'Object') {
-    // An object outside every split: no split attribute to point at, so no permit can match it.
-    // The schema requires `split`, so it points at a split no grant can name.
-    const orphan = splitId(r.dataset, '\u0000none');
-    out.push({ uid: uid('Split', orphan), attrs: { kind: 'none', dataset: ref('Dataset', r.dataset) }, parents: [uid('Dataset', r.dataset)] });
-    out.push({
-      uid: uid('Object', `${r.dataset}/${r.key}`),
-      attrs: { split: ref('Split', orphan), dataset: ref('Dataset', r.dataset) },
-      parents: [uid('Split', orphan)],
-    });
   }
-  return out;
 }
 
 /** `permit(principal in Team, action in [list, read], resource in Split) when { window }`, as Cedar JSON. */

@@ -1,4 +1,5 @@
-import { type FSWatcher, watch } from 'node:fs';
+import { type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
+import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { type AuditLog } from '../audit/audit-log.service';
 import { type Clock } from '../clock/clock';
@@ -20,6 +21,7 @@ export class PolicyWatcher {
   private debounce: NodeJS.Timeout | undefined;
   private lastRejected: string | undefined;
   private running: Promise<void> = Promise.resolve();
+  private lastStamp: string | undefined;
 
   constructor(
     private readonly dir: string,
@@ -58,6 +60,10 @@ export class PolicyWatcher {
   }
 
   private async apply(): Promise<void> {
+    // Cheap first: the set is parsed and validated only when a file's name, size or mtime moved.
+    const stamp = dirStamp(this.dir);
+    if (stamp === this.lastStamp) return;
+    this.lastStamp = stamp;
     const meta = { requestId: `policy-reload-${Date.now()}`, listener: 'internal' as const };
     let files;
     try {
@@ -93,4 +99,29 @@ export class PolicyWatcher {
     const active = this.engine.activate(files, this.clock.now());
     this.logger.log({ message: 'policy set activated', sha256: active.sha256, version: active.version });
   }
+}
+
+function dirStamp(dir: string): string {
+  const parts: string[] = [];
+  const walk = (d: string, depth: number) => {
+    let names: string[];
+    try {
+      names = readdirSync(d).sort();
+    } catch {
+      parts.push(`${d}:unreadable`);
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      try {
+        const st = statSync(p);
+        if (st.isDirectory() && depth < 2) walk(p, depth + 1);
+        else parts.push(`${p}:${st.size}:${st.mtimeMs}`);
+      } catch {
+        parts.push(`${p}:gone`);
+      }
+    }
+  };
+  walk(dir, 0);
+  return parts.join('|');
 }
