@@ -1,22 +1,14 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { OUTBOX_BUCKET } from '../src/egress/egress-release';
 import { DB_KINDS } from './support/backends';
 import { postEgress, predictions } from './support/egress';
-import { type Fixture, POLICY_DIR, startFixture, TestClock } from './support/fixture';
+import { type Fixture, startFixture, TestClock } from './support/fixture';
+import { policyDirWith } from './support/policies';
 import { bearer, rawRequest } from './support/http';
 
 async function outboxKeys(f: Fixture): Promise<string[]> {
   return (await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
-}
-
-function policyDirWith(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cage-policies-'));
-  cpSync(POLICY_DIR, dir, { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
 }
 
 const GOOD = predictions(['scan-9,10.2,-20.7,30.1,0.91234', 'scan-8,0,0,0,0.5']);

@@ -1,11 +1,11 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { type Server } from 'node:http';
 import { EmbeddedS3 } from '../src/storage/embedded-s3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DB_KINDS } from './support/backends';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
+import { faultProxy } from './support/fault-proxy';
 import { bearer, objectPath, rawRequest, type RawResponse } from './support/http';
 
 describe.each(DB_KINDS)('fail closed on %s', (db) => {
@@ -68,45 +68,13 @@ describe.each(DB_KINDS)('fail closed on %s', (db) => {
   });
 });
 
-/** An S3 endpoint in front of s3rver that cuts GETs of `cut-me` keys after 64 KiB and fails `fail-me` keys with 500. */
-async function cuttingProxy(target: string): Promise<{ url: string; server: Server }> {
-  const t = new URL(target);
-  const server = createServer((req, res) => {
-    if ((req.url ?? '').includes('fail-me')) {
-      res.writeHead(500, { 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected</Message></Error>');
-      return;
-    }
-    const up = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      if (req.method === 'GET' && (req.url ?? '').includes('cut-me')) {
-        let sent = 0;
-        upRes.on('data', (c: Buffer) => {
-          if (sent >= 64 * 1024) return;
-          sent += c.length;
-          res.write(c);
-          if (sent >= 64 * 1024) {
-            upRes.destroy();
-            res.destroy();
-          }
-        });
-      } else {
-        upRes.pipe(res);
-      }
-    });
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
-
 describe('a backend failure mid-stream', () => {
   let s3: EmbeddedS3;
   let proxy: { url: string; server: Server };
   let f: Fixture;
   beforeAll(async () => {
     s3 = await EmbeddedS3.start(mkdtempSync(join(tmpdir(), 'cage-s3-')));
-    proxy = await cuttingProxy(s3.endpoint);
+    proxy = await faultProxy(s3.endpoint, (req) => ((req.url ?? '').includes('fail-me') ? 'fail-500' : req.method === 'GET' && (req.url ?? '').includes('cut-me') ? 'cut-after-64k' : undefined));
     f = await startFixture({ db: 'pglite', s3Endpoint: proxy.url });
     const ds = (await f.gateway.core.datasets.get(DATASET))!;
     await f.gateway.core.store.put(ds.bucket, `${DATASET}/train/cut-me.raw`, Buffer.alloc(4 * 1024 * 1024, 7));

@@ -68,9 +68,39 @@ export class GatewayClient {
     });
   }
 
+  /**
+   * One request with an optional body, the response read whole (small JSON and text answers).
+   * totalNs runs from before the request is written to the last response byte.
+   */
+  send(method: string, path: string, body?: Buffer, contentType = 'application/octet-stream'): Promise<Answer> {
+    const headers: Record<string, string | number> = { authorization: `Bearer ${this.token}` };
+    if (body !== undefined) {
+      headers['content-type'] = contentType;
+      headers['content-length'] = body.length;
+    }
+    const t0 = nowNs();
+    return new Promise((resolve, reject) => {
+      const req = request({ host: this.host, port: this.port, path, method, headers, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), totalNs: nowNs() - t0 }));
+        res.once('error', reject);
+      });
+      req.once('error', reject);
+      req.end(body);
+    });
+  }
+
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** A response read whole. */
+export interface Answer {
+  status: number;
+  body: Buffer;
+  totalNs: number;
 }
 
 export class DirectClient {

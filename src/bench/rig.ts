@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ObjectStore } from '../storage/object-store.service';
+import { preparePolicyDir } from './egress-bench';
 import { DirectClient, GatewayClient } from './http-load';
 import { type Child, onCleanup, removeTempDir, startGateway, startS3rver, tempDir } from './processes';
 import { GiB, MiB } from './stats';
@@ -10,7 +11,8 @@ import { GiB, MiB } from './stats';
  * The measured system: s3rver in one child process, the gateway (`node dist/main.js`, demo
  * seeded, access logs off) in another, pointed at it; this process is the client. Test objects
  * are written straight into the store under the demo dataset's train split, which the demo
- * job is granted.
+ * job is granted. The gateway reads a copy of ./policies with the egress limits raised for
+ * figure 7 (preparePolicyDir says which); its read path does not use those limits.
  */
 
 const BUCKET = 'cage-datasets';
@@ -38,6 +40,8 @@ export interface Rig {
   huge: BenchObject;
   /** Where the gateway writes its CPU profile, when profiling. */
   profileDir: string | undefined;
+  /** How the gateway's policy copy differs from ./policies (for the table notes). */
+  policyNote: string;
   /** Stops both children and removes the rig's files. */
   stop: () => Promise<void>;
 }
@@ -78,7 +82,15 @@ export async function startRig(log: (msg: string) => void): Promise<Rig> {
   const s3 = await startS3rver(join(root, 's3'));
   log(`s3rver (pid ${s3.pid}) on ${s3.endpoint}`);
   const nodeArgs = (process.env.CAGE_BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const gateway = await startGateway({ dataDir: join(root, 'gateway'), s3Endpoint: s3.endpoint, cpuProfileDir: profileDir || undefined, nodeArgs });
+  const policyDir = join(root, 'policies');
+  const policyNote = preparePolicyDir(policyDir);
+  const gateway = await startGateway({
+    dataDir: join(root, 'gateway'),
+    s3Endpoint: s3.endpoint,
+    cpuProfileDir: profileDir || undefined,
+    nodeArgs,
+    extraEnv: { CAGE_POLICY_DIR: policyDir },
+  });
   log(`gateway (pid ${gateway.pid}) sandbox ${gateway.bootstrap.sandboxUrl}`);
 
   const store = new ObjectStore({
@@ -112,5 +124,5 @@ export async function startRig(log: (msg: string) => void): Promise<Rig> {
     await s3.stop();
     removeTempDir(root);
   };
-  return { s3, gateway, store, gw, direct: new DirectClient(store), bucket: BUCKET, dataset: DATASET, small, large, huge, profileDir: profileDir || undefined, stop };
+  return { s3, gateway, store, gw, direct: new DirectClient(store), bucket: BUCKET, dataset: DATASET, small, large, huge, profileDir: profileDir || undefined, policyNote, stop };
 }

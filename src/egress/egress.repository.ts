@@ -202,8 +202,4 @@ export class EgressRepository {
       r.auditIndex,
     ]);
   }
-
-  lockArtifact(q: Queryable, id: string): Promise<unknown> {
-    return q.query('SELECT id FROM egress_artifacts WHERE id = $1 FOR UPDATE', [id]);
-  }
 }
