@@ -200,7 +200,7 @@ export async function egressFigure(rig: Rig): Promise<FigureResult> {
   return {
     ...EGRESS_ROW,
     measured:
-      `p50 ${fmt(gd.p50, 1)} ms, p99 ${fmt(gd.p99, 1)} ms (${SAMPLES} sequential, ${fmt(csv.length / 1024, 0)} KiB → ${fmt(receipt.bytes / 1024, 0)} KiB canonical; ` +
+      `p50 ${fmt(gd.p50, 1)} ms, p99 ${fmt(gd.p99, 1)} ms, gateway CPU ${fmt(gatewayCpuUs / 1000 / SAMPLES, 0)} ms each (${SAMPLES} sequential, ${fmt(csv.length / 1024, 0)} KiB → ${fmt(receipt.bytes / 1024, 0)} KiB canonical; ` +
       `${ROWS.toLocaleString('en-US')} rows → ${fmt(bitsPerFile, 0)} bits, ${fmt(bitsPerFile / ROWS, 1)} bits/row)${failures}`,
     direct: `direct PutObject ${fmt(receipt.bytes / 1024, 0)} KiB: p50 ${fmt(dd.p50, 1)} ms, p99 ${fmt(dd.p99, 1)} ms (gateway ${fmt(gd.p50 / dd.p50, 1)}×)`,
     pass: bad === 0 && gd.p50 <= TARGET_P50_MS,

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { availableParallelism } from 'node:os';
+import { join, relative } from 'node:path';
 import { EGRESS_ROW, egressFigure } from './egress-bench';
 import { PGLITE_ROWS, pgliteAuditFigures, POSTGRES_ROWS, postgresAuditFigures } from './audit-bench';
 import { POLICY_ROW, policyFigure } from './policy-bench';
@@ -127,7 +128,7 @@ async function main(): Promise<number> {
   const notes = [
     ...incidents,
     `processes: s3rver, gateway and this client are separate processes sharing ${availableParallelism()} cores; gateway CPU (all its threads) is read from /proc/<pid>/stat (CLK_TCK ${m.clkTck}), RSS from VmRSS`,
-    'gateway: node dist/main.js, CAGE_DEMO=1, PGlite in a temp dir, CAGE_LOG_LEVEL=warn, so access logging was OFF (access lines are info-level)',
+    `gateway: node --no-turbo-inline-js-wasm-calls ${relative(process.cwd(), join(__dirname, '..', 'main.js'))}, CAGE_DEMO=1, PGlite in a temp dir, CAGE_LOG_LEVEL=warn, so access logging was OFF (access lines are info-level)`,
     'direct: @aws-sdk/client-s3 with the gateway\'s own ObjectStore settings (path-style, keep-alive), from this process to the same s3rver',
     'gateway client: node:http keep-alive agent; bodies are consumed fully and counted, never buffered (figure 7 reads its small JSON receipts whole)',
   ];

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,30 +75,30 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
       expect(running.output()).not.toContain(secret);
     }
 
-    const job = bearer(boot.demoJob!.token);
-    const datasets = JSON.parse((await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets', job)).body.toString()) as { datasets: { id: string }[] };
+    const auth = bearer(boot.demoJob!.token);
+    const datasets = JSON.parse((await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets', auth)).body.toString()) as { datasets: { id: string }[] };
     expect(datasets.datasets.map((d) => d.id)).toEqual(['lung-demo']);
 
-    const annotations = await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets/lung-demo/objects/train/annotations.csv', job);
+    const annotations = await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets/lung-demo/objects/train/annotations.csv', auth);
     expect(annotations.status).toBe(200);
     const rows = annotations.body.toString().trim().split('\n');
     expect(rows[0]).toBe('seriesuid,coordX,coordY,coordZ,diameter_mm');
     const [uid, x, y, z] = rows[1].split(',');
 
     // The nodule of the first annotation lies inside its scan, read through the gateway.
-    const mhd = await rawRequest(boot.sandboxUrl, 'GET', `/v1/datasets/lung-demo/objects/train/${uid}.mhd`, job);
+    const mhd = await rawRequest(boot.sandboxUrl, 'GET', `/v1/datasets/lung-demo/objects/train/${uid}.mhd`, auth);
     const header = parseMetaImageHeader(mhd.body.toString());
     const box = worldBoundingBox(header);
     [x, y, z].map(Number).forEach((v, i) => {
       expect(v).toBeGreaterThanOrEqual(box.min[i]);
       expect(v).toBeLessThanOrEqual(box.max[i]);
     });
-    const slice = await rawRequest(boot.sandboxUrl, 'GET', `/v1/datasets/lung-demo/objects/train/${header.elementDataFile}`, { ...job, range: 'bytes=0-1023' });
+    const slice = await rawRequest(boot.sandboxUrl, 'GET', `/v1/datasets/lung-demo/objects/train/${header.elementDataFile}`, { ...auth, range: 'bytes=0-1023' });
     expect(slice.status).toBe(206);
     expect(slice.body.length).toBe(1024);
 
     // No job reads the test labels.
-    expect((await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets/lung-demo/objects/labels/test_annotations.csv', job)).status).toBe(404);
+    expect((await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets/lung-demo/objects/labels/test_annotations.csv', auth)).status).toBe(404);
 
     expect((await rawRequest(boot.controlUrl, 'GET', '/healthz')).status).toBe(200);
     expect((await rawRequest(boot.controlUrl, 'GET', '/readyz')).status).toBe(200);
@@ -108,6 +108,15 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     };
     const leavesBefore = audit.leaves.length;
     expect(audit.leaves.some((l) => l.leaf.action === 'read' && l.leaf.decision === 'deny')).toBe(true);
+
+    // The sample contestant job, as the README runs it, end to end: reads, predicts, egresses.
+    const job = spawnSync(process.execPath, [join(ROOT, 'examples', 'nodule-job.mjs')], { cwd: ROOT, env: { ...process.env, CAGE_BOOTSTRAP: file }, encoding: 'utf8', timeout: 120_000 });
+    expect(job.stderr).toBe('');
+    expect(job.status).toBe(0);
+    expect(job.stdout).toMatch(/egress predictions: 201 .*"status":"released"/);
+    expect(job.stdout).toMatch(/egress metrics: 201 .*"status":"released"/);
+    const released = JSON.parse((await rawRequest(boot.controlUrl, 'GET', '/v1/egress?status=released', bearer(boot.auditorToken))).body.toString()) as { artifacts: { kind: string }[] };
+    expect(released.artifacts.map((a) => a.kind).sort()).toEqual(['metrics', 'predictions']);
 
     expect(await interrupt(running)).toContain('stopped cleanly');
 
