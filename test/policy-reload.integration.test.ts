@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATASET, type Fixture, POLICY_DIR, startFixture } from './support/fixture';
@@ -50,6 +50,22 @@ describe('policy reload from CAGE_POLICY_DIR', () => {
     const rejects = await leaves('policy.reject');
     expect(rejects[rejects.length - 1]).toMatchObject({ decision: 'deny', policySet: active.sha256 });
     rmSync(join(dir, 'broken.cedar'));
+  });
+
+  it('should not activate a broken egress kind file or budget: the previous set keeps deciding', async () => {
+    const active = f.gateway.core.policy.active;
+    const kinds = f.gateway.core.policy.egress.kinds;
+    for (const [file, text] of [
+      [join('egress', 'predictions.json'), '{"kind": "predictions", "format": "predictions-csv", "maxBytes": -1}'],
+      ['budget.json', '{"dailyBits": "lots"}'],
+    ] as const) {
+      const original = readFileSync(join(dir, file), 'utf8');
+      writeFileSync(join(dir, file), text);
+      await f.gateway.core.policyWatcher.reload();
+      expect(f.gateway.core.policy.active).toEqual(active);
+      expect(f.gateway.core.policy.egress.kinds).toBe(kinds);
+      writeFileSync(join(dir, file), original);
+    }
   });
 
   it('picks up a change by itself, without an explicit reload', async () => {
