@@ -26,13 +26,12 @@ import { JobRepository } from './keys/job.repository';
 import { SigningKeys } from './keys/signing-keys';
 import { HealthService } from './ops/health.service';
 import { CedarPolicyEngine } from './policy/cedar-policy.engine';
-import { loadPolicyFiles } from './policy/policy-files';
+import { PolicyStore } from './policy/policy-store';
 import { PolicyWatcher } from './policy/policy-watcher';
 import { EmbeddedS3 } from './storage/embedded-s3';
 import { ObjectStore } from './storage/object-store.service';
 import { TeamRepository } from './teams/team.repository';
 
-const POLICY_STATE_KEY = 'policy.sha256';
 
 /**
  * The composition root: every stateful service of the gateway, built once per process in
@@ -57,6 +56,7 @@ export class Core {
     readonly auditLog: AuditLog,
     readonly auditRepo: AuditRepository,
     readonly policy: CedarPolicyEngine,
+    readonly policyStore: PolicyStore,
     readonly policyWatcher: PolicyWatcher,
     readonly tokens: TokenService,
     readonly dataPlane: DataPlaneService,
@@ -76,9 +76,6 @@ export class Core {
     chmodSync(config.dataDir, 0o700);
     const clock = opts.clock ?? new Clock();
     const keys = SigningKeys.load({ pem: config.signingKey, file: config.signingKeyFile, dataDir: config.dataDir });
-    // Policy files are checked before anything else starts: a gateway with no valid policy
-    // cannot decide anything, so it must not start.
-    const files = loadPolicyFiles(config.policyDir);
 
     let embeddedS3: EmbeddedS3 | undefined;
     let endpoint = config.s3.endpoint;
@@ -99,9 +96,13 @@ export class Core {
 
     const auditWriter = new AuditWriter(db, config.audit);
     const auditLog = new AuditLog(auditWriter, clock);
-    const policy = new CedarPolicyEngine(files, clock.now());
-    await recordActivationIfNew(db, auditLog, files.sha256, config.policyDir);
-    const policyWatcher = new PolicyWatcher(config.policyDir, policy, auditLog, clock);
+    // The active policy set: the latest version, or the policy directory on a first start (a
+    // gateway with no valid policy cannot decide anything, so it does not start). Then the
+    // directory, if it changed while the gateway was down.
+    const policyStore = await PolicyStore.open(db, config.policyDir, auditLog, clock);
+    const policy = policyStore.engine;
+    const policyWatcher = new PolicyWatcher(config.policyDir, policyStore, db, auditLog);
+    await policyWatcher.reload();
 
     const datasets = new DatasetRepository(db);
     const teams = new TeamRepository(db);
@@ -131,6 +132,7 @@ export class Core {
       auditLog,
       new AuditRepository(db),
       policy,
+      policyStore,
       policyWatcher,
       tokens,
       new DataPlaneService(datasets, grants, policy, store, auditLog, clock),
@@ -146,25 +148,11 @@ export class Core {
 
   /** Shutdown after the listeners are closed: pending leaves flushed, then the stores closed. */
   async close(): Promise<void> {
+    this.policyStore.stopSync();
     await this.policyWatcher.stop();
     await this.auditWriter.close();
     await this.db.close();
     this.store.destroy();
     await this.embeddedS3?.stop();
   }
-}
-
-/** Start-up activation of a policy set not seen before is an audit event like any other. */
-async function recordActivationIfNew(db: Database, audit: AuditLog, sha256: string, dir: string): Promise<void> {
-  const { rows } = await db.query<{ value: string }>('SELECT value FROM gateway_state WHERE key = $1', [POLICY_STATE_KEY]);
-  const before = rows[0]?.value ?? null;
-  if (before === sha256) return;
-  await audit.record(
-    { requestId: `startup-${Date.now()}`, listener: 'internal' },
-    { principal: 'gateway', team: null, action: 'policy.activate', decision: 'allow', policySet: sha256, detail: { source: dir, before, after: sha256, at: 'startup' } },
-  );
-  await db.query(
-    'INSERT INTO gateway_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value',
-    [POLICY_STATE_KEY, sha256],
-  );
 }

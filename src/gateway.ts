@@ -57,6 +57,7 @@ export class Gateway {
       const sandboxUrl = urlOf(sandbox.app, config.host);
       const boot = await ensureBootstrap(core, { controlUrl, sandboxUrl });
       core.policyWatcher.start();
+      core.policyStore.startSync();
       return new Gateway(core, control.app, sandbox.app, controlUrl, sandboxUrl, boot?.bootstrap, boot?.file, openapi);
     } catch (err) {
       await core.close().catch(() => undefined);

@@ -30,10 +30,16 @@ export class CedarPolicyEngine extends PolicyEngine {
   /** team → fingerprint of the preparsed set for it (files generation + grants). */
   private readonly prepared = new Map<string, string>();
 
-  constructor(files: PolicyFiles, activatedAt: Date) {
+  /** `namespace` keeps the preparsed sets of two engines in one process apart (expectations). */
+  constructor(
+    files: PolicyFiles,
+    activatedAt: Date,
+    private readonly namespace = 'active',
+    version = 1,
+  ) {
     super();
     this.files = files;
-    this.activeSet = { sha256: files.sha256, version: 1, activatedAt, files: files.files };
+    this.activeSet = { sha256: files.sha256, version, activatedAt, activatedBy: 'policy-dir', files: files.files };
   }
 
   get active(): ActivePolicySet {
@@ -45,11 +51,11 @@ export class CedarPolicyEngine extends PolicyEngine {
   }
 
   /** Swaps in a new, already validated set; teams' sets are re-prepared on their next decision. */
-  activate(files: PolicyFiles, at: Date): ActivePolicySet {
+  activate(files: PolicyFiles, at: Date, version = this.activeSet.version + 1, by = 'policy-dir'): ActivePolicySet {
     this.files = files;
     this.generation += 1;
     this.prepared.clear();
-    this.activeSet = { sha256: files.sha256, version: this.activeSet.version + 1, activatedAt: at, files: files.files };
+    this.activeSet = { sha256: files.sha256, version, activatedAt: at, activatedBy: by, files: files.files };
     return this.activeSet;
   }
 
@@ -57,7 +63,7 @@ export class CedarPolicyEngine extends PolicyEngine {
     if (grants.team !== req.principal.team) throw new Error('grants of another team passed to decide()');
     const setId = this.prepare(grants);
     const answer = cedar.statefulIsAuthorized({
-      principal: { type: `${NS}::Job`, id: req.principal.id },
+      principal: { type: `${NS}::${req.principal.type}`, id: req.principal.id },
       action: { type: `${NS}::Action`, id: req.action },
       resource: resourceUid(req),
       context: { ...req.context, listener: req.listener, now: req.now.getTime() },
@@ -79,7 +85,7 @@ export class CedarPolicyEngine extends PolicyEngine {
   }
 
   private prepare(grants: TeamGrants): string {
-    const setId = `team:${grants.team}`;
+    const setId = `${this.namespace}:team:${grants.team}`;
     const fingerprint = `${this.generation}:${grants.fingerprint}`;
     if (this.prepared.get(grants.team) === fingerprint) return setId;
     const staticPolicies: Record<string, cedar.Policy> = { ...this.files.policies };
@@ -118,7 +124,11 @@ function resourceUid(req: DecisionRequest) {
 function entitiesFor(req: DecisionRequest): cedar.EntityJson[] {
   const team = req.principal.team;
   const r = req.resource;
-  const job: cedar.EntityJson = { uid: uid('Job', req.principal.id), attrs: {}, parents: [uid('Team', team)] };
+  const p = req.principal;
+  const job: cedar.EntityJson =
+    p.type === 'Job'
+      ? { uid: uid('Job', p.id), attrs: {}, parents: [uid('Team', team)] }
+      : { uid: uid('User', p.id), attrs: { role: p.role }, parents: [uid('Team', team)] };
   switch (r.type) {
     case 'Artifact':
       return [job, { uid: uid('Artifact', r.id), attrs: { kind: r.kind }, parents: [] }];
@@ -137,12 +147,13 @@ function entitiesFor(req: DecisionRequest): cedar.EntityJson[] {
   }
 }
 
-/** `permit(principal in Team, action in [list, read], resource in Split) when { window }`, as Cedar JSON. */
+/** `permit(principal is Job in Team, action in [list, read], resource in Split) when { window }`, as Cedar JSON. */
 function grantPolicy(g: GrantRule): cedar.PolicyJson {
   const now: cedar.Expr = { '.': { left: { Var: 'context' }, attr: 'now' } };
   return {
     effect: 'permit',
-    principal: { op: 'in', entity: uid('Team', g.team) },
+    // Jobs only: a person of the team (a User in the Team) reads no raw data through a grant.
+    principal: { op: 'is', entity_type: `${NS}::Job`, in: { entity: uid('Team', g.team) } },
     action: { op: 'in', entities: ACTIONS.map((a) => uid('Action', a)) },
     resource: { op: 'in', entity: uid('Split', splitId(g.dataset, g.split)) },
     conditions: [

@@ -21,6 +21,10 @@ export interface PolicyFiles {
   egressKinds: EgressKinds;
   /** Daily information budget (budget.json). */
   budget: Budget;
+  /** Policy expectations (tests/*.json): file name → text. Not part of the SHA-256. */
+  tests?: Map<string, string>;
+  /** The set as text, as a policy version stores it. */
+  map?: PolicyMap;
 }
 
 /** Per team and UTC day: bits that may leave, and artifacts per kind. */
@@ -38,6 +42,7 @@ export interface EgressPolicyText {
 const SCHEMA_FILE = 'schema.cedarschema';
 const BUDGET_FILE = 'budget.json';
 const EGRESS_DIR = 'egress';
+const TESTS_DIR = 'tests';
 
 const budgetSchema = z
   .object({
@@ -56,31 +61,51 @@ function messages(errors: { message: string }[]): string {
  * problem: a set that fails here never becomes active.
  */
 export function loadPolicyFiles(dir: string): PolicyFiles {
-  let names: string[];
+  return compilePolicyMap(readPolicyDir(dir));
+}
+
+/** A policy set as text: relative path → content (what a policy version stores). */
+export type PolicyMap = Record<string, string>;
+
+const POLICY_PATH = /^(schema\.cedarschema|[A-Za-z0-9_.-]+\.cedar|budget\.json|egress\/[A-Za-z0-9_.-]+\.json|tests\/[A-Za-z0-9_.-]+\.json)$/;
+
+/** Reads the files of a policy directory that make up a policy set (README files are left out). */
+export function readPolicyDir(dir: string): PolicyMap {
+  const out: PolicyMap = {};
+  const read = (rel: string) => {
+    out[rel] = readFileSync(join(dir, rel), 'utf8');
+  };
   try {
-    names = readdirSync(dir).filter((f) => f.endsWith('.cedar')).sort();
+    for (const f of readdirSync(dir).sort()) if (POLICY_PATH.test(f)) read(f);
+    for (const sub of [EGRESS_DIR, TESTS_DIR]) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(join(dir, sub)).sort();
+      } catch {
+        continue;
+      }
+      for (const f of names) if (POLICY_PATH.test(`${sub}/${f}`)) read(`${sub}/${f}`);
+    }
   } catch (err) {
     throw new PolicyLoadError(`cannot read policy directory ${dir}: ${(err as Error).message}`);
   }
-  let schema: string;
-  try {
-    schema = readFileSync(join(dir, SCHEMA_FILE), 'utf8');
-  } catch {
-    throw new PolicyLoadError(`${SCHEMA_FILE} is missing in ${dir}`);
-  }
-  const texts = new Map(names.map((n) => [n, readFileSync(join(dir, n), 'utf8')]));
-  let egress: EgressPolicyText;
-  try {
-    const egressDir = join(dir, EGRESS_DIR);
-    const kindFiles = readdirSync(egressDir).filter((f) => f.endsWith('.json')).sort();
-    egress = {
-      kinds: new Map(kindFiles.map((f) => [f, readFileSync(join(egressDir, f), 'utf8')])),
-      budget: readFileSync(join(dir, BUDGET_FILE), 'utf8'),
-    };
-  } catch (err) {
-    throw new PolicyLoadError(`cannot read ${EGRESS_DIR}/ or ${BUDGET_FILE} in ${dir}: ${(err as Error).message}`);
-  }
-  return compilePolicyFiles(schema, texts, egress);
+  return out;
+}
+
+/**
+ * Compiles a whole policy set from its files. Throws PolicyLoadError naming the file and the
+ * problem; a set that fails here never becomes active.
+ */
+export function compilePolicyMap(map: PolicyMap): PolicyFiles {
+  for (const path of Object.keys(map)) if (!POLICY_PATH.test(path)) throw new PolicyLoadError(`${path}: not a policy file name`);
+  const schema = map[SCHEMA_FILE];
+  if (schema === undefined) throw new PolicyLoadError(`${SCHEMA_FILE} is missing`);
+  const budget = map[BUDGET_FILE];
+  if (budget === undefined) throw new PolicyLoadError(`${BUDGET_FILE} is missing`);
+  const pick = (re: RegExp, strip: string) =>
+    new Map(Object.entries(map).filter(([k]) => re.test(k)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k.slice(strip.length), v]));
+  const files = compilePolicyFiles(schema, pick(/^[^/]+\.cedar$/, ''), { kinds: pick(/^egress\//, `${EGRESS_DIR}/`), budget });
+  return { ...files, tests: pick(/^tests\//, `${TESTS_DIR}/`), map };
 }
 
 /** Same as loadPolicyFiles, from text already in memory (policy submissions, tests). */

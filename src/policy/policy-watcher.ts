@@ -1,38 +1,41 @@
+import { createHash } from 'node:crypto';
 import { type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { type AuditLog } from '../audit/audit-log.service';
-import { type Clock } from '../clock/clock';
-import { type CedarPolicyEngine } from './cedar-policy.engine';
-import { loadPolicyFiles } from './policy-files';
+import { type Database } from '../db/database';
+import { type PolicyMap, readPolicyDir } from './policy-files';
+import { PolicyRefused, type PolicyStore } from './policy-store';
 
 const POLL_MS = 2000;
 const DEBOUNCE_MS = 100;
+const SEEN_KEY = 'policy.dir.seen';
 
 /**
- * Reloads the policy directory when it changes. A set that fails to parse or validate never
- * becomes active: the error is logged (and audited) and the previous set keeps deciding.
- * Activation is an audit event carrying the new set's SHA-256.
+ * Activates the policy directory (CAGE_POLICY_DIR) when it changes, at run time or while the
+ * gateway was down, through the same checks as the API: a set that fails to parse, validate or
+ * meet its expectations never becomes active (the error is logged and audited, the previous set
+ * keeps deciding). A directory that has not changed since it was last seen never overrides a set
+ * an organizer activated through the API.
  */
 export class PolicyWatcher {
   private readonly logger = new Logger('PolicyWatcher');
   private watcher: FSWatcher | undefined;
   private poll: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
-  private lastRejected: string | undefined;
   private running: Promise<void> = Promise.resolve();
   private lastStamp: string | undefined;
 
   constructor(
     private readonly dir: string,
-    private readonly engine: CedarPolicyEngine,
+    private readonly store: PolicyStore,
+    private readonly db: Database,
     private readonly audit: AuditLog,
-    private readonly clock: Clock,
   ) {}
 
   start(): void {
     try {
-      this.watcher = watch(this.dir, () => this.schedule());
+      this.watcher = watch(this.dir, { recursive: false }, () => this.schedule());
       this.watcher.on('error', () => undefined);
     } catch (err) {
       this.logger.warn(`cannot watch ${this.dir} (${(err as Error).message}); polling only`);
@@ -60,44 +63,53 @@ export class PolicyWatcher {
   }
 
   private async apply(): Promise<void> {
-    // Cheap first: the set is parsed and validated only when a file's name, size or mtime moved.
+    // Cheap first: files are read only when a name, size or mtime moved.
     const stamp = dirStamp(this.dir);
     if (stamp === this.lastStamp) return;
     this.lastStamp = stamp;
-    const meta = { requestId: `policy-reload-${Date.now()}`, listener: 'internal' as const };
-    let files;
+    let map: PolicyMap;
     try {
-      files = loadPolicyFiles(this.dir);
+      map = readPolicyDir(this.dir);
     } catch (err) {
-      const message = (err as Error).message;
-      if (message === this.lastRejected) return;
-      this.lastRejected = message;
-      this.logger.error({ message: 'policy set rejected; the previous set stays active', error: message, active: this.engine.active.sha256 });
+      this.logger.error({ message: 'cannot read the policy directory', error: (err as Error).message });
+      return;
+    }
+    const seen = createHash('sha256').update(JSON.stringify(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
+    const { rows } = await this.db.query<{ value: string }>('SELECT value FROM gateway_state WHERE key = $1', [SEEN_KEY]);
+    if (rows[0]?.value === seen) return;
+    const meta = { requestId: `policy-dir-${Date.now()}`, listener: 'internal' as const };
+    try {
+      const check = this.store.check(map);
+      if (check.ok && check.sha256 === this.store.engine.active.sha256) {
+        await this.remember(seen);
+        return;
+      }
+      const v = await this.store.activate(map, 'policy-dir', meta, { source: this.dir });
+      this.logger.log({ message: 'policy set activated from the directory', version: v.version, sha256: v.sha256 });
+      await this.remember(seen);
+    } catch (err) {
+      if (!(err instanceof PolicyRefused)) {
+        this.lastStamp = undefined; // try again at the next poll
+        this.logger.error({ message: 'policy activation failed; the previous set stays active', error: (err as Error).message });
+        return;
+      }
+      await this.remember(seen);
+      this.logger.error({ message: 'policy set rejected; the previous set stays active', error: err.message, active: this.store.engine.active.sha256 });
       await this.audit
-        .record(meta, { principal: 'gateway', team: null, action: 'policy.reject', decision: 'deny', policySet: this.engine.active.sha256, detail: { source: this.dir, error: message.slice(0, 2000) } })
+        .record(meta, {
+          principal: 'policy-dir',
+          team: null,
+          action: 'policy.reject',
+          decision: 'deny',
+          policySet: this.store.engine.active.sha256,
+          detail: { source: this.dir, error: err.message.slice(0, 2000) },
+        })
         .catch(() => undefined);
-      return;
     }
-    this.lastRejected = undefined;
-    if (files.sha256 === this.engine.active.sha256) return;
-    const before = this.engine.active;
-    // Logged first: a set whose activation cannot be audited does not become active (the next
-    // poll tries again).
-    try {
-      await this.audit.record(meta, {
-        principal: 'gateway',
-        team: null,
-        action: 'policy.activate',
-        decision: 'allow',
-        policySet: files.sha256,
-        detail: { source: this.dir, before: before.sha256, after: files.sha256, version: before.version + 1, files: files.files },
-      });
-    } catch (err) {
-      this.logger.error({ message: 'policy activation could not be audited; not activated', error: (err as Error).message });
-      return;
-    }
-    const active = this.engine.activate(files, this.clock.now());
-    this.logger.log({ message: 'policy set activated', sha256: active.sha256, version: active.version });
+  }
+
+  private async remember(seen: string): Promise<void> {
+    await this.db.query('INSERT INTO gateway_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [SEEN_KEY, seen]);
   }
 }
 

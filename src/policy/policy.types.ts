@@ -3,7 +3,8 @@ import { type Budget } from './policy-files';
 
 /** What the data plane asks the policy decision point. */
 export interface DecisionRequest {
-  principal: { type: 'Job'; id: string; team: string };
+  /** A job; a User only when policy expectations ask what a person could do. */
+  principal: { type: 'Job'; id: string; team: string } | { type: 'User'; id: string; team: string; role: string };
   action: 'list' | 'read' | 'egress';
   resource: SplitRef | ObjectRef | ArtifactRef;
   listener: 'sandbox' | 'control';
@@ -66,6 +67,7 @@ export interface ActivePolicySet {
   sha256: string;
   version: number;
   activatedAt: Date;
+  activatedBy: string;
   files: string[];
 }
 

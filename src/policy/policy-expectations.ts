@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { CedarPolicyEngine } from './cedar-policy.engine';
+import { type PolicyFiles } from './policy-files';
+import { type DecisionRequest, type SplitKind } from './policy.types';
+
+/**
+ * Policy expectations (`policies/tests/*.json`): requests with the answer they must get, such
+ * as "team A cannot read team B's grant" or "no job reads test labels". A candidate policy set
+ * is evaluated against every expectation before it may become active; one failure blocks it.
+ */
+const grant = z
+  .object({ team: z.string(), dataset: z.string(), split: z.string(), notBefore: z.string().datetime().optional(), notAfter: z.string().datetime().optional() })
+  .strict();
+const principal = z.union([z.object({ job: z.string(), team: z.string() }).strict(), z.object({ user: z.string(), role: z.string(), team: z.string() }).strict()]);
+const objectResource = z.object({ dataset: z.string(), split: z.string().nullable(), kind: z.enum(['train', 'val', 'test', 'labels']), key: z.string() }).strict();
+const splitResource = z.object({ dataset: z.string(), split: z.string(), kind: z.enum(['train', 'val', 'test', 'labels']) }).strict();
+const artifactResource = z.object({ artifact: z.string(), kind: z.string() }).strict();
+const expectation = z
+  .object({
+    name: z.string().min(1),
+    grants: z.array(grant).default([]),
+    request: z
+      .object({
+        principal,
+        action: z.enum(['list', 'read', 'egress']),
+        resource: z.union([objectResource, splitResource, artifactResource]),
+        listener: z.enum(['sandbox', 'control']).default('sandbox'),
+        now: z.string().datetime().optional(),
+        context: z.record(z.union([z.string(), z.number().int()])).optional(),
+      })
+      .strict(),
+    expect: z.enum(['allow', 'deny']),
+  })
+  .strict();
+const file = z.object({ expectations: z.array(expectation) }).strict();
+
+export interface ExpectationResult {
+  name: string;
+  passed: boolean;
+  message: string;
+}
+
+export class ExpectationFileError extends Error {}
+
+/** Runs every expectation in `files.tests` against the candidate set. */
+export function checkExpectations(files: PolicyFiles): ExpectationResult[] {
+  const engine = new CedarPolicyEngine(files, new Date(), 'expectations');
+  const results: ExpectationResult[] = [];
+  for (const [name, text] of files.tests ?? new Map<string, string>()) {
+    let parsed: z.infer<typeof file>;
+    try {
+      parsed = file.parse(JSON.parse(text));
+    } catch (err) {
+      throw new ExpectationFileError(`tests/${name}: ${err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : 'not JSON'}`);
+    }
+    for (const e of parsed.expectations) {
+      const now = new Date(e.request.now ?? Date.now());
+      const team = e.request.principal.team;
+      const grants = e.grants.map((g, i) => ({
+        id: `expectation-${i}`,
+        team: g.team,
+        dataset: g.dataset,
+        split: g.split,
+        notBefore: new Date(g.notBefore ?? now.getTime() - 3600_000),
+        notAfter: new Date(g.notAfter ?? now.getTime() + 3600_000),
+      }));
+      const p = e.request.principal;
+      const r = e.request.resource;
+      const req: DecisionRequest = {
+        principal: 'job' in p ? { type: 'Job', id: p.job, team } : { type: 'User', id: p.user, team, role: p.role },
+        action: e.request.action,
+        resource:
+          'artifact' in r
+            ? { type: 'Artifact', id: r.artifact, kind: r.kind }
+            : 'key' in r
+              ? { type: 'Object', dataset: r.dataset, split: r.split === null ? null : { name: r.split, kind: r.kind as SplitKind }, key: r.key }
+              : { type: 'Split', dataset: r.dataset, split: r.split, kind: r.kind as SplitKind },
+        listener: e.request.listener,
+        now,
+        context: e.request.action === 'egress' && 'artifact' in r ? { kind: r.kind, ...e.request.context } : e.request.context,
+      };
+      const own = grants.filter((g) => g.team === team);
+      const d = engine.decide(req, { team, fingerprint: `expectation:${e.name}`, grants: own });
+      const passed = d.decision === e.expect;
+      results.push({
+        name: e.name,
+        passed,
+        message: passed ? `${e.expect} as expected` : `expected ${e.expect}, got ${d.decision}${d.policies.length > 0 ? ` (by ${d.policies.join(', ')})` : ''}`,
+      });
+    }
+  }
+  return results;
+}
