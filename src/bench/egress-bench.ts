@@ -141,9 +141,18 @@ function refusal(status: number, body: Buffer): string {
   }
 }
 
+/** Runs one step of the figure; an error says which step it came from. */
+async function during<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 export async function egressFigure(rig: Rig): Promise<FigureResult> {
   const { gw, store, bucket } = rig;
-  const scans = await testScans(gw, rig.dataset);
+  const scans = await during('reading the test scans', () => testScans(gw, rig.dataset));
   const csv = predictionsCsv(scans, ROWS, SEED);
   const path = '/v1/egress/predictions';
   const submit = () => gw.send('POST', path, csv, 'text/csv');
@@ -151,7 +160,7 @@ export async function egressFigure(rig: Rig): Promise<FigureResult> {
   // Warm-ups: JIT, sockets, caches; the first receipt gives the canonical size for the baseline.
   let receipt: Receipt | undefined;
   for (let i = 0; i < WARMUP; i++) {
-    const a = await submit();
+    const a = await during(`warm-up submission ${i + 1}`, submit);
     if (a.status !== 201) throw new Error(`warm-up submission ${i + 1}: ${refusal(a.status, a.body)}`);
     receipt = JSON.parse(a.body.toString('utf8')) as Receipt;
   }
@@ -164,7 +173,7 @@ export async function egressFigure(rig: Rig): Promise<FigureResult> {
     await store.put(bucket, `bench/egress-direct/${putNo}.csv`, canonical, 'application/octet-stream', canonical.length);
     return nowNs() - t0;
   };
-  for (let i = 0; i < WARMUP; i++) await directPut();
+  for (let i = 0; i < WARMUP; i++) await during('direct PutObject', directPut);
 
   const g: number[] = [];
   const d: number[] = [];
@@ -176,7 +185,7 @@ export async function egressFigure(rig: Rig): Promise<FigureResult> {
   // Interleaved, one request at a time, so both see the same machine state.
   for (let i = 0; i < SAMPLES; i++) {
     const cpu0 = processCpuUs(rig.gateway.pid);
-    const a = await submit();
+    const a = await during(`submission ${i + 1}`, submit);
     gatewayCpuUs += processCpuUs(rig.gateway.pid) - cpu0;
     g.push(nsToMs(a.totalNs));
     if (a.status === 201) {
@@ -191,7 +200,7 @@ export async function egressFigure(rig: Rig): Promise<FigureResult> {
       bad += 1;
       firstBad ??= refusal(a.status, a.body);
     }
-    d.push(nsToMs(await directPut()));
+    d.push(nsToMs(await during('direct PutObject', directPut)));
   }
   const gd = distribution(g);
   const dd = distribution(d);

@@ -107,6 +107,7 @@ async function main(): Promise<number> {
         result = await spec.run(rig);
       } catch (err) {
         log(`${spec.key} failed: ${(err as Error).stack ?? String(err)}`);
+        if (rig !== undefined) log(`the gateway's last output:\n${rig.gateway.tail() || '(none)'}`);
         // A crash shows first as a reset connection; give the exit a moment to be reaped.
         await rig?.gateway.settle(2000);
         const died = rig?.gateway.exited();

@@ -73,8 +73,8 @@ export function checkExpectations(files: PolicyFiles): ExpectationResult[] {
           'artifact' in r
             ? { type: 'Artifact', id: r.artifact, kind: r.kind }
             : 'key' in r
-              ? { type: 'Object', dataset: r.dataset, split: r.split === null ? null : { name: r.split, kind: r.kind as SplitKind }, key: r.key }
-              : { type: 'Split', dataset: r.dataset, split: r.split, kind: r.kind as SplitKind },
+              ? { type: 'Object', dataset: r.dataset, split: r.split === null ? null : { name: r.split, kind: r.kind }, key: r.key }
+              : { type: 'Split', dataset: r.dataset, split: r.split, kind: r.kind },
         listener: e.request.listener,
         now,
         context: e.request.action === 'egress' && 'artifact' in r ? { kind: r.kind, ...e.request.context } : e.request.context,
