@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CedarPolicyEngine } from './cedar-policy.engine';
 import { type PolicyFiles } from './policy-files';
-import { type DecisionRequest, type SplitKind } from './policy.types';
+import { type DecisionRequest } from './policy.types';
 
 /**
  * Policy expectations (`policies/tests/*.json`): requests with the answer they must get, such
