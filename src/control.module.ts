@@ -4,6 +4,8 @@ import { AuditController } from './audit/audit.controller';
 import { ControlJwtStrategy } from './auth/jwt.strategy';
 import { type Core } from './core';
 import { EgressAdminController } from './egress/egress-admin.controller';
+import { DatasetAdminController, GrantsController, JobsController, TeamsController, TokensController } from './control/organizer.controllers';
+import { PolicyController } from './control/policy.controller';
 import { listenerProviders } from './listener.providers';
 import { HealthController } from './ops/health.controller';
 
@@ -14,7 +16,7 @@ export class ControlModule {
     return {
       module: ControlModule,
       imports: [PassportModule],
-      controllers: [HealthController, AuditController, EgressAdminController],
+      controllers: [HealthController, AuditController, EgressAdminController, DatasetAdminController, TeamsController, GrantsController, JobsController, PolicyController, TokensController],
       providers: [...listenerProviders(core, 'control'), ControlJwtStrategy],
     };
   }

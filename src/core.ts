@@ -7,7 +7,10 @@ import { AuditRepository } from './audit/audit.repository';
 import { TokenService } from './auth/token.service';
 import { Clock } from './clock/clock';
 import { type CageConfig } from './config/config';
+import { DatasetAdminService } from './control/dataset-admin.service';
+import { GrantService } from './control/grant.service';
 import { JobService } from './control/job.service';
+import { TeamService } from './control/team.service';
 import { DataPlaneService } from './data-plane/data-plane.service';
 import { DatasetRepository } from './datasets/dataset.repository';
 import { SeriesRepository } from './datasets/series.repository';
@@ -67,6 +70,9 @@ export class Core {
     readonly egressReviews: EgressReviewService,
     readonly egressReceipts: EgressReceiptsService,
     readonly reconciler: OutboxReconciler,
+    readonly teamService: TeamService,
+    readonly grantService: GrantService,
+    readonly datasetAdmin: DatasetAdminService,
   ) {}
 
   static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
@@ -143,6 +149,9 @@ export class Core {
       new EgressReviewService(egressRepo, store, releaser, auditLog, clock),
       new EgressReceiptsService(egressRepo, store),
       reconciler,
+      new TeamService(teams, auditLog, clock),
+      new GrantService(grants, teams, datasets, auditLog, clock),
+      new DatasetAdminService(db, datasets, series, store, auditLog, clock),
     );
   }
 

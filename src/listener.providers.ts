@@ -1,6 +1,13 @@
 import { type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AuditLog } from './audit/audit-log.service';
 import { AuditRepository } from './audit/audit.repository';
+import { DatasetAdminService } from './control/dataset-admin.service';
+import { GrantService } from './control/grant.service';
+import { JobService } from './control/job.service';
+import { TeamService } from './control/team.service';
+import { PolicyStore } from './policy/policy-store';
+import { TeamRepository } from './teams/team.repository';
 import { AccessGuard, LISTENER, type ListenerName } from './auth/access.guard';
 import { TokenService } from './auth/token.service';
 import { Clock } from './clock/clock';
@@ -28,6 +35,13 @@ export function listenerProviders(core: Core, listener: ListenerName): Provider[
     { provide: EgressService, useValue: core.egress },
     { provide: EgressReviewService, useValue: core.egressReviews },
     { provide: EgressReceiptsService, useValue: core.egressReceipts },
+    { provide: JobService, useValue: core.jobService },
+    { provide: TeamService, useValue: core.teamService },
+    { provide: TeamRepository, useValue: core.teams },
+    { provide: GrantService, useValue: core.grantService },
+    { provide: DatasetAdminService, useValue: core.datasetAdmin },
+    { provide: PolicyStore, useValue: core.policyStore },
+    { provide: AuditLog, useValue: core.auditLog },
     { provide: LISTENER, useValue: listener },
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },

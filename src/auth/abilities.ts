@@ -13,7 +13,8 @@ export type AppSubject =
   | 'AuditLog'
   | 'Egress'
   | 'Budget'
-  | 'Receipt';
+  | 'Receipt'
+  | 'Token';
 
 /** A receipt as CASL sees it: its team is what a contestant's rows are filtered on. */
 export interface ReceiptRow extends ForcedSubject<'Receipt'> {
@@ -39,11 +40,11 @@ export function abilityFor(p: Principal): AppAbility {
   }
   switch (p.role) {
     case 'organizer':
-      can('manage', ['Dataset', 'Team', 'Grant', 'Job', 'Policy']);
+      can('manage', ['Dataset', 'Team', 'Grant', 'Job', 'Policy', 'Token']);
       can('read', ['AuditLog', 'Egress', 'Receipt']);
       break;
     case 'auditor':
-      can('read', ['AuditLog', 'Egress', 'Receipt', 'Policy']);
+      can('read', ['AuditLog', 'Egress', 'Receipt', 'Policy', 'Team', 'Grant', 'Dataset']);
       can('review', 'Egress');
       break;
     case 'contestant':

@@ -151,7 +151,18 @@ async function during<T>(what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 export async function egressFigure(rig: Rig): Promise<FigureResult> {
-  const { gw, store, bucket } = rig;
+  // Its own connections: the shared pool's sockets have idled past the gateway's keep-alive
+  // timeout (5 s) during the previous figure's direct half, and reusing one races its close.
+  const gw = rig.gw.fresh();
+  try {
+    return await measureEgress(rig, gw);
+  } finally {
+    gw.close();
+  }
+}
+
+async function measureEgress(rig: Rig, gw: GatewayClient): Promise<FigureResult> {
+  const { store, bucket } = rig;
   const scans = await during('reading the test scans', () => testScans(gw, rig.dataset));
   const csv = predictionsCsv(scans, ROWS, SEED);
   const path = '/v1/egress/predictions';

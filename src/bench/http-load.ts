@@ -42,12 +42,17 @@ export class GatewayClient {
   private readonly port: number;
 
   constructor(
-    baseUrl: string,
+    private readonly baseUrl: string,
     private readonly token: string,
   ) {
     const u = new URL(baseUrl);
     this.host = u.hostname;
     this.port = Number(u.port);
+  }
+
+  /** Another client for the same gateway and token, with its own (empty) connection pool. */
+  fresh(): GatewayClient {
+    return new GatewayClient(this.baseUrl, this.token);
   }
 
   /** GET {base}/v1/datasets/{dataset}/objects/{key}, body counted and discarded. */
@@ -78,17 +83,27 @@ export class GatewayClient {
       headers['content-type'] = contentType;
       headers['content-length'] = body.length;
     }
-    const t0 = nowNs();
-    return new Promise((resolve, reject) => {
-      const req = request({ host: this.host, port: this.port, path, method, headers, agent: this.agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), totalNs: nowNs() - t0 }));
-        res.once('error', reject);
+    const attempt = (retried: boolean): Promise<Answer> => {
+      const t0 = nowNs();
+      return new Promise((resolve, reject) => {
+        let answered = false;
+        const req = request({ host: this.host, port: this.port, path, method, headers, agent: this.agent }, (res) => {
+          answered = true;
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), totalNs: nowNs() - t0 }));
+          res.once('error', reject);
+        });
+        req.once('error', (err: NodeJS.ErrnoException) => {
+          // A kept-alive socket the server closed as we reused it (the server's idle timeout):
+          // nothing reached the server, so the request is sent once more on a new connection.
+          if (!retried && !answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up')) resolve(attempt(true));
+          else reject(err);
+        });
+        req.end(body);
       });
-      req.once('error', reject);
-      req.end(body);
-    });
+    };
+    return attempt(false);
   }
 
   close(): void {

@@ -133,13 +133,19 @@ export class CageClient {
 
   private unreachable(err: unknown): CliError {
     const where = redactUrl(this.config.url);
-    if (err instanceof Error && err.name === 'TimeoutError') {
+    // Duck-typed, not instanceof: fetch's errors may come from another realm (jest's VM).
+    const e = asRecord(err);
+    if (e?.name === 'TimeoutError') {
       return new CliError(ExitCode.Unreachable, `the control API at ${where} did not answer within ${Math.round(this.timeoutMs / 1000)} s`);
     }
-    const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
-    const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : err instanceof Error ? err.message : String(err);
+    const cause = asRecord(e?.cause);
+    const why = [cause?.code, cause?.message, e?.message].find((x): x is string => typeof x === 'string') ?? String(err);
     return new CliError(ExitCode.Unreachable, `cannot reach the control API at ${where} (is the gateway running? set CAGE_URL)`, [`cause: ${why}`]);
   }
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
 }
 
 function parseBody(text: string, contentType: string | null): unknown {

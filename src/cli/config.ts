@@ -63,6 +63,11 @@ function normalizeUrl(raw: string, source: string, fromFlag: boolean): string {
     const message = `${source} is not an http(s) URL: ${JSON.stringify(redactUrl(raw))}`;
     throw fromFlag ? new UsageError(message) : new CliError(ExitCode.Unreachable, message);
   }
+  if (url.username !== '' || url.password !== '') {
+    // fetch refuses such URLs, and the token is the only credential the API takes.
+    const message = `${source} must not contain a user name or password: ${redactUrl(raw)}`;
+    throw fromFlag ? new UsageError(message) : new CliError(ExitCode.Unreachable, message);
+  }
   return url.toString().replace(/\/+$/, '');
 }
 

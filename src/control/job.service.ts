@@ -21,6 +21,17 @@ export interface IssuedJob {
 
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
+export interface JobView {
+  jobId: string;
+  team: string;
+  accessKeyId: string | null;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  state: 'active' | 'expired' | 'revoked';
+}
+
 /** Job credentials: a JWT for the REST data plane and an S3 access-key pair for SigV4 clients. */
 export class JobService {
   constructor(
@@ -53,5 +64,36 @@ export class JobService {
       detail: { after: { jobId, team, expiresAt: expiresAt.toISOString(), accessKeyId } },
     });
     return { jobId, team, token: await this.tokens.issueJob(jobId, team, expiresAt), accessKeyId, secretAccessKey, expiresAt: expiresAt.toISOString() };
+  }
+
+  async list(q: { team?: string; active?: boolean }): Promise<JobView[]> {
+    const now = this.clock.now().getTime();
+    const all: JobView[] = (await this.jobs.list({ team: q.team })).map((j) => ({
+      jobId: j.id,
+      team: j.team,
+      accessKeyId: j.accessKeyId,
+      createdAt: j.createdAt.toISOString(),
+      createdBy: j.createdBy,
+      expiresAt: j.expiresAt.toISOString(),
+      revokedAt: j.revokedAt?.toISOString() ?? null,
+      state: j.revokedAt !== null ? 'revoked' : j.expiresAt.getTime() <= now ? 'expired' : 'active',
+    }));
+    return q.active === undefined ? all : all.filter((j) => (j.state === 'active') === q.active);
+  }
+
+  /** Revokes a job: its token and access key stop working within a second on every replica. */
+  async revoke(id: string, by: string, meta: RequestMeta): Promise<JobView | 'unknown' | 'already'> {
+    const job = await this.jobs.get(id);
+    if (job === undefined) return 'unknown';
+    if (!(await this.jobs.revoke(id, this.clock.now(), by))) return 'already';
+    await this.audit.record(meta, {
+      principal: by,
+      team: job.team,
+      action: 'job.revoke',
+      decision: 'allow',
+      resource: { type: 'job', id },
+      detail: { before: { revokedAt: null }, after: { revokedAt: this.clock.now().toISOString() } },
+    });
+    return (await this.list({ team: job.team })).find((j) => j.jobId === id) ?? 'unknown';
   }
 }

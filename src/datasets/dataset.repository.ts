@@ -33,9 +33,11 @@ export class DatasetRepository {
     return (await this.load()).get(id);
   }
 
-  async insert(d: Dataset, at: Date, by: string): Promise<void> {
+  /** Inserts a dataset and its splits in one transaction; `check` runs inside it (and can refuse). */
+  async insert(d: Dataset, at: Date, by: string, check?: () => Promise<void>): Promise<void> {
     validateLayout(d);
     await this.db.transaction(async (tx) => {
+      await check?.();
       await tx.query('INSERT INTO datasets (id, bucket, prefix, title, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)', [
         d.id,
         d.bucket,

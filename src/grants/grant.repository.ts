@@ -28,6 +28,30 @@ interface GrantRow {
 export const GRANT_CACHE_MS = 500;
 const MAX_CACHED = 10_000;
 
+export interface GrantRecord {
+  id: string;
+  team: string;
+  dataset: string;
+  split: string;
+  notBefore: string;
+  notAfter: string;
+  byteQuota: number | null;
+  createdAt: string;
+  createdBy: string;
+  revokedAt: string | null;
+  revokedBy: string | null;
+}
+
+interface FullRow extends GrantRow {
+  byte_quota: string | number | null;
+  created_at: string | Date;
+  created_by: string;
+  revoked_at: string | Date | null;
+  revoked_by: string | null;
+}
+
+const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOString());
+
 /** Grants: team → dataset split within a time window. */
 export class GrantRepository {
   private readonly cache = new Map<string, { at: number; grants: TeamGrants }>();
@@ -50,6 +74,44 @@ export class GrantRepository {
     );
     for (const r of rows) this.cache.delete(r.team_id);
     return rows.length > 0;
+  }
+
+  async get(id: string): Promise<GrantRecord | undefined> {
+    return (await this.list({ id }))[0];
+  }
+
+  async list(q: { id?: string; team?: string; dataset?: string; split?: string; unrevoked?: boolean }): Promise<GrantRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    for (const [col, v] of [
+      ['id', q.id],
+      ['team_id', q.team],
+      ['dataset_id', q.dataset],
+      ['split', q.split],
+    ] as const) {
+      if (v === undefined) continue;
+      params.push(v);
+      where.push(`${col} = $${params.length}`);
+    }
+    if (q.unrevoked === true) where.push('revoked_at IS NULL');
+    const { rows } = await this.db.query<FullRow>(
+      `SELECT id, team_id, dataset_id, split, not_before, not_after, byte_quota, created_at, created_by, revoked_at, revoked_by FROM grants
+       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`,
+      params,
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      team: r.team_id,
+      dataset: r.dataset_id,
+      split: r.split,
+      notBefore: new Date(r.not_before).toISOString(),
+      notAfter: new Date(r.not_after).toISOString(),
+      byteQuota: r.byte_quota === null ? null : Number(r.byte_quota),
+      createdAt: new Date(r.created_at).toISOString(),
+      createdBy: r.created_by,
+      revokedAt: iso(r.revoked_at),
+      revokedBy: r.revoked_by,
+    }));
   }
 
   /** A team's unrevoked grants (time windows are left to policy), at most GRANT_CACHE_MS old. */

@@ -53,6 +53,15 @@ export class JobRepository {
     return r.rowCount > 0;
   }
 
+  async list(q: { team?: string }): Promise<(JobRecord & { createdBy: string; revokedBy: string | null })[]> {
+    const { rows } = await this.db.query<JobRow & { created_by: string; revoked_by: string | null }>(
+      `SELECT id, team_id, created_at, created_by, expires_at, revoked_at, revoked_by, access_key_id, secret_sealed FROM jobs
+       ${q.team === undefined ? '' : 'WHERE team_id = $1'} ORDER BY created_at, id`,
+      q.team === undefined ? [] : [q.team],
+    );
+    return rows.map((r) => ({ ...fromRow(r), createdBy: r.created_by, revokedBy: r.revoked_by }));
+  }
+
   /** The job as stored, at most JOB_CACHE_MS old. */
   async get(id: string): Promise<JobRecord | undefined> {
     const hit = this.cache.get(id);
@@ -61,21 +70,21 @@ export class JobRepository {
       'SELECT id, team_id, created_at, expires_at, revoked_at, access_key_id, secret_sealed FROM jobs WHERE id = $1',
       [id],
     );
-    const r = rows[0];
-    const job =
-      r === undefined
-        ? undefined
-        : {
-            id: r.id,
-            team: r.team_id,
-            createdAt: new Date(r.created_at),
-            expiresAt: new Date(r.expires_at),
-            revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at),
-            accessKeyId: r.access_key_id,
-            secretSealed: r.secret_sealed,
-          };
+    const job = rows[0] === undefined ? undefined : fromRow(rows[0]);
     if (this.cache.size >= MAX_CACHED) pruneOlderThan(this.cache, JOB_CACHE_MS);
     this.cache.set(id, { at: Date.now(), job });
     return job;
   }
+}
+
+function fromRow(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    team: r.team_id,
+    createdAt: new Date(r.created_at),
+    expiresAt: new Date(r.expires_at),
+    revokedAt: r.revoked_at === null ? null : new Date(r.revoked_at),
+    accessKeyId: r.access_key_id,
+    secretSealed: r.secret_sealed,
+  };
 }

@@ -55,6 +55,8 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     const { status, message, headers } = this.classify(err, req);
+    // Structured detail an HttpException carries (e.g. the failing policy expectations).
+    const extra = err instanceof HttpException && typeof err.getResponse() === 'object' ? detailOf(err.getResponse() as Record<string, unknown>) : {};
     if (reply.sent || reply.raw.headersSent) {
       // Headers are out: the only honest thing left is to cut the response short.
       reply.raw.destroy();
@@ -64,7 +66,7 @@ export class ErrorFilter implements ExceptionFilter {
     void reply
       .status(status)
       .header('content-type', 'application/json; charset=utf-8')
-      .send({ error: CODES[status] ?? 'error', message, requestId: req.id });
+      .send({ error: CODES[status] ?? 'error', message, requestId: req.id, ...extra });
   }
 
   private classify(err: unknown, req: FastifyRequest): { status: number; message: string; headers: Record<string, string> } {
@@ -92,4 +94,9 @@ export class ErrorFilter implements ExceptionFilter {
     this.logger.error({ message: 'internal error', error: e.message, stack: (err as Error).stack, requestId: req.id });
     return { status: 500, message: 'internal error', headers: {} };
   }
+}
+
+function detailOf(body: Record<string, unknown>): Record<string, unknown> {
+  const { statusCode: _s, error: _e, message: _m, ...rest } = body;
+  return rest;
 }

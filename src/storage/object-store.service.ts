@@ -189,6 +189,17 @@ export class ObjectStore {
     return Buffer.concat(chunks);
   }
 
+  async bucketExists(bucket: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+      return true;
+    } catch (err) {
+      const status = err instanceof S3ServiceException ? err.$metadata?.httpStatusCode : undefined;
+      if (status === 404 || status === 403 || errorName(err) === 'NotFound') return false;
+      throw translate(err);
+    }
+  }
+
   async ensureBucket(bucket: string): Promise<void> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: bucket }));

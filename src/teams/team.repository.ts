@@ -5,6 +5,19 @@ export interface Team {
   name: string;
 }
 
+export interface TeamRow extends Team {
+  members: number;
+  createdAt: string;
+}
+
+export interface Member {
+  team: string;
+  subject: string;
+  issuer: string;
+  addedAt: string;
+}
+
+/** Teams and their members (people, by the subject and issuer of their JWT). */
 export class TeamRepository {
   constructor(private readonly db: Database) {}
 
@@ -15,5 +28,39 @@ export class TeamRepository {
   async get(id: string): Promise<Team | undefined> {
     const { rows } = await this.db.query<Team>('SELECT id, name FROM teams WHERE id = $1', [id]);
     return rows[0];
+  }
+
+  async list(): Promise<TeamRow[]> {
+    const { rows } = await this.db.query<{ id: string; name: string; members: string | number; created_at: string | Date }>(
+      `SELECT t.id, t.name, t.created_at, (SELECT COUNT(*) FROM team_members m WHERE m.team_id = t.id) AS members FROM teams t ORDER BY t.id`,
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, members: Number(r.members), createdAt: new Date(r.created_at).toISOString() }));
+  }
+
+  async addMember(m: Omit<Member, 'addedAt'>, at: Date, by: string): Promise<boolean> {
+    const r = await this.db.query(
+      'INSERT INTO team_members (team_id, subject, issuer, added_at, added_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+      [m.team, m.subject, m.issuer, at.toISOString(), by],
+    );
+    return r.rowCount > 0;
+  }
+
+  async removeMember(team: string, subject: string, issuer: string): Promise<boolean> {
+    const r = await this.db.query('DELETE FROM team_members WHERE team_id = $1 AND subject = $2 AND issuer = $3', [team, subject, issuer]);
+    return r.rowCount > 0;
+  }
+
+  async members(team: string): Promise<Member[]> {
+    const { rows } = await this.db.query<{ team_id: string; subject: string; issuer: string; added_at: string | Date }>(
+      'SELECT team_id, subject, issuer, added_at FROM team_members WHERE team_id = $1 ORDER BY subject',
+      [team],
+    );
+    return rows.map((r) => ({ team: r.team_id, subject: r.subject, issuer: r.issuer, addedAt: new Date(r.added_at).toISOString() }));
+  }
+
+  /** The teams a person (subject at issuer) belongs to. */
+  async teamsOf(subject: string, issuer: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ team_id: string }>('SELECT team_id FROM team_members WHERE subject = $1 AND issuer = $2 ORDER BY team_id', [subject, issuer]);
+    return rows.map((r) => r.team_id);
   }
 }

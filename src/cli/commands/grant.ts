@@ -20,7 +20,7 @@ export function grantWindow(from: TimeSpec, until: TimeSpec, now: Date): { notBe
   const notBefore = resolveTime(from, now);
   const notAfter = resolveTime(until, notBefore);
   if (notAfter.getTime() <= notBefore.getTime()) {
-    throw new UsageError(`--until (${notAfter.toISOString()}) must be after --from (${notBefore.toISOString()})`);
+    throw new UsageError(`--until (${time(notAfter.toISOString())}) must be after --from (${time(notBefore.toISOString())})`);
   }
   return { notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() };
 }

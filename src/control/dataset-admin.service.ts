@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequestException, ConflictException, Logger, NotFoundException } from '@nestjs/common';
+import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
+import { type UserPrincipal } from '../auth/token.service';
+import { type Clock } from '../clock/clock';
+import { type Dataset, DatasetLayoutError, type DatasetRepository, splitOf } from '../datasets/dataset.repository';
+import { MetaImageHeaderError, parseMetaImageHeader, worldBoundingBox } from '../datasets/metaimage-header';
+import { type SeriesEntry, type SeriesRepository } from '../datasets/series.repository';
+import { type Database } from '../db/database';
+import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.service';
+import { actor } from './actor';
+
+export interface DatasetView extends Dataset {
+  objects: number | null;
+  bytes: number | null;
+  series: number;
+  indexedAt: string | null;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface IndexRun {
+  id: string;
+  dataset: string;
+  state: 'running' | 'done' | 'failed';
+  objectsSeen: number;
+  bytesSeen: number;
+  seriesIndexed: number;
+  startedAt: string;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+const MAX_HEADER_BYTES = 64 * 1024;
+const PAGE = 1000;
+
+/**
+ * Datasets for organizers: register (layout validated, bucket reachable), index (object
+ * manifest with size and ETag, the series index with each scan's world bounding box from its
+ * .mhd header, object and byte counts) in the background with progress, re-runnable.
+ */
+export class DatasetAdminService {
+  private readonly logger = new Logger('DatasetIndex');
+  private readonly running = new Set<string>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly datasets: DatasetRepository,
+    private readonly series: SeriesRepository,
+    private readonly store: ObjectStore,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  async register(user: UserPrincipal, d: Omit<Dataset, 'title'> & { title?: string }, meta: RequestMeta): Promise<DatasetView> {
+    if ((await this.datasets.get(d.id)) !== undefined) throw new ConflictException(`dataset ${d.id} already exists`);
+    const dataset: Dataset = { ...d, title: d.title ?? '' };
+    try {
+      await this.datasets.insert(dataset, this.clock.now(), actor(user), async () => {
+        // Inside the transaction: a bucket that cannot be seen leaves nothing behind.
+        if (!(await this.store.bucketExists(d.bucket))) throw new BadRequestException(`bucket ${JSON.stringify(d.bucket)} does not exist or is not readable by the gateway`);
+      });
+    } catch (err) {
+      if (err instanceof DatasetLayoutError) throw new BadRequestException(err.message);
+      throw err;
+    }
+    await this.audit.record(meta, {
+      principal: actor(user),
+      team: null,
+      action: 'dataset.register',
+      decision: 'allow',
+      resource: { type: 'dataset', id: d.id },
+      detail: { after: { bucket: d.bucket, prefix: d.prefix, splits: d.splits.map((s) => `${s.name}:${s.kind}:${s.prefix}`) } },
+    });
+    return this.get(d.id);
+  }
+
+  async list(): Promise<DatasetView[]> {
+    return Promise.all((await this.datasets.all()).map((d) => this.get(d.id)));
+  }
+
+  async get(id: string): Promise<DatasetView> {
+    const d = await this.datasets.get(id);
+    if (d === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(id)}`);
+    const { rows } = await this.db.query<{ objects: string | number | null; bytes: string | number | null; indexed_at: string | Date | null; created_at: string | Date; created_by: string; series: string | number }>(
+      `SELECT objects, bytes, indexed_at, created_at, created_by, (SELECT COUNT(*) FROM series s WHERE s.dataset_id = d.id) AS series FROM datasets d WHERE id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    return {
+      ...d,
+      objects: r.objects === null ? null : Number(r.objects),
+      bytes: r.bytes === null ? null : Number(r.bytes),
+      series: Number(r.series),
+      indexedAt: r.indexed_at === null ? null : new Date(r.indexed_at).toISOString(),
+      createdAt: new Date(r.created_at).toISOString(),
+      createdBy: r.created_by,
+    };
+  }
+
+  /** Starts an index run in the background; resolves with the run as started. */
+  async startIndex(user: UserPrincipal, id: string, meta: RequestMeta): Promise<IndexRun> {
+    const d = await this.datasets.get(id);
+    if (d === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(id)}`);
+    if (this.running.has(id)) throw new ConflictException(`dataset ${id} is being indexed; follow it with GET /v1/datasets/${id}/index`);
+    const run: IndexRun = { id: `idx-${randomUUID()}`, dataset: id, state: 'running', objectsSeen: 0, bytesSeen: 0, seriesIndexed: 0, startedAt: this.clock.now().toISOString(), finishedAt: null, error: null };
+    await this.db.query('INSERT INTO index_runs (id, dataset_id, state, started_at, started_by) VALUES ($1, $2, $3, $4, $5)', [run.id, id, 'running', run.startedAt, actor(user)]);
+    this.running.add(id);
+    void this.index(d, run, actor(user), meta).finally(() => this.running.delete(id));
+    return run;
+  }
+
+  async latestRun(id: string): Promise<IndexRun> {
+    const { rows } = await this.db.query<{ id: string; dataset_id: string; state: IndexRun['state']; objects_seen: string | number; bytes_seen: string | number; series_indexed: string | number; started_at: string | Date; finished_at: string | Date | null; error: string | null }>(
+      'SELECT * FROM index_runs WHERE dataset_id = $1 ORDER BY started_at DESC LIMIT 1',
+      [id],
+    );
+    const r = rows[0];
+    if (r === undefined) throw new NotFoundException(`dataset ${JSON.stringify(id)} has never been indexed`);
+    return {
+      id: r.id,
+      dataset: r.dataset_id,
+      state: r.state,
+      objectsSeen: Number(r.objects_seen),
+      bytesSeen: Number(r.bytes_seen),
+      seriesIndexed: Number(r.series_indexed),
+      startedAt: new Date(r.started_at).toISOString(),
+      finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+      error: r.error,
+    };
+  }
+
+  private async index(d: Dataset, run: IndexRun, by: string, meta: RequestMeta): Promise<void> {
+    try {
+      const seen = new Set<string>();
+      let marker: string | undefined;
+      for (;;) {
+        const page = await this.store.list(d.bucket, d.prefix, marker, PAGE);
+        const entries: SeriesEntry[] = [];
+        for (const o of page.objects) {
+          marker = o.key;
+          const key = o.key.slice(d.prefix.length);
+          seen.add(key);
+          run.objectsSeen += 1;
+          run.bytesSeen += o.size;
+          await this.db.query(
+            `INSERT INTO dataset_objects (dataset_id, key, size, etag) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (dataset_id, key) DO UPDATE SET size = EXCLUDED.size, etag = EXCLUDED.etag`,
+            [d.id, key, o.size, o.etag],
+          );
+          const split = splitOf(d, key);
+          if (split !== undefined && split.kind !== 'labels' && key.endsWith('.mhd') && o.size <= MAX_HEADER_BYTES) {
+            const entry = await this.seriesEntry(d, split.name, key);
+            if (entry !== undefined) entries.push(entry);
+          }
+        }
+        await this.series.upsert(entries);
+        run.seriesIndexed += entries.length;
+        await this.progress(run);
+        if (!page.truncated || page.objects.length === 0) break;
+      }
+      // Objects gone from the store leave the manifest.
+      const { rows } = await this.db.query<{ key: string }>('SELECT key FROM dataset_objects WHERE dataset_id = $1', [d.id]);
+      for (const r of rows) if (!seen.has(r.key)) await this.db.query('DELETE FROM dataset_objects WHERE dataset_id = $1 AND key = $2', [d.id, r.key]);
+      run.state = 'done';
+      run.finishedAt = this.clock.now().toISOString();
+      await this.db.query('UPDATE datasets SET objects = $2, bytes = $3, indexed_at = $4 WHERE id = $1', [d.id, run.objectsSeen, run.bytesSeen, run.finishedAt]);
+      await this.progress(run);
+      await this.audit.record(meta, {
+        principal: by,
+        team: null,
+        action: 'dataset.index',
+        decision: 'allow',
+        resource: { type: 'dataset', id: d.id },
+        detail: { after: { objects: run.objectsSeen, bytes: run.bytesSeen, series: run.seriesIndexed } },
+      });
+    } catch (err) {
+      run.state = 'failed';
+      run.error = (err as Error).message.slice(0, 500);
+      run.finishedAt = this.clock.now().toISOString();
+      this.logger.error({ message: 'index run failed', dataset: d.id, error: run.error });
+      await this.progress(run).catch(() => undefined);
+    }
+  }
+
+  private async seriesEntry(d: Dataset, split: string, key: string): Promise<SeriesEntry | undefined> {
+    try {
+      const header = parseMetaImageHeader((await this.store.getBuffer(d.bucket, d.prefix + key, MAX_HEADER_BYTES)).toString('utf8'));
+      const base = key.slice(key.lastIndexOf('/') + 1, -'.mhd'.length);
+      return { dataset: d.id, split, seriesuid: base, box: worldBoundingBox(header) };
+    } catch (err) {
+      if (err instanceof MetaImageHeaderError || err instanceof ObjectNotFoundError) {
+        this.logger.warn({ message: 'skipped a .mhd that does not parse', dataset: d.id, error: err.message });
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  private async progress(run: IndexRun): Promise<void> {
+    await this.db.query('UPDATE index_runs SET state = $2, objects_seen = $3, bytes_seen = $4, series_indexed = $5, finished_at = $6, error = $7 WHERE id = $1', [
+      run.id,
+      run.state,
+      run.objectsSeen,
+      run.bytesSeen,
+      run.seriesIndexed,
+      run.finishedAt,
+      run.error,
+    ]);
+  }
+}
