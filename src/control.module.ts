@@ -4,7 +4,7 @@ import { AuditController } from './audit/audit.controller';
 import { ControlJwtStrategy } from './auth/jwt.strategy';
 import { type Core } from './core';
 import { EgressAdminController } from './egress/egress-admin.controller';
-import { DatasetAdminController, GrantsController, JobsController, TeamsController, TokensController } from './control/organizer.controllers';
+import { DatasetAdminController, GrantsController, IssuersController, JobsController, TeamsController, TokensController } from './control/organizer.controllers';
 import { PolicyController } from './control/policy.controller';
 import { listenerProviders } from './listener.providers';
 import { HealthController } from './ops/health.controller';
@@ -16,7 +16,7 @@ export class ControlModule {
     return {
       module: ControlModule,
       imports: [PassportModule],
-      controllers: [HealthController, AuditController, EgressAdminController, DatasetAdminController, TeamsController, GrantsController, JobsController, PolicyController, TokensController],
+      controllers: [HealthController, AuditController, EgressAdminController, DatasetAdminController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController],
       providers: [...listenerProviders(core, 'control'), ControlJwtStrategy],
     };
   }

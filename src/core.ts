@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { AuditLog } from './audit/audit-log.service';
 import { AuditWriter } from './audit/audit-writer.service';
 import { AuditRepository } from './audit/audit.repository';
+import { OidcIssuers } from './auth/oidc-issuers';
 import { TokenService } from './auth/token.service';
 import { Clock } from './clock/clock';
 import { type CageConfig } from './config/config';
@@ -73,6 +74,7 @@ export class Core {
     readonly teamService: TeamService,
     readonly grantService: GrantService,
     readonly datasetAdmin: DatasetAdminService,
+    readonly oidc: OidcIssuers,
   ) {}
 
   static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
@@ -152,6 +154,7 @@ export class Core {
       new TeamService(teams, auditLog, clock),
       new GrantService(grants, teams, datasets, auditLog, clock),
       new DatasetAdminService(db, datasets, series, store, auditLog, clock),
+      new OidcIssuers(db),
     );
   }
 

@@ -9,6 +9,7 @@ import { TeamService } from './control/team.service';
 import { PolicyStore } from './policy/policy-store';
 import { TeamRepository } from './teams/team.repository';
 import { AccessGuard, LISTENER, type ListenerName } from './auth/access.guard';
+import { OidcIssuers } from './auth/oidc-issuers';
 import { TokenService } from './auth/token.service';
 import { Clock } from './clock/clock';
 import { type Core } from './core';
@@ -42,6 +43,7 @@ export function listenerProviders(core: Core, listener: ListenerName): Provider[
     { provide: DatasetAdminService, useValue: core.datasetAdmin },
     { provide: PolicyStore, useValue: core.policyStore },
     { provide: AuditLog, useValue: core.auditLog },
+    { provide: OidcIssuers, useValue: core.oidc },
     { provide: LISTENER, useValue: listener },
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },

@@ -14,7 +14,8 @@ export type AppSubject =
   | 'Egress'
   | 'Budget'
   | 'Receipt'
-  | 'Token';
+  | 'Token'
+  | 'Issuer';
 
 /** A receipt as CASL sees it: its team is what a contestant's rows are filtered on. */
 export interface ReceiptRow extends ForcedSubject<'Receipt'> {
@@ -40,7 +41,7 @@ export function abilityFor(p: Principal): AppAbility {
   }
   switch (p.role) {
     case 'organizer':
-      can('manage', ['Dataset', 'Team', 'Grant', 'Job', 'Policy', 'Token']);
+      can('manage', ['Dataset', 'Team', 'Grant', 'Job', 'Policy', 'Token', 'Issuer']);
       can('read', ['AuditLog', 'Egress', 'Receipt']);
       break;
     case 'auditor':

@@ -3,6 +3,8 @@ import { PassportStrategy } from '@nestjs/passport';
 import { type FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
 import { JobRepository } from '../keys/job.repository';
+import { TeamRepository } from '../teams/team.repository';
+import { OidcIssuers } from './oidc-issuers';
 import { Clock } from '../clock/clock';
 import { CONTROL_AUDIENCE, type JobPrincipal, type Principal, SANDBOX_AUDIENCE, TokenError, TokenService } from './token.service';
 
@@ -14,16 +16,25 @@ function bearer(req: FastifyRequest): string {
   return m[1];
 }
 
-/** Control listener: user tokens only (audience cage-control); a job token is refused here. */
+/** Control listener: user tokens only (audience cage-control, or a registered OIDC issuer's); a job token is refused here. */
 @Injectable()
 export class ControlJwtStrategy extends PassportStrategy(Strategy, 'control-jwt') {
-  constructor(private readonly tokens: TokenService) {
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly oidc: OidcIssuers,
+    private readonly teams: TeamRepository,
+  ) {
     super();
   }
 
   async validate(req: FastifyRequest): Promise<Principal> {
+    const token = bearer(req);
     try {
-      return await this.tokens.verify(bearer(req), CONTROL_AUDIENCE);
+      // A registered external issuer's token is verified against its JWKS; anything else must
+      // be the gateway's own.
+      const external = await this.oidc.issuerOf(token);
+      if (external !== undefined) return await this.oidc.verify(token, external, (sub, iss) => this.teams.teamsOf(sub, iss));
+      return await this.tokens.verify(token, CONTROL_AUDIENCE);
     } catch (err) {
       if (err instanceof TokenError) throw new UnauthorizedException(err.message);
       throw err;

@@ -1,4 +1,4 @@
-import { Body, ConflictException, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
+import { BadRequestException, Body, ConflictException, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyRequest } from 'fastify';
 import { Allow } from '../auth/access.decorator';
@@ -9,7 +9,8 @@ import { parseOrThrow } from '../ops/validation';
 import { DatasetAdminService } from './dataset-admin.service';
 import { GrantService } from './grant.service';
 import { JobService } from './job.service';
-import { grantQuery, jobQuery, newDataset, newGrant, newJob, newMember, newTeam, newToken } from './organizer.dto';
+import { grantQuery, jobQuery, newDataset, newGrant, newIssuer, newJob, newMember, newTeam, newToken } from './organizer.dto';
+import { JwksError, OidcIssuers } from '../auth/oidc-issuers';
 import { TeamService } from './team.service';
 import { actor } from './actor';
 import { TeamRepository } from '../teams/team.repository';
@@ -180,5 +181,37 @@ export class TokensController {
       detail: { after: { subject: t.subject, role: t.role, team: t.team ?? null, expiresAt } },
     });
     return { token, expiresAt };
+  }
+}
+
+@ApiTags('issuers')
+@Controller('v1/issuers')
+export class IssuersController {
+  constructor(
+    private readonly oidc: OidcIssuers,
+    private readonly audit: AuditLog,
+  ) {}
+
+  @Post()
+  @Allow('create', 'Issuer')
+  @ApiOperation({ summary: 'Accept tokens from an external OIDC issuer (its JWKS is fetched and checked first)' })
+  async add(@CurrentUser() user: UserPrincipal, @Body() body: unknown, @Req() req: FastifyRequest) {
+    const i = parseOrThrow(newIssuer, body);
+    let keys: number;
+    try {
+      keys = await OidcIssuers.validateJwks(i.jwksUrl);
+    } catch (err) {
+      if (err instanceof JwksError) throw new BadRequestException(err.message);
+      throw err;
+    }
+    if (!(await this.oidc.add(i, new Date(), actor(user)))) throw new ConflictException(`issuer ${i.issuer} is already registered`);
+    await this.audit.record(meta(req), { principal: actor(user), team: null, action: 'issuer.add', decision: 'allow', resource: { type: 'issuer', id: i.issuer }, detail: { after: { ...i, keys } } });
+    return { ...i, keys };
+  }
+
+  @Get()
+  @Allow('read', 'Issuer')
+  async list() {
+    return { issuers: await this.oidc.list() };
   }
 }

@@ -49,3 +49,12 @@ export const newToken = z
   })
   .strict()
   .refine((t) => t.role !== 'contestant' || t.team !== undefined, 'a contestant token needs a team');
+
+export const newIssuer = z
+  .object({
+    issuer: z.string().url('issuer must be a URL').refine((u) => u !== 'cage', 'issuer "cage" is the gateway itself'),
+    jwksUrl: z.string().url('jwksUrl must be a URL').refine((u) => /^https?:\/\//.test(u), 'jwksUrl must be http(s)'),
+    audience: z.string().min(1).max(200),
+    roleClaim: z.string().regex(/^[A-Za-z_][A-Za-z0-9_:.-]{0,63}$/).default('cage_role'),
+  })
+  .strict();
