@@ -109,7 +109,9 @@ async function createListener(
     // Every log line runs inside the request's context, so it carries the request id.
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       // requestTimeout bounds receiving a request (slow-loris), not streaming a response.
-      createServer({ requestTimeout: 300_000 }, (req, res) => {
+      // Fastify ignores its keepAliveTimeout option with a serverFactory: set here, longer than
+      // the idle timeouts of common client pools, so a pooled connection is not cut under them.
+      createServer({ requestTimeout: 300_000, keepAliveTimeout: 65_000, headersTimeout: 66_000 }, (req, res) => {
         requestContext.run({ requestId: '' }, () => handler(req, res));
       }),
   });

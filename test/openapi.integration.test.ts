@@ -19,6 +19,10 @@ describe('the committed OpenAPI documents', () => {
     expect(JSON.parse(served.body.toString())).toEqual(committed);
   });
 
+  it('keeps idle client connections open longer than common client pools do (not Node’s 5 s default)', () => {
+    for (const app of [f.gateway.sandbox, f.gateway.control]) expect(app.getHttpServer().keepAliveTimeout).toBe(65_000);
+  });
+
   it('should not serve any docs on the sandbox listener', async () => {
     for (const path of ['/docs', '/docs/openapi.json', '/docs/sandbox/openapi.json']) {
       expect((await rawRequest(f.gateway.sandboxUrl, 'GET', path)).status).toBe(404);
