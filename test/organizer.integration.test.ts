@@ -103,6 +103,21 @@ describe('organizers: from an empty database to a job reading granted data, thro
     }
   });
 
+  it('enforces a grant\'s byte quota: 429 once it is spent, counted across the team\'s jobs', async () => {
+    expect((await cage(g, org, 'team', 'add', 'quota-team', '--name', 'Quota')).code).toBe(0);
+    const grant = await cage(g, org, 'grant', 'add', '--team', 'quota-team', '--dataset', 'chest-ct', '--split', 'train', '--from', 'now', '--until', '+1d', '--quota', '300', '--json');
+    expect(json<{ byteQuota: number }>(grant).byteQuota).toBe(300);
+    const a = json<{ token: string }>(await cage(g, org, 'job', 'create', '--team', 'quota-team', '--json'));
+    const b = json<{ token: string }>(await cage(g, org, 'job', 'create', '--team', 'quota-team', '--json'));
+    const read = (token: string, range?: string) => rawRequest(g.sandboxUrl, 'GET', objectPath('chest-ct', 'train/s1.raw'), { ...bearer(token), ...(range === undefined ? {} : { range }) });
+    expect((await read(a.token)).status).toBe(200);
+    expect((await read(b.token)).status).toBe(200);
+    const over = await read(a.token);
+    expect(over.status).toBe(429);
+    expect(JSON.parse(over.body.toString()).message).toContain('byte quota');
+    expect((await read(b.token, 'bytes=0-9')).status).toBe(206);
+  });
+
   it('refuses a policy set that breaks an expectation (422 naming it); the old set keeps deciding', async () => {
     const before = g.core.policy.active;
     writeFileSync(join(workDir, 'open.cedar'), '@id("open-door")\npermit (principal, action, resource);\n');

@@ -18,6 +18,12 @@ import { type ByteRangeRequest, etagMatches, resolveRange } from './byte-range';
 
 /** Answers the HTTP layer turns into 404 without saying whether the thing exists. */
 export class NotVisibleError extends Error {}
+/** The grant's byte quota would be exceeded: 429, nothing served. */
+export class QuotaExhaustedError extends Error {
+  constructor(readonly grant: string) {
+    super('the byte quota of the grant that allows this read is used up');
+  }
+}
 export class RangeError416 extends Error {
   constructor(readonly size: number) {
     super('range not satisfiable');
@@ -194,24 +200,32 @@ export class DataPlaneService {
     }
 
     const { body } = opened;
+    const quotaGrant = await this.quotaGrant(job, decision);
     const etag = opened.meta.etag;
     let status: ObjectResponse['status'] = opened.range === undefined ? 200 : 206;
     if (req.ifMatch !== undefined && !etagMatches(req.ifMatch, etag, false)) status = 412;
     else if (req.ifNoneMatch !== undefined && etagMatches(req.ifNoneMatch, etag, true)) status = 304;
     const sending = status === 200 || status === 206;
     const contentLength = opened.range === undefined ? opened.meta.size : opened.range.end - opened.range.start + 1;
+    const bytes = sending && req.method === 'GET' ? contentLength : 0;
+    if (quotaGrant !== undefined && bytes > 0 && (await this.grants.bytesServed(quotaGrant.id)) + bytes > (quotaGrant.byteQuota ?? Infinity)) {
+      body?.body.destroy();
+      await this.audit.record(meta, { ...logged, decision: 'deny', status: 429, detail: { quota: quotaGrant.byteQuota ?? 0, grant: quotaGrant.id } });
+      throw new QuotaExhaustedError(quotaGrant.id);
+    }
     try {
       await this.audit.record(meta, {
         ...logged,
         decision: 'allow',
         status,
         range: opened.range === undefined ? null : `${opened.range.start}-${opened.range.end}`,
-        bytes: sending && req.method === 'GET' ? contentLength : 0,
+        bytes,
       });
     } catch (err) {
       body?.body.destroy();
       throw err;
     }
+    if (quotaGrant !== undefined && bytes > 0) await this.grants.addBytesServed(quotaGrant.id, bytes);
     if (!sending || body === undefined) body?.body.destroy();
     return {
       status,
@@ -241,6 +255,15 @@ export class DataPlaneService {
     if (asked === undefined) return { meta: body, body, range: undefined };
     const range = { start: asked.start, end: Math.min(asked.end ?? body.size - 1, body.size - 1) };
     return { meta: body, body: trimToRange(body, range), range };
+  }
+
+  /** The grant that allowed a read, when it has a byte quota (counted per grant, all its jobs). */
+  private async quotaGrant(job: JobPrincipal, decision: PolicyDecision) {
+    const ids = new Set(decision.policies.filter((p) => p.startsWith('grant:')).map((p) => p.slice('grant:'.length)));
+    if (ids.size === 0) return undefined;
+    const limited = (await this.grants.forTeam(job.team)).grants.filter((g) => ids.has(g.id) && g.byteQuota !== undefined && g.byteQuota !== null);
+    // Several grants may allow the same read; it is refused only when every one of them is spent.
+    return limited.length === ids.size ? limited[0] : undefined;
   }
 
   private decideList(job: JobPrincipal, dataset: Dataset, split: Split, now: Date, _meta: RequestMeta, teamGrants: Awaited<ReturnType<GrantRepository['forTeam']>>): PolicyDecision {

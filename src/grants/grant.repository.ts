@@ -67,6 +67,19 @@ export class GrantRepository {
     this.cache.delete(g.team);
   }
 
+  /** Bytes served so far under a grant (grants with a byte quota). */
+  async bytesServed(id: string): Promise<number> {
+    const { rows } = await this.db.query<{ bytes: string | number }>('SELECT bytes FROM grant_usage WHERE grant_id = $1', [id]);
+    return Number(rows[0]?.bytes ?? 0);
+  }
+
+  async addBytesServed(id: string, bytes: number): Promise<void> {
+    await this.db.query(
+      'INSERT INTO grant_usage (grant_id, bytes) VALUES ($1, $2) ON CONFLICT (grant_id) DO UPDATE SET bytes = grant_usage.bytes + EXCLUDED.bytes',
+      [id, bytes],
+    );
+  }
+
   async revoke(id: string, at: Date, by: string): Promise<boolean> {
     const { rows } = await this.db.query<{ team_id: string }>(
       'UPDATE grants SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL RETURNING team_id',
@@ -118,8 +131,8 @@ export class GrantRepository {
   async forTeam(team: string): Promise<TeamGrants> {
     const hit = this.cache.get(team);
     if (hit !== undefined && Date.now() - hit.at < GRANT_CACHE_MS) return hit.grants;
-    const { rows } = await this.db.query<GrantRow>(
-      'SELECT id, team_id, dataset_id, split, not_before, not_after FROM grants WHERE team_id = $1 AND revoked_at IS NULL ORDER BY id',
+    const { rows } = await this.db.query<GrantRow & { byte_quota: string | number | null }>(
+      'SELECT id, team_id, dataset_id, split, not_before, not_after, byte_quota FROM grants WHERE team_id = $1 AND revoked_at IS NULL ORDER BY id',
       [team],
     );
     const grants: GrantRule[] = rows.map((r) => ({
@@ -129,6 +142,7 @@ export class GrantRepository {
       split: r.split,
       notBefore: new Date(r.not_before),
       notAfter: new Date(r.not_after),
+      byteQuota: r.byte_quota === null ? null : Number(r.byte_quota),
     }));
     const fingerprint = grants.map((g) => `${g.id}:${g.dataset}/${g.split}:${g.notBefore.getTime()}:${g.notAfter.getTime()}`).join(',');
     const value = { team, fingerprint, grants };

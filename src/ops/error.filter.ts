@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { AuditUnavailableError } from '../audit/audit-writer.service';
 import { BadRangeError } from '../data-plane/byte-range';
-import { NotVisibleError, RangeError416 } from '../data-plane/data-plane.service';
+import { NotVisibleError, QuotaExhaustedError, RangeError416 } from '../data-plane/data-plane.service';
 import { BadKeyError } from '../data-plane/object-key';
 import { DatabaseUnavailableError } from '../db/database';
 import { EgressRefusal } from '../egress/egress-refusal';
@@ -79,6 +79,7 @@ export class ErrorFilter implements ExceptionFilter {
     }
     if (err instanceof BadKeyError || err instanceof BadRangeError) return { status: 400, message: err.message, headers: {} };
     if (err instanceof NotVisibleError) return { status: 404, message: 'not found', headers: {} };
+    if (err instanceof QuotaExhaustedError) return { status: 429, message: err.message, headers: {} };
     if (err instanceof RangeError416) {
       return { status: 416, message: 'range not satisfiable', headers: { 'content-range': `bytes */${err.size}` } };
     }

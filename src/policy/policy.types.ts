@@ -54,6 +54,8 @@ export interface GrantRule {
   split: string;
   notBefore: Date;
   notAfter: Date;
+  /** Most bytes that may be served under this grant, or null for no limit. */
+  byteQuota?: number | null;
 }
 
 /** A team's active grants, with a fingerprint that changes whenever they do. */
