@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { AuditLog } from './audit/audit-log.service';
 import { AuditWriter } from './audit/audit-writer.service';
 import { AuditRepository } from './audit/audit.repository';
+import { SiemMirror } from './audit/siem.transport';
 import { OidcIssuers } from './auth/oidc-issuers';
 import { TokenService } from './auth/token.service';
 import { Clock } from './clock/clock';
@@ -51,6 +52,7 @@ export class Core {
     readonly db: Database,
     readonly store: ObjectStore,
     private readonly embeddedS3: EmbeddedS3 | undefined,
+    private readonly siem: SiemMirror | undefined,
     readonly datasets: DatasetRepository,
     readonly teams: TeamRepository,
     readonly grants: GrantRepository,
@@ -103,6 +105,8 @@ export class Core {
     if (applied.length > 0) logger.log(`database migrations applied: ${applied.join(', ')}`);
 
     const auditWriter = new AuditWriter(db, config.audit);
+    const siem = config.siemFile === undefined ? undefined : new SiemMirror(config.siemFile);
+    if (siem !== undefined) auditWriter.onCommitted((leaf, index, hash) => siem.write(leaf, index, hash));
     const auditLog = new AuditLog(auditWriter, clock);
     // The active policy set: the latest version, or the policy directory on a first start (a
     // gateway with no valid policy cannot decide anything, so it does not start). Then the
@@ -131,6 +135,7 @@ export class Core {
       db,
       store,
       embeddedS3,
+      siem,
       datasets,
       teams,
       grants,
@@ -163,6 +168,7 @@ export class Core {
     this.policyStore.stopSync();
     await this.policyWatcher.stop();
     await this.auditWriter.close();
+    await this.siem?.close();
     await this.db.close();
     this.store.destroy();
     await this.embeddedS3?.stop();

@@ -7,6 +7,7 @@ import { GrantService } from './control/grant.service';
 import { JobService } from './control/job.service';
 import { TeamService } from './control/team.service';
 import { PolicyStore } from './policy/policy-store';
+import { PolicyEngine } from './policy/policy.types';
 import { TeamRepository } from './teams/team.repository';
 import { AccessGuard, LISTENER, type ListenerName } from './auth/access.guard';
 import { OidcIssuers } from './auth/oidc-issuers';
@@ -44,6 +45,7 @@ export function listenerProviders(core: Core, listener: ListenerName): Provider[
     { provide: PolicyStore, useValue: core.policyStore },
     { provide: AuditLog, useValue: core.auditLog },
     { provide: OidcIssuers, useValue: core.oidc },
+    { provide: PolicyEngine, useValue: core.policy },
     { provide: LISTENER, useValue: listener },
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },

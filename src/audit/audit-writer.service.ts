@@ -36,7 +36,7 @@ export class AuditWriter {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private closed = false;
-  private readonly listeners: ((leaf: AuditLeaf, index: number) => void)[] = [];
+  private readonly listeners: ((leaf: AuditLeaf, index: number, hash: Buffer) => void)[] = [];
 
   constructor(
     private readonly db: Database,
@@ -44,7 +44,7 @@ export class AuditWriter {
   ) {}
 
   /** Called for every committed leaf (SIEM mirror, metrics); must not throw. */
-  onCommitted(listener: (leaf: AuditLeaf, index: number) => void): void {
+  onCommitted(listener: (leaf: AuditLeaf, index: number, hash: Buffer) => void): void {
     this.listeners.push(listener);
   }
 
@@ -119,7 +119,7 @@ export class AuditWriter {
         const index = first + i;
         for (const l of this.listeners) {
           try {
-            l(p.leaf, index);
+            l(p.leaf, index, p.hash);
           } catch (err) {
             this.logger.error(`audit listener failed: ${(err as Error).message}`);
           }

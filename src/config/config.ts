@@ -28,6 +28,9 @@ export interface CageConfig {
   signingKey: string | undefined;
   logLevel: string;
   audit: { maxBatch: number; maxDelayMs: number };
+  /** File (or `-` for stdout) that mirrors every audit leaf as a JSON line, for a SIEM. */
+  siemFile: string | undefined;
+  checkpoint: { everyLeaves: number; everySeconds: number; origin: string };
 }
 
 export class ConfigError extends Error {}
@@ -63,6 +66,10 @@ const schema = z.object({
   CAGE_SIGNING_KEY: z.string().min(1).optional(),
   CAGE_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug'], { errorMap: () => ({ message: 'CAGE_LOG_LEVEL must be error, warn, info or debug' }) }).default('info'),
   CAGE_AUDIT_MAX_BATCH: z.coerce.number().int().min(1, 'CAGE_AUDIT_MAX_BATCH must be >= 1').default(512),
+  CAGE_SIEM_FILE: z.string().min(1).optional(),
+  CAGE_CHECKPOINT_EVERY_LEAVES: z.coerce.number().int().min(1, 'CAGE_CHECKPOINT_EVERY_LEAVES must be >= 1').default(1000),
+  CAGE_CHECKPOINT_EVERY_SECONDS: z.coerce.number().min(0.1, 'CAGE_CHECKPOINT_EVERY_SECONDS must be >= 0.1').default(10),
+  CAGE_CHECKPOINT_ORIGIN: z.string().regex(/^[^\s]+$/, 'CAGE_CHECKPOINT_ORIGIN must be one word (e.g. cage.example.org/audit)').default('cage.local/audit'),
   CAGE_AUDIT_MAX_DELAY_MS: z.coerce.number().min(0, 'CAGE_AUDIT_MAX_DELAY_MS must be >= 0').default(0),
 });
 
@@ -101,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
     signingKey: e.CAGE_SIGNING_KEY,
     logLevel: e.CAGE_LOG_LEVEL,
     audit: { maxBatch: e.CAGE_AUDIT_MAX_BATCH, maxDelayMs: e.CAGE_AUDIT_MAX_DELAY_MS },
+    siemFile: e.CAGE_SIEM_FILE,
+    checkpoint: { everyLeaves: e.CAGE_CHECKPOINT_EVERY_LEAVES, everySeconds: e.CAGE_CHECKPOINT_EVERY_SECONDS, origin: e.CAGE_CHECKPOINT_ORIGIN },
   };
 }
 

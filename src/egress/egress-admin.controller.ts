@@ -6,6 +6,7 @@ import { Allow } from '../auth/access.decorator';
 import { CurrentUser } from '../auth/principal.decorator';
 import { type UserPrincipal } from '../auth/token.service';
 import { parseOrThrow } from '../ops/validation';
+import { PolicyEngine } from '../policy/policy.types';
 import { EgressReceiptsService } from './egress-receipts.service';
 import { EgressReviewService } from './egress-review.service';
 
@@ -33,6 +34,7 @@ export class EgressAdminController {
   constructor(
     private readonly receipts: EgressReceiptsService,
     private readonly reviews: EgressReviewService,
+    private readonly policy: PolicyEngine,
   ) {}
 
   @Get()
@@ -65,6 +67,15 @@ export class EgressAdminController {
       .header('x-cage-sha256', c.artifact.sha256 ?? '')
       .header('content-disposition', `attachment; filename="${c.artifact.id}"`)
       .send(c.body);
+  }
+
+  @Get(':id/held')
+  @Allow('review', 'Egress')
+  @ApiOperation({ summary: 'The canonical content of a held text artifact, for its reviewers' })
+  async held(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Res() reply: FastifyReply) {
+    const kinds = this.policy.egress.kinds;
+    const bytes = await this.receipts.held(user, id, (k) => kinds.get(k)?.format !== 'opaque' && kinds.has(k));
+    void reply.header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(bytes);
   }
 
   @Post(':id/reviews')

@@ -1,10 +1,10 @@
 import { type Readable } from 'node:stream';
-import { NotFoundException } from '@nestjs/common';
+import { NotFoundException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { subject } from '@casl/ability';
 import { abilityFor } from '../auth/abilities';
 import { type UserPrincipal } from '../auth/token.service';
 import { type ObjectStore } from '../storage/object-store.service';
-import { OUTBOX_BUCKET } from './egress-release';
+import { HELD_BUCKET, OUTBOX_BUCKET } from './egress-release';
 import { type Artifact, type ArtifactStatus, type EgressRepository, type Review } from './egress.repository';
 
 /**
@@ -39,6 +39,17 @@ export class EgressReceiptsService {
     if (artifact.status !== 'released' || artifact.outboxKey === null) throw new NotFoundException('no released content for this artifact');
     const o = await this.store.get(OUTBOX_BUCKET, artifact.outboxKey);
     return { artifact, body: o.body, length: o.contentLength };
+  }
+
+  /**
+   * The canonical content of an artifact held for review, for the reviewers: text kinds only
+   * (what a person can check by eye); opaque bytes are not rendered.
+   */
+  async held(user: UserPrincipal, id: string, isText: (kind: string) => boolean): Promise<Buffer> {
+    const artifact = await this.visible(user, id);
+    if (artifact.status !== 'pending_review' || artifact.outboxKey === null) throw new NotFoundException('this artifact is not held for review');
+    if (!isText(artifact.kind)) throw new UnsupportedMediaTypeException('this kind is not text; reviewers judge it from its receipt and the job that made it');
+    return this.store.getBuffer(HELD_BUCKET, artifact.outboxKey, 32 * 1024 * 1024);
   }
 
   private async visible(user: UserPrincipal, id: string): Promise<Artifact> {
