@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { AuditController } from './audit/audit.controller';
+import { AuditProofController } from './audit/audit-proof.controller';
 import { ControlJwtStrategy } from './auth/jwt.strategy';
 import { type Core } from './core';
 import { EgressAdminController } from './egress/egress-admin.controller';
@@ -16,7 +17,7 @@ export class ControlModule {
     return {
       module: ControlModule,
       imports: [PassportModule],
-      controllers: [HealthController, AuditController, EgressAdminController, DatasetAdminController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController],
+      controllers: [HealthController, AuditController, AuditProofController, EgressAdminController, DatasetAdminController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController],
       providers: [...listenerProviders(core, 'control'), ControlJwtStrategy],
     };
   }

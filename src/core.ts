@@ -5,6 +5,9 @@ import { AuditLog } from './audit/audit-log.service';
 import { AuditWriter } from './audit/audit-writer.service';
 import { AuditRepository } from './audit/audit.repository';
 import { SiemMirror } from './audit/siem.transport';
+import { AuditExport } from './audit/audit-export.service';
+import { CHECKPOINT_BUCKET, Checkpointer } from './audit/checkpointer.service';
+import { MerkleStore } from './audit/merkle-store.repository';
 import { OidcIssuers } from './auth/oidc-issuers';
 import { TokenService } from './auth/token.service';
 import { Clock } from './clock/clock';
@@ -77,6 +80,9 @@ export class Core {
     readonly grantService: GrantService,
     readonly datasetAdmin: DatasetAdminService,
     readonly oidc: OidcIssuers,
+    readonly tree: MerkleStore,
+    readonly checkpointer: Checkpointer,
+    readonly auditExport: AuditExport,
   ) {}
 
   static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
@@ -103,8 +109,12 @@ export class Core {
         : await PostgresDatabase.open(config.databaseUrl));
     const applied = await migrate(db);
     if (applied.length > 0) logger.log(`database migrations applied: ${applied.join(', ')}`);
+    // Leaves written before the tree existed get their nodes before anything is appended.
+    const caughtUp = await new MerkleStore(db).catchUp();
+    if (caughtUp > 0) logger.log(`audit tree: ${caughtUp} earlier leaves added`);
 
-    const auditWriter = new AuditWriter(db, config.audit);
+    const tree = new MerkleStore(db);
+    const auditWriter = new AuditWriter(db, config.audit, tree);
     const siem = config.siemFile === undefined ? undefined : new SiemMirror(config.siemFile);
     if (siem !== undefined) auditWriter.onCommitted((leaf, index, hash) => siem.write(leaf, index, hash));
     const auditLog = new AuditLog(auditWriter, clock);
@@ -126,6 +136,9 @@ export class Core {
     const releaser = new Releaser(store, egressRepo, auditLog, clock);
     for (const bucket of [OUTBOX_BUCKET, HELD_BUCKET, QUARANTINE_BUCKET]) await store.ensureBucket(bucket);
     // Before any listener accepts egress: finish or fail what a crash left half-released.
+    await store.ensureBucket(CHECKPOINT_BUCKET);
+    const checkpointer = new Checkpointer(db, tree, keys, store, clock, config.checkpoint);
+    auditWriter.onCommitted(() => checkpointer.onLeaves(1));
     const reconciler = new OutboxReconciler(egressRepo, store, auditLog, clock);
     await reconciler.reconcile();
     return new Core(
@@ -160,12 +173,16 @@ export class Core {
       new GrantService(grants, teams, datasets, auditLog, clock),
       new DatasetAdminService(db, datasets, series, store, auditLog, clock),
       new OidcIssuers(db),
+      tree,
+      checkpointer,
+      new AuditExport(db),
     );
   }
 
   /** Shutdown after the listeners are closed: pending leaves flushed, then the stores closed. */
   async close(): Promise<void> {
     this.policyStore.stopSync();
+    await this.checkpointer.stop();
     await this.policyWatcher.stop();
     await this.auditWriter.close();
     await this.siem?.close();

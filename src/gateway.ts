@@ -58,6 +58,7 @@ export class Gateway {
       const boot = await ensureBootstrap(core, { controlUrl, sandboxUrl });
       core.policyWatcher.start();
       core.policyStore.startSync();
+      core.checkpointer.start();
       return new Gateway(core, control.app, sandbox.app, controlUrl, sandboxUrl, boot?.bootstrap, boot?.file, openapi);
     } catch (err) {
       await core.close().catch(() => undefined);

@@ -2,6 +2,9 @@ import { type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuditLog } from './audit/audit-log.service';
 import { AuditRepository } from './audit/audit.repository';
+import { AuditExport } from './audit/audit-export.service';
+import { Checkpointer } from './audit/checkpointer.service';
+import { MerkleStore } from './audit/merkle-store.repository';
 import { DatasetAdminService } from './control/dataset-admin.service';
 import { GrantService } from './control/grant.service';
 import { JobService } from './control/job.service';
@@ -46,6 +49,9 @@ export function listenerProviders(core: Core, listener: ListenerName): Provider[
     { provide: AuditLog, useValue: core.auditLog },
     { provide: OidcIssuers, useValue: core.oidc },
     { provide: PolicyEngine, useValue: core.policy },
+    { provide: MerkleStore, useValue: core.tree },
+    { provide: Checkpointer, useValue: core.checkpointer },
+    { provide: AuditExport, useValue: core.auditExport },
     { provide: LISTENER, useValue: listener },
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { type Database } from '../db/database';
+import { type Database, type Queryable } from '../db/database';
 import { type AuditLeaf, canonicalJson, leafHash } from './audit-leaf';
 
 export class AuditUnavailableError extends Error {
@@ -41,6 +41,8 @@ export class AuditWriter {
   constructor(
     private readonly db: Database,
     private readonly opts: { maxBatch: number; maxDelayMs: number },
+    /** Extended in the same transaction as the leaves, so the tree never lags the log. */
+    private readonly tree?: { extend(tx: Queryable, start: number, hashes: Buffer[]): Promise<void> },
   ) {}
 
   /** Called for every committed leaf (SIEM mirror, metrics); must not throw. */
@@ -112,6 +114,11 @@ export class AuditWriter {
             batch.map((p) => p.leaf.action),
             batch.map((p) => p.leaf.decision),
           ],
+        );
+        await this.tree?.extend(
+          tx,
+          base,
+          batch.map((p) => p.hash),
         );
         return base;
       });

@@ -98,6 +98,22 @@ export class CageClient {
     return this.request<T>('POST', path, { ...options, body });
   }
 
+  /** A text answer (audit exports, checkpoints), as is. */
+  async text(path: string, options: Omit<RequestOptions, 'body'> = {}): Promise<string> {
+    const url = new URL(this.config.url + path);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, { headers: { authorization: `Bearer ${this.config.token}` }, signal: AbortSignal.timeout(this.timeoutMs * 10) });
+      text = await response.text();
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+    if (!response.ok) throw apiError(response.status, response.statusText, parseBody(text, response.headers.get('content-type')), response.headers.get('x-request-id'), options.notFound);
+    return text;
+  }
+
   delete(path: string, options: Omit<RequestOptions, 'body'> = {}): Promise<void> {
     return this.request<undefined>('DELETE', path, options);
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { EXIT_CODES_HELP } from './cli-error';
+import { registerAuditCommands } from './commands/audit';
 import { registerDatasetCommands } from './commands/dataset';
 import { registerGrantCommands } from './commands/grant';
 import { registerJobCommands } from './commands/job';
@@ -90,5 +91,6 @@ export function buildProgram(io: CliIo): Command {
   registerJobCommands(program, io);
   registerPolicyCommands(program, io);
   registerTokenCommands(program, io);
+  registerAuditCommands(program, io);
   return program;
 }

@@ -1,0 +1,108 @@
+import { type Database, type Queryable } from '../db/database';
+import {
+  consistencyProof,
+  inclusionProof,
+  newCompleteNodes,
+  nodeKey,
+  type NodeId,
+  type NodeMap,
+  nodesForConsistency,
+  nodesForInclusion,
+  nodesForRoot,
+  nodesNeededToExtend,
+  rootAt,
+} from './merkle/rfc6962';
+
+const CATCH_UP_BATCH = 1000;
+
+/**
+ * The Merkle tree over the audit leaves, persisted as complete aligned subtrees. Extended in the
+ * same transaction that appends the leaves (so the tree and the log never disagree), read with
+ * one query per tree head or proof.
+ */
+export class MerkleStore {
+  constructor(private readonly db: Database) {}
+
+  /** Adds the nodes that leaves [start, start + hashes.length) complete. Runs inside the append transaction. */
+  async extend(tx: Queryable, start: number, hashes: Buffer[]): Promise<void> {
+    const stored = await this.fetch(tx, nodesNeededToExtend(start, hashes.length));
+    const created = newCompleteNodes(start, hashes, stored);
+    const levels: number[] = [];
+    const idxs: string[] = [];
+    const values: string[] = [];
+    hashes.forEach((h, i) => {
+      levels.push(0);
+      idxs.push(String(start + i));
+      values.push(h.toString('hex'));
+    });
+    for (const [key, h] of created) {
+      const [level, idx] = key.split(':');
+      levels.push(Number(level));
+      idxs.push(idx ?? '0');
+      values.push(h.toString('hex'));
+    }
+    await tx.query(
+      `INSERT INTO audit_nodes (level, idx, hash) SELECT l, i, decode(h, 'hex') FROM unnest($1::int[], $2::bigint[], $3::text[]) AS u(l, i, h)`,
+      [levels, idxs, values],
+    );
+  }
+
+  /** Leaves appended before the tree existed (or while it lagged) get their nodes now. */
+  async catchUp(): Promise<number> {
+    let added = 0;
+    for (;;) {
+      const done = await this.leavesInTree(this.db);
+      const { rows } = await this.db.query<{ idx: string | number; h: string }>(
+        "SELECT idx, encode(leaf_hash, 'hex') AS h FROM audit_leaves WHERE idx >= $1 ORDER BY idx LIMIT $2",
+        [done, CATCH_UP_BATCH],
+      );
+      if (rows.length === 0) return added;
+      await this.db.transaction((tx) => this.extend(tx, done, rows.map((r) => Buffer.from(r.h, 'hex'))));
+      added += rows.length;
+    }
+  }
+
+  async size(): Promise<number> {
+    return this.leavesInTree(this.db);
+  }
+
+  async root(size: number): Promise<Buffer> {
+    return rootAt(size, await this.fetch(this.db, nodesForRoot(size)));
+  }
+
+  async inclusion(index: number, size: number): Promise<{ proof: Buffer[]; leafHash: Buffer; root: Buffer }> {
+    const nodes = await this.fetch(this.db, [...nodesForInclusion(index, size), ...nodesForRoot(size), { level: 0, index }]);
+    return { proof: inclusionProof(index, size, nodes), leafHash: nodes.get(nodeKey(0, index))!, root: rootAt(size, nodes) };
+  }
+
+  async consistency(from: number, to: number): Promise<{ proof: Buffer[]; fromRoot: Buffer; toRoot: Buffer }> {
+    const nodes = await this.fetch(this.db, [...nodesForConsistency(from, to), ...nodesForRoot(from), ...nodesForRoot(to)]);
+    return { proof: consistencyProof(from, to, nodes), fromRoot: rootAt(from, nodes), toRoot: rootAt(to, nodes) };
+  }
+
+  /** Hashes of the leaves [from, to) as the tree holds them (the export's check on each line). */
+  async leafHashes(from: number, to: number): Promise<Map<number, Buffer>> {
+    const { rows } = await this.db.query<{ idx: string | number; h: string }>(
+      "SELECT idx, encode(hash, 'hex') AS h FROM audit_nodes WHERE level = 0 AND idx >= $1 AND idx < $2 ORDER BY idx",
+      [from, to],
+    );
+    return new Map(rows.map((r) => [Number(r.idx), Buffer.from(r.h, 'hex')]));
+  }
+
+  private async leavesInTree(q: Queryable): Promise<number> {
+    const { rows } = await q.query<{ n: string | number }>('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM audit_nodes WHERE level = 0');
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  private async fetch(q: Queryable, ids: NodeId[]): Promise<NodeMap> {
+    const map = new Map<string, Buffer>();
+    if (ids.length === 0) return map;
+    const { rows } = await q.query<{ level: number; idx: string | number; h: string }>(
+      `SELECT n.level, n.idx, encode(n.hash, 'hex') AS h FROM audit_nodes n
+       JOIN unnest($1::int[], $2::bigint[]) AS want(l, i) ON n.level = want.l AND n.idx = want.i`,
+      [ids.map((n) => n.level), ids.map((n) => String(n.index))],
+    );
+    for (const r of rows) map.set(nodeKey(r.level, Number(r.idx)), Buffer.from(r.h, 'hex'));
+    return map;
+  }
+}
