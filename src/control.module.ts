@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { AuditController } from './audit/audit.controller';
 import { AuditProofController } from './audit/audit-proof.controller';
+import { ComplianceReportsController } from './audit/compliance-reports.controller';
 import { ControlJwtStrategy } from './auth/jwt.strategy';
 import { type Core } from './core';
 import { EgressAdminController } from './egress/egress-admin.controller';
@@ -17,7 +18,7 @@ export class ControlModule {
     return {
       module: ControlModule,
       imports: [PassportModule],
-      controllers: [HealthController, AuditController, AuditProofController, EgressAdminController, DatasetAdminController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController],
+      controllers: [HealthController, AuditController, AuditProofController, ComplianceReportsController, EgressAdminController, DatasetAdminController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController],
       providers: [...listenerProviders(core, 'control'), ControlJwtStrategy],
     };
   }

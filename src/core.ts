@@ -6,6 +6,7 @@ import { AuditWriter } from './audit/audit-writer.service';
 import { AuditRepository } from './audit/audit.repository';
 import { SiemMirror } from './audit/siem.transport';
 import { AuditExport } from './audit/audit-export.service';
+import { ComplianceReports } from './audit/compliance-reports.service';
 import { CHECKPOINT_BUCKET, Checkpointer } from './audit/checkpointer.service';
 import { MerkleStore } from './audit/merkle-store.repository';
 import { OidcIssuers } from './auth/oidc-issuers';
@@ -83,6 +84,7 @@ export class Core {
     readonly tree: MerkleStore,
     readonly checkpointer: Checkpointer,
     readonly auditExport: AuditExport,
+    readonly reports: ComplianceReports,
   ) {}
 
   static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
@@ -176,6 +178,7 @@ export class Core {
       tree,
       checkpointer,
       new AuditExport(db),
+      new ComplianceReports(db),
     );
   }
 

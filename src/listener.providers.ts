@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuditLog } from './audit/audit-log.service';
 import { AuditRepository } from './audit/audit.repository';
 import { AuditExport } from './audit/audit-export.service';
+import { ComplianceReports } from './audit/compliance-reports.service';
 import { Checkpointer } from './audit/checkpointer.service';
 import { MerkleStore } from './audit/merkle-store.repository';
 import { DatasetAdminService } from './control/dataset-admin.service';
@@ -52,6 +53,7 @@ export function listenerProviders(core: Core, listener: ListenerName): Provider[
     { provide: MerkleStore, useValue: core.tree },
     { provide: Checkpointer, useValue: core.checkpointer },
     { provide: AuditExport, useValue: core.auditExport },
+    { provide: ComplianceReports, useValue: core.reports },
     { provide: LISTENER, useValue: listener },
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },

@@ -154,3 +154,36 @@ describe('information budget in bits', () => {
     expect(second.json).toMatchObject({ reasons: [{ code: 'bits_budget_exhausted' }], remaining: { bits: 120 - Math.ceil(bits) } });
   });
 });
+
+describe('compliance reports', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await startFixture({ db: 'pglite' });
+    await postEgress(f.gateway.sandboxUrl, 'predictions', f.beta.token, GOOD);
+    await postEgress(f.gateway.sandboxUrl, 'predictions', f.beta.token, predictions(['scan-1,1,2,3,0.5']));
+    await postEgress(f.gateway.sandboxUrl, 'metrics', f.beta.token, '{"n": 3, "metrics": {"auc": 0.5}}', 'application/json');
+    await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets/ct/objects/train/scan-1.raw', bearer(f.alpha.token));
+    await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets/ct/objects/test/scan-9.raw', bearer(f.alpha.token));
+  });
+  afterAll(async () => {
+    await f?.stop();
+  });
+
+  it('reports per team what left, what was refused and why, bits, and bytes read per dataset; JSON and CSV', async () => {
+    const r = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/reports/teams', bearer(f.auditorToken))).body.toString()) as {
+      teams: { team: string; released: Record<string, number>; rejectedByReason: Record<string, number>; bitsReleased: number; bytesReadByDataset: Record<string, number>; readsDenied: number }[];
+    };
+    const beta = r.teams.find((t) => t.team === 'beta')!;
+    expect(beta.released).toEqual({ predictions: 1 });
+    expect(beta.rejectedByReason).toEqual({ unknown_series: 1, cohort_too_small: 1 });
+    expect(beta.bitsReleased).toBeGreaterThan(0);
+    const alpha = r.teams.find((t) => t.team === 'alpha')!;
+    expect(alpha.bytesReadByDataset).toEqual({ ct: 256 * 1024 + 7 });
+    expect(alpha.readsDenied).toBe(1);
+    const csv = (await rawRequest(f.gateway.controlUrl, 'GET', '/v1/reports/teams?format=csv', bearer(f.auditorToken))).body.toString();
+    expect(csv.split('\n')[0]).toBe('team,released,rejected,rejectedByReason,bitsReleased,bitsBudgetPerDay,bytesReadByDataset,readsDenied');
+    const policy = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/reports/policy', bearer(f.organizerToken))).body.toString()) as { events: { action: string }[] };
+    expect(policy.events[0]!.action).toBe('policy.activate');
+    expect((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/reports/teams', bearer(f.contestantToken))).status).toBe(403);
+  });
+});
