@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { EGRESS_ROW, egressFigure } from './egress-bench';
 import { PGLITE_ROWS, pgliteAuditFigures, POSTGRES_ROWS, postgresAuditFigures } from './audit-bench';
 import { POLICY_ROW, policyFigure } from './policy-bench';
+import { PROOF_PGLITE_ROW, PROOF_POSTGRES_ROW, pgliteProofFigure, postgresProofFigure } from './proof-bench';
 import { cleanupAll, installCleanupHandlers } from './processes';
 import { failed, type FigureResult, machine, machineLine, type RowId, table, writeJson } from './report';
 import { SMALL_ROW, smallGetFigure, TTFB_ROW, ttfbFigure } from './request-bench';
@@ -12,8 +13,8 @@ import { RSS_ROW, rssFigure, STREAM_ROWS, throughputFigures } from './stream-ben
 
 /**
  * `npm run bench`: the one place where Cage's speed is measured against its targets. Prints one
- * table (and writes it as JSON to $CAGE_BENCH_OUT when set). CAGE_BENCH_ONLY=policy,audit,ttfb,
- * rss,small,egress,stream picks figures; CAGE_BENCH_GATEWAY_CPU_PROF=<dir> runs the gateway under
+ * table (and writes it as JSON to $CAGE_BENCH_OUT when set). CAGE_BENCH_ONLY=policy,audit,proofs,
+ * ttfb,rss,small,egress,stream picks figures; CAGE_BENCH_GATEWAY_CPU_PROF=<dir> runs the gateway under
  * --cpu-prof; CAGE_BENCH_GATEWAY_NODE_ARGS adds node/V8 flags to the gateway process. Exits 0
  * when every figure was measured (met or not), 1 when one could not be.
  */
@@ -40,6 +41,15 @@ const specs: Spec[] = [
     ids: [...PGLITE_ROWS, ...POSTGRES_ROWS],
     run: async () => [...(await attempt(pgliteAuditFigures, PGLITE_ROWS)), ...(await attempt(postgresAuditFigures, POSTGRES_ROWS))],
   },
+  {
+    key: 'proofs',
+    needsRig: false,
+    ids: [PROOF_PGLITE_ROW, PROOF_POSTGRES_ROW],
+    run: async () => [
+      ...(await attempt(async () => [await pgliteProofFigure()], [PROOF_PGLITE_ROW])),
+      ...(await attempt(async () => [await postgresProofFigure()], [PROOF_POSTGRES_ROW])),
+    ],
+  },
 ];
 
 /** Some figures, or their failure rows: figures that break do not take their neighbours along. */
@@ -58,7 +68,7 @@ function need(rig: Rig | undefined): Rig {
 }
 
 const MAX_RESTARTS = 3;
-const ORDER = ['policy', 'audit', 'ttfb', 'rss', 'small', 'egress', 'stream'];
+const ORDER = ['policy', 'audit', 'proofs', 'ttfb', 'rss', 'small', 'egress', 'stream'];
 
 async function main(): Promise<number> {
   installCleanupHandlers();
