@@ -9,6 +9,7 @@ import { EgressAdminController } from './egress/egress-admin.controller';
 import { DatasetAdminController, GrantsController, IssuersController, JobsController, TeamsController, TokensController } from './control/organizer.controllers';
 import { PolicyController } from './control/policy.controller';
 import { listenerProviders } from './listener.providers';
+import { UiController } from './ui/ui.controller';
 import { HealthController } from './ops/health.controller';
 
 /** The control listener: organizers, compliance officers, contestants (people). User credentials only. */
@@ -18,7 +19,7 @@ export class ControlModule {
     return {
       module: ControlModule,
       imports: [PassportModule],
-      controllers: [HealthController, AuditController, AuditProofController, ComplianceReportsController, EgressAdminController, DatasetAdminController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController],
+      controllers: [HealthController, AuditController, AuditProofController, ComplianceReportsController, UiController, EgressAdminController, DatasetAdminController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController],
       providers: [...listenerProviders(core, 'control'), ControlJwtStrategy],
     };
   }

@@ -88,6 +88,18 @@ export class Core {
   ) {}
 
   static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
+    // What was started before a failure is stopped again: a gateway that cannot start leaves
+    // nothing listening and no database open.
+    const opened: (() => Promise<void>)[] = [];
+    try {
+      return await Core.assemble(config, opts, opened);
+    } catch (err) {
+      for (const close of opened.reverse()) await close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static async assemble(config: CageConfig, opts: { clock?: Clock; db?: Database }, opened: (() => Promise<void>)[]): Promise<Core> {
     const logger = new Logger('Core');
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     // It holds the signing key and bootstrap credentials: owner only, even if it existed before.
@@ -98,17 +110,21 @@ export class Core {
     let embeddedS3: EmbeddedS3 | undefined;
     let endpoint = config.s3.endpoint;
     if (endpoint === undefined) {
-      embeddedS3 = await EmbeddedS3.start(join(config.dataDir, 's3'));
-      endpoint = embeddedS3.endpoint;
+      const s3 = await EmbeddedS3.start(join(config.dataDir, 's3'));
+      opened.push(() => s3.stop());
+      embeddedS3 = s3;
+      endpoint = s3.endpoint;
       logger.log(`embedded object store (s3rver) on ${endpoint}`);
     }
     const store = new ObjectStore({ ...config.s3, endpoint });
+    opened.push(() => Promise.resolve(store.destroy()));
 
     const db =
       opts.db ??
       (config.databaseUrl === undefined
         ? await PgliteDatabase.open(join(config.dataDir, 'pglite'))
         : await PostgresDatabase.open(config.databaseUrl));
+    opened.push(() => db.close());
     const applied = await migrate(db);
     if (applied.length > 0) logger.log(`database migrations applied: ${applied.join(', ')}`);
     // Leaves written before the tree existed get their nodes before anything is appended.

@@ -3,7 +3,7 @@ import { HELD_BUCKET, OUTBOX_BUCKET } from '../src/egress/egress-release';
 import { postEgress } from './support/egress';
 import { type Fixture, startFixture } from './support/fixture';
 import { bearer, rawRequest } from './support/http';
-import { policyDirWith } from './support/policies';
+import { egressExpectationsWithout, policyDirWith } from './support/policies';
 
 const MODELS_AFTER_REVIEW = `@id("models-after-review")
 permit (principal is Cage::Job, action == Cage::Action::"egress", resource is Cage::Artifact)
@@ -15,7 +15,11 @@ describe('the airlock: model egress after two compliance officers approve', () =
   let dir: string;
   let officers: { ann: string; bob: string; insider: string };
   beforeAll(async () => {
-    dir = policyDirWith({ 'models.cedar': MODELS_AFTER_REVIEW, 'budget.json': '{"dailyBits": 100000000, "dailySubmissions": {"predictions": 5, "metrics": 50, "model": 20}}' });
+    dir = policyDirWith({
+      'models.cedar': MODELS_AFTER_REVIEW,
+      // This set deliberately lets models out (after review): the expectation that they never leave goes.
+      'tests/egress.json': egressExpectationsWithout('model weights do not leave without an explicit policy'),
+      'budget.json': '{"dailyBits": 100000000, "dailySubmissions": {"predictions": 5, "metrics": 50, "model": 20}}' });
     f = await startFixture({ db: 'pglite', policyDir: dir });
     const t = f.gateway.core.tokens;
     officers = {

@@ -1,6 +1,8 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../src/config/config';
+import { Gateway } from '../src/gateway';
 import { DATASET, type Fixture, POLICY_DIR, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
 
@@ -73,5 +75,18 @@ describe('policy reload from CAGE_POLICY_DIR', () => {
     const deadline = Date.now() + 5000;
     while ((await read('train/annotations.csv')).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect((await read('train/annotations.csv')).status).toBe(200);
+  });
+});
+
+describe('the first policy set', () => {
+  it('should not start a gateway on a policy directory that breaks its own expectations', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cage-policies-'));
+    cpSync(POLICY_DIR, dir, { recursive: true });
+    writeFileSync(join(dir, 'open.cedar'), '@id("open-door")\npermit (principal, action, resource);\n');
+    const dataDir = mkdtempSync(join(tmpdir(), 'cage-first-'));
+    const config = loadConfig({ CAGE_DATA_DIR: dataDir, CAGE_CONTROL_PORT: '0', CAGE_SANDBOX_PORT: '0', CAGE_DEMO: '0', CAGE_POLICY_DIR: dir });
+    await expect(Gateway.start(config, { logger: false })).rejects.toThrow(/breaks expectations: .*team A cannot read team B's grant/);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });

@@ -60,8 +60,12 @@ export class PolicyStore {
       const files = compilePolicyMap(latest.map);
       return new PolicyStore(db, new CedarPolicyEngine(files, new Date(latest.activatedAt), 'active', latest.version), audit, clock);
     }
-    const files = compilePolicyMap(readPolicyDir(dir));
+    const map = readPolicyDir(dir);
+    const files = compilePolicyMap(map);
     const store = new PolicyStore(db, new CedarPolicyEngine(files, clock.now(), 'active', 0), audit, clock);
+    // The first set meets its expectations like every later one, or the gateway does not start.
+    const check = store.check(map);
+    if (!check.ok) throw new PolicyRefused(check);
     await store.record(files, 1, 'policy-dir', { requestId: `startup-${Date.now()}`, listener: 'internal' }, { source: dir });
     return store;
   }

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { POLICY_DIR } from './fixture';
@@ -9,4 +9,10 @@ export function policyDirWith(files: Record<string, string>): string {
   cpSync(POLICY_DIR, dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
+}
+
+/** The shipped egress expectations without the named ones (for a set that deliberately allows more). */
+export function egressExpectationsWithout(...names: string[]): string {
+  const file = JSON.parse(readFileSync(join(POLICY_DIR, 'tests', 'egress.json'), 'utf8')) as { expectations: { name: string }[] };
+  return JSON.stringify({ expectations: file.expectations.filter((e) => !names.includes(e.name)) }, null, 2);
 }
