@@ -1,5 +1,6 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { postEgress } from '../support/egress';
@@ -14,7 +15,10 @@ import { egressExpectationsWithout, policyDirWith } from '../support/policies';
  */
 
 const CHROMIUM = process.env.CAGE_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const SCREENSHOTS = join(__dirname, '..', '..', 'docs', 'screenshots');
+// The README's screenshots are rewritten only on request (CAGE_UPDATE_SCREENSHOTS=1), so a test
+// run leaves the working tree clean; otherwise they go to a temporary directory.
+const SCREENSHOTS =
+  process.env.CAGE_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'screenshots') : join(tmpdir(), `cage-screenshots-${process.pid}`);
 
 const MODELS_AFTER_REVIEW = `@id("models-after-review")
 permit (principal is Cage::Job, action == Cage::Action::"egress", resource is Cage::Artifact)
