@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { type Database } from '../db/database';
 import { type AuditLeaf } from './audit-leaf';
+import { csvCell } from './csv';
 
 const PAGE = 2000;
 
@@ -74,12 +75,4 @@ function csvRow(r: { idx: number; hash: string; leaf: string }): string {
     r.leaf,
   ];
   return `${cells.map(csvCell).join(',')}\n`;
-}
-
-/** RFC 4180 quoting; a leading =, +, - or @ is prefixed so a spreadsheet never runs it as a formula. */
-function csvCell(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s) && typeof v === 'string') s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -1,5 +1,6 @@
 import { type Database } from '../db/database';
 import { type Budget } from '../policy/policy-files';
+import { csvCell } from './csv';
 
 export interface TeamReport {
   team: string;
@@ -89,10 +90,5 @@ export class ComplianceReports {
 export function toCsv(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '';
   const head = Object.keys(rows[0]);
-  const cell = (v: unknown) => {
-    let s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-    if (/^[=+\-@]/.test(s)) s = `'${s}`;
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return `${head.join(',')}\n${rows.map((r) => head.map((h) => cell(r[h])).join(',')).join('\n')}\n`;
+  return `${head.join(',')}\n${rows.map((r) => head.map((h) => csvCell(r[h])).join(',')).join('\n')}\n`;
 }
