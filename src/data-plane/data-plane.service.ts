@@ -5,7 +5,7 @@ import { type JobPrincipal } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
 import { type Dataset, type DatasetRepository, type Split, splitOf } from '../datasets/dataset.repository';
 import { type GrantRepository } from '../grants/grant.repository';
-import { type PolicyDecision, type PolicyEngine } from '../policy/policy.types';
+import { type PolicyDecision, type PolicyEngine, type TeamGrants } from '../policy/policy.types';
 import {
   ObjectNotFoundError,
   type ObjectBody,
@@ -76,7 +76,7 @@ export class DataPlaneService {
     let policySet = this.policy.active.sha256;
     for (const d of await this.datasets.all()) {
       const splits = d.splits.filter((s) => {
-        const decision = this.decideList(job, d, s, now, meta, teamGrants);
+        const decision = this.decideList(job, d, s, now, teamGrants);
         policySet = decision.policySet;
         if (decision.decision === 'allow') decision.policies.forEach((p) => policies.add(p));
         return decision.decision === 'allow';
@@ -111,7 +111,7 @@ export class DataPlaneService {
       const teamGrants = await this.grants.forTeam(job.team);
       const now = this.clock.now();
       for (const s of dataset.splits) {
-        const d = this.decideList(job, dataset, s, now, meta, teamGrants);
+        const d = this.decideList(job, dataset, s, now, teamGrants);
         policySet = d.policySet;
         if (d.decision === 'allow') {
           allowed.push(s);
@@ -266,7 +266,7 @@ export class DataPlaneService {
     return limited.length === ids.size ? limited[0] : undefined;
   }
 
-  private decideList(job: JobPrincipal, dataset: Dataset, split: Split, now: Date, _meta: RequestMeta, teamGrants: Awaited<ReturnType<GrantRepository['forTeam']>>): PolicyDecision {
+  private decideList(job: JobPrincipal, dataset: Dataset, split: Split, now: Date, teamGrants: TeamGrants): PolicyDecision {
     return this.policy.decide(
       {
         principal: { type: 'Job', id: job.jobId, team: job.team },
