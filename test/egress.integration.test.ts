@@ -71,6 +71,21 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
     ['metrics', '{"n": 50, "n": 60, "metrics": {"auc": 0.9}}', 'duplicate_key'],
     ['metrics', '{"n": 50, "metrics": {"auc": 0.9}, "note": "hi"}', 'unknown_field'],
     ['metrics', '{"n": 50, "metrics": {"loss": []}}', 'series_empty'],
+    ['predictions', '', 'empty'],
+    ['predictions', predictions(['scan-9,1,2,3,0.5']).replace('scan-9', 'scan\u00019'), 'control_character'],
+    ['predictions', Buffer.concat([Buffer.from('seriesuid,coordX,coordY,coordZ,probability\nscan-9,1,2,3,0.5'), Buffer.from([0xff]), Buffer.from('\n')]), 'invalid_utf8'],
+    ['predictions', 'seriesuid,coordX,coordY,coordZ,probability\r\nscan-9,1,2,3,0.5\nscan-8,1,2,3,0.5\n', 'inconsistent_line_endings'],
+    ['predictions', predictions(Array.from({ length: 501 }, (_, i) => `scan-9,${i % 100},0,0,0.5`)), 'too_many_candidates'],
+    ['metrics', '', 'empty'],
+    ['metrics', '\uFEFF{"n": 50, "metrics": {"auc": 0.9}}', 'byte_order_mark'],
+    ['metrics', '{"n": 50, "metrics": {"auc": 0.9}', 'invalid_json'],
+    ['metrics', '{"n": 50, "metrics": {"auc": "high"}}', 'wrong_type'],
+    ['metrics', '{"metrics": {"auc": 0.9}}', 'missing_field'],
+    ['metrics', '{"n": 50, "metrics": {}}', 'no_metrics'],
+    ['metrics', `{"n": 50, "metrics": {"loss": [${Array.from({ length: 201 }, () => '0.5').join(',')}]}}`, 'series_too_long'],
+    ['metrics', '{"n": 50.5, "metrics": {"auc": 0.9}}', 'not_an_integer'],
+    ['metrics', '{"n": 5000000, "metrics": {"auc": 0.9}}', 'cohort_too_large'],
+    ['metrics', '{"n": 50, "metrics": {"auc": 1e-30}}', 'out_of_range'],
   ])('refuses a %s artifact that breaks a rule (case %#) with 422, logs it, and releases nothing', async (kind, body, code) => {
     const before = await outboxKeys(f);
     const r = await post(kind, body, f.beta.token, kind === 'metrics' ? 'application/json' : 'text/csv');
@@ -83,7 +98,7 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
     const rejects = await f.gateway.core.auditRepo.find({ action: 'egress.reject', limit: 1000 });
     const leaf = rejects.find((l) => l.leaf.requestId === r.headers['x-request-id'])!.leaf;
     expect(leaf).toMatchObject({ decision: 'deny', status: 422 });
-    expect(leaf.sha256).toBe(createHash('sha256').update(Buffer.from(body)).digest('hex'));
+    expect(leaf.sha256).toBe(createHash('sha256').update(typeof body === 'string' ? Buffer.from(body) : body).digest('hex'));
     expect(JSON.stringify(leaf)).not.toContain('scan-1');
   });
 
