@@ -1,6 +1,6 @@
 import { leafHash } from '../audit-leaf';
 import { CheckpointError, type Checkpoint, openCheckpoint } from '../merkle/checkpoint';
-import { newCompleteNodes, nodeKey, rootAt } from '../merkle/rfc6962';
+import { emptyRoot, nodeHash } from '../merkle/rfc6962';
 
 /** An export as `cage audit export` writes it. */
 export interface ExportBundle {
@@ -66,23 +66,31 @@ export function verifyExport(bundle: ExportBundle, verifierKey: string, earlier?
     return { ok: false, index: hashes.length, reason: `the log is truncated: a checkpoint signs ${wanted} leaves, the export holds ${hashes.length}` };
   }
 
-  // Build the tree once; every checkpoint's root must come out of the exported leaves.
-  const nodes = new Map<string, Buffer>();
-  const BATCH = 4096;
-  for (let start = 0; start < hashes.length; start += BATCH) {
-    const batch = hashes.slice(start, start + BATCH);
-    batch.forEach((h, i) => nodes.set(nodeKey(0, start + i), h));
-    for (const [k, v] of newCompleteNodes(start, batch, nodes)) nodes.set(k, v);
-  }
+  // One pass over the leaves with the tree's right frontier (one complete subtree per level, so
+  // memory is O(log n) at any size); at each checkpoint's size the frontier folds into its root.
+  const targets = new Map<number, Checkpoint[]>();
+  for (const c of [...checkpoints, ...(pinned === undefined ? [] : [pinned])]) targets.set(c.size, [...(targets.get(c.size) ?? []), c]);
+  const frontier: { level: number; hash: Buffer }[] = [];
+  const root = () => (frontier.length === 0 ? emptyRoot() : frontier.reduceRight((acc, n) => (acc === undefined ? n.hash : nodeHash(n.hash, acc)), undefined as Buffer | undefined)!);
   let previous = 0;
-  for (const c of checkpoints) {
-    if (!rootAt(c.size, nodes).equals(c.rootHash)) {
+  const check = (size: number): Verdict | undefined => {
+    for (const c of targets.get(size) ?? []) {
+      if (root().equals(c.rootHash)) continue;
+      if (c === pinned) return { ok: false, index: null, reason: `the log is not consistent with the earlier checkpoint of size ${c.size} (a fork or a rewrite)` };
       return { ok: false, index: previous, reason: `the root of the first ${c.size} leaves differs from the signed checkpoint: a leaf in [${previous}, ${c.size}) was altered` };
     }
-    previous = c.size;
+    if (targets.has(size)) previous = size;
+    return undefined;
+  };
+  for (let i = 0; i < hashes.length; i++) {
+    let node = { level: 0, hash: hashes[i] };
+    while (frontier.length > 0 && frontier[frontier.length - 1].level === node.level) {
+      const left = frontier.pop()!;
+      node = { level: node.level + 1, hash: nodeHash(left.hash, node.hash) };
+    }
+    frontier.push(node);
+    const bad = check(i + 1);
+    if (bad !== undefined) return bad;
   }
-  if (pinned !== undefined && !rootAt(pinned.size, nodes).equals(pinned.rootHash)) {
-    return { ok: false, index: null, reason: `the log is not consistent with the earlier checkpoint of size ${pinned.size} (a fork or a rewrite)` };
-  }
-  return { ok: true, size: hashes.length, root: rootAt(hashes.length, nodes).toString('hex'), checkpoints: checkpoints.length };
+  return { ok: true, size: hashes.length, root: root().toString('hex'), checkpoints: checkpoints.length };
 }
