@@ -371,7 +371,7 @@ describe('verifySigV4: refusals', () => {
 
   it('should not accept unsupported streaming variants, or aws-chunked without x-amz-decoded-content-length', async () => {
     const trailer = await signHeader({ method: 'PUT', headers: { 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' } });
-    expectFail(await verifySigV4(trailer, opts()), 'NotImplemented', 'unsupported-payload');
+    expectFail(await verifySigV4(trailer, opts()), 'NotImplemented', 'unsupported-payload'); // S3 error code
     const noLen = await signHeader({ method: 'PUT', headers: { 'x-amz-content-sha256': STREAMING_PAYLOAD } });
     expectFail(await verifySigV4(noLen, opts()), 'InvalidRequest', 'missing-decoded-content-length');
   });

@@ -43,7 +43,7 @@ export type S3AuthErrorCode =
   | 'InvalidArgument'
   | 'InvalidRequest'
   | 'InvalidURI'
-  | 'NotImplemented'
+  | 'NotImplemented' // S3 error code: the answer S3 gives for an unsupported request variant
   | 'RequestTimeTooSkewed'
   | 'SignatureDoesNotMatch';
 
@@ -278,7 +278,9 @@ function payloadMode(hash: string, headers: HeaderList, mode: 'header' | 'presig
     return { kind: 'streaming', decodedContentLength: Number(raw) };
   }
   if (SHA256_RE.test(hash)) return { kind: 'sha256', sha256Hex: hash };
-  if (hash.startsWith('STREAMING-')) refuse('NotImplemented', 'unsupported-payload', `${hash} is not supported`);
+  // Trailer-signed and unsigned streaming uploads are refused outright (other servers have skipped
+  // their signature checks): NotImplemented is the S3 error code for that refusal.
+  if (hash.startsWith('STREAMING-')) refuse('NotImplemented', 'unsupported-payload', `${hash} is not supported`); // S3 error code
   return refuse('InvalidArgument', 'invalid-content-sha256', 'x-amz-content-sha256 must be a lowercase hex SHA-256, UNSIGNED-PAYLOAD or STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
 }
 
