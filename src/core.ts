@@ -31,6 +31,7 @@ import { EgressReviewService } from './egress/egress-review.service';
 import { EgressService } from './egress/egress.service';
 import { EgressRepository } from './egress/egress.repository';
 import { OutboxReconciler } from './egress/outbox-reconciler';
+import { JobSecrets } from './keys/job-secrets';
 import { JobRepository } from './keys/job.repository';
 import { SigningKeys } from './keys/signing-keys';
 import { HealthService } from './ops/health.service';
@@ -62,6 +63,7 @@ export class Core {
     readonly grants: GrantRepository,
     readonly series: SeriesRepository,
     readonly jobs: JobRepository,
+    readonly jobSecrets: JobSecrets,
     readonly auditWriter: AuditWriter,
     readonly auditLog: AuditLog,
     readonly auditRepo: AuditRepository,
@@ -172,6 +174,7 @@ export class Core {
       grants,
       series,
       jobs,
+      new JobSecrets(jobs, keys),
       auditWriter,
       auditLog,
       new AuditRepository(db),

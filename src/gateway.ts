@@ -55,7 +55,7 @@ export class Gateway {
       await control.app.listen(config.controlPort, config.host);
       const controlUrl = urlOf(control.app, config.host);
       const sandboxUrl = urlOf(sandbox.app, config.host);
-      const boot = await ensureBootstrap(core, { controlUrl, sandboxUrl });
+      const boot = await ensureBootstrap(core, { controlUrl, sandboxUrl, s3Endpoint: sandboxUrl, s3Region: config.s3Api.region });
       core.policyWatcher.start();
       core.policyStore.startSync();
       core.checkpointer.start();

@@ -22,7 +22,9 @@ import { DataPlaneService } from './data-plane/data-plane.service';
 import { EgressReceiptsService } from './egress/egress-receipts.service';
 import { EgressReviewService } from './egress/egress-review.service';
 import { EgressService } from './egress/egress.service';
+import { JobSecrets } from './keys/job-secrets';
 import { JobRepository } from './keys/job.repository';
+import { CAGE_CONFIG } from './config/config';
 import { ErrorFilter } from './ops/error.filter';
 import { HealthService } from './ops/health.service';
 
@@ -35,6 +37,8 @@ export function listenerProviders(core: Core, listener: ListenerName): Provider[
     { provide: Clock, useValue: core.clock },
     { provide: TokenService, useValue: core.tokens },
     { provide: JobRepository, useValue: core.jobs },
+    { provide: JobSecrets, useValue: core.jobSecrets },
+    { provide: CAGE_CONFIG, useValue: core.config },
     { provide: DataPlaneService, useValue: core.dataPlane },
     { provide: AuditRepository, useValue: core.auditRepo },
     { provide: HealthService, useValue: core.health },

@@ -4,9 +4,13 @@ import { type AppAction, type AppSubject } from './abilities';
 
 export const IS_PUBLIC = 'cage:public';
 export const REQUIRED_ABILITY = 'cage:ability';
+export const AUTH_STRATEGY = 'cage:auth-strategy';
 
 /** Opts a route out of authentication (health, docs). Everything else is closed by default. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** Authenticates a controller's routes with another Passport strategy than the listener's JWT one (the S3 API: SigV4). */
+export const AuthenticateWith = (strategy: string) => SetMetadata(AUTH_STRATEGY, strategy);
 
 /**
  * Declares what a route needs. The global AccessGuard enforces it in this order:

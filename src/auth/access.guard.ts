@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard, type IAuthGuard } from '@nestjs/passport';
 import { type FastifyRequest } from 'fastify';
 import { abilityFor, type AppAction, type AppSubject } from './abilities';
-import { IS_PUBLIC, REQUIRED_ABILITY } from './access.decorator';
+import { AUTH_STRATEGY, IS_PUBLIC, REQUIRED_ABILITY } from './access.decorator';
 import { type Principal } from './token.service';
 
 export const LISTENER = Symbol('LISTENER');
@@ -16,21 +16,30 @@ export type ListenerName = 'control' | 'sandbox';
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
-  private readonly authenticate: IAuthGuard;
+  private readonly strategies = new Map<string, IAuthGuard>();
 
   constructor(
     private readonly reflector: Reflector,
-    @Inject(LISTENER) listener: ListenerName,
-  ) {
-    const Passport = AuthGuard(`${listener}-jwt`);
-    this.authenticate = new Passport();
+    @Inject(LISTENER) private readonly listener: ListenerName,
+  ) {}
+
+  /** The listener's JWT strategy, unless the controller names another (@AuthenticateWith). */
+  private authenticator(name: string): IAuthGuard {
+    let guard = this.strategies.get(name);
+    if (guard === undefined) {
+      const Passport = AuthGuard(name);
+      guard = new Passport();
+      this.strategies.set(name, guard);
+    }
+    return guard;
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true) return true;
 
-    await this.authenticate.canActivate(ctx);
+    const strategy = this.reflector.getAllAndOverride<string | undefined>(AUTH_STRATEGY, targets) ?? `${this.listener}-jwt`;
+    await this.authenticator(strategy).canActivate(ctx);
 
     const need = this.reflector.getAllAndOverride<{ action: AppAction; subject: AppSubject } | undefined>(REQUIRED_ABILITY, targets);
     if (need === undefined) throw new ForbiddenException('route declares no permission');

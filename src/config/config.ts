@@ -22,6 +22,8 @@ export interface CageConfig {
     /** Per-request timeout for object store calls that do not stream. */
     timeoutMs: number;
   };
+  /** The S3-compatible API on the sandbox listener: the region its SigV4 scopes must name. */
+  s3Api: { region: string };
   policyDir: string;
   demo: boolean;
   signingKeyFile: string | undefined;
@@ -60,6 +62,7 @@ const schema = z.object({
   CAGE_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   CAGE_S3_FORCE_PATH_STYLE: bool('CAGE_S3_FORCE_PATH_STYLE').optional(),
   CAGE_S3_TIMEOUT_MS: z.coerce.number().int().positive('CAGE_S3_TIMEOUT_MS must be positive').default(10000),
+  CAGE_S3_API_REGION: z.string().regex(/^[a-z0-9-]{1,64}$/, 'CAGE_S3_API_REGION must be a region name like us-east-1').default('us-east-1'),
   CAGE_POLICY_DIR: z.string().min(1).default('./policies'),
   CAGE_DEMO: bool('CAGE_DEMO').optional(),
   CAGE_SIGNING_KEY_FILE: z.string().min(1).optional(),
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
       forcePathStyle: e.CAGE_S3_FORCE_PATH_STYLE ?? true,
       timeoutMs: e.CAGE_S3_TIMEOUT_MS,
     },
+    s3Api: { region: e.CAGE_S3_API_REGION },
     policyDir: resolve(e.CAGE_POLICY_DIR),
     demo: e.CAGE_DEMO ?? (embedded && e.CAGE_DATABASE_URL === undefined),
     signingKeyFile: e.CAGE_SIGNING_KEY_FILE,

@@ -10,7 +10,7 @@ import { type Database } from '../db/database';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.service';
 import { actor } from './actor';
 
-export interface DatasetView extends Dataset {
+export interface DatasetView extends Omit<Dataset, 'createdAt'> {
   objects: number | null;
   bytes: number | null;
   series: number;

@@ -51,3 +51,10 @@ export function etagMatches(header: string, etag: string, weak: boolean): boolea
     .map((t) => t.trim())
     .some((t) => t !== '' && (weak || !t.startsWith('W/')) && norm(t) === target);
 }
+
+/** An HTTP date header (IMF-fixdate and the obsolete forms Date parses); undefined if absent or invalid, which RFC 9110 says to ignore. */
+export function httpDate(header: string | undefined): Date | undefined {
+  if (header === undefined) return undefined;
+  const t = Date.parse(header);
+  return Number.isNaN(t) ? undefined : new Date(t);
+}

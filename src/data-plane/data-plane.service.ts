@@ -37,6 +37,9 @@ export interface ObjectRequest {
   range: ByteRangeRequest | undefined;
   ifMatch: string | undefined;
   ifNoneMatch: string | undefined;
+  /** HTTP dates, already parsed; an unparsable date is ignored, as RFC 9110 says. */
+  ifModifiedSince?: Date;
+  ifUnmodifiedSince?: Date;
 }
 
 export interface ObjectResponse {
@@ -47,10 +50,34 @@ export interface ObjectResponse {
   body: Readable | undefined;
 }
 
+export interface VisibleDataset {
+  id: string;
+  title: string;
+  createdAt: string | null;
+  splits: { name: string; kind: string }[];
+}
+
+export interface ListQuery {
+  prefix: string;
+  /** Continue after this key (exclusive). */
+  cursor: string | undefined;
+  limit: number;
+  /** Roll keys up to the first delimiter after the prefix (S3's CommonPrefixes). */
+  delimiter?: string;
+}
+
 export interface ListedPage {
   objects: { key: string; size: number; etag: string; lastModified: string | null }[];
+  /** With a delimiter: the rolled-up prefixes, each ending in the delimiter. */
+  commonPrefixes: string[];
   nextCursor: string | null;
 }
+
+/**
+ * Sorts after every key that starts with a prefix: U+10FFFF is F4 8F BF BF in UTF-8, above any
+ * byte a valid UTF-8 key can have at that position. A cursor ending in it skips a rolled-up prefix.
+ */
+export const AFTER_PREFIX = '\u{10FFFF}';
 
 /**
  * The data plane's rules: every list and read is decided by the policy engine first, every
@@ -68,10 +95,10 @@ export class DataPlaneService {
   ) {}
 
   /** Datasets the job may list, with the splits it may see. */
-  async listDatasets(job: JobPrincipal, meta: RequestMeta): Promise<{ id: string; title: string; splits: { name: string; kind: string }[] }[]> {
+  async listDatasets(job: JobPrincipal, meta: RequestMeta): Promise<VisibleDataset[]> {
     const teamGrants = await this.grants.forTeam(job.team);
     const now = this.clock.now();
-    const visible: { id: string; title: string; splits: { name: string; kind: string }[] }[] = [];
+    const visible: VisibleDataset[] = [];
     const policies = new Set<string>();
     let policySet = this.policy.active.sha256;
     for (const d of await this.datasets.all()) {
@@ -81,7 +108,9 @@ export class DataPlaneService {
         if (decision.decision === 'allow') decision.policies.forEach((p) => policies.add(p));
         return decision.decision === 'allow';
       });
-      if (splits.length > 0) visible.push({ id: d.id, title: d.title, splits: splits.map((s) => ({ name: s.name, kind: s.kind })) });
+      if (splits.length > 0) {
+        visible.push({ id: d.id, title: d.title, createdAt: d.createdAt?.toISOString() ?? null, splits: splits.map((s) => ({ name: s.name, kind: s.kind })) });
+      }
     }
     await this.audit.record(meta, {
       ...who(job),
@@ -96,14 +125,58 @@ export class DataPlaneService {
     return visible;
   }
 
-  async listObjects(
-    job: JobPrincipal,
-    datasetId: string,
-    q: { prefix: string; cursor: string | undefined; limit: number },
-    meta: RequestMeta,
-  ): Promise<ListedPage> {
-    const dataset = await this.datasets.get(datasetId);
+  async listObjects(job: JobPrincipal, datasetId: string, q: ListQuery, meta: RequestMeta): Promise<ListedPage> {
     const resource: AuditResource = { type: 'objects', dataset: datasetId, keyHex: hex(q.prefix) };
+    const { dataset, allowed, policies, policySet } = await this.listableSplits(job, datasetId);
+    if (dataset === undefined || allowed.length === 0) {
+      await this.audit.record(meta, { ...who(job), action: 'list', decision: 'deny', status: 404, resource, policySet });
+      throw new NotVisibleError();
+    }
+    let page: ListedPage;
+    try {
+      page = await this.pageOfSplits(dataset, allowed, q);
+    } catch (err) {
+      await this.audit.record(meta, { ...who(job), action: 'list', decision: 'allow', status: 503, resource, policies, policySet }).catch(() => undefined);
+      throw err;
+    }
+    await this.audit.record(meta, {
+      ...who(job),
+      action: 'list',
+      decision: 'allow',
+      status: 200,
+      resource,
+      policies,
+      policySet,
+      detail: {
+        splits: allowed.map((s) => s.name),
+        returned: page.objects.length,
+        ...(q.delimiter === undefined ? {} : { delimiterHex: hex(q.delimiter), prefixes: page.commonPrefixes.length }),
+      },
+    });
+    return page;
+  }
+
+  /**
+   * Whether the job may see a dataset at all (S3's HeadBucket): it may when it may list one of
+   * its splits. Logged like a listing; absent and not granted answer alike.
+   */
+  async checkDataset(job: JobPrincipal, datasetId: string, meta: RequestMeta): Promise<void> {
+    const { dataset, allowed, policies, policySet } = await this.listableSplits(job, datasetId);
+    const visible = dataset !== undefined && allowed.length > 0;
+    await this.audit.record(meta, {
+      ...who(job),
+      action: 'head-dataset',
+      decision: visible ? 'allow' : 'deny',
+      status: visible ? 200 : 404,
+      resource: { type: 'dataset', dataset: datasetId },
+      policies: visible ? policies : [],
+      policySet,
+    });
+    if (!visible) throw new NotVisibleError();
+  }
+
+  private async listableSplits(job: JobPrincipal, datasetId: string): Promise<{ dataset: Dataset | undefined; allowed: Split[]; policies: string[]; policySet: string }> {
+    const dataset = await this.datasets.get(datasetId);
     const allowed: Split[] = [];
     const policies = new Set<string>();
     let policySet = this.policy.active.sha256;
@@ -119,30 +192,7 @@ export class DataPlaneService {
         }
       }
     }
-    if (dataset === undefined || allowed.length === 0) {
-      await this.audit.record(meta, { ...who(job), action: 'list', decision: 'deny', status: 404, resource, policySet });
-      throw new NotVisibleError();
-    }
-    let page: ListedPage;
-    try {
-      page = await this.pageOfSplits(dataset, allowed, q);
-    } catch (err) {
-      await this.audit
-        .record(meta, { ...who(job), action: 'list', decision: 'allow', status: 503, resource, policies: [...policies].sort(), policySet })
-        .catch(() => undefined);
-      throw err;
-    }
-    await this.audit.record(meta, {
-      ...who(job),
-      action: 'list',
-      decision: 'allow',
-      status: 200,
-      resource,
-      policies: [...policies].sort(),
-      policySet,
-      detail: { splits: allowed.map((s) => s.name), returned: page.objects.length },
-    });
-    return page;
+    return { dataset, allowed, policies: [...policies].sort(), policySet };
   }
 
   /**
@@ -203,8 +253,7 @@ export class DataPlaneService {
     const quotaGrant = await this.quotaGrant(job, decision);
     const etag = opened.meta.etag;
     let status: ObjectResponse['status'] = opened.range === undefined ? 200 : 206;
-    if (req.ifMatch !== undefined && !etagMatches(req.ifMatch, etag, false)) status = 412;
-    else if (req.ifNoneMatch !== undefined && etagMatches(req.ifNoneMatch, etag, true)) status = 304;
+    status = preconditions(req, etag, opened.meta.lastModified) ?? status;
     const sending = status === 200 || status === 206;
     const contentLength = opened.range === undefined ? opened.meta.size : opened.range.end - opened.range.start + 1;
     const bytes = sending && req.method === 'GET' ? contentLength : 0;
@@ -282,32 +331,71 @@ export class DataPlaneService {
   /**
    * One page across the allowed splits, in key order. The cursor is the last key examined (not
    * necessarily returned: keys of a nested split are skipped), so no key is seen twice or lost.
+   * With a delimiter, the keys under one common prefix count once, and the listing jumps past
+   * them (the cursor becomes the prefix followed by AFTER_PREFIX).
    */
-  private async pageOfSplits(dataset: Dataset, allowed: Split[], q: { prefix: string; cursor: string | undefined; limit: number }): Promise<ListedPage> {
+  private async pageOfSplits(dataset: Dataset, allowed: Split[], q: ListQuery): Promise<ListedPage> {
     const out: ListedPage['objects'] = [];
-    let examined: string | undefined;
+    const prefixes: string[] = [];
+    const full = () => out.length + prefixes.length >= q.limit;
+    let after = q.cursor;
+    let rolled: string | undefined;
     for (const s of [...allowed].sort((a, b) => (a.prefix < b.prefix ? -1 : 1))) {
       const effective = s.prefix.startsWith(q.prefix) ? s.prefix : q.prefix.startsWith(s.prefix) ? q.prefix : undefined;
       if (effective === undefined) continue;
-      if (q.cursor !== undefined && q.cursor >= effective && !q.cursor.startsWith(effective)) continue; // split already done
-      let startAfter = q.cursor !== undefined && q.cursor > effective ? dataset.prefix + q.cursor : undefined;
+      if (after !== undefined && after >= effective && !after.startsWith(effective)) continue; // split already done
+      let startAfter = after !== undefined && after > effective ? after : undefined;
       for (;;) {
-        const want = q.limit - out.length;
-        const page = await this.store.list(dataset.bucket, dataset.prefix + effective, startAfter, want);
+        const page = await this.store.list(dataset.bucket, dataset.prefix + effective, startAfter === undefined ? undefined : dataset.prefix + startAfter, q.limit - out.length - prefixes.length);
         for (const o of page.objects) {
           const key = o.key.slice(dataset.prefix.length);
-          examined = key;
+          if (rolled !== undefined && key.startsWith(rolled)) continue;
+          after = key;
           // A key belongs to the longest split prefix it starts with; never list another split's key.
           if (splitOf(dataset, key) !== s) continue;
-          out.push({ key, size: o.size, etag: o.etag, lastModified: o.lastModified?.toISOString() ?? null });
+          const common = commonPrefixOf(key, q.prefix, q.delimiter);
+          if (common === undefined) {
+            out.push({ key, size: o.size, etag: o.etag, lastModified: o.lastModified?.toISOString() ?? null });
+          } else {
+            if (!prefixes.includes(common)) prefixes.push(common);
+            rolled = common;
+            after = common + AFTER_PREFIX;
+          }
+          if (full()) return { objects: out, commonPrefixes: prefixes, nextCursor: after };
         }
-        if (out.length >= q.limit) return { objects: out, nextCursor: examined ?? null };
         if (!page.truncated || page.objects.length === 0) break;
-        startAfter = dataset.prefix + (examined ?? '');
+        startAfter = after;
       }
     }
-    return { objects: out, nextCursor: null };
+    return { objects: out, commonPrefixes: prefixes, nextCursor: null };
   }
+}
+
+/** S3's rule: the key up to and including the first delimiter after the prefix. */
+function commonPrefixOf(key: string, prefix: string, delimiter: string | undefined): string | undefined {
+  if (delimiter === undefined || delimiter === '') return undefined;
+  const at = key.indexOf(delimiter, prefix.length);
+  return at < 0 ? undefined : key.slice(0, at + delimiter.length);
+}
+
+/**
+ * RFC 9110 §13.2.2 order: If-Match, then If-Unmodified-Since (only without If-Match), then
+ * If-None-Match, then If-Modified-Since (only without If-None-Match). Undefined: send the body.
+ */
+function preconditions(req: ObjectRequest, etag: string, lastModified: Date | undefined): 412 | 304 | undefined {
+  // HTTP dates have one-second resolution; the store's may not.
+  const modified = lastModified === undefined ? undefined : Math.floor(lastModified.getTime() / 1000) * 1000;
+  if (req.ifMatch !== undefined) {
+    if (!etagMatches(req.ifMatch, etag, false)) return 412;
+  } else if (req.ifUnmodifiedSince !== undefined && modified !== undefined && modified > req.ifUnmodifiedSince.getTime()) {
+    return 412;
+  }
+  if (req.ifNoneMatch !== undefined) {
+    if (etagMatches(req.ifNoneMatch, etag, true)) return 304;
+  } else if (req.ifModifiedSince !== undefined && modified !== undefined && modified <= req.ifModifiedSince.getTime()) {
+    return 304;
+  }
+  return undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Allow } from '../auth/access.decorator';
 import { CurrentJob } from '../auth/principal.decorator';
 import { type JobPrincipal } from '../auth/token.service';
-import { parseRange } from './byte-range';
+import { httpDate, parseRange } from './byte-range';
 import { DataPlaneService, type ObjectResponse } from './data-plane.service';
 import { encodeCursor, parseListQuery } from './list-query.dto';
 import { BadKeyError, decodePathSegment, validateDatasetId, validateObjectKey } from './object-key';
@@ -33,16 +33,21 @@ export class DatasetsController {
   @ApiQuery({ name: 'prefix', required: false })
   @ApiQuery({ name: 'cursor', required: false })
   @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
+  @ApiQuery({ name: 'delimiter', required: false, description: 'roll keys up to the first delimiter after the prefix (commonPrefixes)' })
   @ApiNotFoundResponse({ description: 'No such dataset, or none of it is granted (the two are not told apart)' })
   async listObjects(@CurrentJob() job: JobPrincipal, @Param('dataset') dataset: string, @Query() query: unknown, @Req() req: FastifyRequest) {
     const q = parseListQuery(query);
     const page = await this.dataPlane.listObjects(job, validateDatasetId(dataset), q, { requestId: req.id, listener: 'sandbox' });
-    return { objects: page.objects, nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor) };
+    return {
+      objects: page.objects,
+      ...(q.delimiter === undefined ? {} : { commonPrefixes: page.commonPrefixes }),
+      nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
+    };
   }
 
   @Get(':dataset/objects/*')
   @Allow('read', 'DatasetObject')
-  @ApiOperation({ summary: 'Read one object (streamed); one Range; If-Match / If-None-Match' })
+  @ApiOperation({ summary: 'Read one object (streamed); one Range; If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since' })
   @ApiParam({ name: 'dataset' })
   @ApiOkResponse({ description: 'The object bytes (206 for a range)' })
   @ApiNotFoundResponse({ description: 'No such object, or not granted (the two are not told apart)' })
@@ -69,7 +74,16 @@ export class DatasetsController {
     };
     const res = await this.dataPlane.openObject(
       job,
-      { dataset, key, method, range: parseRange(header('range')), ifMatch: header('if-match'), ifNoneMatch: header('if-none-match') },
+      {
+        dataset,
+        key,
+        method,
+        range: parseRange(header('range')),
+        ifMatch: header('if-match'),
+        ifNoneMatch: header('if-none-match'),
+        ifModifiedSince: httpDate(header('if-modified-since')),
+        ifUnmodifiedSince: httpDate(header('if-unmodified-since')),
+      },
       { requestId: req.id, listener: 'sandbox' },
     );
     sendObject(reply, res);

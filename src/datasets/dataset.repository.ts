@@ -15,6 +15,8 @@ export interface Dataset {
   prefix: string;
   title: string;
   splits: Split[];
+  /** When it was registered (set when read back from the database). */
+  createdAt?: Date;
 }
 
 const CACHE_MS = 1000;
@@ -56,12 +58,16 @@ export class DatasetRepository {
   private async load(): Promise<Map<string, Dataset>> {
     if (this.cache !== undefined && Date.now() - this.cache.at < CACHE_MS) return this.cache.byId;
     const [ds, ss] = await Promise.all([
-      this.db.query<{ id: string; bucket: string; prefix: string; title: string }>('SELECT id, bucket, prefix, title FROM datasets ORDER BY id'),
+      this.db.query<{ id: string; bucket: string; prefix: string; title: string; created_at: Date | string }>(
+        'SELECT id, bucket, prefix, title, created_at FROM datasets ORDER BY id',
+      ),
       this.db.query<{ dataset_id: string; name: string; kind: SplitKind; prefix: string }>(
         'SELECT dataset_id, name, kind, prefix FROM splits ORDER BY dataset_id, prefix',
       ),
     ]);
-    const byId = new Map<string, Dataset>(ds.rows.map((r) => [r.id, { ...r, splits: [] }]));
+    const byId = new Map<string, Dataset>(
+      ds.rows.map((r) => [r.id, { id: r.id, bucket: r.bucket, prefix: r.prefix, title: r.title, createdAt: new Date(r.created_at), splits: [] }]),
+    );
     for (const s of ss.rows) byId.get(s.dataset_id)?.splits.push({ name: s.name, kind: s.kind, prefix: s.prefix });
     this.cache = { at: Date.now(), byId };
     return byId;

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 export interface Bootstrap {
   controlUrl: string;
   sandboxUrl: string;
+  /** The S3-compatible API (path-style, SigV4 with the demo job's access keys): the sandbox listener. */
+  s3Endpoint: string;
+  s3Region: string;
   organizerToken: string;
   auditorToken: string;
   demoJob?: { team: string; jobId: string; token: string; accessKeyId: string; secretAccessKey: string; expiresAt: string };

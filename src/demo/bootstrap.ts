@@ -13,7 +13,7 @@ const DEMO_JOB_TTL_S = 24 * 3600;
  * the data: the file's URLs are refreshed, its tokens stay valid, and only a demo job that has
  * expired or was revoked is replaced. Only the file's path is printed, never a secret.
  */
-export async function ensureBootstrap(core: Core, urls: { controlUrl: string; sandboxUrl: string }): Promise<{ bootstrap: Bootstrap; file: string } | undefined> {
+export async function ensureBootstrap(core: Core, urls: Pick<Bootstrap, 'controlUrl' | 'sandboxUrl' | 's3Endpoint' | 's3Region'>): Promise<{ bootstrap: Bootstrap; file: string } | undefined> {
   const logger = new Logger('Bootstrap');
   const meta = { requestId: `bootstrap-${Date.now()}`, listener: 'internal' as const };
   const { rows } = await core.db.query('SELECT 1 FROM gateway_state WHERE key = $1', [STATE_KEY]);

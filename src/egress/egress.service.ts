@@ -26,6 +26,8 @@ export interface Receipt {
   auditIndex: number;
 }
 
+export type PayloadAuth = 'bearer' | 'sha256' | 'aws-chunked' | 'unsigned';
+
 export interface BudgetView {
   team: string;
   day: string;
@@ -57,7 +59,12 @@ export class EgressService {
     private readonly clock: Clock,
   ) {}
 
-  async submit(job: JobPrincipal, kindName: string, body: Readable, meta: RequestMeta): Promise<Receipt> {
+  /**
+   * `payload` says how the body was authenticated, for policy: `bearer` (REST: the job token
+   * covers the request, not the bytes), `sha256` or `aws-chunked` (S3: SigV4 signs the bytes),
+   * `unsigned` (S3 UNSIGNED-PAYLOAD: nothing binds the bytes to the signature).
+   */
+  async submit(job: JobPrincipal, kindName: string, body: Readable, meta: RequestMeta, payload: PayloadAuth = 'bearer'): Promise<Receipt> {
     const { kinds, budget } = this.policy.egress;
     const kind = kinds.get(kindName);
     if (kind === undefined) {
@@ -118,6 +125,7 @@ export class EgressService {
           now,
           context: {
             kind: kindName,
+            payload,
             bytes: checked.canonical.length,
             bits,
             bitsToday: Math.ceil(used.bits),

@@ -31,6 +31,7 @@ const MAX_CACHED = 10_000;
  */
 export class JobRepository {
   private readonly cache = new Map<string, { at: number; job: JobRecord | undefined }>();
+  private readonly byKey = new Map<string, { at: number; job: JobRecord | undefined }>();
 
   constructor(private readonly db: Database) {}
 
@@ -50,6 +51,7 @@ export class JobRepository {
       by,
     ]);
     this.cache.delete(id);
+    this.byKey.clear();
     return r.rowCount > 0;
   }
 
@@ -64,17 +66,31 @@ export class JobRepository {
 
   /** The job as stored, at most JOB_CACHE_MS old. */
   async get(id: string): Promise<JobRecord | undefined> {
-    const hit = this.cache.get(id);
-    if (hit !== undefined && Date.now() - hit.at < JOB_CACHE_MS) return hit.job;
-    const { rows } = await this.db.query<JobRow>(
-      'SELECT id, team_id, created_at, expires_at, revoked_at, access_key_id, secret_sealed FROM jobs WHERE id = $1',
-      [id],
-    );
-    const job = rows[0] === undefined ? undefined : fromRow(rows[0]);
-    if (this.cache.size >= MAX_CACHED) pruneOlderThan(this.cache, JOB_CACHE_MS);
-    this.cache.set(id, { at: Date.now(), job });
-    return job;
+    return cached(this.cache, id, () => this.selectOne('id', id));
   }
+
+  /** The job holding an S3 access key id (SigV4), at most JOB_CACHE_MS old. */
+  async getByAccessKey(accessKeyId: string): Promise<JobRecord | undefined> {
+    return cached(this.byKey, accessKeyId, () => this.selectOne('access_key_id', accessKeyId));
+  }
+
+  private async selectOne(column: 'id' | 'access_key_id', value: string): Promise<JobRecord | undefined> {
+    const { rows } = await this.db.query<JobRow>(
+      `SELECT id, team_id, created_at, expires_at, revoked_at, access_key_id, secret_sealed FROM jobs WHERE ${column} = $1`,
+      [value],
+    );
+    return rows[0] === undefined ? undefined : fromRow(rows[0]);
+  }
+}
+
+/** Reads through a TTL cache; misses (unknown ids or keys) are cached too, so they cost the same. */
+async function cached(cache: Map<string, { at: number; job: JobRecord | undefined }>, key: string, load: () => Promise<JobRecord | undefined>) {
+  const hit = cache.get(key);
+  if (hit !== undefined && Date.now() - hit.at < JOB_CACHE_MS) return hit.job;
+  const job = await load();
+  if (cache.size >= MAX_CACHED) pruneOlderThan(cache, JOB_CACHE_MS);
+  cache.set(key, { at: Date.now(), job });
+  return job;
 }
 
 function fromRow(r: JobRow): JobRecord {

@@ -280,7 +280,9 @@ function payloadMode(hash: string, headers: HeaderList, mode: 'header' | 'presig
   if (SHA256_RE.test(hash)) return { kind: 'sha256', sha256Hex: hash };
   // Trailer-signed and unsigned streaming uploads are refused outright (other servers have skipped
   // their signature checks): NotImplemented is the S3 error code for that refusal.
-  if (hash.startsWith('STREAMING-')) refuse('NotImplemented', 'unsupported-payload', `${hash} is not supported`); // S3 error code
+  if (hash.startsWith('STREAMING-')) {
+    refuse('NotImplemented', 'unsupported-payload', `${hash} is not supported: only signed payloads (a SHA-256 or ${STREAMING_PAYLOAD}) are; give the SDK a Buffer or string body, not a stream`); // S3 error code
+  }
   return refuse('InvalidArgument', 'invalid-content-sha256', 'x-amz-content-sha256 must be a lowercase hex SHA-256, UNSIGNED-PAYLOAD or STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
 }
 
@@ -333,7 +335,10 @@ function prepare(req: RawSignedRequest, opts: SigV4VerifierOptions): { auth: Par
   const authHeaders = headerValues(req.headers, 'authorization');
   const presignedParams = params.some((p) => PRESIGN_PARAMS.includes(p.name.toString('latin1')));
   if (authHeaders.length > 0 && presignedParams) refuse('InvalidArgument', 'ambiguous-auth', 'Only one auth mechanism allowed');
-  if (authHeaders.length === 0 && !presignedParams) refuse('AccessDenied', 'missing-auth', 'No SigV4 authentication in the request');
+  if (authHeaders.length === 0 && !presignedParams) {
+    const sigV2 = params.some((p) => p.name.toString('latin1') === 'AWSAccessKeyId');
+    refuse('AccessDenied', 'missing-auth', sigV2 ? `SigV2 presigned URLs are not accepted; presign with ${ALGORITHM} (boto3: Config(signature_version='s3v4'))` : 'No SigV4 authentication in the request');
+  }
   if (authHeaders.length > 1) refuse('AuthorizationHeaderMalformed', 'malformed-authorization', 'more than one Authorization header');
 
   let auth: ParsedAuth;

@@ -1,0 +1,22 @@
+import { type JobRecord, type JobRepository } from './job.repository';
+import { unseal } from './secret-box';
+import { type SigningKeys } from './signing-keys';
+
+/**
+ * Job S3 secrets, read back for SigV4 verification. A secret is stored only sealed (AES-GCM,
+ * bound to its job's id) and is unsealed here, in memory, for the one request that needs it.
+ * It lives beside the signing keys so authentication never reaches into the control plane.
+ */
+export class JobSecrets {
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly keys: SigningKeys,
+  ) {}
+
+  /** The job holding an access key and its secret; undefined for a key no job holds. */
+  async lookup(accessKeyId: string): Promise<{ job: JobRecord; secret: string } | undefined> {
+    const job = await this.jobs.getByAccessKey(accessKeyId);
+    if (job === undefined || job.secretSealed === null) return undefined;
+    return { job, secret: unseal(this.keys.sealKey, job.secretSealed, `job:${job.id}`) };
+  }
+}

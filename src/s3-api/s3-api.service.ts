@@ -1,0 +1,208 @@
+import { type IncomingMessage } from 'node:http';
+import { type Readable } from 'node:stream';
+import { type RequestMeta } from '../audit/audit-log.service';
+import { BadRangeError, httpDate, parseRange } from '../data-plane/byte-range';
+import { type DataPlaneService, NotVisibleError } from '../data-plane/data-plane.service';
+import { decodeCursor, encodeCursor } from '../data-plane/list-query.dto';
+import { type EgressService } from '../egress/egress.service';
+import { S3Error, accessDenied, invalidArgument, noSuchBucket, noSuchKey, notImplemented } from './s3-error';
+import { OUTBOX } from './s3-request';
+import { verifiedPayload } from './s3-payload';
+import { S3_NS, s3Document, xmlText, type XmlNode } from './s3-xml';
+import { type S3Caller } from './sigv4.strategy';
+import { headerValues, type HeaderList, uriEncode } from './sigv4/canonical-request';
+
+/** What the controller sends: status, headers and an XML document, a stream or nothing. */
+export interface S3Reply {
+  status: number;
+  headers: Record<string, string>;
+  body?: string | Readable;
+}
+
+const XML = { 'content-type': 'application/xml' };
+const MAX_KEYS = 1000;
+const KIND_RE = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * S3 operations, translated onto the data plane and the egress pipeline: nothing here decides
+ * or logs on its own. Dataset buckets are read-only; `outbox` takes PutObject and nothing else
+ * (it is never listed or read: released artifacts are fetched on the control listener).
+ */
+export class S3ApiService {
+  constructor(
+    private readonly dataPlane: DataPlaneService,
+    private readonly egress: EgressService,
+    private readonly region: string,
+  ) {}
+
+  async listBuckets(caller: S3Caller, meta: RequestMeta): Promise<S3Reply> {
+    const datasets = await this.dataPlane.listDatasets(caller, meta);
+    const created = datasets.map((d) => d.createdAt).filter((c): c is string => c !== null).sort();
+    const buckets = [...datasets.map((d) => ({ Name: d.id, CreationDate: d.createdAt ?? created[0] })), { Name: OUTBOX, CreationDate: created[0] ?? new Date(0).toISOString() }];
+    return xml(200, 'ListAllMyBucketsResult', {
+      Owner: { ID: caller.team, DisplayName: caller.team },
+      Buckets: { Bucket: buckets.sort((a, b) => (a.Name < b.Name ? -1 : 1)) },
+    });
+  }
+
+  async headBucket(caller: S3Caller, bucket: string, meta: RequestMeta): Promise<S3Reply> {
+    if (bucket !== OUTBOX) await this.visibleBucket(caller, bucket, meta);
+    return { status: 200, headers: { 'x-amz-bucket-region': this.region } };
+  }
+
+  async bucketLocation(caller: S3Caller, bucket: string, meta: RequestMeta): Promise<S3Reply> {
+    if (bucket !== OUTBOX) await this.visibleBucket(caller, bucket, meta);
+    // S3 answers us-east-1 with an empty constraint.
+    const text = this.region === 'us-east-1' ? '' : xmlText(this.region);
+    return { status: 200, headers: XML, body: `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NS}">${text}</LocationConstraint>` };
+  }
+
+  async listObjects(caller: S3Caller, bucket: string, version: 1 | 2, q: Map<string, string>, meta: RequestMeta): Promise<S3Reply> {
+    if (bucket === OUTBOX) throw accessDenied('The outbox is write-only: released artifacts are fetched by people, on the control API.');
+    const prefix = q.get('prefix') ?? '';
+    const delimiter = q.get('delimiter') || undefined;
+    const encoding = q.get('encoding-type');
+    if (encoding !== undefined && encoding !== 'url') throw invalidArgument('encoding-type must be url');
+    // eslint-disable-next-line no-control-regex
+    if (Buffer.byteLength(prefix) > 1024 || /[\u0000-\u001f\u007f]/.test(prefix)) throw invalidArgument('prefix must be at most 1024 bytes, without control characters');
+    if (delimiter !== undefined && delimiter.length > 16) throw invalidArgument('delimiter is longer than 16 characters');
+    const maxKeys = parseMaxKeys(q.get('max-keys'));
+    const token = version === 2 ? q.get('continuation-token') : undefined;
+    const startAfter = version === 2 ? q.get('start-after') : q.get('marker');
+    let cursor: string | undefined;
+    if (token !== undefined) {
+      try {
+        cursor = decodeCursor(token);
+      } catch {
+        throw invalidArgument('The continuation token provided is incorrect');
+      }
+    } else if (startAfter !== undefined && startAfter !== '') {
+      cursor = startAfter;
+    }
+
+    let page;
+    try {
+      page = await this.dataPlane.listObjects(caller, bucket, { prefix, cursor, limit: Math.max(1, maxKeys), delimiter }, meta);
+    } catch (err) {
+      if (err instanceof NotVisibleError) throw noSuchBucket();
+      throw err;
+    }
+    const objects = maxKeys === 0 ? [] : page.objects;
+    const prefixes = maxKeys === 0 ? [] : page.commonPrefixes;
+    const truncated = maxKeys === 0 ? page.objects.length + page.commonPrefixes.length > 0 : page.nextCursor !== null;
+    const enc = (s: string) => (encoding === 'url' ? uriEncode(s, true) : s);
+    const body: XmlNode = {
+      Name: bucket,
+      Prefix: enc(prefix),
+      ...(version === 1 ? { Marker: enc(startAfter ?? '') } : {}),
+      ...(version === 2 && token !== undefined ? { ContinuationToken: token } : {}),
+      ...(version === 2 && startAfter !== undefined ? { StartAfter: enc(startAfter) } : {}),
+      ...(version === 2 ? { KeyCount: objects.length + prefixes.length } : {}),
+      MaxKeys: maxKeys,
+      Delimiter: delimiter === undefined ? undefined : enc(delimiter),
+      EncodingType: encoding,
+      IsTruncated: truncated,
+      ...(truncated && page.nextCursor !== null && version === 2 ? { NextContinuationToken: encodeCursor(page.nextCursor) } : {}),
+      // S3 sends NextMarker only with a delimiter; without one the client continues from its last key.
+      ...(truncated && page.nextCursor !== null && version === 1 && delimiter !== undefined ? { NextMarker: enc(page.nextCursor) } : {}),
+      Contents: objects.map((o) => ({
+        Key: enc(o.key),
+        LastModified: o.lastModified ?? undefined,
+        ETag: quoted(o.etag),
+        Size: o.size,
+        StorageClass: 'STANDARD',
+      })),
+      CommonPrefixes: prefixes.map((p) => ({ Prefix: enc(p) })),
+    };
+    return xml(200, 'ListBucketResult', body);
+  }
+
+  async getObject(caller: S3Caller, method: 'GET' | 'HEAD', bucket: string, key: string, headers: HeaderList, meta: RequestMeta): Promise<S3Reply> {
+    if (bucket === OUTBOX) throw accessDenied('The outbox is write-only: released artifacts are fetched by people, on the control API.');
+    const one = (name: string) => {
+      const v = headerValues(headers, name);
+      return v.length === 0 ? undefined : v.join(',');
+    };
+    let range;
+    try {
+      range = parseRange(one('range'));
+    } catch (err) {
+      if (err instanceof BadRangeError) throw invalidArgument(err.message);
+      throw err;
+    }
+    let res;
+    try {
+      res = await this.dataPlane.openObject(
+        caller,
+        {
+          dataset: bucket,
+          key,
+          method,
+          range,
+          ifMatch: one('if-match'),
+          ifNoneMatch: one('if-none-match'),
+          ifModifiedSince: httpDate(one('if-modified-since')),
+          ifUnmodifiedSince: httpDate(one('if-unmodified-since')),
+        },
+        meta,
+      );
+    } catch (err) {
+      if (err instanceof NotVisibleError) throw noSuchKey();
+      throw err;
+    }
+    const h: Record<string, string> = { etag: quoted(res.meta.etag), 'accept-ranges': 'bytes', 'cache-control': 'private, no-store' };
+    if (res.meta.lastModified !== undefined) h['last-modified'] = res.meta.lastModified.toUTCString();
+    if (res.status === 412) throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {}, h);
+    if (res.status === 304) return { status: 304, headers: h };
+    h['content-type'] = res.meta.contentType ?? 'application/octet-stream';
+    h['content-length'] = String(res.contentLength);
+    if (res.range !== undefined) h['content-range'] = `bytes ${res.range.start}-${res.range.end}/${res.meta.size}`;
+    return { status: res.status, headers: h, body: res.body };
+  }
+
+  /** PutObject into `outbox/{kind}/{name}`: the egress pipeline, fed only bytes the signature covers. */
+  async putObject(caller: S3Caller, bucket: string, key: string, raw: IncomingMessage, headers: HeaderList, meta: RequestMeta): Promise<S3Reply> {
+    if (bucket !== OUTBOX) throw accessDenied('Dataset buckets are read-only; artifacts leave through the outbox bucket.');
+    if (headerValues(headers, 'x-amz-copy-source').length > 0) throw notImplemented('CopyObject');
+    const slash = key.indexOf('/');
+    const kind = slash < 0 ? '' : key.slice(0, slash);
+    if (!KIND_RE.test(kind) || slash === key.length - 1) throw invalidArgument('outbox keys are {kind}/{name}, e.g. predictions/run-1.csv');
+    const payload = verifiedPayload(raw, caller.sigv4, headers);
+    const receipt = await this.egress.submit(caller, kind, payload.body, meta, payload.auth);
+    return {
+      status: 200,
+      headers: {
+        // S3's ETag of a single-part upload: the MD5 of the bytes sent (what was released is their canonical rewrite).
+        etag: `"${payload.md5()}"`,
+        'x-cage-receipt-id': receipt.id,
+        'x-cage-egress-status': receipt.status,
+        'x-cage-sha256': receipt.sha256,
+        'x-cage-bits': String(receipt.bits),
+        'x-cage-audit-index': String(receipt.auditIndex),
+      },
+    };
+  }
+
+  private async visibleBucket(caller: S3Caller, bucket: string, meta: RequestMeta): Promise<void> {
+    try {
+      await this.dataPlane.checkDataset(caller, bucket, meta);
+    } catch (err) {
+      if (err instanceof NotVisibleError) throw noSuchBucket();
+      throw err;
+    }
+  }
+}
+
+function parseMaxKeys(v: string | undefined): number {
+  if (v === undefined) return MAX_KEYS;
+  if (!/^\d{1,9}$/.test(v)) throw invalidArgument('max-keys must be a non-negative integer');
+  return Math.min(Number(v), MAX_KEYS);
+}
+
+function quoted(etag: string): string {
+  return etag.startsWith('"') ? etag : `"${etag}"`;
+}
+
+function xml(status: number, root: string, body: XmlNode): S3Reply {
+  return { status, headers: XML, body: s3Document(root, body) };
+}

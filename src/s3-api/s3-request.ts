@@ -1,0 +1,133 @@
+/**
+ * Which S3 operation a path-style request is, read from the raw request target. The bucket and
+ * key are percent-decoded exactly once, here, from the same raw path SigV4 signed, so the key
+ * that policy decides on is the key that was signed and the key the store is asked for.
+ */
+import { BadKeyError, decodePathSegment, validateObjectKey } from '../data-plane/object-key';
+import { S3Error, invalidArgument, notImplemented } from './s3-error';
+import { parseQuery, splitTarget } from './sigv4/canonical-request';
+
+/** The bucket every job may write to (PutObject runs the egress pipeline); never listed or read. */
+export const OUTBOX = 'outbox';
+
+export type S3Operation =
+  | { op: 'ListBuckets' }
+  | { op: 'HeadBucket'; bucket: string }
+  | { op: 'GetBucketLocation'; bucket: string }
+  | { op: 'ListObjects'; bucket: string; version: 1 | 2; query: Map<string, string> }
+  | { op: 'GetObject' | 'HeadObject'; bucket: string; key: string }
+  | { op: 'PutObject'; bucket: string; key: string };
+
+/** Query parameters that are part of authentication or client bookkeeping, not of the operation. */
+const IGNORED = new Set(['x-id', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256', 'x-amz-content-sha256']);
+const LIST_PARAMS = new Set(['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type', 'fetch-owner', 'marker']);
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function queryOf(rawQuery: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let params;
+  try {
+    params = parseQuery(rawQuery);
+  } catch {
+    throw new S3Error(400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
+  }
+  for (const p of params) {
+    let name: string;
+    let value: string;
+    try {
+      name = UTF8.decode(p.name);
+      value = UTF8.decode(p.value);
+    } catch {
+      throw new S3Error(400, 'InvalidURI', 'Query parameters must be UTF-8.');
+    }
+    if (IGNORED.has(name)) continue;
+    if (out.has(name)) throw invalidArgument(`query parameter ${name} given more than once`);
+    out.set(name, value);
+  }
+  return out;
+}
+
+/** Names the unsupported sub-resource or parameter, if any. */
+function unsupported(query: Map<string, string>, allowed: ReadonlySet<string>): string | undefined {
+  return [...query.keys()].find((k) => !allowed.has(k));
+}
+
+export function parseS3Request(method: string, rawTarget: string): S3Operation {
+  const { rawPath, rawQuery } = splitTarget(rawTarget);
+  const query = queryOf(rawQuery);
+  if (!rawPath.startsWith('/')) throw new S3Error(400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
+  const slash = rawPath.indexOf('/', 1);
+  const rawBucket = slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash);
+  const rawKey = slash < 0 ? '' : rawPath.slice(slash + 1);
+
+  if (rawBucket === '') {
+    if (rawKey !== '') throw new S3Error(400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
+    if (method !== 'GET') throw notImplemented(`${method} on the service`);
+    if (query.size > 0) throw notImplemented(`the ${[...query.keys()][0]} parameter on ListBuckets`);
+    return { op: 'ListBuckets' };
+  }
+  const bucket = bucketName(rawBucket);
+
+  if (rawKey === '') {
+    switch (method) {
+      case 'HEAD':
+        return { op: 'HeadBucket', bucket };
+      case 'GET': {
+        if (query.has('location')) {
+          if (query.size > 1) throw notImplemented('GetBucketLocation with other parameters');
+          return { op: 'GetBucketLocation', bucket };
+        }
+        const odd = unsupported(query, LIST_PARAMS);
+        if (odd !== undefined) throw notImplemented(`the ${odd} sub-resource`);
+        const listType = query.get('list-type');
+        if (listType !== undefined && listType !== '2') throw invalidArgument('list-type must be 2');
+        return { op: 'ListObjects', bucket, version: listType === '2' ? 2 : 1, query };
+      }
+      case 'PUT':
+      case 'DELETE':
+      case 'POST':
+        throw new S3Error(403, 'AccessDenied', 'Buckets are managed by the organizers; jobs cannot create, change or delete them.');
+      default:
+        throw notImplemented(`${method} on a bucket`);
+    }
+  }
+
+  let key: string;
+  try {
+    key = validateObjectKey(decodePathSegment(rawKey, 'object key'));
+  } catch (err) {
+    if (err instanceof BadKeyError) throw invalidArgument(err.message);
+    throw err;
+  }
+  switch (method) {
+    case 'GET':
+    case 'HEAD': {
+      const odd = unsupported(query, new Set());
+      if (odd !== undefined) throw notImplemented(`the ${odd} parameter on ${method === 'GET' ? 'GetObject' : 'HeadObject'}`);
+      return { op: method === 'GET' ? 'GetObject' : 'HeadObject', bucket, key };
+    }
+    case 'PUT': {
+      const odd = unsupported(query, new Set());
+      if (odd !== undefined) throw notImplemented(`the ${odd} parameter on PutObject`);
+      return { op: 'PutObject', bucket, key };
+    }
+    case 'POST':
+      throw notImplemented(query.has('uploads') || query.has('uploadId') ? 'multipart upload' : 'POST on an object');
+    case 'DELETE':
+      throw new S3Error(403, 'AccessDenied', 'Dataset objects are read-only and the outbox keeps what it released.');
+    default:
+      throw notImplemented(`${method} on an object`);
+  }
+}
+
+function bucketName(raw: string): string {
+  let name: string;
+  try {
+    name = decodePathSegment(raw, 'bucket name');
+  } catch {
+    throw new S3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.');
+  }
+  // Dataset ids are slugs; `outbox` is the only other bucket. Anything else cannot exist.
+  if (!/^[a-z0-9][a-z0-9.-]{0,62}$/.test(name)) throw new S3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.');
+  return name;
+}

@@ -1,0 +1,98 @@
+import { Controller, Delete, Get, Head, Inject, Patch, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
+import { AuthenticateWith, Allow } from '../auth/access.decorator';
+import { type RequestMeta } from '../audit/audit-log.service';
+import { S3ApiService, type S3Reply } from './s3-api.service';
+import { S3ErrorFilter } from './s3-error.filter';
+import { parseS3Request } from './s3-request';
+import { type S3Caller } from './sigv4.strategy';
+import { headersFromRaw } from './sigv4/canonical-request';
+
+/**
+ * The S3-compatible API (path-style) on the sandbox listener, for aws-cli, boto3 and the AWS
+ * SDKs: every route not claimed by the REST API. Authentication is SigV4 (the guard runs the
+ * SigV4 strategy for this controller); each operation is one call into S3ApiService, which
+ * goes through the same data plane and egress pipeline as the REST API. Described in the
+ * README rather than in OpenAPI: its shapes are S3's.
+ */
+@ApiExcludeController()
+@AuthenticateWith('sandbox-sigv4')
+@UseFilters(S3ErrorFilter)
+@Controller()
+export class S3Controller {
+  constructor(@Inject(S3ApiService) private readonly s3: S3ApiService) {}
+
+  @Get('*')
+  @Allow('read', 'DatasetObject')
+  async get(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.dispatch(req, reply);
+  }
+
+  @Head('*')
+  @Allow('read', 'DatasetObject')
+  async head(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.dispatch(req, reply);
+  }
+
+  @Put('*')
+  @Allow('create', 'Egress')
+  async put(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.dispatch(req, reply);
+  }
+
+  // Authenticated like the rest, then answered NotImplemented or AccessDenied by parseS3Request.
+  @Post('*')
+  @Allow('read', 'DatasetObject')
+  async post(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.dispatch(req, reply);
+  }
+
+  @Delete('*')
+  @Allow('read', 'DatasetObject')
+  async delete(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.dispatch(req, reply);
+  }
+
+  @Patch('*')
+  @Allow('read', 'DatasetObject')
+  async patch(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.dispatch(req, reply);
+  }
+
+  private async dispatch(req: FastifyRequest & { user?: S3Caller }, reply: FastifyReply): Promise<void> {
+    const caller = req.user as S3Caller;
+    const meta: RequestMeta = { requestId: req.id, listener: 'sandbox' };
+    const headers = headersFromRaw(req.raw.rawHeaders);
+    const op = parseS3Request(req.raw.method ?? '', req.raw.url ?? '/');
+    let out: S3Reply;
+    switch (op.op) {
+      case 'ListBuckets':
+        out = await this.s3.listBuckets(caller, meta);
+        break;
+      case 'HeadBucket':
+        out = await this.s3.headBucket(caller, op.bucket, meta);
+        break;
+      case 'GetBucketLocation':
+        out = await this.s3.bucketLocation(caller, op.bucket, meta);
+        break;
+      case 'ListObjects':
+        out = await this.s3.listObjects(caller, op.bucket, op.version, op.query, meta);
+        break;
+      case 'GetObject':
+      case 'HeadObject':
+        out = await this.s3.getObject(caller, op.op === 'GetObject' ? 'GET' : 'HEAD', op.bucket, op.key, headers, meta);
+        break;
+      case 'PutObject':
+        out = await this.s3.putObject(caller, op.bucket, op.key, req.raw, headers, meta);
+        break;
+    }
+    void reply.status(out.status).headers({ ...out.headers, 'x-amz-request-id': req.id });
+    if (out.body === undefined || req.method === 'HEAD') {
+      if (typeof out.body === 'object') out.body.destroy();
+      void reply.send();
+    } else {
+      void reply.send(out.body);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { type FastifyRequest } from 'fastify';
+import { Strategy } from 'passport-custom';
+import { type JobPrincipal } from '../auth/token.service';
+import { Clock } from '../clock/clock';
+import { CAGE_CONFIG, type CageConfig } from '../config/config';
+import { type JobRecord } from '../keys/job.repository';
+import { JobSecrets } from '../keys/job-secrets';
+import { S3Error } from './s3-error';
+import { headersFromRaw } from './sigv4/canonical-request';
+import { type S3AuthErrorCode, type SigV4Success, verifySigV4 } from './sigv4/sigv4-verifier';
+
+/** A job authenticated by SigV4, with what the handler needs to verify the payload. */
+export interface S3Caller extends JobPrincipal {
+  sigv4: SigV4Success;
+}
+
+/** Every SigV4 refusal is 403 (the request is not authenticated), but a URI that cannot be read and a variant not supported. */
+function statusOf(code: S3AuthErrorCode): number {
+  if (code === 'NotImplemented') return 501;
+  if (code === 'InvalidURI') return 400;
+  return 403;
+}
+
+/**
+ * The S3 API's authentication: SigV4 (header or presigned URL) with a job's access key pair.
+ * An unknown key and a wrong signature give the same answer (the verifier runs the full HMAC
+ * either way); a revoked or expired job is refused like a revoked token, within the job cache's
+ * 500 ms on every replica.
+ */
+@Injectable()
+export class SigV4Strategy extends PassportStrategy(Strategy, 'sandbox-sigv4') {
+  constructor(
+    private readonly secrets: JobSecrets,
+    private readonly clock: Clock,
+    @Inject(CAGE_CONFIG) private readonly config: CageConfig,
+  ) {
+    super();
+  }
+
+  async validate(req: FastifyRequest): Promise<S3Caller> {
+    let job: JobRecord | undefined;
+    const result = await verifySigV4(
+      { method: req.raw.method ?? '', rawTarget: req.raw.url ?? '', headers: headersFromRaw(req.raw.rawHeaders) },
+      {
+        region: this.config.s3Api.region,
+        service: 's3',
+        now: () => this.clock.now(),
+        lookupSecret: async (accessKeyId) => {
+          const found = await this.secrets.lookup(accessKeyId);
+          job = found?.job;
+          return found?.secret;
+        },
+      },
+    );
+    if (!result.ok) throw new S3Error(statusOf(result.code), result.code, result.message);
+    if (job === undefined) throw new S3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    const now = this.clock.now();
+    if (job.revokedAt !== null) throw new S3Error(403, 'InvalidAccessKeyId', 'This job credential has been revoked.');
+    if (job.expiresAt <= now) throw new S3Error(403, 'ExpiredToken', 'This job credential has expired.');
+    return { kind: 'job', jobId: job.id, team: job.team, expiresAt: job.expiresAt, sigv4: result };
+  }
+}
