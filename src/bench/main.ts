@@ -9,14 +9,15 @@ import { cleanupAll, installCleanupHandlers } from './processes';
 import { failed, type FigureResult, machine, machineLine, type RowId, table, writeJson } from './report';
 import { SMALL_ROW, smallGetFigure, TTFB_ROW, ttfbFigure } from './request-bench';
 import { type Rig, startRig } from './rig';
+import { S3RANGE_ROWS, s3RangeFigures } from './s3-range-bench';
 import { RSS_ROW, rssFigure, STREAM_ROWS, throughputFigures } from './stream-bench';
 
 /**
  * `npm run bench`: the one place where Cage's speed is measured against its targets. Prints one
  * table (and writes it as JSON to $CAGE_BENCH_OUT when set). CAGE_BENCH_ONLY=policy,audit,proofs,
- * ttfb,rss,small,egress,stream picks figures; CAGE_BENCH_GATEWAY_CPU_PROF=<dir> runs the gateway under
- * --cpu-prof; CAGE_BENCH_GATEWAY_NODE_ARGS adds node/V8 flags to the gateway process. Exits 0
- * when every figure was measured (met or not), 1 when one could not be.
+ * ttfb,rss,small,egress,stream,s3range picks figures; CAGE_BENCH_GATEWAY_CPU_PROF=<dir> runs the
+ * gateway under --cpu-prof; CAGE_BENCH_GATEWAY_NODE_ARGS adds node/V8 flags to the gateway
+ * process. Exits 0 when every figure was measured (met or not), 1 when one could not be.
  */
 
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
@@ -35,6 +36,7 @@ const specs: Spec[] = [
   { key: 'small', needsRig: true, ids: [SMALL_ROW], run: async (r) => [await smallGetFigure(need(r))] },
   { key: 'egress', needsRig: true, ids: [EGRESS_ROW], run: async (r) => [await egressFigure(need(r))] },
   { key: 'stream', needsRig: true, ids: STREAM_ROWS, run: (r) => throughputFigures(need(r)) },
+  { key: 's3range', needsRig: true, ids: S3RANGE_ROWS, run: (r) => s3RangeFigures(need(r)) },
   {
     key: 'audit',
     needsRig: false,
@@ -68,7 +70,7 @@ function need(rig: Rig | undefined): Rig {
 }
 
 const MAX_RESTARTS = 3;
-const ORDER = ['policy', 'audit', 'proofs', 'ttfb', 'rss', 'small', 'egress', 'stream'];
+const ORDER = ['policy', 'audit', 'proofs', 'ttfb', 'rss', 'small', 'egress', 'stream', 's3range'];
 
 async function main(): Promise<number> {
   installCleanupHandlers();

@@ -35,6 +35,8 @@ export interface Rig {
   direct: DirectClient;
   bucket: string;
   dataset: string;
+  /** The gateway's S3-compatible API (the sandbox listener) and the demo job's SigV4 key pair. */
+  s3Api: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
   small: BenchObject;
   large: BenchObject;
   huge: BenchObject;
@@ -124,5 +126,7 @@ export async function startRig(log: (msg: string) => void): Promise<Rig> {
     await s3.stop();
     removeTempDir(root);
   };
-  return { s3, gateway, store, gw, direct: new DirectClient(store), bucket: BUCKET, dataset: DATASET, small, large, huge, profileDir: profileDir || undefined, policyNote, stop };
+  const { s3Endpoint, s3Region, demoJob } = gateway.bootstrap;
+  const s3Api = { endpoint: s3Endpoint, region: s3Region, accessKeyId: demoJob.accessKeyId, secretAccessKey: demoJob.secretAccessKey };
+  return { s3, gateway, store, gw, direct: new DirectClient(store), bucket: BUCKET, dataset: DATASET, s3Api, small, large, huge, profileDir: profileDir || undefined, policyNote, stop };
 }

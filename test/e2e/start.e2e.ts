@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMetaImageHeader, worldBoundingBox } from '../../src/datasets/metaimage-header';
 import { type Bootstrap } from '../../src/demo/bootstrap-file';
+import { ensureDebianClients, PYTHON } from '../support/debian-clients';
 import { bearer, rawRequest } from '../support/http';
 
 const ROOT = join(__dirname, '..', '..');
@@ -67,7 +68,8 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     const file = join(dataDir, 'bootstrap.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const boot = JSON.parse(readFileSync(file, 'utf8')) as Bootstrap;
-    expect(Object.keys(boot).sort()).toEqual(['auditorToken', 'controlUrl', 'demoJob', 'organizerToken', 'sandboxUrl']);
+    expect(Object.keys(boot).sort()).toEqual(['auditorToken', 'controlUrl', 'demoJob', 'organizerToken', 's3Endpoint', 's3Region', 'sandboxUrl']);
+    expect(boot.s3Endpoint).toBe(boot.sandboxUrl);
     expect(Object.keys(boot.demoJob!).sort()).toEqual(['accessKeyId', 'expiresAt', 'jobId', 'secretAccessKey', 'team', 'token']);
     // The path is printed, never a secret.
     expect(running.output()).toContain(file);
@@ -115,8 +117,23 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     expect(job.status).toBe(0);
     expect(job.stdout).toMatch(/egress predictions: 201 .*"status":"released"/);
     expect(job.stdout).toMatch(/egress metrics: 201 .*"status":"released"/);
+
+    // The same job in Python with Debian's boto3, through the S3-compatible API and the outbox bucket.
+    ensureDebianClients();
+    const py = spawnSync(PYTHON, [join(ROOT, 'examples', 'nodule_job_boto3.py')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: dataDir, AWS_CONFIG_FILE: join(dataDir, 'none'), CAGE_BOOTSTRAP: file },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(py.stderr).toBe('');
+    expect(py.status).toBe(0);
+    // Same bytes through either door: the same score on the train split.
+    expect(py.stdout.split('\n')[0]).toBe(job.stdout.split('\n').find((l) => l.startsWith('train:')));
+    expect(py.stdout).toMatch(/egress predictions: released receipt egr-/);
+    expect(py.stdout).toMatch(/egress metrics: released receipt egr-/);
     const released = JSON.parse((await rawRequest(boot.controlUrl, 'GET', '/v1/egress?status=released', bearer(boot.auditorToken))).body.toString()) as { artifacts: { kind: string }[] };
-    expect(released.artifacts.map((a) => a.kind).sort()).toEqual(['metrics', 'predictions']);
+    expect(released.artifacts.map((a) => a.kind).sort()).toEqual(['metrics', 'metrics', 'predictions', 'predictions']);
 
     expect(await interrupt(running)).toContain('stopped cleanly');
 
