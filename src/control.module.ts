@@ -5,6 +5,7 @@ import { AuditProofController } from './audit/audit-proof.controller';
 import { ComplianceReportsController } from './audit/compliance-reports.controller';
 import { ControlJwtStrategy } from './auth/jwt.strategy';
 import { type Core } from './core';
+import { IngestController } from './control/ingest.controller';
 import { EgressAdminController } from './egress/egress-admin.controller';
 import { DatasetAdminController, GrantsController, IssuersController, JobsController, TeamsController, TokensController } from './control/organizer.controllers';
 import { PolicyController } from './control/policy.controller';
@@ -19,7 +20,7 @@ export class ControlModule {
     return {
       module: ControlModule,
       imports: [PassportModule],
-      controllers: [HealthController, AuditController, AuditProofController, ComplianceReportsController, UiController, EgressAdminController, DatasetAdminController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController],
+      controllers: [HealthController, AuditController, AuditProofController, ComplianceReportsController, UiController, EgressAdminController, DatasetAdminController, IngestController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController],
       providers: [...listenerProviders(core, 'control'), ControlJwtStrategy],
     };
   }

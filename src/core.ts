@@ -19,6 +19,10 @@ import { JobService } from './control/job.service';
 import { TeamService } from './control/team.service';
 import { DataPlaneService } from './data-plane/data-plane.service';
 import { DatasetRepository } from './datasets/dataset.repository';
+import { ManifestRepository } from './datasets/manifest.repository';
+import { IngestRunRepository } from './ingest/ingest-run.repository';
+import { IngestService } from './ingest/ingest.service';
+import { PseudonymRepository } from './ingest/pseudonym.repository';
 import { SeriesRepository } from './datasets/series.repository';
 import { type Database } from './db/database';
 import { migrate } from './db/migrator';
@@ -87,6 +91,7 @@ export class Core {
     readonly checkpointer: Checkpointer,
     readonly auditExport: AuditExport,
     readonly reports: ComplianceReports,
+    readonly ingest: IngestService,
   ) {}
 
   static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
@@ -152,6 +157,12 @@ export class Core {
     const jobs = new JobRepository(db);
     const tokens = new TokenService(keys);
     const series = new SeriesRepository(db);
+    const manifest = new ManifestRepository(db);
+    const ingestRuns = new IngestRunRepository(db);
+    const interrupted = await ingestRuns.markInterrupted(clock.now());
+    if (interrupted > 0) new Logger('Core').warn(`${interrupted} ingest run(s) were cut short by the last stop; run them again to resume`);
+    mkdirSync(config.ingest.root, { recursive: true });
+    const rawStore = config.ingest.rawS3 === undefined ? store : new ObjectStore({ ...config.ingest.rawS3, timeoutMs: config.s3.timeoutMs });
     const egressRepo = new EgressRepository(db);
     const releaser = new Releaser(store, egressRepo, auditLog, clock);
     for (const bucket of [OUTBOX_BUCKET, HELD_BUCKET, QUARANTINE_BUCKET]) await store.ensureBucket(bucket);
@@ -182,7 +193,7 @@ export class Core {
       policyStore,
       policyWatcher,
       tokens,
-      new DataPlaneService(datasets, grants, policy, store, auditLog, clock),
+      new DataPlaneService(datasets, grants, policy, store, auditLog, clock, manifest),
       new JobService(jobs, tokens, keys, auditLog, clock),
       new HealthService(db, store, OUTBOX_BUCKET),
       egressRepo,
@@ -198,12 +209,14 @@ export class Core {
       checkpointer,
       new AuditExport(db),
       new ComplianceReports(db),
+      new IngestService(datasets, manifest, series, ingestRuns, new PseudonymRepository(db, keys), store, rawStore, config.ingest.root, auditLog, clock),
     );
   }
 
   /** Shutdown after the listeners are closed: pending leaves flushed, then the stores closed. */
   async close(): Promise<void> {
     this.policyStore.stopSync();
+    await this.ingest.stop();
     await this.checkpointer.stop();
     await this.policyWatcher.stop();
     await this.auditWriter.close();

@@ -9,6 +9,7 @@ import { MerkleStore } from './audit/merkle-store.repository';
 import { DatasetAdminService } from './control/dataset-admin.service';
 import { GrantService } from './control/grant.service';
 import { JobService } from './control/job.service';
+import { IngestService } from './ingest/ingest.service';
 import { TeamService } from './control/team.service';
 import { PolicyStore } from './policy/policy-store';
 import { PolicyEngine } from './policy/policy.types';
@@ -46,6 +47,7 @@ export function listenerProviders(core: Core, listener: ListenerName): Provider[
     { provide: EgressReviewService, useValue: core.egressReviews },
     { provide: EgressReceiptsService, useValue: core.egressReceipts },
     { provide: JobService, useValue: core.jobService },
+    { provide: IngestService, useValue: core.ingest },
     { provide: TeamService, useValue: core.teamService },
     { provide: TeamRepository, useValue: core.teams },
     { provide: GrantService, useValue: core.grantService },

@@ -166,7 +166,7 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
   describe('listing', () => {
     it('lists only granted datasets and splits', async () => {
       const r = await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets', bearer(f.alpha.token));
-      expect(JSON.parse(r.body.toString())).toEqual({ datasets: [{ id: DATASET, title: 'fixture', splits: [{ name: 'train', kind: 'train' }] }] });
+      expect(JSON.parse(r.body.toString())).toEqual({ datasets: [{ id: DATASET, title: 'fixture', createdAt: expect.any(String), splits: [{ name: 'train', kind: 'train' }] }] });
     });
 
     it('pages through exactly the granted keys, in order, with a cursor', async () => {
@@ -195,7 +195,10 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
     it('should not list a dataset the team has no grant in, nor accept unknown parameters or a forged cursor', async () => {
       const other = await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets/no-such/objects', bearer(f.alpha.token));
       expect(other.status).toBe(404);
-      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?delimiter=/`, bearer(f.alpha.token))).status).toBe(400);
+      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?recursive=1`, bearer(f.alpha.token))).status).toBe(400);
+      // A delimiter rolls keys up, and only into prefixes that hold granted keys.
+      const rolled = await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?delimiter=/`, bearer(f.alpha.token));
+      expect(JSON.parse(rolled.body.toString())).toEqual({ objects: [], commonPrefixes: ['train/'], nextCursor: null });
       expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?cursor=zzz`, bearer(f.alpha.token))).status).toBe(400);
       expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?limit=0`, bearer(f.alpha.token))).status).toBe(400);
       const cursor = (k: string) => Buffer.from(JSON.stringify({ k })).toString('base64url');

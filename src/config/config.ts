@@ -22,6 +22,11 @@ export interface CageConfig {
     /** Per-request timeout for object store calls that do not stream. */
     timeoutMs: number;
   };
+  /** Ingest: local sources must lie under `root`; `s3://` sources are read from `rawS3` (the gateway's own store when unset). */
+  ingest: {
+    root: string;
+    rawS3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean } | undefined;
+  };
   /** The S3-compatible API on the sandbox listener: the region its SigV4 scopes must name. */
   s3Api: { region: string };
   policyDir: string;
@@ -62,6 +67,11 @@ const schema = z.object({
   CAGE_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   CAGE_S3_FORCE_PATH_STYLE: bool('CAGE_S3_FORCE_PATH_STYLE').optional(),
   CAGE_S3_TIMEOUT_MS: z.coerce.number().int().positive('CAGE_S3_TIMEOUT_MS must be positive').default(10000),
+  CAGE_INGEST_ROOT: z.string().min(1).optional(),
+  CAGE_RAW_S3_ENDPOINT: z.string().url('CAGE_RAW_S3_ENDPOINT must be a URL').optional(),
+  CAGE_RAW_S3_REGION: z.string().min(1).default('us-east-1'),
+  CAGE_RAW_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  CAGE_RAW_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   CAGE_S3_API_REGION: z.string().regex(/^[a-z0-9-]{1,64}$/, 'CAGE_S3_API_REGION must be a region name like us-east-1').default('us-east-1'),
   CAGE_POLICY_DIR: z.string().min(1).default('./policies'),
   CAGE_DEMO: bool('CAGE_DEMO').optional(),
@@ -89,6 +99,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
   if (!embedded && (e.CAGE_S3_ACCESS_KEY_ID === undefined) !== (e.CAGE_S3_SECRET_ACCESS_KEY === undefined)) {
     throw new ConfigError('invalid configuration:\n  CAGE_S3_ACCESS_KEY_ID and CAGE_S3_SECRET_ACCESS_KEY must be set together');
   }
+  if (e.CAGE_RAW_S3_ENDPOINT !== undefined && (e.CAGE_RAW_S3_ACCESS_KEY_ID === undefined || e.CAGE_RAW_S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError('invalid configuration:\n  CAGE_RAW_S3_ENDPOINT needs CAGE_RAW_S3_ACCESS_KEY_ID and CAGE_RAW_S3_SECRET_ACCESS_KEY');
+  }
   const dataDir = isAbsolute(e.CAGE_DATA_DIR) ? e.CAGE_DATA_DIR : resolve(e.CAGE_DATA_DIR);
   return {
     dataDir,
@@ -106,6 +119,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
       timeoutMs: e.CAGE_S3_TIMEOUT_MS,
     },
     s3Api: { region: e.CAGE_S3_API_REGION },
+    ingest: {
+      root: resolve(e.CAGE_INGEST_ROOT ?? resolve(dataDir, 'incoming')),
+      rawS3:
+        e.CAGE_RAW_S3_ENDPOINT === undefined
+          ? undefined
+          : { endpoint: e.CAGE_RAW_S3_ENDPOINT, region: e.CAGE_RAW_S3_REGION, accessKeyId: e.CAGE_RAW_S3_ACCESS_KEY_ID!, secretAccessKey: e.CAGE_RAW_S3_SECRET_ACCESS_KEY!, forcePathStyle: true },
+    },
     policyDir: resolve(e.CAGE_POLICY_DIR),
     demo: e.CAGE_DEMO ?? (embedded && e.CAGE_DATABASE_URL === undefined),
     signingKeyFile: e.CAGE_SIGNING_KEY_FILE,

@@ -1,9 +1,11 @@
 import { type Readable, Transform } from 'node:stream';
+import { Logger } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type AuditResource } from '../audit/audit-leaf';
 import { type JobPrincipal } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
 import { type Dataset, type DatasetRepository, type Split, splitOf } from '../datasets/dataset.repository';
+import { type ManifestEntry, type ManifestRepository } from '../datasets/manifest.repository';
 import { type GrantRepository } from '../grants/grant.repository';
 import { type PolicyDecision, type PolicyEngine, type TeamGrants } from '../policy/policy.types';
 import {
@@ -85,6 +87,8 @@ export const AFTER_PREFIX = '\u{10FFFF}';
  * absent answer alike.
  */
 export class DataPlaneService {
+  private readonly logger = new Logger('DataPlane');
+
   constructor(
     private readonly datasets: DatasetRepository,
     private readonly grants: GrantRepository,
@@ -92,6 +96,7 @@ export class DataPlaneService {
     private readonly store: ObjectStore,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly manifest: ManifestRepository,
   ) {}
 
   /** Datasets the job may list, with the splits it may see. */
@@ -231,6 +236,14 @@ export class DataPlaneService {
       throw new NotVisibleError();
     }
 
+    // An ingested dataset serves only its manifest: an object put behind the gateway's back is
+    // absent to jobs, and the attempt is on record for the organizers.
+    let listed: ManifestEntry | undefined;
+    if (dataset.manifestEnforced === true) {
+      listed = await this.manifest.get(dataset.id, req.key);
+      if (listed === undefined) await this.unlisted(meta, logged, 'not_in_manifest');
+    }
+
     let opened: { meta: ObjectMeta; body: ObjectBody | undefined; range: { start: number; end: number } | undefined };
     try {
       opened = await this.open(dataset, req);
@@ -250,6 +263,10 @@ export class DataPlaneService {
     }
 
     const { body } = opened;
+    if (listed !== undefined && (opened.meta.size !== listed.size || opened.meta.etag !== listed.etag)) {
+      body?.body.destroy();
+      await this.unlisted(meta, logged, 'manifest_mismatch');
+    }
     const quotaGrant = await this.quotaGrant(job, decision);
     const etag = opened.meta.etag;
     let status: ObjectResponse['status'] = opened.range === undefined ? 200 : 206;
@@ -283,6 +300,13 @@ export class DataPlaneService {
       contentLength: sending ? contentLength : 0,
       body: sending ? body?.body : undefined,
     };
+  }
+
+  /** A read of an object the manifest does not list (or lists otherwise): 404, logged as such, reported. */
+  private async unlisted(meta: RequestMeta, logged: { principal: string; team: string; action: string; resource: AuditResource; policySet: string }, reason: 'not_in_manifest' | 'manifest_mismatch'): Promise<never> {
+    this.logger.warn({ message: 'an object outside the manifest was asked for and not served', reason, dataset: logged.resource.dataset, keyHex: logged.resource.keyHex, requestId: meta.requestId });
+    await this.audit.record(meta, { ...logged, policies: [], decision: 'deny', status: 404, detail: { reason } });
+    throw new NotVisibleError();
   }
 
   private async open(
@@ -347,10 +371,14 @@ export class DataPlaneService {
       let startAfter = after !== undefined && after > effective ? after : undefined;
       for (;;) {
         const page = await this.store.list(dataset.bucket, dataset.prefix + effective, startAfter === undefined ? undefined : dataset.prefix + startAfter, q.limit - out.length - prefixes.length);
+        const listed = dataset.manifestEnforced === true ? await this.manifest.getMany(dataset.id, page.objects.map((o) => o.key.slice(dataset.prefix.length))) : undefined;
         for (const o of page.objects) {
           const key = o.key.slice(dataset.prefix.length);
           if (rolled !== undefined && key.startsWith(rolled)) continue;
           after = key;
+          // An ingested dataset lists only its manifest (same size and ETag).
+          const entry = listed?.get(key);
+          if (listed !== undefined && (entry === undefined || entry.size !== o.size || entry.etag !== o.etag)) continue;
           // A key belongs to the longest split prefix it starts with; never list another split's key.
           if (splitOf(dataset, key) !== s) continue;
           const common = commonPrefixOf(key, q.prefix, q.delimiter);

@@ -17,6 +17,8 @@ export interface Dataset {
   splits: Split[];
   /** When it was registered (set when read back from the database). */
   createdAt?: Date;
+  /** Ingested: only objects in its manifest are served (set when read back from the database). */
+  manifestEnforced?: boolean;
 }
 
 const CACHE_MS = 1000;
@@ -55,18 +57,27 @@ export class DatasetRepository {
     this.cache = undefined;
   }
 
+  /** From now on the dataset serves only what its manifest lists. There is no way back. */
+  async enforceManifest(id: string): Promise<void> {
+    await this.db.query('UPDATE datasets SET manifest_enforced = true WHERE id = $1', [id]);
+    this.cache = undefined;
+  }
+
   private async load(): Promise<Map<string, Dataset>> {
     if (this.cache !== undefined && Date.now() - this.cache.at < CACHE_MS) return this.cache.byId;
     const [ds, ss] = await Promise.all([
-      this.db.query<{ id: string; bucket: string; prefix: string; title: string; created_at: Date | string }>(
-        'SELECT id, bucket, prefix, title, created_at FROM datasets ORDER BY id',
+      this.db.query<{ id: string; bucket: string; prefix: string; title: string; created_at: Date | string; manifest_enforced: boolean }>(
+        'SELECT id, bucket, prefix, title, created_at, manifest_enforced FROM datasets ORDER BY id',
       ),
       this.db.query<{ dataset_id: string; name: string; kind: SplitKind; prefix: string }>(
         'SELECT dataset_id, name, kind, prefix FROM splits ORDER BY dataset_id, prefix',
       ),
     ]);
     const byId = new Map<string, Dataset>(
-      ds.rows.map((r) => [r.id, { id: r.id, bucket: r.bucket, prefix: r.prefix, title: r.title, createdAt: new Date(r.created_at), splits: [] }]),
+      ds.rows.map((r) => [
+        r.id,
+        { id: r.id, bucket: r.bucket, prefix: r.prefix, title: r.title, createdAt: new Date(r.created_at), manifestEnforced: r.manifest_enforced, splits: [] },
+      ]),
     );
     for (const s of ss.rows) byId.get(s.dataset_id)?.splits.push({ name: s.name, kind: s.kind, prefix: s.prefix });
     this.cache = { at: Date.now(), byId };

@@ -1,0 +1,205 @@
+/**
+ * De-identification of one DICOM file with dcmjs, by the profile in dicom-profile.ts. Two steps,
+ * because pseudonyms live in the database: `readDicom` parses and says which UIDs and which
+ * patient the file carries; the caller resolves those to their pseudonyms; `deidentifyDicom`
+ * then rewrites the dataset synchronously and writes it. Pixel data is passed through as the
+ * same bytes. A DICOM file is parsed whole (the format has no streaming parser here); the
+ * caller bounds its size.
+ */
+import dcmjs from 'dcmjs';
+import {
+  BURNED_IN_ANNOTATION,
+  DEIDENTIFICATION_CODES,
+  DEIDENTIFICATION_METHOD,
+  PATIENT_ID,
+  PROFILE_BY_TAG,
+  type ProfileEntry,
+} from './dicom-profile';
+
+type DicomElement = { vr: string; Value?: unknown[]; _rawValue?: unknown };
+type DicomDataset = Record<string, DicomElement>;
+
+/** A file the profile refuses (burned-in annotation) or that is not DICOM Part 10. */
+export class DicomRefusal extends Error {
+  constructor(
+    readonly code: 'burned_in_annotation' | 'not_dicom',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ParsedDicom {
+  meta: DicomDataset;
+  dict: DicomDataset;
+  /** Every UID the profile replaces, as found. */
+  uids: Set<string>;
+  /** The PatientID (empty when absent: all such files share one pseudonymous patient). */
+  patientId: string;
+}
+
+export interface DicomPseudonyms {
+  /** The replacement for an original UID (same in, same out). */
+  uid: (original: string) => string;
+  /** The pseudonymous patient id (also the new PatientName). */
+  patient: string;
+  /** Whole days every date of this patient moves by. */
+  shiftDays: number;
+}
+
+export interface DeidentifiedDicom {
+  bytes: Buffer;
+  seriesUid: string;
+  sopInstanceUid: string;
+  /** What was removed, emptied, replaced or shifted, per attribute keyword. */
+  stripped: Record<string, number>;
+}
+
+const { DicomDict, DicomMessage } = dcmjs.data;
+const META_REMOVED = ['00020016', '00020017', '00020018']; // source, sending, receiving AE titles
+const DICOM_MAGIC_OFFSET = 128;
+
+export function isDicom(head: Buffer): boolean {
+  return head.length >= DICOM_MAGIC_OFFSET + 4 && head.subarray(DICOM_MAGIC_OFFSET, DICOM_MAGIC_OFFSET + 4).toString('latin1') === 'DICM';
+}
+
+export function readDicom(bytes: Buffer): ParsedDicom {
+  if (!isDicom(bytes)) throw new DicomRefusal('not_dicom', 'not a DICOM Part 10 file (no DICM preamble)');
+  let parsed: { meta: DicomDataset; dict: DicomDataset };
+  try {
+    parsed = DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
+  } catch (err) {
+    throw new DicomRefusal('not_dicom', `DICOM does not parse: ${(err as Error).message}`);
+  }
+  const burned = stringValue(parsed.dict[BURNED_IN_ANNOTATION]);
+  if (burned?.trim().toUpperCase() === 'YES') {
+    throw new DicomRefusal('burned_in_annotation', 'Burned In Annotation is YES: the pixels may carry identifying text');
+  }
+  const uids = new Set<string>();
+  walk(parsed.meta, (tag, el) => collectUid(tag, el, uids));
+  walk(parsed.dict, (tag, el) => collectUid(tag, el, uids));
+  return { meta: parsed.meta, dict: parsed.dict, uids, patientId: (stringValue(parsed.dict[PATIENT_ID]) ?? '').trim() };
+}
+
+export function deidentifyDicom(p: ParsedDicom, ps: DicomPseudonyms): DeidentifiedDicom {
+  const stripped: Record<string, number> = {};
+  const count = (k: string) => (stripped[k] = (stripped[k] ?? 0) + 1);
+  for (const t of META_REMOVED) {
+    if (!(t in p.meta)) continue;
+    delete p.meta[t];
+    count(`meta ${t}`);
+  }
+  rewrite(p.meta, ps, count);
+  rewrite(p.dict, ps, count);
+  p.dict['00120062'] = { vr: 'CS', Value: ['YES'] }; // PatientIdentityRemoved
+  p.dict['00120063'] = { vr: 'LO', Value: [DEIDENTIFICATION_METHOD] };
+  p.dict['00120064'] = {
+    vr: 'SQ',
+    Value: DEIDENTIFICATION_CODES.map((c) => ({
+      '00080100': { vr: 'SH', Value: [c.value] },
+      '00080102': { vr: 'SH', Value: ['DCM'] },
+      '00080104': { vr: 'LO', Value: [c.meaning] },
+    })),
+  };
+  const dict = new DicomDict(p.meta);
+  dict.dict = p.dict;
+  return {
+    bytes: Buffer.from(dict.write()),
+    seriesUid: stringValue(p.dict['0020000E']) ?? '',
+    sopInstanceUid: stringValue(p.dict['00080018']) ?? '',
+    stripped,
+  };
+}
+
+function rewrite(ds: DicomDataset, ps: DicomPseudonyms, count: (k: string) => void): void {
+  for (const tag of Object.keys(ds)) {
+    const el = ds[tag];
+    const group = parseInt(tag.slice(0, 4), 16);
+    if (group % 2 === 1) {
+      delete ds[tag];
+      count('private attributes');
+      continue;
+    }
+    const entry = PROFILE_BY_TAG.get(tag);
+    if (entry !== undefined) {
+      apply(ds, tag, entry, ps);
+      count(`${entry.keyword} (${entry.action})`);
+      continue;
+    }
+    if (el.vr === 'PN') {
+      delete ds[tag];
+      count('other person names (X)');
+      continue;
+    }
+    if (el.vr === 'DA' || el.vr === 'DT') {
+      if (tag === '00100030' && shiftValues(el, ps.shiftDays)) count('PatientBirthDate (shifted)');
+      else if (shiftValues(el, ps.shiftDays)) count('dates (shifted)');
+      else {
+        delete ds[tag];
+        count('unparsable dates (X)');
+      }
+      continue;
+    }
+    if (el.vr === 'SQ' && Array.isArray(el.Value)) for (const item of el.Value as DicomDataset[]) rewrite(item, ps, count);
+  }
+}
+
+function apply(ds: DicomDataset, tag: string, entry: ProfileEntry, ps: DicomPseudonyms): void {
+  const el = ds[tag];
+  delete el._rawValue;
+  switch (entry.action) {
+    case 'X':
+      delete ds[tag];
+      return;
+    case 'Z':
+      el.Value = [];
+      return;
+    case 'D':
+      el.Value = el.vr === 'PN' ? [{ Alphabetic: ps.patient }] : [ps.patient];
+      return;
+    case 'U':
+      el.Value = (el.Value ?? []).map((v) => (typeof v === 'string' && v.trim() !== '' ? ps.uid(v.trim()) : v));
+      return;
+  }
+}
+
+function collectUid(tag: string, el: DicomElement, into: Set<string>): void {
+  if (PROFILE_BY_TAG.get(tag)?.action !== 'U') return;
+  for (const v of el.Value ?? []) if (typeof v === 'string' && v.trim() !== '') into.add(v.trim());
+}
+
+function walk(ds: DicomDataset, visit: (tag: string, el: DicomElement) => void): void {
+  for (const [tag, el] of Object.entries(ds)) {
+    visit(tag, el);
+    if (el.vr === 'SQ' && Array.isArray(el.Value)) for (const item of el.Value as DicomDataset[]) walk(item, visit);
+  }
+}
+
+function stringValue(el: DicomElement | undefined): string | undefined {
+  const v = el?.Value?.[0];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Shifts every DA/DT value by whole days; false when one does not parse (the caller removes it). */
+function shiftValues(el: DicomElement, days: number): boolean {
+  const values = el.Value ?? [];
+  const out: string[] = [];
+  for (const v of values) {
+    if (typeof v !== 'string') return false;
+    const s = v.trim();
+    if (s === '') {
+      out.push(s);
+      continue;
+    }
+    const m = /^(\d{4})(\d{2})(\d{2})(.*)$/.exec(s);
+    if (m === null) return false;
+    const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    const d = new Date(t);
+    if (d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3])) return false;
+    const shifted = new Date(t + days * 86_400_000);
+    out.push(`${shifted.getUTCFullYear().toString().padStart(4, '0')}${String(shifted.getUTCMonth() + 1).padStart(2, '0')}${String(shifted.getUTCDate()).padStart(2, '0')}${m[4]}`);
+  }
+  delete el._rawValue;
+  el.Value = out;
+  return true;
+}

@@ -1,0 +1,114 @@
+import { type Database } from '../db/database';
+
+export type IngestState = 'running' | 'done' | 'partial' | 'cancelled' | 'failed' | 'interrupted';
+
+export interface IngestSummary {
+  /** Per attribute or key: how many times it was removed, emptied, replaced or shifted. */
+  stripped: Record<string, number>;
+  /** Files not copied, with why (at most 1000 listed; `refusedTotal` counts them all). */
+  refused: { path: string; reason: string }[];
+  refusedTotal: number;
+  /** SHA-256 over the dataset's manifest after the run (`key sha256 size` lines, key order). */
+  manifestSha256: string | null;
+  manifestEntries: number;
+}
+
+export interface IngestRun {
+  id: string;
+  dataset: string;
+  source: string;
+  target: string;
+  state: IngestState;
+  filesTotal: number;
+  filesDone: number;
+  filesWritten: number;
+  filesSkipped: number;
+  filesRefused: number;
+  bytesWritten: number;
+  summary: IngestSummary | null;
+  startedAt: string;
+  startedBy: string;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+interface Row {
+  id: string;
+  dataset_id: string;
+  source: string;
+  target: string;
+  state: IngestState;
+  files_total: string | number;
+  files_done: string | number;
+  files_written: string | number;
+  files_skipped: string | number;
+  files_refused: string | number;
+  bytes_written: string | number;
+  summary: string | null;
+  started_at: string | Date;
+  started_by: string;
+  finished_at: string | Date | null;
+  error: string | null;
+}
+
+/** Ingest runs and their progress, as the CLI's progress bar and the run report read them. */
+export class IngestRunRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(r: IngestRun): Promise<void> {
+    await this.db.query('INSERT INTO ingest_runs (id, dataset_id, source, target, state, started_at, started_by) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      r.id,
+      r.dataset,
+      r.source,
+      r.target,
+      r.state,
+      r.startedAt,
+      r.startedBy,
+    ]);
+  }
+
+  async update(r: IngestRun): Promise<void> {
+    await this.db.query(
+      `UPDATE ingest_runs SET state = $2, files_total = $3, files_done = $4, files_written = $5, files_skipped = $6, files_refused = $7,
+         bytes_written = $8, summary = $9, finished_at = $10, error = $11 WHERE id = $1`,
+      [r.id, r.state, r.filesTotal, r.filesDone, r.filesWritten, r.filesSkipped, r.filesRefused, r.bytesWritten, r.summary === null ? null : JSON.stringify(r.summary), r.finishedAt, r.error],
+    );
+  }
+
+  async get(id: string): Promise<IngestRun | undefined> {
+    const { rows } = await this.db.query<Row>('SELECT * FROM ingest_runs WHERE id = $1', [id]);
+    return rows[0] === undefined ? undefined : fromRow(rows[0]);
+  }
+
+  async forDataset(dataset: string): Promise<IngestRun[]> {
+    const { rows } = await this.db.query<Row>('SELECT * FROM ingest_runs WHERE dataset_id = $1 ORDER BY started_at DESC, id', [dataset]);
+    return rows.map(fromRow);
+  }
+
+  /** At start-up: runs a stopped process left `running` are marked `interrupted` (a re-run resumes them). */
+  async markInterrupted(at: Date): Promise<number> {
+    const r = await this.db.query("UPDATE ingest_runs SET state = 'interrupted', finished_at = $1, error = 'the gateway stopped during the run' WHERE state = 'running'", [at.toISOString()]);
+    return r.rowCount;
+  }
+}
+
+function fromRow(r: Row): IngestRun {
+  return {
+    id: r.id,
+    dataset: r.dataset_id,
+    source: r.source,
+    target: r.target,
+    state: r.state,
+    filesTotal: Number(r.files_total),
+    filesDone: Number(r.files_done),
+    filesWritten: Number(r.files_written),
+    filesSkipped: Number(r.files_skipped),
+    filesRefused: Number(r.files_refused),
+    bytesWritten: Number(r.bytes_written),
+    summary: r.summary === null ? null : (JSON.parse(r.summary) as IngestSummary),
+    startedAt: new Date(r.started_at).toISOString(),
+    startedBy: r.started_by,
+    finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+    error: r.error,
+  };
+}

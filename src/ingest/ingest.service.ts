@@ -1,0 +1,251 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { BadRequestException, ConflictException, Logger, NotFoundException } from '@nestjs/common';
+import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
+import { type Clock } from '../clock/clock';
+import { type Dataset, type DatasetRepository, splitOf } from '../datasets/dataset.repository';
+import { type ManifestRepository } from '../datasets/manifest.repository';
+import { type SeriesRepository } from '../datasets/series.repository';
+import { type ObjectStore } from '../storage/object-store.service';
+import { type IngestSource, LocalSource, S3Source, SourceError } from './ingest-source';
+import { type IngestRun, type IngestRunRepository, type IngestSummary } from './ingest-run.repository';
+import { type IngestUnit, OUTPUTS, planUnits, processUnit, type UnitContext, UnitRefusal } from './ingest-units';
+import { type CsvRule } from './label-csv';
+import { type PseudonymRepository } from './pseudonym.repository';
+
+export interface IngestRequest {
+  /** A directory under the ingest root, or `s3://bucket/prefix` on the raw-data store. */
+  source: string;
+  /** Dataset-relative prefix the outputs go under, e.g. `train/` (must lie in a split). */
+  target: string;
+  csv?: CsvRule;
+  /** Pseudonym domain: datasets ingested into one domain share pseudonyms. */
+  domain: string;
+  /** Cleanse at most this many units in this run (a sample first, or work in batches). */
+  limit?: number;
+}
+
+const MAX_REFUSALS_LISTED = 1000;
+
+/**
+ * Bringing raw data into the cage: every file is de-identified by its type on the way (or refused
+ * and reported, never copied), written under the dataset's prefix, and recorded in the manifest
+ * (SHA-256, size, ETag). From the first ingest on, the dataset serves only what its manifest
+ * lists. Runs in the background with progress; a re-run skips what is done and verified (the
+ * source unchanged, the object still there with the size and ETag recorded) and, because
+ * pseudonyms are kept, reproduces the same output for the rest.
+ */
+export class IngestService {
+  private readonly logger = new Logger('Ingest');
+  private readonly running = new Map<string, { runId: string; cancel: false | 'cancelled' | 'interrupted' }>();
+
+  constructor(
+    private readonly datasets: DatasetRepository,
+    private readonly manifest: ManifestRepository,
+    private readonly series: SeriesRepository,
+    private readonly runs: IngestRunRepository,
+    private readonly pseudonyms: PseudonymRepository,
+    private readonly store: ObjectStore,
+    private readonly rawStore: ObjectStore,
+    private readonly ingestRoot: string,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Validates the request, records the run and starts it in the background. */
+  async start(by: string, datasetId: string, req: IngestRequest, meta: RequestMeta): Promise<IngestRun> {
+    const dataset = await this.datasets.get(datasetId);
+    if (dataset === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(datasetId)}`);
+    const split = splitOf(dataset, req.target);
+    if (split === undefined) throw new BadRequestException(`target ${JSON.stringify(req.target)} is in no split of ${datasetId} (${dataset.splits.map((s) => s.prefix).join(', ')})`);
+    const source = this.sourceOf(req.source);
+    let listing;
+    try {
+      listing = await source.list();
+    } catch (err) {
+      if (err instanceof SourceError) throw new BadRequestException(err.message);
+      throw err;
+    }
+    if (this.running.has(datasetId)) throw new ConflictException(`dataset ${datasetId} is being ingested (run ${this.running.get(datasetId)!.runId})`);
+    const run: IngestRun = {
+      id: `ing-${randomUUID()}`,
+      dataset: datasetId,
+      source: source.description,
+      target: req.target,
+      state: 'running',
+      filesTotal: 0,
+      filesDone: 0,
+      filesWritten: 0,
+      filesSkipped: 0,
+      filesRefused: 0,
+      bytesWritten: 0,
+      summary: null,
+      startedAt: this.clock.now().toISOString(),
+      startedBy: by,
+      finishedAt: null,
+      error: null,
+    };
+    await this.runs.insert(run);
+    // From now on the dataset serves only what the manifest lists: objects written by this run
+    // become visible one by one, as their manifest rows land.
+    await this.datasets.enforceManifest(datasetId);
+    const handle: { runId: string; cancel: false | 'cancelled' | 'interrupted' } = { runId: run.id, cancel: false };
+    this.running.set(datasetId, handle);
+    const units = [...planUnits(listing.files), ...listing.skipped.map((s): IngestUnit => ({ type: 'refused', path: s.path, reason: s.reason }))];
+    void this.execute(dataset, split.name, source, units, req, run, handle, meta).finally(() => this.running.delete(datasetId));
+    return run;
+  }
+
+  async get(runId: string): Promise<IngestRun> {
+    const run = await this.runs.get(runId);
+    if (run === undefined) throw new NotFoundException(`no such ingest run ${JSON.stringify(runId)}`);
+    return run;
+  }
+
+  async list(datasetId: string): Promise<IngestRun[]> {
+    if ((await this.datasets.get(datasetId)) === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(datasetId)}`);
+    return this.runs.forDataset(datasetId);
+  }
+
+  /** Stops a run after the unit in hand; a re-run resumes it. */
+  async cancel(runId: string): Promise<IngestRun> {
+    const run = await this.get(runId);
+    const handle = this.running.get(run.dataset);
+    if (handle?.runId !== runId) throw new ConflictException(`ingest run ${runId} is not running (${run.state})`);
+    handle.cancel = 'cancelled';
+    return run;
+  }
+
+  /** Resolves once no run is in progress. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** Shutdown: runs stop after the unit in hand, marked interrupted (a re-run resumes them). */
+  async stop(): Promise<void> {
+    for (const h of this.running.values()) h.cancel = 'interrupted';
+    await this.idle();
+  }
+
+  private sourceOf(spec: string): IngestSource {
+    const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,62})(?:\/(.*))?$/.exec(spec);
+    if (s3 !== null) {
+      const prefix = s3[2] ?? '';
+      return new S3Source(this.rawStore, s3[1], prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`);
+    }
+    if (spec.startsWith('s3://')) throw new BadRequestException('source must be s3://bucket/prefix with a valid bucket name');
+    // Local sources only from under the ingest root: an organizer names data, not the host's files.
+    const full = resolve(this.ingestRoot, spec);
+    const rel = relative(this.ingestRoot, full);
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new BadRequestException(`a local source must lie under the ingest root ${this.ingestRoot} (CAGE_INGEST_ROOT)`);
+    return new LocalSource(full);
+  }
+
+  private async execute(dataset: Dataset, split: string, source: IngestSource, units: IngestUnit[], req: IngestRequest, run: IngestRun, handle: { cancel: false | 'cancelled' | 'interrupted' }, meta: RequestMeta): Promise<void> {
+    const stripped: Record<string, number> = {};
+    const refused: { path: string; reason: string }[] = [];
+    const refuse = (path: string, reason: string) => {
+      run.filesRefused += 1;
+      if (refused.length < MAX_REFUSALS_LISTED) refused.push({ path, reason });
+    };
+    const ctx: UnitContext = {
+      source,
+      store: this.store,
+      bucket: dataset.bucket,
+      keyPrefix: dataset.prefix + req.target,
+      target: req.target,
+      dataset: dataset.id,
+      split,
+      csv: req.csv,
+      pseudonyms: (kind, originals) => this.pseudonyms.resolve(req.domain, kind, originals, this.clock.now()),
+      count: (what, n = 1) => (stripped[what] = (stripped[what] ?? 0) + n),
+    };
+    run.filesTotal = units.length;
+    let processed = 0;
+    try {
+      for (const unit of units) {
+        if (handle.cancel !== false) {
+          run.state = handle.cancel;
+          break;
+        }
+        if (req.limit !== undefined && processed >= req.limit) {
+          run.state = 'partial';
+          break;
+        }
+        if (unit.type === 'refused') {
+          refuse(unit.path, unit.reason);
+        } else if (await this.alreadyDone(dataset, unit)) {
+          run.filesSkipped += 1;
+        } else {
+          processed += 1;
+          try {
+            const out = await processUnit(unit, ctx);
+            const lookup = this.pseudonyms.sourceLookup(dataset.id, unit.path);
+            const fingerprint = fingerprintOf(unit);
+            for (const w of out.written) {
+              await this.manifest.upsert({ dataset: dataset.id, ...w, ingestId: run.id, sourceLookup: lookup, sourceFingerprint: fingerprint }, this.clock.now());
+              run.bytesWritten += w.size;
+            }
+            if (out.series.length > 0) await this.series.upsert(out.series);
+            run.filesWritten += 1;
+          } catch (err) {
+            if (!(err instanceof UnitRefusal)) throw err;
+            refuse(unit.path, err.message);
+          }
+        }
+        run.filesDone += 1;
+        await this.runs.update(run);
+      }
+      if (run.state === 'running') run.state = 'done';
+    } catch (err) {
+      run.state = 'failed';
+      run.error = (err as Error).message.slice(0, 500);
+      this.logger.error({ message: 'ingest run failed', dataset: dataset.id, run: run.id, error: run.error });
+    }
+    run.finishedAt = this.clock.now().toISOString();
+    const entries = await this.manifest.all(dataset.id).catch(() => []);
+    const manifestSha256 = createHash('sha256')
+      .update(entries.map((e) => `${e.key} ${e.sha256} ${e.size}\n`).join(''))
+      .digest('hex');
+    run.summary = { stripped, refused, refusedTotal: run.filesRefused, manifestSha256, manifestEntries: entries.length } satisfies IngestSummary;
+    await this.runs.update(run).catch(() => undefined);
+    await this.audit
+      .record(meta, {
+        principal: run.startedBy,
+        team: null,
+        action: 'dataset.ingest',
+        decision: run.state === 'failed' ? 'error' : 'allow',
+        resource: { type: 'dataset', id: dataset.id },
+        detail: {
+          run: run.id,
+          state: run.state,
+          target: run.target,
+          files: { total: run.filesTotal, written: run.filesWritten, skipped: run.filesSkipped, refused: run.filesRefused },
+          bytesWritten: run.bytesWritten,
+          manifestSha256,
+          manifestEntries: entries.length,
+          stripped,
+        },
+      })
+      .catch((err: unknown) => this.logger.error({ message: 'could not log the ingest run', run: run.id, error: (err as Error).message }));
+  }
+
+  /** Done and verified: every output of the unit is in the manifest from this very source, and still in the store as recorded. */
+  private async alreadyDone(dataset: Dataset, unit: Exclude<IngestUnit, { type: 'refused' }>): Promise<boolean> {
+    const entries = await this.manifest.bySource(dataset.id, this.pseudonyms.sourceLookup(dataset.id, unit.path));
+    if (entries.length !== OUTPUTS[unit.type] || entries.some((e) => e.sourceFingerprint !== fingerprintOf(unit))) return false;
+    for (const e of entries) {
+      try {
+        const head = await this.store.head(dataset.bucket, dataset.prefix + e.key);
+        if (head.size !== e.size || head.etag !== e.etag) return false;
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }
+}
+
+function fingerprintOf(unit: Exclude<IngestUnit, { type: 'refused' }>): string {
+  return unit.type === 'metaimage' ? `${unit.header.fingerprint}|${unit.data.fingerprint}` : unit.file.fingerprint;
+}

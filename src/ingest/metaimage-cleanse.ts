@@ -1,0 +1,63 @@
+import { type MetaImageHeader, MET_ELEMENT_TYPE_BYTES, parseMetaImageHeader } from '../datasets/metaimage-header';
+
+/**
+ * The MetaImage header keys that geometry and decoding need; every other key (PatientName,
+ * StudyDate, Comment, AcquisitionDate, … whatever a converter wrote) is dropped. Synonyms stay as
+ * written (the strict parser refuses two of them at once).
+ */
+export const KEPT_METAIMAGE_KEYS: readonly string[] = [
+  'ObjectType',
+  'ObjectSubType',
+  'NDims',
+  'DimSize',
+  'ElementType',
+  'ElementNumberOfChannels',
+  'ElementSpacing',
+  'ElementSize',
+  'Offset',
+  'Origin',
+  'Position',
+  'TransformMatrix',
+  'Rotation',
+  'Orientation',
+  'CenterOfRotation',
+  'AnatomicalOrientation',
+  'BinaryData',
+  'BinaryDataByteOrderMSB',
+  'ElementByteOrderMSB',
+  'CompressedData',
+  'CompressedDataSize',
+  'HeaderSize',
+];
+
+export interface CleansedHeader {
+  text: string;
+  header: MetaImageHeader;
+  /** The voxel file the source header named. */
+  sourceDataFile: string;
+  /** Keys dropped, as written in the source. */
+  dropped: string[];
+  /** What the voxel file must be, uncompressed: product of DimSize × element size. */
+  expectedRawBytes: number | undefined;
+}
+
+/**
+ * Rewrites a `.mhd` header to only the kept keys, in their original order, with
+ * `ElementDataFile` (last, as MetaIO requires) renamed to `dataFile`. Throws
+ * MetaImageHeaderError for a header the strict parser refuses.
+ */
+export function cleanseMetaImageHeader(source: string, dataFile: string): CleansedHeader {
+  const header = parseMetaImageHeader(source);
+  const lines: string[] = [];
+  const dropped: string[] = [];
+  for (const [key, value] of header.fields) {
+    if (key === 'ElementDataFile') continue;
+    if (KEPT_METAIMAGE_KEYS.includes(key)) lines.push(`${key} = ${value}`);
+    else dropped.push(key);
+  }
+  lines.push(`ElementDataFile = ${dataFile}`);
+  const compressed = /^true$/i.test(header.fields.get('CompressedData') ?? 'False');
+  const channels = Number(header.fields.get('ElementNumberOfChannels') ?? '1');
+  const expectedRawBytes = compressed ? undefined : header.dimSize.reduce((n, d) => n * d, 1) * MET_ELEMENT_TYPE_BYTES[header.elementType] * channels;
+  return { text: lines.join('\n') + '\n', header: parseMetaImageHeader(lines.join('\n')), sourceDataFile: header.elementDataFile, dropped, expectedRawBytes };
+}

@@ -1,0 +1,237 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BASIC_PROFILE } from '../src/ingest/dicom-profile';
+import { type IngestRun } from '../src/ingest/ingest-run.repository';
+import { KEPT_METAIMAGE_KEYS } from '../src/ingest/metaimage-cleanse';
+import { DB_KINDS } from './support/backends';
+import { PHI, readDataset, syntheticDicom } from './support/dicom';
+import { DATASET, type Fixture, startFixture } from './support/fixture';
+import { bearer, objectPath, rawRequest } from './support/http';
+
+const STUDY = '1.2.826.0.1.3680043.8.498.1';
+const SERIES = `${STUDY}.1`;
+const SOPS = [1, 2, 3].map((n) => `${SERIES}.${n}`);
+const LUNA_UID = '1.3.6.1.4.1.14519.5.2.1.6279.6001.100225287222365663678666836860';
+const PIXELS = SOPS.map((_, n) => new Uint16Array(64).map((_v, i) => (i * 31 + n * 7) & 0xffff));
+const RAW = randomBytes(4 * 4 * 3 * 2);
+const MHD = [
+  'ObjectType = Image',
+  'NDims = 3',
+  'BinaryData = True',
+  'BinaryDataByteOrderMSB = False',
+  'CompressedData = False',
+  'TransformMatrix = 1 0 0 0 1 0 0 0 1',
+  'Offset = -195.5 -182.25 -307.75',
+  'CenterOfRotation = 0 0 0',
+  'AnatomicalOrientation = RAI',
+  'ElementSpacing = 0.79 0.79 2.5',
+  'PatientName = PHI Jane Patient',
+  'PatientID = PHI-MRN-7',
+  'StudyDate = 20190302',
+  'Comment = PHI scanned at St Elsewhere',
+  'DimSize = 4 4 3',
+  'ElementType = MET_SHORT',
+  `ElementDataFile = ${LUNA_UID}.raw`,
+].join('\n');
+const CSV = `seriesuid,coordX,coordY,coordZ,diameter_mm,patient_name,mrn\n${LUNA_UID},-100.5,20.25,-250,7.5,PHI Jane,PHI-MRN-7\n`;
+
+/** The raw export a hospital hands over: DICOM, MetaImage, labels, and things that must not pass. */
+function rawExport(root: string): void {
+  const dir = join(root, 'export', 'Doe_Jane_PHI');
+  mkdirSync(join(dir, 'ct'), { recursive: true });
+  SOPS.forEach((sop, n) =>
+    writeFileSync(
+      join(dir, 'ct', `IM${n}.dcm`),
+      syntheticDicom({ study: STUDY, series: SERIES, sop, frameOfReference: `${STUDY}.9`, patientId: 'PHI-MRN-7', references: n > 0 ? SOPS[0] : undefined, studyDate: '20190302', acquisitionDate: '20190305', birthDate: '19500110', pixels: PIXELS[n] }),
+    ),
+  );
+  writeFileSync(join(dir, 'ct', 'IM9.dcm'), syntheticDicom({ study: STUDY, series: `${SERIES}.9`, sop: `${SERIES}.9.1`, frameOfReference: `${STUDY}.9`, patientId: 'PHI-MRN-7', studyDate: '20190302', acquisitionDate: '20190302', birthDate: '19500110', burnedIn: true, pixels: PIXELS[0] }));
+  writeFileSync(join(dir, `${LUNA_UID}.mhd`), MHD);
+  writeFileSync(join(dir, `${LUNA_UID}.raw`), RAW);
+  writeFileSync(join(dir, 'annotations.csv'), CSV);
+  writeFileSync(join(dir, 'report.pdf'), '%PDF-1.4 PHI discharge letter');
+  writeFileSync(join(dir, 'notes.txt'), 'PHI free text');
+}
+
+describe.each(DB_KINDS)('ingest on %s', (db) => {
+  let f: Fixture;
+  const root = mkdtempSync(join(tmpdir(), 'cage-ingest-'));
+  let bucket: string;
+
+  beforeAll(async () => {
+    rawExport(root);
+    f = await startFixture({ db, env: { CAGE_INGEST_ROOT: root } });
+    const core = f.gateway.core;
+    bucket = (await core.datasets.get(DATASET))!.bucket;
+    const now = core.clock.now();
+    for (const id of ['ing', 'ing2']) {
+      await core.datasets.insert({ id, bucket, prefix: `${id}/`, title: id, splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, now, 'test');
+      await core.grants.insert({ id: `alpha-${id}`, team: 'alpha', dataset: id, split: 'train', notBefore: new Date(now.getTime() - 3600_000), notAfter: new Date(now.getTime() + 3600_000), byteQuota: null }, now, 'test');
+    }
+  });
+  afterAll(async () => {
+    await f?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const organizer = () => bearer(f.organizerToken);
+  const body = { source: 'export', target: 'train/', csvColumns: ['seriesuid', 'coordX', 'coordY', 'coordZ', 'diameter_mm'], csvPseudonymize: ['seriesuid'] };
+
+  async function ingest(dataset: string, extra: Record<string, unknown> = {}): Promise<IngestRun> {
+    const r = await rawRequest(f.gateway.controlUrl, 'POST', `/v1/datasets/${dataset}/ingest`, { ...organizer(), 'content-type': 'application/json' }, JSON.stringify({ ...body, ...extra }));
+    expect(r.status).toBe(202);
+    const started = JSON.parse(r.body.toString()) as IngestRun;
+    for (;;) {
+      const run = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${started.id}`, organizer())).body.toString()) as IngestRun;
+      if (run.state !== 'running') return run;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+
+  async function stored(key: string, dataset = 'ing'): Promise<Buffer> {
+    return f.gateway.core.store.getBuffer(bucket, `${dataset}/${key}`, 64 * 1024 * 1024);
+  }
+
+  const manifest = async (dataset: string) =>
+    (await f.db.query<{ key: string; sha256: string; size: string | number }>('SELECT key, sha256, size FROM manifest_entries WHERE dataset_id = $1 ORDER BY key', [dataset])).rows.map((e) => ({ key: e.key, sha256: e.sha256, size: Number(e.size) }));
+
+  let run: IngestRun;
+  it('cleanses a raw export: every supported file written, refused ones reported, a summary of what was stripped', async () => {
+    run = await ingest('ing');
+    expect(run).toMatchObject({ state: 'done', filesWritten: 5, filesRefused: 3 });
+    const refused = run.summary!.refused.map((r) => [r.path.split('/').pop(), r.reason]);
+    expect(refused).toEqual(
+      expect.arrayContaining([
+        ['IM9.dcm', expect.stringContaining('Burned In Annotation')],
+        ['report.pdf', expect.stringContaining('unsupported file type')],
+        ['notes.txt', expect.stringContaining('unsupported file type')],
+      ]),
+    );
+    expect(run.summary!.stripped).toMatchObject({ 'DICOM PatientName (D)': 3, 'DICOM private attributes': 6, 'MetaImage PatientName (X)': 1, 'CSV column mrn (X)': 1 });
+    const leaves = (await f.gateway.core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf).filter((l) => l.action === 'dataset.ingest');
+    expect(leaves.some((l) => (l.detail as { run?: string }).run === run.id)).toBe(true);
+  });
+
+  it('should not copy a refused file, nor keep any source path or original identifier in a key', async () => {
+    const keys = (await manifest('ing')).map((e) => e.key);
+    expect(keys).toHaveLength(6);
+    expect(keys.join('\n')).not.toMatch(/PHI|Doe|report|notes|IM\d|1\.3\.6\.1\.4\.1\.14519|1\.2\.826\.0\.1\.3680043\.8\.498/);
+    const inBucket = (await f.gateway.core.store.list(bucket, 'ing/', undefined, 1000)).objects.map((o) => o.key.slice('ing/'.length));
+    expect(inBucket.sort()).toEqual([...keys].sort());
+  });
+
+  it('DICOM: no attribute of the profile survives, no private tag, no PHI byte; pixels identical; UIDs consistent; dates keep their intervals', async () => {
+    const keys = (await manifest('ing')).map((e) => e.key).filter((k) => k.endsWith('.dcm'));
+    expect(keys).toHaveLength(3);
+    const outs = await Promise.all(keys.map(async (k) => ({ key: k, bytes: await stored(k) })));
+    const datasets = outs.map((o) => readDataset(o.bytes));
+    for (const [n, { bytes }] of outs.entries()) {
+      expect(bytes.includes(PHI)).toBe(false);
+      const { dict, meta } = datasets[n];
+      for (const p of BASIC_PROFILE) {
+        const el = p.tag.startsWith('0002') ? meta[p.tag] : dict[p.tag];
+        if (p.action === 'X') expect([p.keyword, el]).toEqual([p.keyword, undefined]);
+        // Z: present and empty (dcmjs reads an empty value back as '').
+        if (p.action === 'Z') expect([p.keyword, (el?.Value ?? []).filter((v) => v !== '')]).toEqual([p.keyword, []]);
+      }
+      expect(Object.keys(dict).filter((t) => parseInt(t.slice(0, 4), 16) % 2 === 1)).toEqual([]);
+      expect(dict['00321070']).toBeUndefined();
+      expect(dict['00120062'].Value).toEqual(['YES']);
+      expect(meta['00020016']).toBeUndefined();
+    }
+    const sop = (d: (typeof datasets)[number]) => d.dict['00080018'].Value![0] as string;
+    const bySource = new Map(datasets.map((d) => [Buffer.from(d.dict['7FE00010'].Value![0] as ArrayBuffer).toString('hex'), d]));
+    // Pixel data byte-identical, so each output can be matched to its source.
+    const originals = PIXELS.map((p) => bySource.get(Buffer.from(p.buffer).toString('hex')));
+    expect(originals.every((d) => d !== undefined)).toBe(true);
+    const [first, second, third] = originals as (typeof datasets)[number][];
+    for (const d of originals as (typeof datasets)[number][]) {
+      expect(d.dict['0020000D'].Value).toEqual(first.dict['0020000D'].Value);
+      expect(d.dict['0020000E'].Value).toEqual(first.dict['0020000E'].Value);
+      expect(d.dict['00200052'].Value).toEqual(first.dict['00200052'].Value);
+      expect(d.meta['00020003'].Value).toEqual([sop(d)]);
+      expect(d.dict['00100020'].Value).toEqual(first.dict['00100020'].Value);
+      expect(String(d.dict['00100020'].Value![0])).toMatch(/^PAT-/);
+    }
+    expect(first.dict['0020000D'].Value![0]).not.toBe(STUDY);
+    expect(first.dict['0020000E'].Value![0]).not.toBe(SERIES);
+    expect(new Set([first, second, third].map(sop)).size).toBe(3);
+    expect(SOPS).not.toContain(sop(first));
+    // The reference inside a sequence follows the instance it points at.
+    expect((second.dict['00082112'].Value![0] as Record<string, { Value: string[] }>)['00081155'].Value).toEqual([sop(first)]);
+    expect((third.dict['00082112'].Value![0] as Record<string, { Value: string[] }>)['00081155'].Value).toEqual([sop(first)]);
+    // Dates shifted, intervals kept: study − birth, acquisition − study.
+    const day = (d: (typeof datasets)[number], tag: string) => {
+      const v = String(d.dict[tag].Value![0]);
+      return Date.UTC(Number(v.slice(0, 4)), Number(v.slice(4, 6)) - 1, Number(v.slice(6, 8))) / 86_400_000;
+    };
+    const at = (s: string) => Date.UTC(Number(s.slice(0, 4)), Number(s.slice(4, 6)) - 1, Number(s.slice(6, 8))) / 86_400_000;
+    expect(String(first.dict['00080020'].Value![0])).not.toBe('20190302');
+    expect(day(first, '00080020') - day(first, '00100030')).toBe(at('20190302') - at('19500110'));
+    expect(day(first, '00080022') - day(first, '00080020')).toBe(3);
+  });
+
+  it('MetaImage: only geometry keys survive, geometry intact, voxels identical, named by a pseudonym', async () => {
+    const keys = (await manifest('ing')).map((e) => e.key);
+    const mhdKey = keys.find((k) => k.endsWith('.mhd'))!;
+    const header = (await stored(mhdKey)).toString();
+    const fields = new Map(header.trim().split('\n').map((l) => l.split(' = ') as [string, string]));
+    expect([...fields.keys()].every((k) => KEPT_METAIMAGE_KEYS.includes(k) || k === 'ElementDataFile')).toBe(true);
+    expect(header).not.toContain(PHI);
+    for (const k of ['DimSize', 'ElementSpacing', 'Offset', 'TransformMatrix', 'ElementType', 'AnatomicalOrientation', 'CenterOfRotation']) {
+      expect([k, fields.get(k)]).toEqual([k, MHD.split('\n').find((l) => l.startsWith(`${k} = `))!.split(' = ')[1]]);
+    }
+    const pseudo = mhdKey.slice('train/'.length, -'.mhd'.length);
+    expect(fields.get('ElementDataFile')).toBe(`${pseudo}.raw`);
+    expect((await stored(`train/${pseudo}.raw`)).equals(RAW)).toBe(true);
+    // The label CSV: configured columns only, the series id mapped to the same pseudonym.
+    const csv = (await stored('train/annotations.csv')).toString();
+    expect(csv).toBe(`seriesuid,coordX,coordY,coordZ,diameter_mm\n${pseudo},-100.5,20.25,-250,7.5\n`);
+    // The series index knows the scan under its pseudonym (predictions are checked against it).
+    expect((await f.gateway.core.series.boxes([{ dataset: 'ing', split: 'train' }])).has(pseudo)).toBe(true);
+  });
+
+  it('serves only what the manifest lists: an object injected behind the gateway is 404, unlisted, and reported', async () => {
+    const core = f.gateway.core;
+    const entry = (await manifest('ing')).find((e) => e.key.endsWith('.raw'))!;
+    const ok = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', entry.key), bearer(f.alpha.token));
+    expect(ok.status).toBe(200);
+    await core.store.put(bucket, 'ing/train/injected.raw', Buffer.from('behind the gateway'));
+    const injected = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', 'train/injected.raw'), bearer(f.alpha.token));
+    expect(injected.status).toBe(404);
+    const listing = JSON.parse((await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets/ing/objects?limit=1000', bearer(f.alpha.token))).body.toString()) as { objects: { key: string }[] };
+    expect(listing.objects.map((o) => o.key).sort()).toEqual((await manifest('ing')).map((e) => e.key).sort());
+    // Replaced bytes under a listed key: not the object the manifest describes.
+    await core.store.put(bucket, `ing/${entry.key}`, randomBytes(entry.size));
+    const swapped = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', entry.key), bearer(f.alpha.token));
+    expect(swapped.status).toBe(404);
+    const leaves = (await core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf);
+    expect(leaves.find((l) => l.requestId === injected.headers['x-request-id'])).toMatchObject({ decision: 'deny', status: 404, detail: { reason: 'not_in_manifest' } });
+    expect(leaves.find((l) => l.requestId === swapped.headers['x-request-id'])).toMatchObject({ decision: 'deny', status: 404, detail: { reason: 'manifest_mismatch' } });
+  });
+
+  it('an interrupted ingest resumes and ends with the same manifest as an uninterrupted one', async () => {
+    const partial = await ingest('ing2', { limit: 2 });
+    expect(partial).toMatchObject({ state: 'partial', filesWritten: 2 });
+    const resumed = await ingest('ing2');
+    expect(resumed).toMatchObject({ state: 'done', filesSkipped: 2, filesWritten: 3 });
+    const again = await ingest('ing2');
+    expect(again).toMatchObject({ state: 'done', filesSkipped: 5, filesWritten: 0 });
+    expect(await manifest('ing2')).toEqual(await manifest('ing'));
+    expect((await manifest('ing2')).find((e) => e.key.endsWith('.raw'))?.sha256).toBe(createHash('sha256').update(RAW).digest('hex'));
+    expect(again.summary!.manifestSha256).toBe(run.summary!.manifestSha256);
+  });
+
+  it('should not ingest from outside the ingest root, into no split, or with bad input; nothing changes', async () => {
+    const before = await manifest('ing');
+    for (const bad of [{ source: '../../etc' }, { source: '/etc' }, { target: 'nowhere/' }, { target: 'train' }, { csvPseudonymize: ['mrn'] }, { extra: 1 }]) {
+      const r = await rawRequest(f.gateway.controlUrl, 'POST', '/v1/datasets/ing/ingest', { ...organizer(), 'content-type': 'application/json' }, JSON.stringify({ ...body, ...bad }));
+      expect([JSON.stringify(bad), r.status]).toEqual([JSON.stringify(bad), 400]);
+    }
+    const job = await rawRequest(f.gateway.controlUrl, 'POST', '/v1/datasets/ing/ingest', { ...bearer(f.auditorToken), 'content-type': 'application/json' }, JSON.stringify(body));
+    expect(job.status).toBe(403);
+    expect(await manifest('ing')).toEqual(before);
+  });
+});
