@@ -203,7 +203,7 @@ export class Core {
       reconciler,
       new TeamService(teams, auditLog, clock),
       new GrantService(grants, teams, datasets, auditLog, clock),
-      new DatasetAdminService(db, datasets, series, store, auditLog, clock),
+      new DatasetAdminService(db, datasets, series, store, auditLog, clock, manifest),
       new OidcIssuers(db),
       tree,
       checkpointer,

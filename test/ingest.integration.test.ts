@@ -9,6 +9,7 @@ import { DB_KINDS } from './support/backends';
 import { PHI, readDataset, syntheticDicom } from './support/dicom';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
+import { cage } from './cli/cli-harness';
 
 const STUDY = '1.2.826.0.1.3680043.8.498.1';
 const SERIES = `${STUDY}.1`;
@@ -222,6 +223,25 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     expect(await manifest('ing2')).toEqual(await manifest('ing'));
     expect((await manifest('ing2')).find((e) => e.key.endsWith('.raw'))?.sha256).toBe(createHash('sha256').update(RAW).digest('hex'));
     expect(again.summary!.manifestSha256).toBe(run.summary!.manifestSha256);
+  });
+
+  it('cage ingest: a progress bar on a terminal, the summary, and a re-run that skips everything', async () => {
+    const core = f.gateway.core;
+    await core.datasets.insert({ id: 'ing3', bucket, prefix: 'ing3/', title: 'ing3', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, core.clock.now(), 'test');
+    const env = { CAGE_URL: f.gateway.controlUrl, CAGE_TOKEN: f.organizerToken };
+    const args = ['ingest', 'ing3', 'export', '--target', 'train/', '--csv-columns', 'seriesuid,coordX,coordY,coordZ,diameter_mm', '--csv-pseudonymize', 'seriesuid'];
+    const first = await cage(args, { env, tty: true });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/\[[#-]{28}\] \d+\/8 files/);
+    expect(first.stdout).toContain('ingested ing3: 5 written, 0 skipped, 3 refused');
+    expect(first.stdout).toContain('Burned In Annotation');
+    expect(first.stdout).toMatch(/DICOM private attributes\s*│?\s*6/);
+    const second = await cage([...args, '--json'], { env });
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ state: 'done', filesSkipped: 5, filesWritten: 0, filesRefused: 3 });
+    const runs = await cage(['ingest-runs', 'ing3', '--json'], { env });
+    expect((JSON.parse(runs.stdout) as { runs: unknown[] }).runs).toHaveLength(2);
+    expect((await cage(['ingest', 'ing3', 'export', '--target', 'nowhere/'], { env })).code).toBe(1);
   });
 
   it('should not ingest from outside the ingest root, into no split, or with bad input; nothing changes', async () => {

@@ -232,6 +232,18 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
         expect(await outbox()).toEqual(before);
       });
 
+      it('should not read an upload that declares more than the kind allows: EntityTooLarge at once', async () => {
+        const before = await outbox();
+        const headers = { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(64 * 1024 * 1024), 'content-length': String(awsChunkedLength([3])) };
+        const r = await beta.send({ method: 'PUT', path: '/outbox/predictions/huge.csv', date: NOW, headers, payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' }, (s) => {
+          const seed = /Signature=([0-9a-f]{64})/.exec(Object.entries(s.headers).find(([k]) => k.toLowerCase() === 'authorization')![1])![1];
+          s.body = awsChunked([Buffer.from('abc')], seed, { secret: f.beta.secretAccessKey, date: '20261126', region: 'us-east-1' }, '20261126T120000Z').encode();
+        });
+        expect(r.status).toBe(413);
+        expect(code(r)).toBe('EntityTooLarge');
+        expect(await outbox()).toEqual(before);
+      });
+
       it('should not accept reordered chunks, outbox unchanged', async () => {
         const before = await outbox();
         const r = await chunkedPut('reordered.csv', [1, 0, 2, 3]);

@@ -34,6 +34,31 @@ export interface IndexRun {
   error: string | null;
 }
 
+export interface IngestRun {
+  id: string;
+  dataset: string;
+  source: string;
+  target: string;
+  state: 'running' | 'done' | 'partial' | 'cancelled' | 'failed' | 'interrupted';
+  filesTotal: number;
+  filesDone: number;
+  filesWritten: number;
+  filesSkipped: number;
+  filesRefused: number;
+  bytesWritten: number;
+  summary: {
+    stripped: Record<string, number>;
+    refused: { path: string; reason: string }[];
+    refusedTotal: number;
+    manifestSha256: string | null;
+    manifestEntries: number;
+  } | null;
+  startedAt: string;
+  startedBy: string;
+  finishedAt: string | null;
+  error: string | null;
+}
+
 export interface Team {
   id: string;
   name: string;

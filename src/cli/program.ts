@@ -5,6 +5,7 @@ import { EXIT_CODES_HELP } from './cli-error';
 import { registerAuditCommands } from './commands/audit';
 import { registerDatasetCommands } from './commands/dataset';
 import { registerGrantCommands } from './commands/grant';
+import { registerIngestCommands } from './commands/ingest';
 import { registerJobCommands } from './commands/job';
 import { registerPolicyCommands } from './commands/policy';
 import { registerTeamCommands } from './commands/team';
@@ -86,6 +87,7 @@ export function buildProgram(io: CliIo): Command {
     .addHelpText('after', () => `\nAll commands (cage <command> --help for details and examples):\n${synopsis(program).map((l) => `  ${l}`).join('\n')}\n${EPILOG}`);
 
   registerDatasetCommands(program, io);
+  registerIngestCommands(program, io);
   registerTeamCommands(program, io);
   registerGrantCommands(program, io);
   registerJobCommands(program, io);

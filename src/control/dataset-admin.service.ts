@@ -8,6 +8,7 @@ import { MetaImageHeaderError, parseMetaImageHeader, worldBoundingBox } from '..
 import { type SeriesEntry, type SeriesRepository } from '../datasets/series.repository';
 import { type Database } from '../db/database';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.service';
+import { type ManifestRepository } from '../datasets/manifest.repository';
 import { actor } from './actor';
 
 export interface DatasetView extends Omit<Dataset, 'createdAt'> {
@@ -50,6 +51,7 @@ export class DatasetAdminService {
     private readonly store: ObjectStore,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly manifest: ManifestRepository,
   ) {}
 
   async register(user: UserPrincipal, d: Omit<Dataset, 'title'> & { title?: string }, meta: RequestMeta): Promise<DatasetView> {
@@ -131,15 +133,23 @@ export class DatasetAdminService {
   }
 
   private async index(d: Dataset, run: IndexRun, by: string, meta: RequestMeta): Promise<void> {
+    let unlisted = 0;
     try {
       const seen = new Set<string>();
       let marker: string | undefined;
       for (;;) {
         const page = await this.store.list(d.bucket, d.prefix, marker, PAGE);
         const entries: SeriesEntry[] = [];
+        // An ingested dataset is what its manifest says: anything else in the bucket is not indexed.
+        const listed = d.manifestEnforced === true ? await this.manifest.getMany(d.id, page.objects.map((o) => o.key.slice(d.prefix.length))) : undefined;
         for (const o of page.objects) {
           marker = o.key;
           const key = o.key.slice(d.prefix.length);
+          const entry = listed?.get(key);
+          if (listed !== undefined && (entry === undefined || entry.size !== o.size || entry.etag !== o.etag)) {
+            unlisted += 1;
+            continue;
+          }
           seen.add(key);
           run.objectsSeen += 1;
           run.bytesSeen += o.size;
@@ -162,6 +172,7 @@ export class DatasetAdminService {
       // Objects gone from the store leave the manifest.
       const { rows } = await this.db.query<{ key: string }>('SELECT key FROM dataset_objects WHERE dataset_id = $1', [d.id]);
       for (const r of rows) if (!seen.has(r.key)) await this.db.query('DELETE FROM dataset_objects WHERE dataset_id = $1 AND key = $2', [d.id, r.key]);
+      if (unlisted > 0) this.logger.warn({ message: 'objects in the bucket that the manifest does not list: not indexed, never served', dataset: d.id, unlisted });
       run.state = 'done';
       run.finishedAt = this.clock.now().toISOString();
       await this.db.query('UPDATE datasets SET objects = $2, bytes = $3, indexed_at = $4 WHERE id = $1', [d.id, run.objectsSeen, run.bytesSeen, run.finishedAt]);
@@ -172,7 +183,7 @@ export class DatasetAdminService {
         action: 'dataset.index',
         decision: 'allow',
         resource: { type: 'dataset', id: d.id },
-        detail: { after: { objects: run.objectsSeen, bytes: run.bytesSeen, series: run.seriesIndexed } },
+        detail: { after: { objects: run.objectsSeen, bytes: run.bytesSeen, series: run.seriesIndexed }, ...(unlisted > 0 ? { unlisted } : {}) },
       });
     } catch (err) {
       run.state = 'failed';

@@ -81,6 +81,9 @@ export interface ListedPage {
  */
 export const AFTER_PREFIX = '\u{10FFFF}';
 
+const STORE_PAGE = 1000;
+const MAX_SCANNED = 20_000;
+
 /**
  * The data plane's rules: every list and read is decided by the policy engine first, every
  * decision becomes one audit leaf, and no byte leaves before its leaf is durable. Denied and
@@ -364,13 +367,15 @@ export class DataPlaneService {
     const full = () => out.length + prefixes.length >= q.limit;
     let after = q.cursor;
     let rolled: string | undefined;
+    let scanned = 0;
     for (const s of [...allowed].sort((a, b) => (a.prefix < b.prefix ? -1 : 1))) {
       const effective = s.prefix.startsWith(q.prefix) ? s.prefix : q.prefix.startsWith(s.prefix) ? q.prefix : undefined;
       if (effective === undefined) continue;
       if (after !== undefined && after >= effective && !after.startsWith(effective)) continue; // split already done
       let startAfter = after !== undefined && after > effective ? after : undefined;
       for (;;) {
-        const page = await this.store.list(dataset.bucket, dataset.prefix + effective, startAfter === undefined ? undefined : dataset.prefix + startAfter, q.limit - out.length - prefixes.length);
+        // Whole store pages whatever the limit: keys skipped (another split's, unlisted) must not cost a round trip each.
+        const page = await this.store.list(dataset.bucket, dataset.prefix + effective, startAfter === undefined ? undefined : dataset.prefix + startAfter, STORE_PAGE);
         const listed = dataset.manifestEnforced === true ? await this.manifest.getMany(dataset.id, page.objects.map((o) => o.key.slice(dataset.prefix.length))) : undefined;
         for (const o of page.objects) {
           const key = o.key.slice(dataset.prefix.length);
@@ -391,6 +396,9 @@ export class DataPlaneService {
           }
           if (full()) return { objects: out, commonPrefixes: prefixes, nextCursor: after };
         }
+        // A page may end short of the limit: a request scans a bounded number of keys, and the cursor goes on from there.
+        scanned += page.objects.length;
+        if (scanned >= MAX_SCANNED && page.truncated && after !== undefined) return { objects: out, commonPrefixes: prefixes, nextCursor: after };
         if (!page.truncated || page.objects.length === 0) break;
         startAfter = after;
       }

@@ -30,7 +30,8 @@ export class EgressController {
   @ApiResponse({ status: 422, description: 'Refused: reason codes, never an echo of the content' })
   @ApiResponse({ status: 429, description: 'Over the daily budget: what remains' })
   async submit(@CurrentJob() job: JobPrincipal, @Param('kind') kind: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    const receipt = await this.egress.submit(job, kind, req.raw, { requestId: req.id, listener: 'sandbox' });
+    const declared = req.headers['content-length'];
+    const receipt = await this.egress.submit(job, kind, req.raw, { requestId: req.id, listener: 'sandbox' }, 'bearer', declared === undefined ? undefined : Number(declared));
     void reply.status(receipt.status === 'pending_review' ? 202 : 201).send(receipt);
   }
 }

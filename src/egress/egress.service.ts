@@ -64,12 +64,35 @@ export class EgressService {
    * covers the request, not the bytes), `sha256` or `aws-chunked` (S3: SigV4 signs the bytes),
    * `unsigned` (S3 UNSIGNED-PAYLOAD: nothing binds the bytes to the signature).
    */
-  async submit(job: JobPrincipal, kindName: string, body: Readable, meta: RequestMeta, payload: PayloadAuth = 'bearer'): Promise<Receipt> {
+  async submit(job: JobPrincipal, kindName: string, body: Readable, meta: RequestMeta, payload: PayloadAuth = 'bearer', declaredBytes?: number): Promise<Receipt> {
     const { kinds, budget } = this.policy.egress;
     const kind = kinds.get(kindName);
     if (kind === undefined) {
       body.resume();
       throw await this.refuse(job, kindName, null, 0, 422, [{ code: 'unknown_kind', message: 'no such egress kind' }], meta);
+    }
+    // Before a byte is read (a body is buffered up to the kind's cap): a declared size over the
+    // cap, and an artifact no policy could let out now whatever it holds (a kind without a
+    // permit, an unsigned S3 upload), are refused at once. Budget limits are decided later.
+    if (declaredBytes !== undefined && declaredBytes > kind.maxBytes) {
+      body.resume();
+      throw await this.refuse(job, kindName, null, 0, 413, [{ code: 'too_large', message: `larger than ${kind.maxBytes} bytes` }], meta);
+    }
+    const pre = this.policy.decide(
+      {
+        principal: { type: 'Job', id: job.jobId, team: job.team },
+        action: 'egress',
+        resource: { type: 'Artifact', id: 'pre-check', kind: kindName },
+        listener: 'sandbox',
+        now: this.clock.now(),
+        context: { kind: kindName, payload, bytes: 0, bits: 0, bitsToday: 0, submissionsToday: 0, dailyBits: budget.dailyBits, dailySubmissions: budget.dailySubmissions[kindName] ?? 0 },
+      },
+      await this.grants.forTeam(job.team),
+    );
+    if (pre.decision !== 'allow' && (pre.policies.length === 0 || pre.policies.some((p) => !BUDGET_POLICIES.has(p)))) {
+      body.resume();
+      const reasons = [{ code: 'policy_denied', message: `policy does not allow this egress${pre.policies.length > 0 ? ` (${pre.policies.join(', ')})` : ''}` }];
+      throw await this.refuse(job, kindName, null, 0, 422, reasons, meta, pre);
     }
     const submitted = await readCapped(body, kind.maxBytes);
     if (submitted.overflow) {

@@ -89,6 +89,11 @@ async function cached(cache: Map<string, { at: number; job: JobRecord | undefine
   if (hit !== undefined && Date.now() - hit.at < JOB_CACHE_MS) return hit.job;
   const job = await load();
   if (cache.size >= MAX_CACHED) pruneOlderThan(cache, JOB_CACHE_MS);
+  // A flood of fresh misses (unknown access keys) must not grow it without bound: oldest first out.
+  for (const k of cache.keys()) {
+    if (cache.size < MAX_CACHED) break;
+    cache.delete(k);
+  }
   cache.set(key, { at: Date.now(), job });
   return job;
 }

@@ -67,6 +67,10 @@ export class S3ApiService {
     if (Buffer.byteLength(prefix) > 1024 || /[\u0000-\u001f\u007f]/.test(prefix)) throw invalidArgument('prefix must be at most 1024 bytes, without control characters');
     if (delimiter !== undefined && delimiter.length > 16) throw invalidArgument('delimiter is longer than 16 characters');
     const maxKeys = parseMaxKeys(q.get('max-keys'));
+    for (const [name, v] of [['start-after', q.get('start-after')], ['marker', q.get('marker')]] as const) {
+      // eslint-disable-next-line no-control-regex
+      if (v !== undefined && (Buffer.byteLength(v) > 1024 || /[\u0000-\u001f\u007f]/.test(v))) throw invalidArgument(`${name} must be at most 1024 bytes, without control characters`);
+    }
     const token = version === 2 ? q.get('continuation-token') : undefined;
     const startAfter = version === 2 ? q.get('start-after') : q.get('marker');
     let cursor: string | undefined;
@@ -168,7 +172,8 @@ export class S3ApiService {
     const kind = slash < 0 ? '' : key.slice(0, slash);
     if (!KIND_RE.test(kind) || slash === key.length - 1) throw invalidArgument('outbox keys are {kind}/{name}, e.g. predictions/run-1.csv');
     const payload = verifiedPayload(raw, caller.sigv4, headers);
-    const receipt = await this.egress.submit(caller, kind, payload.body, meta, payload.auth);
+    const declared = caller.sigv4.payload.kind === 'streaming' ? caller.sigv4.payload.decodedContentLength : headerValues(headers, 'content-length').map(Number)[0];
+    const receipt = await this.egress.submit(caller, kind, payload.body, meta, payload.auth, declared);
     return {
       status: 200,
       headers: {
