@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASIC_PROFILE } from '../src/ingest/dicom-profile';
@@ -211,6 +211,13 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     const leaves = (await core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf);
     expect(leaves.find((l) => l.requestId === injected.headers['x-request-id'])).toMatchObject({ decision: 'deny', status: 404, detail: { reason: 'not_in_manifest' } });
     expect(leaves.find((l) => l.requestId === swapped.headers['x-request-id'])).toMatchObject({ decision: 'deny', status: 404, detail: { reason: 'manifest_mismatch' } });
+    // And the organizers' check of the whole bucket names both.
+    const verify = await cage(['dataset', 'verify', 'ing'], { env: { CAGE_URL: f.gateway.controlUrl, CAGE_TOKEN: f.auditorToken } });
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(/unexpected \(never served\)\s*│?\s*train\/injected\.raw/);
+    expect(verify.stdout).toContain(entry.key);
+    const report = (await core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf).filter((l) => l.action === 'dataset.verify-manifest').pop();
+    expect(report).toMatchObject({ decision: 'deny', detail: { unexpected: ['train/injected.raw'], changed: [entry.key], missing: [] } });
   });
 
   it('an interrupted ingest resumes and ends with the same manifest as an uninterrupted one', async () => {
@@ -223,6 +230,59 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     expect(await manifest('ing2')).toEqual(await manifest('ing'));
     expect((await manifest('ing2')).find((e) => e.key.endsWith('.raw'))?.sha256).toBe(createHash('sha256').update(RAW).digest('hex'));
     expect(again.summary!.manifestSha256).toBe(run.summary!.manifestSha256);
+  });
+
+  it('a run cancelled mid-way (as an operator stops it) resumes where it stopped, to the same manifest', async () => {
+    const core = f.gateway.core;
+    // A larger export, so the run is still going when the cancel lands.
+    const big = join(root, 'big');
+    mkdirSync(big, { recursive: true });
+    for (let n = 0; n < 40; n++) {
+      writeFileSync(join(big, `IM${n}.dcm`), syntheticDicom({ study: STUDY, series: `${SERIES}.7`, sop: `${SERIES}.7.${n}`, frameOfReference: `${STUDY}.9`, patientId: 'PHI-MRN-7', studyDate: '20190302', acquisitionDate: '20190303', birthDate: '19500110', pixels: PIXELS[n % 3] }));
+    }
+    for (const id of ['big1', 'big2']) {
+      await core.datasets.insert({ id, bucket, prefix: `${id}/`, title: id, splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, core.clock.now(), 'test');
+    }
+    const whole = await ingest('big1', { source: 'big' });
+    expect(whole).toMatchObject({ state: 'done', filesWritten: 40 });
+    const started = JSON.parse((await rawRequest(f.gateway.controlUrl, 'POST', '/v1/datasets/big2/ingest', { ...organizer(), 'content-type': 'application/json' }, JSON.stringify({ ...body, source: 'big' }))).body.toString()) as IngestRun;
+    for (;;) {
+      const run = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${started.id}`, organizer())).body.toString()) as IngestRun;
+      if (run.filesDone >= 3) break;
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    expect((await rawRequest(f.gateway.controlUrl, 'POST', `/v1/ingests/${started.id}/cancel`, organizer())).status).toBe(202);
+    await core.ingest.idle();
+    const cut = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${started.id}`, organizer())).body.toString()) as IngestRun;
+    expect(cut.state).toBe('cancelled');
+    expect(cut.filesWritten).toBeLessThan(40);
+    const resumed = await ingest('big2', { source: 'big' });
+    expect(resumed).toMatchObject({ state: 'done', filesSkipped: cut.filesWritten, filesWritten: 40 - cut.filesWritten });
+    expect(await manifest('big2')).toEqual(await manifest('big1'));
+  });
+
+  it('ingests from s3://bucket/prefix on the raw-data store, to the same manifest as from a directory', async () => {
+    const core = f.gateway.core;
+    const rawBucket = `raw-${randomBytes(4).toString('hex')}`;
+    await core.store.ensureBucket(rawBucket);
+    const dir = join(root, 'export', 'Doe_Jane_PHI');
+    const files: [string, Buffer][] = [
+      ...SOPS.map((_, n) => [`Doe_Jane_PHI/ct/IM${n}.dcm`, readFileSync(join(dir, 'ct', `IM${n}.dcm`))] as [string, Buffer]),
+      [`Doe_Jane_PHI/ct/IM9.dcm`, readFileSync(join(dir, 'ct', 'IM9.dcm'))],
+      [`Doe_Jane_PHI/${LUNA_UID}.mhd`, Buffer.from(MHD)],
+      [`Doe_Jane_PHI/${LUNA_UID}.raw`, RAW],
+      ['Doe_Jane_PHI/annotations.csv', Buffer.from(CSV)],
+      ['Doe_Jane_PHI/report.pdf', Buffer.from('%PDF')],
+      ['Doe_Jane_PHI/notes.txt', Buffer.from('PHI')],
+    ];
+    for (const [k, b] of files) await core.store.put(rawBucket, `hospital/export/${k}`, b);
+    await core.datasets.insert({ id: 'ing-s3', bucket, prefix: 'ing-s3/', title: 'ing-s3', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, core.clock.now(), 'test');
+    const fromS3 = await ingest('ing-s3', { source: `s3://${rawBucket}/hospital/export` });
+    expect(fromS3).toMatchObject({ state: 'done', filesWritten: 5, filesRefused: 3 });
+    const fromDir = await manifest('ing2');
+    expect(await manifest('ing-s3')).toEqual(fromDir);
+    const missing = await rawRequest(f.gateway.controlUrl, 'POST', '/v1/datasets/ing-s3/ingest', { ...organizer(), 'content-type': 'application/json' }, JSON.stringify({ ...body, source: 's3://no-such-raw-bucket/x' }));
+    expect(missing.status).toBe(400);
   });
 
   it('cage ingest: a progress bar on a terminal, the summary, and a re-run that skips everything', async () => {

@@ -34,6 +34,15 @@ export interface IndexRun {
   error: string | null;
 }
 
+export interface ManifestReport {
+  dataset: string;
+  checked: number;
+  listed: number;
+  unexpected: string[];
+  changed: string[];
+  missing: string[];
+}
+
 export interface IngestRun {
   id: string;
   dataset: string;

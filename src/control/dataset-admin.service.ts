@@ -20,6 +20,20 @@ export interface DatasetView extends Omit<Dataset, 'createdAt'> {
   createdBy: string;
 }
 
+export interface ManifestReport {
+  dataset: string;
+  /** Objects found in the bucket under the dataset's prefix. */
+  checked: number;
+  /** Entries in the manifest. */
+  listed: number;
+  /** In the bucket, not in the manifest: put there behind the gateway's back. */
+  unexpected: string[];
+  /** In both, but with another size or ETag: replaced behind the gateway's back. */
+  changed: string[];
+  /** In the manifest, gone from the bucket. */
+  missing: string[];
+}
+
 export interface IndexRun {
   id: string;
   dataset: string;
@@ -110,6 +124,43 @@ export class DatasetAdminService {
     this.running.add(id);
     void this.index(d, run, actor(user), meta).finally(() => this.running.delete(id));
     return run;
+  }
+
+  /**
+   * Compares what is in the bucket under the dataset's prefix with its manifest: objects nobody
+   * ingested (put behind the gateway's back), objects whose size or ETag changed, and manifest
+   * entries gone from the store. The report is an audit leaf; jobs are never served the first two.
+   */
+  async verifyManifest(user: UserPrincipal, id: string, meta: RequestMeta): Promise<ManifestReport> {
+    const d = await this.datasets.get(id);
+    if (d === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(id)}`);
+    if (d.manifestEnforced !== true) throw new BadRequestException(`dataset ${id} was not ingested: it has no manifest to verify against`);
+    const expected = new Map((await this.manifest.all(d.id)).map((e) => [e.key, e]));
+    const report: ManifestReport = { dataset: id, checked: 0, listed: expected.size, unexpected: [], changed: [], missing: [] };
+    let marker: string | undefined;
+    for (;;) {
+      const page = await this.store.list(d.bucket, d.prefix, marker, PAGE);
+      for (const o of page.objects) {
+        marker = o.key;
+        report.checked += 1;
+        const key = o.key.slice(d.prefix.length);
+        const e = expected.get(key);
+        if (e === undefined) report.unexpected.push(key);
+        else if (e.size !== o.size || e.etag !== o.etag) report.changed.push(key);
+        expected.delete(key);
+      }
+      if (!page.truncated || page.objects.length === 0) break;
+    }
+    report.missing = [...expected.keys()];
+    await this.audit.record(meta, {
+      principal: actor(user),
+      team: null,
+      action: 'dataset.verify-manifest',
+      decision: report.unexpected.length + report.changed.length + report.missing.length === 0 ? 'allow' : 'deny',
+      resource: { type: 'dataset', id },
+      detail: { checked: report.checked, listed: report.listed, unexpected: report.unexpected.slice(0, 100), changed: report.changed.slice(0, 100), missing: report.missing.slice(0, 100) },
+    });
+    return report;
   }
 
   async latestRun(id: string): Promise<IndexRun> {

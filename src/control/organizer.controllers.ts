@@ -50,6 +50,14 @@ export class DatasetAdminController {
     return this.datasets.startIndex(user, id, meta(req));
   }
 
+  @Post(':id/manifest/verify')
+  @HttpCode(200)
+  @Allow('read', 'Dataset')
+  @ApiOperation({ summary: "Compare an ingested dataset's bucket with its manifest: unexpected, changed and missing objects (an audit leaf)" })
+  verifyManifest(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() req: FastifyRequest) {
+    return this.datasets.verifyManifest(user, id, meta(req));
+  }
+
   @Get(':id/index')
   @Allow('read', 'Dataset')
   @ApiOperation({ summary: 'Progress of the latest index run' })

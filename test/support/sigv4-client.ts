@@ -5,8 +5,8 @@ import { rawRequest, type RawResponse } from './http';
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 
-/** node:crypto behind smithy's hash interface. */
-class NodeSha256 {
+/** node:crypto behind smithy's hash interface (smithy is used only as a client, to sign). */
+export class NodeSha256 {
   private readonly h: Hash | Hmac;
   constructor(secret?: SourceData) {
     this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuf(secret));

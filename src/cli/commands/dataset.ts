@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { type Dataset, type IndexRun } from '../api-types';
+import { type Dataset, type IndexRun, type ManifestReport } from '../api-types';
 import { parseSplit, repeatable, type SplitSpec } from '../arg-parsers';
 import { CliError, ExitCode } from '../cli-error';
 import { seg } from '../client';
@@ -51,6 +51,24 @@ export function registerDatasetCommands(program: Command, io: CliIo): void {
     .option('--no-wait', 'start the run and return at once')
     .addHelpText('after', `${examples('cage dataset index lung-2025', 'cage dataset index lung-2025 --no-wait --json')}\nWhile waiting, a TTY shows objects, bytes and series seen so far. Exits 1 when the run fails.\n`)
     .action(handler(io, (ctx, id: string, opts: { wait: boolean }) => indexDataset(ctx, id, opts.wait)));
+
+  dataset
+    .command('verify')
+    .description("compare an ingested dataset's bucket with its manifest; exits 1 if anything was added, changed or removed behind the gateway")
+    .argument('<id>', 'dataset id')
+    .action(
+      handler(io, async (ctx, id: string) => {
+        const r = await ctx.api().post<ManifestReport>(`/v1/datasets/${seg(id)}/manifest/verify`, undefined, { notFound: `no such dataset "${id}"` });
+        const bad = r.unexpected.length + r.changed.length + r.missing.length;
+        if (ctx.json) ctx.out.data(r);
+        else {
+          ctx.out.line(`${id}: ${count(r.checked)} objects in the bucket, ${count(r.listed)} in the manifest; ${bad === 0 ? 'they match' : `${count(bad)} discrepancies`}`);
+          const rows = [...r.unexpected.map((k) => ['unexpected (never served)', k]), ...r.changed.map((k) => ['changed (never served)', k]), ...r.missing.map((k) => ['missing', k])];
+          if (rows.length > 0) ctx.out.table(['what', 'key'], rows, '');
+        }
+        if (bad > 0) throw new CliError(ExitCode.Failed, `${id}: the bucket does not match the manifest (${count(bad)} discrepancies)`);
+      }),
+    );
 
   dataset
     .command('list')
