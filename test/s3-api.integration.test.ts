@@ -110,6 +110,17 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     if (s3 === 'external') expect(inTrain.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['train/a/']);
   });
 
+  it('encodes keys with encoding-type=url (as aws-cli and boto3 ask), raw otherwise', async () => {
+    const signer = new SigV4TestClient(f.gateway.sandboxUrl, f.alpha);
+    const list = (query: Record<string, string>) => signer.send({ method: 'GET', path: `/${DATASET}`, query: { 'list-type': '2', prefix: 'train/caf', ...query }, date: new Date() });
+    const encoded = (await list({ 'encoding-type': 'url' })).body.toString();
+    expect(encoded).toContain('<Key>train/caf%C3%A9.txt</Key>');
+    expect(encoded).toContain('<Key>train/cafe%CC%81.txt</Key>');
+    expect(encoded).toContain('<EncodingType>url</EncodingType>');
+    expect((await list({})).body.toString()).toContain('<Key>train/café.txt</Key>');
+    expect((await list({ 'encoding-type': 'base64' })).status).toBe(400);
+  });
+
   it('honours start-after, and ListObjects v1 with a marker', async () => {
     const after = await alpha.send(new ListObjectsV2Command({ Bucket: DATASET, StartAfter: 'train/empty.bin' }));
     expect(after.Contents?.map((o) => o.Key)).toEqual([...f.objects.keys()].filter((k) => k.startsWith('train/') && k > 'train/empty.bin').sort());
