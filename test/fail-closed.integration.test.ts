@@ -7,6 +7,9 @@ import { DB_KINDS } from './support/backends';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { faultProxy } from './support/fault-proxy';
 import { bearer, objectPath, rawRequest, type RawResponse } from './support/http';
+import { SigV4TestClient } from './support/sigv4-client';
+import { predictions } from './support/egress';
+import { OUTBOX_BUCKET } from '../src/egress/egress-release';
 
 describe.each(DB_KINDS)('fail closed on %s', (db) => {
   let f: Fixture;
@@ -36,6 +39,23 @@ describe.each(DB_KINDS)('fail closed on %s', (db) => {
     expect(denied.status).toBe(503);
     await f.db.query('ALTER TABLE audit_leaves DROP CONSTRAINT refuse_all');
     expect((await read()).status).toBe(200);
+  });
+
+  it('through the S3 API too: no byte read and nothing released while the audit table refuses leaves', async () => {
+    const s3 = new SigV4TestClient(f.gateway.sandboxUrl, f.alpha);
+    const get = () => s3.send({ method: 'GET', path: `/${DATASET}/train/scan-1.raw`, date: new Date() });
+    expect((await get()).status).toBe(200);
+    await f.db.query('ALTER TABLE audit_leaves ADD CONSTRAINT refuse_all CHECK (false) NOT VALID');
+    const r = await get();
+    expect(r.status).toBe(503);
+    expect(r.body.toString()).toContain('<Code>ServiceUnavailable</Code>');
+    expect(r.body.length).toBeLessThan(600);
+    const outboxBefore = (await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length;
+    const put = await new SigV4TestClient(f.gateway.sandboxUrl, f.beta).send({ method: 'PUT', path: '/outbox/predictions/p.csv', date: new Date(), body: predictions(['scan-9,1,2,3,0.5']) });
+    expect(put.status).toBe(503);
+    expect((await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length).toBe(outboxBefore);
+    await f.db.query('ALTER TABLE audit_leaves DROP CONSTRAINT refuse_all');
+    expect((await get()).status).toBe(200);
   });
 
   it('serves nothing unlogged when the database stops in the middle of a read loop', async () => {
