@@ -38,6 +38,7 @@ import { OutboxReconciler } from './egress/outbox-reconciler';
 import { JobSecrets } from './keys/job-secrets';
 import { JobRepository } from './keys/job.repository';
 import { SigningKeys } from './keys/signing-keys';
+import { loadPseudonymKey } from './keys/pseudonym-key';
 import { HealthService } from './ops/health.service';
 import { CedarPolicyEngine } from './policy/cedar-policy.engine';
 import { PolicyStore } from './policy/policy-store';
@@ -209,7 +210,7 @@ export class Core {
       checkpointer,
       new AuditExport(db),
       new ComplianceReports(db),
-      new IngestService(datasets, manifest, series, ingestRuns, new PseudonymRepository(db, keys), store, rawStore, config.ingest.root, auditLog, clock),
+      new IngestService(datasets, manifest, series, ingestRuns, new PseudonymRepository(db, loadPseudonymKey({ file: config.ingest.pseudonymKeyFile, dataDir: config.dataDir })), store, rawStore, config.ingest.root, auditLog, clock),
     );
   }
 

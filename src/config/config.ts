@@ -25,6 +25,8 @@ export interface CageConfig {
   /** Ingest: local sources must lie under `root`; `s3://` sources are read from `rawS3` (the gateway's own store when unset). */
   ingest: {
     root: string;
+    /** The re-identification key (32 bytes, base64); generated under the data dir when unset. */
+    pseudonymKeyFile: string | undefined;
     rawS3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean } | undefined;
   };
   /** The S3-compatible API on the sandbox listener: the region its SigV4 scopes must name. */
@@ -68,6 +70,7 @@ const schema = z.object({
   CAGE_S3_FORCE_PATH_STYLE: bool('CAGE_S3_FORCE_PATH_STYLE').optional(),
   CAGE_S3_TIMEOUT_MS: z.coerce.number().int().positive('CAGE_S3_TIMEOUT_MS must be positive').default(10000),
   CAGE_INGEST_ROOT: z.string().min(1).optional(),
+  CAGE_PSEUDONYM_KEY_FILE: z.string().min(1).optional(),
   CAGE_RAW_S3_ENDPOINT: z.string().url('CAGE_RAW_S3_ENDPOINT must be a URL').optional(),
   CAGE_RAW_S3_REGION: z.string().min(1).default('us-east-1'),
   CAGE_RAW_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
@@ -121,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
     s3Api: { region: e.CAGE_S3_API_REGION },
     ingest: {
       root: resolve(e.CAGE_INGEST_ROOT ?? resolve(dataDir, 'incoming')),
+      pseudonymKeyFile: e.CAGE_PSEUDONYM_KEY_FILE,
       rawS3:
         e.CAGE_RAW_S3_ENDPOINT === undefined
           ? undefined

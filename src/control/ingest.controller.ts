@@ -4,12 +4,23 @@ import { type FastifyRequest } from 'fastify';
 import { Allow } from '../auth/access.decorator';
 import { CurrentUser } from '../auth/principal.decorator';
 import { type UserPrincipal } from '../auth/token.service';
+import { type IngestRun } from '../ingest/ingest-run.repository';
 import { IngestService } from '../ingest/ingest.service';
 import { parseOrThrow } from '../ops/validation';
 import { actor } from './actor';
 import { newIngest } from './ingest.dto';
 
 const meta = (req: FastifyRequest) => ({ requestId: req.id, listener: 'control' as const });
+const HIDDEN = '(shown to organizers only)';
+
+/**
+ * Source paths of a raw export may name patients (folders are often named after them): they are
+ * shown to the organizers who brought the data in, not to auditors, who see counts and reasons.
+ */
+function forRole(run: IngestRun, user: UserPrincipal): IngestRun {
+  if (user.role === 'organizer') return run;
+  return { ...run, source: HIDDEN, summary: run.summary === null ? null : { ...run.summary, refused: run.summary.refused.map((r) => ({ path: HIDDEN, reason: r.reason })) } };
+}
 
 /** Organizers bring raw data in: de-identified on the way, recorded in the manifest. */
 @ApiTags('ingest')
@@ -29,16 +40,16 @@ export class IngestController {
 
   @Get('datasets/:id/ingests')
   @Allow('read', 'Dataset')
-  @ApiOperation({ summary: "A dataset's ingest runs, newest first" })
-  async list(@Param('id') id: string) {
-    return { runs: await this.ingest.list(id) };
+  @ApiOperation({ summary: "A dataset's ingest runs, newest first (source paths: organizers only)" })
+  async list(@CurrentUser() user: UserPrincipal, @Param('id') id: string) {
+    return { runs: (await this.ingest.list(id)).map((r) => forRole(r, user)) };
   }
 
   @Get('ingests/:run')
   @Allow('read', 'Dataset')
-  @ApiOperation({ summary: 'One ingest run: progress, and when done, what was stripped and refused' })
-  get(@Param('run') run: string) {
-    return this.ingest.get(run);
+  @ApiOperation({ summary: 'One ingest run: progress, and when done, what was stripped and refused (source paths: organizers only)' })
+  async get(@CurrentUser() user: UserPrincipal, @Param('run') run: string) {
+    return forRole(await this.ingest.get(run), user);
   }
 
   @Post('ingests/:run/cancel')

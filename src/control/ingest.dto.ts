@@ -8,7 +8,8 @@ export const newIngest = z
     target: z
       .string()
       .max(512)
-      .regex(/^([A-Za-z0-9._-]+\/)+$/, 'target must be a dataset-relative prefix ending in "/", e.g. train/'),
+      .regex(/^([A-Za-z0-9._-]+\/)+$/, 'target must be a dataset-relative prefix ending in "/", e.g. train/')
+      .refine((t) => t.split('/').every((seg) => seg !== '.' && seg !== '..'), 'target may not have "." or ".." segments'),
     csvColumns: z.array(column).max(64).optional(),
     csvPseudonymize: z.array(column).max(16).optional(),
     domain: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'domain must be a slug').default('default'),

@@ -9,11 +9,21 @@
 import dcmjs from 'dcmjs';
 import {
   BURNED_IN_ANNOTATION,
+  CT_SOP_CLASSES,
   DEIDENTIFICATION_CODES,
   DEIDENTIFICATION_METHOD,
+  IMAGE_TYPE,
+  ISSUER_OF_PATIENT_ID,
+  KEPT_TEXT,
+  LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED,
   PATIENT_ID,
   PROFILE_BY_TAG,
   type ProfileEntry,
+  REGISTRY_UID_ROOT,
+  SOP_CLASS_UID,
+  TEXT_VRS,
+  TRANSFER_SYNTAX_UID,
+  UNCOMPRESSED_SYNTAXES,
 } from './dicom-profile';
 
 type DicomElement = { vr: string; Value?: unknown[]; _rawValue?: unknown };
@@ -22,7 +32,7 @@ type DicomDataset = Record<string, DicomElement>;
 /** A file the profile refuses (burned-in annotation) or that is not DICOM Part 10. */
 export class DicomRefusal extends Error {
   constructor(
-    readonly code: 'burned_in_annotation' | 'not_dicom',
+    readonly code: 'burned_in_annotation' | 'not_dicom' | 'not_ct_image' | 'compressed',
     message: string,
   ) {
     super(message);
@@ -32,9 +42,9 @@ export class DicomRefusal extends Error {
 export interface ParsedDicom {
   meta: DicomDataset;
   dict: DicomDataset;
-  /** Every UID the profile replaces, as found. */
+  /** Every UID that is replaced (all but DICOM registry UIDs), as found. */
   uids: Set<string>;
-  /** The PatientID (empty when absent: all such files share one pseudonymous patient). */
+  /** Issuer and PatientID (empty when absent: all such files share one pseudonymous patient). */
   patientId: string;
 }
 
@@ -56,7 +66,8 @@ export interface DeidentifiedDicom {
 }
 
 const { DicomDict, DicomMessage } = dcmjs.data;
-const META_REMOVED = ['00020016', '00020017', '00020018']; // source, sending, receiving AE titles
+// Source, sending, receiving AE titles; private information creator and data.
+const META_REMOVED = ['00020016', '00020017', '00020018', '00020100', '00020102'];
 const DICOM_MAGIC_OFFSET = 128;
 
 export function isDicom(head: Buffer): boolean {
@@ -71,14 +82,22 @@ export function readDicom(bytes: Buffer): ParsedDicom {
   } catch (err) {
     throw new DicomRefusal('not_dicom', `DICOM does not parse: ${(err as Error).message}`);
   }
+  const syntax = stringValue(parsed.meta[TRANSFER_SYNTAX_UID])?.trim() ?? '';
+  if (!UNCOMPRESSED_SYNTAXES.has(syntax)) throw new DicomRefusal('compressed', `transfer syntax ${syntax || '(none)'} is not uncompressed: its pixel data could not be kept byte for byte`);
+  const sopClass = stringValue(parsed.dict[SOP_CLASS_UID])?.trim() ?? '';
+  if (!CT_SOP_CLASSES.has(sopClass)) throw new DicomRefusal('not_ct_image', `SOP class ${sopClass || '(none)'} is not a CT image (screen captures and documents may carry identity)`);
+  const imageType = (parsed.dict[IMAGE_TYPE]?.Value ?? []).map(String).map((v) => v.trim().toUpperCase());
+  if (imageType.includes('SECONDARY') || imageType.includes('SCREEN SAVE')) throw new DicomRefusal('not_ct_image', 'Image Type is SECONDARY or SCREEN SAVE: a capture may carry identity in its pixels');
   const burned = stringValue(parsed.dict[BURNED_IN_ANNOTATION]);
   if (burned?.trim().toUpperCase() === 'YES') {
     throw new DicomRefusal('burned_in_annotation', 'Burned In Annotation is YES: the pixels may carry identifying text');
   }
   const uids = new Set<string>();
-  walk(parsed.meta, (tag, el) => collectUid(tag, el, uids));
-  walk(parsed.dict, (tag, el) => collectUid(tag, el, uids));
-  return { meta: parsed.meta, dict: parsed.dict, uids, patientId: (stringValue(parsed.dict[PATIENT_ID]) ?? '').trim() };
+  walk(parsed.meta, (_tag, el) => collectUid(el, uids));
+  walk(parsed.dict, (_tag, el) => collectUid(el, uids));
+  const issuer = (stringValue(parsed.dict[ISSUER_OF_PATIENT_ID]) ?? '').trim();
+  const id = (stringValue(parsed.dict[PATIENT_ID]) ?? '').trim();
+  return { meta: parsed.meta, dict: parsed.dict, uids, patientId: issuer === '' ? id : `${issuer}\u0000${id}` };
 }
 
 export function deidentifyDicom(p: ParsedDicom, ps: DicomPseudonyms): DeidentifiedDicom {
@@ -91,6 +110,7 @@ export function deidentifyDicom(p: ParsedDicom, ps: DicomPseudonyms): Deidentifi
   }
   rewrite(p.meta, ps, count);
   rewrite(p.dict, ps, count);
+  p.dict[LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED] = { vr: 'CS', Value: ['MODIFIED'] };
   p.dict['00120062'] = { vr: 'CS', Value: ['YES'] }; // PatientIdentityRemoved
   p.dict['00120063'] = { vr: 'LO', Value: [DEIDENTIFICATION_METHOD] };
   p.dict['00120064'] = {
@@ -117,7 +137,12 @@ function rewrite(ds: DicomDataset, ps: DicomPseudonyms, count: (k: string) => vo
     const group = parseInt(tag.slice(0, 4), 16);
     if (group % 2 === 1) {
       delete ds[tag];
-      count('private attributes');
+      count('private attributes (X)');
+      continue;
+    }
+    if ((group >= 0x6000 && group <= 0x60ff) || (group >= 0x5000 && group <= 0x50ff)) {
+      delete ds[tag];
+      count('overlay and curve attributes (X)');
       continue;
     }
     const entry = PROFILE_BY_TAG.get(tag);
@@ -126,14 +151,22 @@ function rewrite(ds: DicomDataset, ps: DicomPseudonyms, count: (k: string) => vo
       count(`${entry.keyword} (${entry.action})`);
       continue;
     }
+    if (el.vr === 'UI') {
+      if (remapUids(el, ps)) count('other UIDs (U)');
+      continue;
+    }
     if (el.vr === 'PN') {
       delete ds[tag];
       count('other person names (X)');
       continue;
     }
+    if (TEXT_VRS.has(el.vr) && !KEPT_TEXT.has(tag)) {
+      delete ds[tag];
+      count('other free text (X)');
+      continue;
+    }
     if (el.vr === 'DA' || el.vr === 'DT') {
-      if (tag === '00100030' && shiftValues(el, ps.shiftDays)) count('PatientBirthDate (shifted)');
-      else if (shiftValues(el, ps.shiftDays)) count('dates (shifted)');
+      if (shiftValues(el, ps.shiftDays)) count('dates (shifted)');
       else {
         delete ds[tag];
         count('unparsable dates (X)');
@@ -142,6 +175,18 @@ function rewrite(ds: DicomDataset, ps: DicomPseudonyms, count: (k: string) => vo
     }
     if (el.vr === 'SQ' && Array.isArray(el.Value)) for (const item of el.Value as DicomDataset[]) rewrite(item, ps, count);
   }
+}
+
+/** Every UID but the DICOM registry's (SOP classes, transfer syntaxes, coding schemes) is replaced. */
+function remapUids(el: DicomElement, ps: DicomPseudonyms): boolean {
+  let changed = false;
+  el.Value = (el.Value ?? []).map((v) => {
+    if (typeof v !== 'string' || v.trim() === '' || v.trim().startsWith(REGISTRY_UID_ROOT)) return v;
+    changed = true;
+    return ps.uid(v.trim());
+  });
+  delete el._rawValue;
+  return changed;
 }
 
 function apply(ds: DicomDataset, tag: string, entry: ProfileEntry, ps: DicomPseudonyms): void {
@@ -158,14 +203,14 @@ function apply(ds: DicomDataset, tag: string, entry: ProfileEntry, ps: DicomPseu
       el.Value = el.vr === 'PN' ? [{ Alphabetic: ps.patient }] : [ps.patient];
       return;
     case 'U':
-      el.Value = (el.Value ?? []).map((v) => (typeof v === 'string' && v.trim() !== '' ? ps.uid(v.trim()) : v));
+      remapUids(el, ps);
       return;
   }
 }
 
-function collectUid(tag: string, el: DicomElement, into: Set<string>): void {
-  if (PROFILE_BY_TAG.get(tag)?.action !== 'U') return;
-  for (const v of el.Value ?? []) if (typeof v === 'string' && v.trim() !== '') into.add(v.trim());
+function collectUid(el: DicomElement, into: Set<string>): void {
+  if (el.vr !== 'UI') return;
+  for (const v of el.Value ?? []) if (typeof v === 'string' && v.trim() !== '' && !v.trim().startsWith(REGISTRY_UID_ROOT)) into.add(v.trim());
 }
 
 function walk(ds: DicomDataset, visit: (tag: string, el: DicomElement) => void): void {
@@ -191,7 +236,9 @@ function shiftValues(el: DicomElement, days: number): boolean {
       out.push(s);
       continue;
     }
-    const m = /^(\d{4})(\d{2})(\d{2})(.*)$/.exec(s);
+    // DA is exactly YYYYMMDD; DT may go on with time, fraction and offset. Anything else (text
+    // after a date, a range) is not a date this can shift, and is removed by the caller.
+    const m = (el.vr === 'DA' ? /^(\d{4})(\d{2})(\d{2})()$/ : /^(\d{4})(\d{2})(\d{2})((?:\d{2}){0,3}(?:\.\d{1,6})?(?:[+-]\d{4})?)$/).exec(s);
     if (m === null) return false;
     const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
     const d = new Date(t);

@@ -8,9 +8,13 @@
  * - `U` replace the UID with a new one, the same new UID for the same old one (across a series,
  *   a study and every later ingest into the same pseudonym domain)
  *
- * Beyond the table: every private attribute (odd group) is removed, every other person name (PN)
- * is removed, every date (DA, DT) is shifted, and an image flagged Burned In Annotation = YES is
- * refused whole (its pixels may carry text; pixel data is never altered here).
+ * Beyond the table, because a blocklist always has gaps: every private attribute (odd group),
+ * overlay and curve groups (60xx, 50xx), private file-meta information, every person name (PN),
+ * and every free-text attribute (LO, SH, LT, ST, UT, UC, UR, AE) not on KEPT_TEXT are removed;
+ * every UID that is not a DICOM registry UID (1.2.840.10008.*) is replaced; every date (DA, DT)
+ * is shifted; the birth date is emptied. Only uncompressed CT images are taken: another SOP
+ * class, a secondary capture or screen save, a compressed transfer syntax (dcmjs would re-frame
+ * the fragments) or Burned In Annotation = YES is refused whole.
  */
 export type ProfileAction = 'X' | 'Z' | 'D' | 'U';
 
@@ -26,6 +30,7 @@ export const BASIC_PROFILE: readonly ProfileEntry[] = [
   // Patient
   e('00100010', 'PatientName', 'D'),
   e('00100020', 'PatientID', 'D'),
+  e('00100030', 'PatientBirthDate', 'Z'),
   e('00100021', 'IssuerOfPatientID', 'X'),
   e('00100032', 'PatientBirthTime', 'X'),
   e('00100040', 'PatientSex', 'Z'),
@@ -133,7 +138,35 @@ export const PATIENT_ID = '00100020';
 export const PATIENT_BIRTH_DATE = '00100030';
 
 /** What the output says about itself (PS3.15 E.1.1, PS3.16 CID 7050). */
-export const DEIDENTIFICATION_METHOD = 'Cage: PS3.15 Basic Application Confidentiality Profile; Retain Longitudinal Temporal Information with Modified Dates';
+/** At most 64 characters (LO). */
+export const DEIDENTIFICATION_METHOD = 'Cage PS3.15 E.1 Basic Profile, Modified Dates';
+
+/** Free-text attributes a CT needs and that carry no identity: every other one is removed. */
+export const KEPT_TEXT: ReadonlySet<string> = new Set([
+  '00080070', // Manufacturer
+  '00081090', // ManufacturerModelName
+  '00181020', // SoftwareVersions
+  '00181160', // FilterType
+  '00181210', // ConvolutionKernel
+  '00281054', // RescaleType
+  '00281055', // WindowCenterWidthExplanation
+  '00120063', // DeidentificationMethod (ours)
+  '00080100', // CodeValue
+  '00080102', // CodingSchemeDesignator
+  '00080104', // CodeMeaning
+]);
+export const TEXT_VRS: ReadonlySet<string> = new Set(['LO', 'SH', 'LT', 'ST', 'UT', 'UC', 'UR', 'AE']);
+
+/** The storage classes taken: CT images (a screen capture may carry a name in its pixels). */
+export const CT_SOP_CLASSES: ReadonlySet<string> = new Set(['1.2.840.10008.5.1.4.1.1.2', '1.2.840.10008.5.1.4.1.1.2.1', '1.2.840.10008.5.1.4.1.1.2.2']);
+/** Uncompressed transfer syntaxes: implicit and explicit little endian, explicit big endian. */
+export const UNCOMPRESSED_SYNTAXES: ReadonlySet<string> = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
+export const REGISTRY_UID_ROOT = '1.2.840.10008.';
+export const SOP_CLASS_UID = '00080016';
+export const IMAGE_TYPE = '00080008';
+export const TRANSFER_SYNTAX_UID = '00020010';
+export const ISSUER_OF_PATIENT_ID = '00100021';
+export const LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED = '00280303';
 export const DEIDENTIFICATION_CODES: readonly { value: string; meaning: string }[] = [
   { value: '113100', meaning: 'Basic Application Confidentiality Profile' },
   { value: '113107', meaning: 'Retain Longitudinal Temporal Information Modified Dates Option' },

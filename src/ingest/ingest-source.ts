@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, realpath } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open as openFile, readdir, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { type Readable } from 'node:stream';
 import { type ObjectStore } from '../storage/object-store.service';
@@ -8,8 +8,10 @@ export interface SourceFile {
   /** Relative to the source root, `/`-separated. */
   path: string;
   size: number;
-  /** Changes when the file does: size and mtime (local) or size and ETag (S3). */
+  /** Changes when the file does: size, mtime, ctime and inode (local) or size and ETag (S3). */
   fingerprint: string;
+  /** Local files: the inode listed, checked again when the file is opened. */
+  ino?: number;
 }
 
 /** Where raw (identifiable) data comes from. Read-only: the ingest never changes a source. */
@@ -17,14 +19,22 @@ export interface IngestSource {
   readonly description: string;
   /** Every file, sorted by path (so a re-run meets them in the same order), and what was skipped. */
   list(): Promise<{ files: SourceFile[]; skipped: { path: string; reason: string }[] }>;
-  open(path: string): Promise<Readable>;
+  /** Opens a listed file; refuses (throws) when it is no longer the file that was listed. */
+  open(file: SourceFile): Promise<Readable>;
 }
 
 export class SourceError extends Error {}
 
-/** A directory on the gateway's host. Symbolic links are not followed (they could leave the root). */
+/**
+ * A directory on the gateway's host, which must resolve (symbolic links followed) to inside the
+ * ingest root. Symbolic links inside it are not followed, and a file is opened with O_NOFOLLOW
+ * and checked to be the very file listed (inode, size), so a link swapped in later is not read.
+ */
 export class LocalSource implements IngestSource {
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly allowedRoot: string,
+  ) {}
 
   get description(): string {
     return this.root;
@@ -34,10 +44,12 @@ export class LocalSource implements IngestSource {
     let root: string;
     try {
       root = await realpath(this.root);
-      if (!(await lstat(root)).isDirectory()) throw new SourceError(`${this.root} is not a directory`);
+      const allowed = await realpath(this.allowedRoot);
+      if (root !== allowed && !root.startsWith(allowed + sep)) throw new SourceError('a local source must lie under the ingest root (CAGE_INGEST_ROOT), links resolved');
+      if (!(await lstat(root)).isDirectory()) throw new SourceError('the source is not a directory');
     } catch (err) {
       if (err instanceof SourceError) throw err;
-      throw new SourceError(`${this.root} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new SourceError(`the source cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     const files: SourceFile[] = [];
     const skipped: { path: string; reason: string }[] = [];
@@ -49,7 +61,8 @@ export class LocalSource implements IngestSource {
         else if (d.isDirectory()) await walk(full);
         else if (d.isFile()) {
           const st = await lstat(full);
-          files.push({ path: rel, size: st.size, fingerprint: `${st.size}:${Math.trunc(st.mtimeMs)}` });
+          // ctime and inode too: a copy that keeps size and mtime (cp -p, rsync -t) still changes them.
+          files.push({ path: rel, size: st.size, fingerprint: `${st.size}:${Math.trunc(st.mtimeMs)}:${Math.trunc(st.ctimeMs)}:${st.ino}`, ino: st.ino });
         } else skipped.push({ path: rel, reason: 'not a regular file' });
       }
     };
@@ -61,8 +74,14 @@ export class LocalSource implements IngestSource {
 
   private resolvedRoot: string | undefined;
 
-  open(path: string): Promise<Readable> {
-    return Promise.resolve(createReadStream(join(this.resolvedRoot ?? this.root, ...path.split('/'))));
+  async open(file: SourceFile): Promise<Readable> {
+    const handle = await openFile(join(this.resolvedRoot ?? this.root, ...file.path.split('/')), constants.O_RDONLY | constants.O_NOFOLLOW);
+    const st = await handle.stat();
+    if (!st.isFile() || st.ino !== file.ino || st.size !== file.size) {
+      await handle.close();
+      throw new SourceError('the file changed after it was listed');
+    }
+    return handle.createReadStream({ autoClose: true });
   }
 }
 
@@ -95,8 +114,13 @@ export class S3Source implements IngestSource {
     return { files, skipped: [] };
   }
 
-  async open(path: string): Promise<Readable> {
-    const key = this.prefix === '' || this.prefix.endsWith('/') ? this.prefix + path : `${this.prefix}/${path}`;
-    return (await this.store.get(this.bucket, key)).body;
+  async open(file: SourceFile): Promise<Readable> {
+    const key = this.prefix === '' || this.prefix.endsWith('/') ? this.prefix + file.path : `${this.prefix}/${file.path}`;
+    const o = await this.store.get(this.bucket, key);
+    if (`${o.size}:${o.etag}` !== file.fingerprint) {
+      o.body.destroy();
+      throw new SourceError('the object changed after it was listed');
+    }
+    return o.body;
   }
 }

@@ -4,7 +4,7 @@ import { MetaImageHeaderError, worldBoundingBox } from '../datasets/metaimage-he
 import { type SeriesEntry } from '../datasets/series.repository';
 import { type ObjectStore } from '../storage/object-store.service';
 import { deidentifyDicom, DicomRefusal, readDicom } from './dicom-deidentify';
-import { type IngestSource, type SourceFile } from './ingest-source';
+import { type IngestSource, SourceError, type SourceFile } from './ingest-source';
 import { cleanseCsv, type CsvRule, CsvRefusal } from './label-csv';
 import { cleanseMetaImageHeader } from './metaimage-cleanse';
 import { type PseudonymKind, type Pseudonym } from './pseudonym.repository';
@@ -28,6 +28,17 @@ export function planUnits(files: SourceFile[]): IngestUnit[] {
   const byPath = new Map(files.map((f) => [f.path, f]));
   const claimed = new Set<string>();
   const units: IngestUnit[] = [];
+  // Outputs are named by file name (MetaImage stem → pseudonym, CSV name): two sources of one
+  // name would overwrite each other, so the second and later are refused.
+  const names = new Set<string>();
+  const duplicate = (f: SourceFile, name: string): boolean => {
+    if (!names.has(name)) {
+      names.add(name);
+      return false;
+    }
+    units.push({ type: 'refused', path: f.path, reason: 'another file of the same name was taken first; outputs are named by file name' });
+    return true;
+  };
   for (const f of files) {
     if (!f.path.toLowerCase().endsWith('.mhd')) continue;
     const stem = f.path.slice(0, -4);
@@ -38,13 +49,16 @@ export function planUnits(files: SourceFile[]): IngestUnit[] {
       continue;
     }
     claimed.add(data.path);
+    if (duplicate(f, `mhd:${stem.slice(stem.lastIndexOf('/') + 1)}`)) continue;
     units.push({ type: 'metaimage', path: f.path, header: f, data });
   }
   for (const f of files) {
     if (claimed.has(f.path)) continue;
     const name = f.path.slice(f.path.lastIndexOf('/') + 1).toLowerCase();
     const ext = name.includes('.') ? name.slice(name.lastIndexOf('.')) : '';
-    if (ext === '.csv') units.push({ type: 'csv', path: f.path, file: f });
+    if (ext === '.csv') {
+      if (!duplicate(f, `csv:${name}`)) units.push({ type: 'csv', path: f.path, file: f });
+    }
     else if (ext === '.dcm' || ext === '.dicom' || ext === '') units.push({ type: 'dicom', path: f.path, file: f });
     else if (ext === '.raw' || ext === '.zraw') units.push({ type: 'refused', path: f.path, reason: 'voxel file without a .mhd header' });
     else units.push({ type: 'refused', path: f.path, reason: `unsupported file type ${JSON.stringify(ext)} (DICOM, MetaImage .mhd/.raw and label .csv are ingested)` });
@@ -82,9 +96,20 @@ export interface UnitResult {
 /** A refusal of one unit: reported, nothing of it written. */
 export class UnitRefusal extends Error {}
 
+/** Opens a source file; a file that cannot be read is refused (by error code, never a path). */
+async function openSource(ctx: UnitContext, file: SourceFile): Promise<Readable> {
+  try {
+    return await ctx.source.open(file);
+  } catch (err) {
+    if (err instanceof SourceError) throw new UnitRefusal(err.message);
+    throw new UnitRefusal(`source file could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
 async function readAll(stream: Readable, cap: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
+  stream.on('error', () => undefined);
   for await (const c of stream) {
     n += (c as Buffer).length;
     if (n > cap) {
@@ -94,6 +119,16 @@ async function readAll(stream: Readable, cap: number): Promise<Buffer> {
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** readAll, with a read failure of the source refused rather than failing the run. */
+async function readSource(stream: Readable, cap: number): Promise<Buffer> {
+  try {
+    return await readAll(stream, cap);
+  } catch (err) {
+    if (err instanceof UnitRefusal) throw err;
+    throw new UnitRefusal(`source file could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 async function put(ctx: UnitContext, name: string, body: Buffer | Readable, size: number, contentType: string): Promise<Written> {
@@ -114,7 +149,7 @@ async function put(ctx: UnitContext, name: string, body: Buffer | Readable, size
   });
   body.on('error', (err) => tap.destroy(err));
   const { etag } = await ctx.store.put(ctx.bucket, ctx.keyPrefix + name, body.pipe(tap), contentType, size);
-  if (seen !== size) throw new Error(`source changed while copying: ${seen} bytes read, ${size} expected`);
+  if (seen !== size) throw new UnitRefusal(`source changed while copying: ${seen} bytes read, ${size} listed`);
   return { key, sha256: hash.digest('hex'), size, etag };
 }
 
@@ -130,7 +165,7 @@ export async function processUnit(unit: Exclude<IngestUnit, { type: 'refused' }>
 }
 
 async function metaimage(unit: Extract<IngestUnit, { type: 'metaimage' }>, ctx: UnitContext): Promise<UnitResult> {
-  const text = (await readAll(await ctx.source.open(unit.header.path), MAX_MHD_BYTES)).toString('utf8');
+  const text = (await readSource(await openSource(ctx, unit.header), MAX_MHD_BYTES)).toString('utf8');
   const stem = unit.header.path.slice(unit.header.path.lastIndexOf('/') + 1, -4);
   const dataName = unit.data.path.slice(unit.data.path.lastIndexOf('/') + 1);
   const pseudo = (await ctx.pseudonyms('uid', [stem])).get(stem)!.pseudonym;
@@ -139,7 +174,8 @@ async function metaimage(unit: Extract<IngestUnit, { type: 'metaimage' }>, ctx: 
   try {
     cleansed = cleanseMetaImageHeader(text, `${pseudo}${dataExt}`);
   } catch (err) {
-    if (err instanceof MetaImageHeaderError) throw new UnitRefusal(`MetaImage header refused: ${err.message}`);
+    // The parser's message may quote a header line (which may hold a name): not echoed.
+    if (err instanceof MetaImageHeaderError) throw new UnitRefusal('MetaImage header refused: not a strict 3-D MetaImage header (see the geometry keys it needs)');
     throw err;
   }
   if (cleansed.sourceDataFile !== dataName) throw new UnitRefusal(`ElementDataFile does not name ${dataName}`);
@@ -150,24 +186,30 @@ async function metaimage(unit: Extract<IngestUnit, { type: 'metaimage' }>, ctx: 
   ctx.count('MetaImage file name (pseudonym)');
   const header = Buffer.from(cleansed.text, 'utf8');
   // Voxels first: a header is never in the bucket without its data.
-  const raw = await put(ctx, `${pseudo}${dataExt}`, await ctx.source.open(unit.data.path), unit.data.size, 'application/octet-stream');
+  const raw = await put(ctx, `${pseudo}${dataExt}`, await openSource(ctx, unit.data), unit.data.size, 'application/octet-stream');
   const mhd = await put(ctx, `${pseudo}.mhd`, header, header.length, 'text/plain; charset=utf-8');
   const series = ctx.split === undefined ? [] : [{ dataset: ctx.dataset, split: ctx.split, seriesuid: pseudo, box: worldBoundingBox(cleansed.header) }];
   return { written: [raw, mhd], series };
 }
 
 async function dicom(unit: Extract<IngestUnit, { type: 'dicom' }>, ctx: UnitContext): Promise<UnitResult> {
-  const bytes = await readAll(await ctx.source.open(unit.file.path), MAX_DICOM_BYTES);
+  const bytes = await readSource(await openSource(ctx, unit.file), MAX_DICOM_BYTES);
   let parsed;
   try {
     parsed = readDicom(bytes);
   } catch (err) {
-    if (err instanceof DicomRefusal) throw new UnitRefusal(err.code === 'not_dicom' ? `unsupported file type: ${err.message}` : err.message);
+    if (err instanceof DicomRefusal) throw new UnitRefusal(err.code === 'not_dicom' ? 'unsupported file type: not a DICOM Part 10 file, or one that does not parse' : err.message);
     throw err;
   }
   const uids = await ctx.pseudonyms('uid', parsed.uids);
   const patient = (await ctx.pseudonyms('patient', [parsed.patientId])).get(parsed.patientId)!;
-  const out = deidentifyDicom(parsed, { uid: (u) => uids.get(u)?.pseudonym ?? u, patient: patient.pseudonym, shiftDays: patient.shiftDays ?? 0 });
+  let out;
+  try {
+    out = deidentifyDicom(parsed, { uid: (u) => uids.get(u)?.pseudonym ?? u, patient: patient.pseudonym, shiftDays: patient.shiftDays ?? 0 });
+  } catch {
+    // dcmjs refuses to write some malformed values (an over-long TM, UI, DA): the file is refused, its values are not echoed.
+    throw new UnitRefusal('DICOM could not be rewritten (a malformed value)');
+  }
   for (const [k, n] of Object.entries(out.stripped)) ctx.count(`DICOM ${k}`, n);
   if (out.seriesUid === '' || out.sopInstanceUid === '') throw new UnitRefusal('DICOM file without SeriesInstanceUID or SOPInstanceUID');
   return { written: [await put(ctx, `${out.seriesUid}/${out.sopInstanceUid}.dcm`, out.bytes, out.bytes.length, 'application/dicom')], series: [] };
@@ -179,12 +221,12 @@ async function csv(unit: Extract<IngestUnit, { type: 'csv' }>, ctx: UnitContext)
   if (!SAFE_NAME.test(name)) throw new UnitRefusal('label CSV name must be letters, digits, ".", "_" or "-"');
   let out;
   try {
-    out = await cleanseCsv(await ctx.source.open(unit.file.path), ctx.csv, async (ids) => {
+    out = await cleanseCsv(await openSource(ctx, unit.file), ctx.csv, async (ids) => {
       const m = await ctx.pseudonyms('uid', ids);
       return new Map([...m].map(([k, v]) => [k, v.pseudonym]));
     });
   } catch (err) {
-    if (err instanceof CsvRefusal) throw new UnitRefusal(`label CSV refused: ${err.message}`);
+    if (err instanceof CsvRefusal) throw new UnitRefusal(`label CSV refused: ${err.message}`); // CsvRefusal messages quote no cell
     throw err;
   }
   for (const c of out.droppedColumns) ctx.count(`CSV column ${c} (X)`);

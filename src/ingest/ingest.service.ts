@@ -26,6 +26,8 @@ export interface IngestRequest {
 }
 
 const MAX_REFUSALS_LISTED = 1000;
+/** Bumped whenever what the cleansing does changes: every file is then cleansed again on the next run. */
+const CLEANSING_VERSION = 2;
 
 /**
  * Bringing raw data into the cage: every file is de-identified by its type on the way (or refused
@@ -58,15 +60,19 @@ export class IngestService {
     if (dataset === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(datasetId)}`);
     const split = splitOf(dataset, req.target);
     if (split === undefined) throw new BadRequestException(`target ${JSON.stringify(req.target)} is in no split of ${datasetId} (${dataset.splits.map((s) => s.prefix).join(', ')})`);
-    const source = this.sourceOf(req.source);
+    const source = this.sourceOf(req.source, new Set((await this.datasets.all()).map((d) => d.bucket)));
+    if (this.running.has(datasetId)) throw new ConflictException(`dataset ${datasetId} is being ingested (run ${this.running.get(datasetId)!.runId})`);
+    // Reserved before the first await that follows: two starts at once cannot both run.
+    const handle: { runId: string; cancel: false | 'cancelled' | 'interrupted' } = { runId: '', cancel: false };
+    this.running.set(datasetId, handle);
     let listing;
     try {
       listing = await source.list();
     } catch (err) {
+      this.running.delete(datasetId);
       if (err instanceof SourceError) throw new BadRequestException(err.message);
       throw err;
     }
-    if (this.running.has(datasetId)) throw new ConflictException(`dataset ${datasetId} is being ingested (run ${this.running.get(datasetId)!.runId})`);
     const run: IngestRun = {
       id: `ing-${randomUUID()}`,
       dataset: datasetId,
@@ -85,12 +91,16 @@ export class IngestService {
       finishedAt: null,
       error: null,
     };
-    await this.runs.insert(run);
-    // From now on the dataset serves only what the manifest lists: objects written by this run
-    // become visible one by one, as their manifest rows land.
-    await this.datasets.enforceManifest(datasetId);
-    const handle: { runId: string; cancel: false | 'cancelled' | 'interrupted' } = { runId: run.id, cancel: false };
-    this.running.set(datasetId, handle);
+    handle.runId = run.id;
+    try {
+      await this.runs.insert(run);
+      // From now on the dataset serves only what the manifest lists: objects written by this run
+      // become visible one by one, as their manifest rows land.
+      await this.datasets.enforceManifest(datasetId);
+    } catch (err) {
+      this.running.delete(datasetId);
+      throw err;
+    }
     const units = [...planUnits(listing.files), ...listing.skipped.map((s): IngestUnit => ({ type: 'refused', path: s.path, reason: s.reason }))];
     void this.execute(dataset, split.name, source, units, req, run, handle, meta).finally(() => this.running.delete(datasetId));
     return run;
@@ -127,9 +137,14 @@ export class IngestService {
     await this.idle();
   }
 
-  private sourceOf(spec: string): IngestSource {
+  private sourceOf(spec: string, datasetBuckets: ReadonlySet<string>): IngestSource {
     const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,62})(?:\/(.*))?$/.exec(spec);
     if (s3 !== null) {
+      // On the gateway's own store (no separate raw store), never another dataset's bucket or the
+      // gateway's own (outbox, held artifacts, quarantine, checkpoints).
+      if (this.rawStore === this.store && (s3[1].startsWith('cage-') || datasetBuckets.has(s3[1]))) {
+        throw new BadRequestException(`s3://${s3[1]} holds the gateway's or a dataset's objects: raw data must come from a bucket of its own`);
+      }
       const prefix = s3[2] ?? '';
       return new S3Source(this.rawStore, s3[1], prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`);
     }
@@ -138,7 +153,7 @@ export class IngestService {
     const full = resolve(this.ingestRoot, spec);
     const rel = relative(this.ingestRoot, full);
     if (rel.startsWith('..') || isAbsolute(rel)) throw new BadRequestException(`a local source must lie under the ingest root ${this.ingestRoot} (CAGE_INGEST_ROOT)`);
-    return new LocalSource(full);
+    return new LocalSource(full, this.ingestRoot);
   }
 
   private async execute(dataset: Dataset, split: string, source: IngestSource, units: IngestUnit[], req: IngestRequest, run: IngestRun, handle: { cancel: false | 'cancelled' | 'interrupted' }, meta: RequestMeta): Promise<void> {
@@ -174,14 +189,14 @@ export class IngestService {
         }
         if (unit.type === 'refused') {
           refuse(unit.path, unit.reason);
-        } else if (await this.alreadyDone(dataset, unit)) {
+        } else if (await this.alreadyDone(dataset, unit, req)) {
           run.filesSkipped += 1;
         } else {
           processed += 1;
           try {
             const out = await processUnit(unit, ctx);
             const lookup = this.pseudonyms.sourceLookup(dataset.id, unit.path);
-            const fingerprint = fingerprintOf(unit);
+            const fingerprint = fingerprintOf(unit, req);
             for (const w of out.written) {
               await this.manifest.upsert({ dataset: dataset.id, ...w, ingestId: run.id, sourceLookup: lookup, sourceFingerprint: fingerprint }, this.clock.now());
               run.bytesWritten += w.size;
@@ -199,6 +214,8 @@ export class IngestService {
       if (run.state === 'running') run.state = 'done';
     } catch (err) {
       run.state = 'failed';
+      // Errors that stop a run come from the store or the database (a source file that cannot be
+      // read or parsed is refused on its own); their messages name no source content.
       run.error = (err as Error).message.slice(0, 500);
       this.logger.error({ message: 'ingest run failed', dataset: dataset.id, run: run.id, error: run.error });
     }
@@ -231,9 +248,9 @@ export class IngestService {
   }
 
   /** Done and verified: every output of the unit is in the manifest from this very source, and still in the store as recorded. */
-  private async alreadyDone(dataset: Dataset, unit: Exclude<IngestUnit, { type: 'refused' }>): Promise<boolean> {
+  private async alreadyDone(dataset: Dataset, unit: Exclude<IngestUnit, { type: 'refused' }>, req: IngestRequest): Promise<boolean> {
     const entries = await this.manifest.bySource(dataset.id, this.pseudonyms.sourceLookup(dataset.id, unit.path));
-    if (entries.length !== OUTPUTS[unit.type] || entries.some((e) => e.sourceFingerprint !== fingerprintOf(unit))) return false;
+    if (entries.length !== OUTPUTS[unit.type] || entries.some((e) => e.sourceFingerprint !== fingerprintOf(unit, req))) return false;
     for (const e of entries) {
       try {
         const head = await this.store.head(dataset.bucket, dataset.prefix + e.key);
@@ -246,6 +263,12 @@ export class IngestService {
   }
 }
 
-function fingerprintOf(unit: Exclude<IngestUnit, { type: 'refused' }>): string {
-  return unit.type === 'metaimage' ? `${unit.header.fingerprint}|${unit.data.fingerprint}` : unit.file.fingerprint;
+/**
+ * What a unit's outputs depend on: the source file(s) and how they were cleansed (profile
+ * version, CSV rule, target, pseudonym domain). A change in any of them means it is done again.
+ */
+function fingerprintOf(unit: Exclude<IngestUnit, { type: 'refused' }>, req: IngestRequest): string {
+  const source = unit.type === 'metaimage' ? `${unit.header.fingerprint}|${unit.data.fingerprint}` : unit.file.fingerprint;
+  const how = createHash('sha256').update(JSON.stringify([CLEANSING_VERSION, req.target, req.domain, req.csv ?? null])).digest('hex').slice(0, 16);
+  return `${source}|${how}`;
 }

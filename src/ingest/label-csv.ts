@@ -38,9 +38,9 @@ export async function cleanseCsv(source: Readable, rule: CsvRule, pseudonyms: (o
   let batch: string[][] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    const ids = batch.flatMap((r) => [...mapped].map((i) => r[i]));
+    const ids = batch.flatMap((r) => [...mapped].map((i) => r[i])).filter((v) => v !== '');
     const map = ids.length === 0 ? new Map<string, string>() : await pseudonyms(ids);
-    for (const r of batch) out.push(keep!.map((i) => field(mapped.has(i) ? (map.get(r[i]) ?? '') : r[i])).join(','));
+    for (const r of batch) out.push(keep!.map((i) => field(mapped.has(i) && r[i] !== '' ? (map.get(r[i]) ?? '') : r[i])).join(','));
     rows += batch.length;
     batch = [];
   };
@@ -61,7 +61,9 @@ export async function cleanseCsv(source: Readable, rule: CsvRule, pseudonyms: (o
     }
   } catch (err) {
     if (err instanceof CsvRefusal) throw err;
-    throw new CsvRefusal(`not a well-formed CSV: ${(err as Error).message}`);
+    // csv-parse's messages may quote a cell: only the line number is kept.
+    const line = (err as { lines?: number }).lines;
+    throw new CsvRefusal(`not a well-formed CSV${line === undefined ? '' : ` (line ${line})`}`);
   }
   if (keep === undefined) throw new CsvRefusal('the CSV is empty (no header row)');
   await flush();

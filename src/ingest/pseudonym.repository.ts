@@ -1,7 +1,6 @@
 import { createHmac, hkdfSync, randomBytes, randomInt } from 'node:crypto';
 import { type Database } from '../db/database';
 import { seal } from '../keys/secret-box';
-import { type SigningKeys } from '../keys/signing-keys';
 
 export type PseudonymKind = 'uid' | 'patient';
 
@@ -16,9 +15,10 @@ export interface Pseudonym {
  * pseudonym domain (datasets ingested into one domain share it, so a patient or a UID keeps
  * one pseudonym across train and test, and a re-run reproduces its output exactly).
  *
- * Originals are never stored in clear: a row is found by an HMAC of the original (a key derived
- * from the gateway's), and the original is kept sealed (AES-256-GCM, bound to its row) for the
- * organizers' re-identification duty. No route on either listener reads this table.
+ * Originals are never stored in clear: a row is found by an HMAC of the original, and the
+ * original is kept sealed (AES-256-GCM, bound to its row) for the organizers' re-identification
+ * duty; both keys come from the pseudonym key (keys/pseudonym-key.ts), not the signing key. No
+ * route on either listener reads this table.
  */
 export class PseudonymRepository {
   private readonly lookupKey: Buffer;
@@ -26,10 +26,10 @@ export class PseudonymRepository {
 
   constructor(
     private readonly db: Database,
-    keys: SigningKeys,
+    pseudonymKey: Buffer,
   ) {
-    this.lookupKey = Buffer.from(hkdfSync('sha256', keys.sealKey, Buffer.alloc(0), 'cage pseudonym lookup v1', 32));
-    this.sealKey = Buffer.from(hkdfSync('sha256', keys.sealKey, Buffer.alloc(0), 'cage pseudonym sealing v1', 32));
+    this.lookupKey = Buffer.from(hkdfSync('sha256', pseudonymKey, Buffer.alloc(0), 'cage pseudonym lookup v1', 32));
+    this.sealKey = Buffer.from(hkdfSync('sha256', pseudonymKey, Buffer.alloc(0), 'cage pseudonym sealing v1', 32));
   }
 
   /** A stable, keyed stand-in for a source path (paths may carry names): finds a source's manifest rows on a re-run. */
@@ -43,8 +43,8 @@ export class PseudonymRepository {
     for (const original of new Set(originals)) {
       const lookup = createHmac('sha256', this.lookupKey).update(`${domain}\u0000${kind}\u0000${original}`).digest('hex');
       const fresh = kind === 'uid' ? newUid() : `PAT-${randomBytes(8).toString('hex').toUpperCase()}`;
-      // Backwards only, 30 days to 3 years: plausible dates, intervals kept.
-      const shift = kind === 'patient' ? -randomInt(30, 3 * 365) : null;
+      // Backwards only, 1 to 10 years: absolute dates (and the birth year, emptied anyway) hidden, intervals kept.
+      const shift = kind === 'patient' ? -randomInt(365, 10 * 365) : null;
       await this.db.query(
         `INSERT INTO pseudonyms (domain, kind, lookup, original_sealed, pseudonym, shift_days, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (domain, kind, lookup) DO NOTHING`,

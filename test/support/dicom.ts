@@ -60,6 +60,10 @@ export interface SyntheticInstance {
   acquisitionDate: string;
   birthDate: string;
   burnedIn?: boolean;
+  /** Default CT Image Storage. */
+  sopClass?: string;
+  /** Default explicit VR little endian. */
+  transferSyntax?: string;
   pixels: Uint16Array;
 }
 
@@ -74,7 +78,7 @@ export function syntheticDicom(i: SyntheticInstance): Buffer {
     ds[p.tag] = phiValue(p.tag, vrOf(p.tag), p.keyword);
   }
   Object.assign(ds, {
-    '00080016': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] },
+    '00080016': { vr: 'UI', Value: [i.sopClass ?? '1.2.840.10008.5.1.4.1.1.2'] },
     '00080018': { vr: 'UI', Value: [i.sop] },
     '00080014': { vr: 'UI', Value: ['1.2.826.0.1.3680043.999.1'] },
     '00080020': { vr: 'DA', Value: [i.studyDate] },
@@ -99,6 +103,12 @@ export function syntheticDicom(i: SyntheticInstance): Buffer {
     '00280102': { vr: 'US', Value: [15] },
     '00280103': { vr: 'US', Value: [0] },
     '00280301': { vr: 'CS', Value: [i.burnedIn === true ? 'YES' : 'NO'] },
+    // Beyond Table E.1-1 as listed: free text, a vendor UID embedding a date, an overlay.
+    '00102000': { vr: 'LO', Value: [`${PHI} medical alert`] },
+    '00180010': { vr: 'LO', Value: [`${PHI} contrast given by Dr Smith`] },
+    '00083010': { vr: 'UI', Value: ['1.2.826.0.1.3680043.20230514.77'] },
+    '60000010': { vr: 'US', Value: [8] },
+    '60004000': { vr: 'LT', Value: [`${PHI} overlay comment`] },
     // Private block: creator and data.
     '00090010': { vr: 'LO', Value: ['ACME HOSPITAL'] },
     '00091001': { vr: 'LO', Value: [`${PHI} private MRN`] },
@@ -109,7 +119,7 @@ export function syntheticDicom(i: SyntheticInstance): Buffer {
     '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },
     '00020002': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] },
     '00020003': { vr: 'UI', Value: [i.sop] },
-    '00020010': { vr: 'UI', Value: ['1.2.840.10008.1.2.1'] },
+    '00020010': { vr: 'UI', Value: [i.transferSyntax ?? '1.2.840.10008.1.2.1'] },
     '00020012': { vr: 'UI', Value: ['1.2.826.0.1.3680043.999.2'] },
     '00020016': { vr: 'AE', Value: ['HOSPITALPACS'] },
   };
