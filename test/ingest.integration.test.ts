@@ -322,6 +322,26 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     expect((await stored('train/annotations.csv', 'ing3')).toString()).toMatch(/^seriesuid,coordX,coordY,coordZ\n[^,]+,-100\.5,20\.25,-250\n$/);
   });
 
+  it('withdraws what a source no longer yields: a file deleted from the export stops being served', async () => {
+    const core = f.gateway.core;
+    const small = join(root, 'small');
+    mkdirSync(small, { recursive: true });
+    SOPS.forEach((sop, n) =>
+      writeFileSync(join(small, `IM${n}.dcm`), syntheticDicom({ study: STUDY, series: SERIES, sop, frameOfReference: `${STUDY}.9`, patientId: 'PHI-MRN-7', studyDate: '20190302', acquisitionDate: '20190305', birthDate: '19500110', pixels: PIXELS[n] })),
+    );
+    await core.datasets.insert({ id: 'ing4', bucket, prefix: 'ing4/', title: 'ing4', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, core.clock.now(), 'test');
+    expect(await ingest('ing4', { source: 'small' })).toMatchObject({ state: 'done', filesWritten: 3 });
+    const before = await manifest('ing4');
+    rmSync(join(small, 'IM2.dcm'));
+    const again = await ingest('ing4', { source: 'small' });
+    expect(again).toMatchObject({ state: 'done', filesSkipped: 2, filesWritten: 0, summary: { withdrawn: 1 } });
+    const after = await manifest('ing4');
+    expect(after).toHaveLength(2);
+    const gone = before.find((e) => !after.some((a) => a.key === e.key))!;
+    expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing4', gone.key), bearer(f.alpha.token))).status).toBe(404);
+    expect((await core.store.list(bucket, 'ing4/', undefined, 100)).objects.map((o) => o.key.slice('ing4/'.length)).sort()).toEqual(after.map((e) => e.key).sort());
+  });
+
   it('should not ingest from outside the ingest root, into no split, or with bad input; nothing changes', async () => {
     const before = await manifest('ing');
     symlinkSync('/etc', join(root, 'escape'));

@@ -59,6 +59,7 @@ export interface IngestRun {
     stripped: Record<string, number>;
     refused: { path: string; reason: string }[];
     refusedTotal: number;
+    withdrawn: number;
     manifestSha256: string | null;
     manifestEntries: number;
   } | null;

@@ -12,6 +12,8 @@ export interface ManifestEntry {
   ingestId: string;
   /** HMAC of the source path (the path itself may carry identifiers, so it is not kept). */
   sourceLookup: string;
+  /** HMAC of the source's address (directory or s3:// URL). */
+  sourceId: string;
   /** Size and modification time or ETag of the source when it was cleansed. */
   sourceFingerprint: string;
 }
@@ -24,6 +26,7 @@ interface Row {
   etag: string;
   ingest_id: string;
   source_lookup: string;
+  source_id: string;
   source_fingerprint: string;
 }
 
@@ -63,6 +66,17 @@ export class ManifestRepository {
     return rows.map(fromRow);
   }
 
+  async bySourceId(dataset: string, sourceId: string): Promise<ManifestEntry[]> {
+    const { rows } = await this.db.query<Row>('SELECT * FROM manifest_entries WHERE dataset_id = $1 AND source_id = $2 ORDER BY key', [dataset, sourceId]);
+    return rows.map(fromRow);
+  }
+
+  /** Withdraws an entry: the object is no longer served (the caller removes it from the store). */
+  async remove(dataset: string, key: string): Promise<void> {
+    await this.db.query('DELETE FROM manifest_entries WHERE dataset_id = $1 AND key = $2', [dataset, key]);
+    this.cache.delete(`${dataset}\u0000${key}`);
+  }
+
   async all(dataset: string): Promise<ManifestEntry[]> {
     const { rows } = await this.db.query<Row>('SELECT * FROM manifest_entries WHERE dataset_id = $1 ORDER BY key', [dataset]);
     return rows.map(fromRow);
@@ -70,11 +84,11 @@ export class ManifestRepository {
 
   async upsert(e: ManifestEntry, at: Date): Promise<void> {
     await this.db.query(
-      `INSERT INTO manifest_entries (dataset_id, key, sha256, size, etag, ingest_id, source_lookup, source_fingerprint, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (dataset_id, key) DO UPDATE SET sha256 = EXCLUDED.sha256, size = EXCLUDED.size, etag = EXCLUDED.etag,
-         ingest_id = EXCLUDED.ingest_id, source_lookup = EXCLUDED.source_lookup, source_fingerprint = EXCLUDED.source_fingerprint, created_at = EXCLUDED.created_at`,
-      [e.dataset, e.key, e.sha256, e.size, e.etag, e.ingestId, e.sourceLookup, e.sourceFingerprint, at.toISOString()],
+      `INSERT INTO manifest_entries (dataset_id, key, sha256, size, etag, ingest_id, source_lookup, source_id, source_fingerprint, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (dataset_id, key) DO UPDATE SET sha256 = EXCLUDED.sha256, size = EXCLUDED.size, etag = EXCLUDED.etag, ingest_id = EXCLUDED.ingest_id,
+         source_lookup = EXCLUDED.source_lookup, source_id = EXCLUDED.source_id, source_fingerprint = EXCLUDED.source_fingerprint, created_at = EXCLUDED.created_at`,
+      [e.dataset, e.key, e.sha256, e.size, e.etag, e.ingestId, e.sourceLookup, e.sourceId, e.sourceFingerprint, at.toISOString()],
     );
     this.cache.delete(`${e.dataset}\u0000${e.key}`);
   }
@@ -89,6 +103,7 @@ function fromRow(r: Row): ManifestEntry {
     etag: r.etag,
     ingestId: r.ingest_id,
     sourceLookup: r.source_lookup,
+    sourceId: r.source_id,
     sourceFingerprint: r.source_fingerprint,
   };
 }

@@ -8,6 +8,8 @@ export interface IngestSummary {
   /** Files not copied, with why (at most 1000 listed; `refusedTotal` counts them all). */
   refused: { path: string; reason: string }[];
   refusedTotal: number;
+  /** Objects withdrawn (from the manifest, then the bucket): earlier outputs of this source that it no longer yields. */
+  withdrawn: number;
   /** SHA-256 over the dataset's manifest after the run (`key sha256 size` lines, key order). */
   manifestSha256: string | null;
   manifestEntries: number;

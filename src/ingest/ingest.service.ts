@@ -159,6 +159,7 @@ export class IngestService {
   private async execute(dataset: Dataset, split: string, source: IngestSource, units: IngestUnit[], req: IngestRequest, run: IngestRun, handle: { cancel: false | 'cancelled' | 'interrupted' }, meta: RequestMeta): Promise<void> {
     const stripped: Record<string, number> = {};
     const refused: { path: string; reason: string }[] = [];
+    let withdrawn = 0;
     const refuse = (path: string, reason: string) => {
       run.filesRefused += 1;
       if (refused.length < MAX_REFUSALS_LISTED) refused.push({ path, reason });
@@ -177,6 +178,10 @@ export class IngestService {
     };
     run.filesTotal = units.length;
     let processed = 0;
+    const sourceId = this.pseudonyms.sourceId(dataset.id, source.description);
+    // Sources that yielded outputs in this run (written or verified): on a complete run, what this
+    // source produced before and no longer yields (deleted, or now refused) is withdrawn.
+    const yielded = new Set<string>();
     try {
       for (const unit of units) {
         if (handle.cancel !== false) {
@@ -191,6 +196,7 @@ export class IngestService {
           refuse(unit.path, unit.reason);
         } else if (await this.alreadyDone(dataset, unit, req)) {
           run.filesSkipped += 1;
+          yielded.add(this.pseudonyms.sourceLookup(dataset.id, unit.path));
         } else {
           processed += 1;
           try {
@@ -198,11 +204,12 @@ export class IngestService {
             const lookup = this.pseudonyms.sourceLookup(dataset.id, unit.path);
             const fingerprint = fingerprintOf(unit, req);
             for (const w of out.written) {
-              await this.manifest.upsert({ dataset: dataset.id, ...w, ingestId: run.id, sourceLookup: lookup, sourceFingerprint: fingerprint }, this.clock.now());
+              await this.manifest.upsert({ dataset: dataset.id, ...w, ingestId: run.id, sourceLookup: lookup, sourceId, sourceFingerprint: fingerprint }, this.clock.now());
               run.bytesWritten += w.size;
             }
             if (out.series.length > 0) await this.series.upsert(out.series);
             run.filesWritten += 1;
+            yielded.add(lookup);
           } catch (err) {
             if (!(err instanceof UnitRefusal)) throw err;
             refuse(unit.path, err.message);
@@ -211,7 +218,10 @@ export class IngestService {
         run.filesDone += 1;
         await this.runs.update(run);
       }
-      if (run.state === 'running') run.state = 'done';
+      if (run.state === 'running') {
+        withdrawn = await this.withdraw(dataset, sourceId, yielded);
+        run.state = 'done';
+      }
     } catch (err) {
       run.state = 'failed';
       // Errors that stop a run come from the store or the database (a source file that cannot be
@@ -224,7 +234,7 @@ export class IngestService {
     const manifestSha256 = createHash('sha256')
       .update(entries.map((e) => `${e.key} ${e.sha256} ${e.size}\n`).join(''))
       .digest('hex');
-    run.summary = { stripped, refused, refusedTotal: run.filesRefused, manifestSha256, manifestEntries: entries.length } satisfies IngestSummary;
+    run.summary = { stripped, refused, refusedTotal: run.filesRefused, withdrawn, manifestSha256, manifestEntries: entries.length } satisfies IngestSummary;
     await this.runs.update(run).catch(() => undefined);
     await this.audit
       .record(meta, {
@@ -239,12 +249,29 @@ export class IngestService {
           target: run.target,
           files: { total: run.filesTotal, written: run.filesWritten, skipped: run.filesSkipped, refused: run.filesRefused },
           bytesWritten: run.bytesWritten,
+          withdrawn,
           manifestSha256,
           manifestEntries: entries.length,
           stripped,
         },
       })
       .catch((err: unknown) => this.logger.error({ message: 'could not log the ingest run', run: run.id, error: (err as Error).message }));
+  }
+
+  /**
+   * After a complete run: outputs this source produced earlier from files it no longer yields
+   * (deleted from the source, or refused under today's rules) leave the manifest first — from
+   * then on they are not served — and then the bucket.
+   */
+  private async withdraw(dataset: Dataset, sourceId: string, yielded: ReadonlySet<string>): Promise<number> {
+    let n = 0;
+    for (const e of await this.manifest.bySourceId(dataset.id, sourceId)) {
+      if (yielded.has(e.sourceLookup)) continue;
+      await this.manifest.remove(dataset.id, e.key);
+      await this.store.delete(dataset.bucket, dataset.prefix + e.key);
+      n += 1;
+    }
+    return n;
   }
 
   /** Done and verified: every output of the unit is in the manifest from this very source, and still in the store as recorded. */

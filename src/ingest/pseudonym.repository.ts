@@ -37,6 +37,11 @@ export class PseudonymRepository {
     return createHmac('sha256', this.lookupKey).update(`source\u0000${dataset}\u0000${path}`).digest('hex');
   }
 
+  /** A stable, keyed stand-in for a source's address (a directory or s3:// URL). */
+  sourceId(dataset: string, source: string): string {
+    return createHmac('sha256', this.lookupKey).update(`source-id\u0000${dataset}\u0000${source}`).digest('hex');
+  }
+
   /** The pseudonyms of `originals`, creating the missing ones (concurrent callers agree). */
   async resolve(domain: string, kind: PseudonymKind, originals: Iterable<string>, at: Date): Promise<Map<string, Pseudonym>> {
     const out = new Map<string, Pseudonym>();

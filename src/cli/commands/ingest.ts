@@ -113,7 +113,7 @@ function report(ctx: CommandContext, dataset: string, run: IngestRun, ms: number
   const verb = run.state === 'done' ? 'ingested' : `ingest ${run.state}:`;
   ctx.out.line(
     `${verb} ${dataset}: ${count(run.filesWritten)} written, ${count(run.filesSkipped)} skipped, ${count(run.filesRefused)} refused, ${bytes(run.bytesWritten)} in ${elapsed(ms)}` +
-      (s === null ? '' : `; manifest ${count(s.manifestEntries)} objects (sha256 ${s.manifestSha256?.slice(0, 12) ?? '-'}…)`),
+      (s === null ? '' : `${s.withdrawn > 0 ? `, ${count(s.withdrawn)} withdrawn` : ''}; manifest ${count(s.manifestEntries)} objects (sha256 ${s.manifestSha256?.slice(0, 12) ?? '-'}…)`),
   );
   if (s === null) return;
   if (s.refused.length > 0) ctx.out.table(['refused', 'why'], s.refused.map((r) => [r.path, r.reason]), '');
