@@ -140,8 +140,9 @@ async function throughput(rig: Rig, gw: Side, direct: Side, streams: number, req
   const dRates: number[] = [];
   let gwCpuUs = 0;
   // Unmeasured round each: sockets (one per stream), JIT, page cache.
-  await run(gw, o, streams, rangeStarts(2, streams * 4, o.size));
-  await run(direct, o, streams, rangeStarts(2, streams * 4, o.size));
+  // A few hundred requests of warm-up: the figure is the steady state, not V8 still compiling.
+  await run(gw, o, streams, rangeStarts(2, Math.max(200, streams * 4), o.size));
+  await run(direct, o, streams, rangeStarts(2, Math.max(200, streams * 4), o.size));
   for (let r = 0; r < rounds; r++) {
     const starts = rangeStarts(100 + r, requests, o.size);
     // Alternate which goes first, so neither always runs on a warmer (or hotter) machine.
