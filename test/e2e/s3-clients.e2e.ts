@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,22 @@ describe('real S3 clients against the sandbox listener', () => {
     const r = await aws('s3', 'cp', `s3://${DATASET}/train/scan-1.raw`, out);
     expect(r.status).toBe(0);
     expect(readFileSync(out).equals(f.objects.get('train/scan-1.raw')!)).toBe(true);
+  });
+
+  it('aws s3 cp of a large object: aws-cli fetches it in parallel ranges, each one decided and logged', async () => {
+    const big = randomBytes(20 * 1024 * 1024 + 3);
+    const ds = (await f.gateway.core.datasets.get(DATASET))!;
+    await f.gateway.core.store.put(ds.bucket, `${ds.prefix}train/big.raw`, big);
+    const out = join(home, 'big.raw');
+    const r = await aws('s3', 'cp', `s3://${DATASET}/train/big.raw`, out);
+    expect(r.status).toBe(0);
+    expect(readFileSync(out).equals(big)).toBe(true);
+    const keyHex = Buffer.from('train/big.raw').toString('hex');
+    const reads = (await f.gateway.core.auditRepo.find({ limit: 100_000 })).map((l) => l.leaf).filter((l) => l.action === 'read' && l.resource?.keyHex === keyHex);
+    expect(reads.length).toBeGreaterThan(1);
+    expect(reads.every((l) => l.decision === 'allow' && l.status === 206 && l.range !== null)).toBe(true);
+    expect(reads.reduce((n, l) => n + l.bytes, 0)).toBe(big.length);
+    await f.gateway.core.store.delete(ds.bucket, `${ds.prefix}train/big.raw`);
   });
 
   it('aws s3api get-object --range: exactly the range', async () => {
