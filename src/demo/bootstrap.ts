@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { type Core } from '../core';
 import { type Bootstrap, bootstrapPath, readBootstrap, writeBootstrap } from './bootstrap-file';
 import { DEMO_TEAM, DemoSeeder } from './demo-seeder';
+import { writeDemoRawExport } from './demo-raw-export';
 
 const STATE_KEY = 'bootstrapped';
 const ADMIN_TOKEN_TTL_S = 365 * 24 * 3600;
@@ -25,6 +26,8 @@ export async function ensureBootstrap(core: Core, urls: Pick<Bootstrap, 'control
       const seeder = new DemoSeeder(core.store, core.datasets, core.teams, core.grants, core.series, core.auditLog, core.clock);
       const seeded = await seeder.seed(meta);
       logger.log(`demo competition seeded: ${seeded.objects} objects, ${seeded.bytes} bytes`);
+      const raw = writeDemoRawExport(core.config.ingest.root);
+      if (raw !== undefined) logger.log(`a synthetic raw export to try \`cage ingest\` on: ${raw}`);
       demoJob = await core.jobService.issue(DEMO_TEAM, DEMO_JOB_TTL_S, 'gateway', meta);
     }
     const bootstrap: Bootstrap = {

@@ -135,6 +135,16 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     const released = JSON.parse((await rawRequest(boot.controlUrl, 'GET', '/v1/egress?status=released', bearer(boot.auditorToken))).body.toString()) as { artifacts: { kind: string }[] };
     expect(released.artifacts.map((a) => a.kind).sort()).toEqual(['metrics', 'metrics', 'predictions', 'predictions']);
 
+    // The demo's synthetic raw export, ingested with the CLI as the README says.
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), ...args], { cwd: ROOT, env: { ...process.env, CAGE_URL: boot.controlUrl, CAGE_TOKEN: boot.organizerToken }, encoding: 'utf8', timeout: 60_000 });
+    expect(cli('dataset', 'add', 'lung-ingested', '--bucket', 'cage-datasets', '--prefix', 'lung-ingested/', '--split', 'train:train:train/').status).toBe(0);
+    const ingested = cli('ingest', 'lung-ingested', 'demo-export', '--target', 'train/', '--csv-columns', 'seriesuid,coordX,coordY,coordZ,diameter_mm', '--csv-pseudonymize', 'seriesuid', '--json');
+    expect(ingested.stderr).toBe('');
+    const runReport = JSON.parse(ingested.stdout) as { state: string; filesWritten: number; filesRefused: number; summary: { stripped: Record<string, number> } };
+    expect(runReport).toMatchObject({ state: 'done', filesWritten: 4, filesRefused: 1 });
+    expect(runReport.summary.stripped).toMatchObject({ 'MetaImage PatientName (X)': 3, 'CSV column mrn (X)': 1 });
+
     expect(await interrupt(running)).toContain('stopped cleanly');
 
     // Second start: same data, same tokens.
