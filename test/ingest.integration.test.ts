@@ -10,6 +10,7 @@ import { PHI, readDataset, syntheticDicom } from './support/dicom';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
 import { cage } from './cli/cli-harness';
+import { SigV4TestClient } from './support/sigv4-client';
 
 const STUDY = '1.2.826.0.1.3680043.8.498.1';
 const SERIES = `${STUDY}.1`;
@@ -218,6 +219,13 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     expect(injected.status).toBe(404);
     const listing = JSON.parse((await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets/ing/objects?limit=1000', bearer(f.alpha.token))).body.toString()) as { objects: { key: string }[] };
     expect(listing.objects.map((o) => o.key).sort()).toEqual((await manifest('ing')).map((e) => e.key).sort());
+    // The S3 door is no other: the injected object is NoSuchKey and missing from its listing too.
+    const s3 = new SigV4TestClient(f.gateway.sandboxUrl, f.alpha);
+    const viaS3 = await s3.send({ method: 'GET', path: '/ing/train/injected.raw', date: new Date() });
+    expect(viaS3.status).toBe(404);
+    expect(viaS3.body.toString()).toContain('<Code>NoSuchKey</Code>');
+    const s3List = (await s3.send({ method: 'GET', path: '/ing', query: { 'list-type': '2', prefix: 'train/' }, date: new Date() })).body.toString();
+    expect([...s3List.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]).sort()).toEqual((await manifest('ing')).map((e) => e.key).sort());
     // Replaced bytes under a listed key: not the object the manifest describes.
     await core.store.put(bucket, `ing/${entry.key}`, randomBytes(entry.size));
     const swapped = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', entry.key), bearer(f.alpha.token));

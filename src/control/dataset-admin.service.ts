@@ -8,7 +8,7 @@ import { MetaImageHeaderError, parseMetaImageHeader, worldBoundingBox } from '..
 import { type SeriesEntry, type SeriesRepository } from '../datasets/series.repository';
 import { type Database } from '../db/database';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.service';
-import { type ManifestRepository } from '../datasets/manifest.repository';
+import { isListed, type ManifestRepository } from '../datasets/manifest.repository';
 import { actor } from './actor';
 
 export interface DatasetView extends Omit<Dataset, 'createdAt'> {
@@ -146,7 +146,7 @@ export class DatasetAdminService {
         const key = o.key.slice(d.prefix.length);
         const e = expected.get(key);
         if (e === undefined) report.unexpected.push(key);
-        else if (e.size !== o.size || e.etag !== o.etag) report.changed.push(key);
+        else if (!isListed(e, o)) report.changed.push(key);
         expected.delete(key);
       }
       if (!page.truncated || page.objects.length === 0) break;
@@ -196,8 +196,7 @@ export class DatasetAdminService {
         for (const o of page.objects) {
           marker = o.key;
           const key = o.key.slice(d.prefix.length);
-          const entry = listed?.get(key);
-          if (listed !== undefined && (entry === undefined || entry.size !== o.size || entry.etag !== o.etag)) {
+          if (listed !== undefined && !isListed(listed.get(key), o)) {
             unlisted += 1;
             continue;
           }

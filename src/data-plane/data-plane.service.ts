@@ -5,7 +5,7 @@ import { type AuditResource } from '../audit/audit-leaf';
 import { type JobPrincipal } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
 import { type Dataset, type DatasetRepository, type Split, splitOf } from '../datasets/dataset.repository';
-import { type ManifestEntry, type ManifestRepository } from '../datasets/manifest.repository';
+import { isListed, type ManifestEntry, type ManifestRepository } from '../datasets/manifest.repository';
 import { type GrantRepository } from '../grants/grant.repository';
 import { type PolicyDecision, type PolicyEngine, type TeamGrants } from '../policy/policy.types';
 import {
@@ -266,7 +266,7 @@ export class DataPlaneService {
     }
 
     const { body } = opened;
-    if (listed !== undefined && (opened.meta.size !== listed.size || opened.meta.etag !== listed.etag)) {
+    if (listed !== undefined && !isListed(listed, opened.meta)) {
       body?.body.destroy();
       await this.unlisted(meta, logged, 'manifest_mismatch');
     }
@@ -382,8 +382,7 @@ export class DataPlaneService {
           if (rolled !== undefined && key.startsWith(rolled)) continue;
           after = key;
           // An ingested dataset lists only its manifest (same size and ETag).
-          const entry = listed?.get(key);
-          if (listed !== undefined && (entry === undefined || entry.size !== o.size || entry.etag !== o.etag)) continue;
+          if (listed !== undefined && !isListed(listed.get(key), o)) continue;
           // A key belongs to the longest split prefix it starts with; never list another split's key.
           if (splitOf(dataset, key) !== s) continue;
           const common = commonPrefixOf(key, q.prefix, q.delimiter);

@@ -3,13 +3,20 @@ import { z } from 'zod';
 import { parseOrThrow } from '../ops/validation';
 import { type ListQuery } from './data-plane.service';
 
+/**
+ * A key-shaped listing parameter (prefix, start-after, marker), on either API: at most 1024
+ * UTF-8 bytes like a key, and no control characters.
+ */
+export function isListKey(v: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return Buffer.byteLength(v, 'utf8') <= 1024 && !/[\u0000-\u001f\u007f]/.test(v);
+}
+
 const listQuery = z
   .object({
     prefix: z
       .string()
-      .max(1024, 'prefix is longer than 1024 characters')
-      // eslint-disable-next-line no-control-regex
-      .refine((p) => !/[\u0000-\u001f\u007f]/.test(p), 'prefix has a control character')
+      .refine(isListKey, 'prefix must be at most 1024 bytes, without control characters')
       .default(''),
     cursor: z.string().max(4096).optional(),
     delimiter: z.string().min(1).max(16, 'delimiter is longer than 16 characters').optional(),

@@ -18,6 +18,11 @@ export interface ManifestEntry {
   sourceFingerprint: string;
 }
 
+/** True when the store's object is the one the manifest describes (same size and ETag). */
+export function isListed(entry: Pick<ManifestEntry, 'size' | 'etag'> | undefined, object: { size: number; etag: string }): entry is ManifestEntry {
+  return entry !== undefined && entry.size === object.size && entry.etag === object.etag;
+}
+
 interface Row {
   dataset_id: string;
   key: string;

@@ -114,6 +114,7 @@ export class EgressService {
     const id = `egr-${randomUUID()}`;
     const sha256 = sha(checked.canonical);
     const bits = Math.ceil(checked.bits);
+    // Read again after the body (cached briefly): the decision that releases uses current grants.
     const teamGrants = await this.grants.forTeam(job.team);
     const held = kind.review === 'two-person';
     const artifact: Artifact = {

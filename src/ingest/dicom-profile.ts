@@ -135,7 +135,6 @@ export const PROFILE_BY_TAG: ReadonlyMap<string, ProfileEntry> = new Map(BASIC_P
 
 export const BURNED_IN_ANNOTATION = '00280301';
 export const PATIENT_ID = '00100020';
-export const PATIENT_BIRTH_DATE = '00100030';
 
 /** What the output says about itself (PS3.15 E.1.1, PS3.16 CID 7050). */
 /** At most 64 characters (LO). */

@@ -3,9 +3,9 @@ import { type Readable } from 'node:stream';
 import { type RequestMeta } from '../audit/audit-log.service';
 import { BadRangeError, httpDate, parseRange } from '../data-plane/byte-range';
 import { type DataPlaneService, NotVisibleError } from '../data-plane/data-plane.service';
-import { decodeCursor, encodeCursor } from '../data-plane/list-query.dto';
+import { decodeCursor, encodeCursor, isListKey } from '../data-plane/list-query.dto';
 import { type EgressService } from '../egress/egress.service';
-import { S3Error, accessDenied, invalidArgument, noSuchBucket, noSuchKey, notImplemented } from './s3-error';
+import { S3Error, accessDenied, invalidArgument, noSuchBucket, noSuchKey, unsupported } from './s3-error';
 import { OUTBOX } from './s3-request';
 import { verifiedPayload } from './s3-payload';
 import { S3_NS, s3Document, xmlText, type XmlNode } from './s3-xml';
@@ -63,13 +63,11 @@ export class S3ApiService {
     const delimiter = q.get('delimiter') || undefined;
     const encoding = q.get('encoding-type');
     if (encoding !== undefined && encoding !== 'url') throw invalidArgument('encoding-type must be url');
-    // eslint-disable-next-line no-control-regex
-    if (Buffer.byteLength(prefix) > 1024 || /[\u0000-\u001f\u007f]/.test(prefix)) throw invalidArgument('prefix must be at most 1024 bytes, without control characters');
+    if (!isListKey(prefix)) throw invalidArgument('prefix must be at most 1024 bytes, without control characters');
     if (delimiter !== undefined && delimiter.length > 16) throw invalidArgument('delimiter is longer than 16 characters');
     const maxKeys = parseMaxKeys(q.get('max-keys'));
     for (const [name, v] of [['start-after', q.get('start-after')], ['marker', q.get('marker')]] as const) {
-      // eslint-disable-next-line no-control-regex
-      if (v !== undefined && (Buffer.byteLength(v) > 1024 || /[\u0000-\u001f\u007f]/.test(v))) throw invalidArgument(`${name} must be at most 1024 bytes, without control characters`);
+      if (v !== undefined && !isListKey(v)) throw invalidArgument(`${name} must be at most 1024 bytes, without control characters`);
     }
     const token = version === 2 ? q.get('continuation-token') : undefined;
     const startAfter = version === 2 ? q.get('start-after') : q.get('marker');
@@ -167,7 +165,7 @@ export class S3ApiService {
   /** PutObject into `outbox/{kind}/{name}`: the egress pipeline, fed only bytes the signature covers. */
   async putObject(caller: S3Caller, bucket: string, key: string, raw: IncomingMessage, headers: HeaderList, meta: RequestMeta): Promise<S3Reply> {
     if (bucket !== OUTBOX) throw accessDenied('Dataset buckets are read-only; artifacts leave through the outbox bucket.');
-    if (headerValues(headers, 'x-amz-copy-source').length > 0) throw notImplemented('CopyObject');
+    if (headerValues(headers, 'x-amz-copy-source').length > 0) throw unsupported('CopyObject');
     const slash = key.indexOf('/');
     const kind = slash < 0 ? '' : key.slice(0, slash);
     if (!KIND_RE.test(kind) || slash === key.length - 1) throw invalidArgument('outbox keys are {kind}/{name}, e.g. predictions/run-1.csv');

@@ -17,7 +17,10 @@ export class S3Error extends Error {
 }
 
 export const accessDenied = (message = 'Access Denied') => new S3Error(403, 'AccessDenied', message);
-export const notImplemented = (what: string) => new S3Error(501, 'NotImplemented', `${what} is not implemented by this gateway`);
+/** S3's error code for an operation or variant a server does not offer; clients switch on this exact string. */
+export const S3_UNSUPPORTED_CODE = 'NotImplemented';
+/** A deliberate refusal: the gateway offers only what jobs need (reads of datasets, writes to the outbox). */
+export const unsupported = (what: string) => new S3Error(501, S3_UNSUPPORTED_CODE, `${what} is not offered by this gateway`);
 export const noSuchBucket = () => new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
 export const noSuchKey = () => new S3Error(404, 'NoSuchKey', 'The specified key does not exist.');
 export const invalidArgument = (message: string) => new S3Error(400, 'InvalidArgument', message);

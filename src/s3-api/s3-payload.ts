@@ -9,7 +9,7 @@ import { type IncomingMessage } from 'node:http';
 import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { type PayloadAuth } from '../egress/egress.service';
-import { S3Error, invalidArgument, notImplemented } from './s3-error';
+import { S3Error, invalidArgument, unsupported } from './s3-error';
 import { AwsChunkedDecoder } from './sigv4/aws-chunked';
 import { headerValues, type HeaderList } from './sigv4/canonical-request';
 import { type SigV4Success } from './sigv4/sigv4-verifier';
@@ -101,7 +101,7 @@ function expectationsOf(sigv4: SigV4Success, headers: HeaderList): Expectation[]
     if (!lower.startsWith('x-amz-checksum-')) continue;
     if (!(lower in CHECKSUM_HEADERS)) throw invalidArgument(`unknown checksum header ${lower}`);
     const digest = CHECKSUM_HEADERS[lower];
-    if (digest === undefined) throw notImplemented(`the ${lower.slice('x-amz-checksum-'.length).toUpperCase()} checksum (use CRC32, SHA1 or SHA256)`);
+    if (digest === undefined) throw unsupported(`the ${lower.slice('x-amz-checksum-'.length).toUpperCase()} checksum (use CRC32, SHA1 or SHA256)`);
     const values = headerValues(headers, lower);
     if (values.length !== 1) throw invalidArgument(`${lower} given more than once`);
     out.push({ digest, value: base64Digest(values[0].trim(), SIZES[digest], lower), code: 'BadDigest', message: `The ${digest.toUpperCase()} you specified did not match the calculated checksum.` });

@@ -4,7 +4,7 @@
  * that policy decides on is the key that was signed and the key the store is asked for.
  */
 import { BadKeyError, decodePathSegment, validateObjectKey } from '../data-plane/object-key';
-import { S3Error, invalidArgument, notImplemented } from './s3-error';
+import { S3Error, invalidArgument, unsupported } from './s3-error';
 import { parseQuery, splitTarget } from './sigv4/canonical-request';
 
 /** The bucket every job may write to (PutObject runs the egress pipeline); never listed or read. */
@@ -48,7 +48,7 @@ function queryOf(rawQuery: string): Map<string, string> {
 }
 
 /** Names the unsupported sub-resource or parameter, if any. */
-function unsupported(query: Map<string, string>, allowed: ReadonlySet<string>): string | undefined {
+function unknownParam(query: Map<string, string>, allowed: ReadonlySet<string>): string | undefined {
   return [...query.keys()].find((k) => !allowed.has(k));
 }
 
@@ -62,8 +62,8 @@ export function parseS3Request(method: string, rawTarget: string): S3Operation {
 
   if (rawBucket === '') {
     if (rawKey !== '') throw new S3Error(400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
-    if (method !== 'GET') throw notImplemented(`${method} on the service`);
-    if (query.size > 0) throw notImplemented(`the ${[...query.keys()][0]} parameter on ListBuckets`);
+    if (method !== 'GET') throw unsupported(`${method} on the service`);
+    if (query.size > 0) throw unsupported(`the ${[...query.keys()][0]} parameter on ListBuckets`);
     return { op: 'ListBuckets' };
   }
   const bucket = bucketName(rawBucket);
@@ -74,11 +74,11 @@ export function parseS3Request(method: string, rawTarget: string): S3Operation {
         return { op: 'HeadBucket', bucket };
       case 'GET': {
         if (query.has('location')) {
-          if (query.size > 1) throw notImplemented('GetBucketLocation with other parameters');
+          if (query.size > 1) throw unsupported('GetBucketLocation with other parameters');
           return { op: 'GetBucketLocation', bucket };
         }
-        const odd = unsupported(query, LIST_PARAMS);
-        if (odd !== undefined) throw notImplemented(`the ${odd} sub-resource`);
+        const odd = unknownParam(query, LIST_PARAMS);
+        if (odd !== undefined) throw unsupported(`the ${odd} sub-resource`);
         const listType = query.get('list-type');
         if (listType !== undefined && listType !== '2') throw invalidArgument('list-type must be 2');
         return { op: 'ListObjects', bucket, version: listType === '2' ? 2 : 1, query };
@@ -88,7 +88,7 @@ export function parseS3Request(method: string, rawTarget: string): S3Operation {
       case 'POST':
         throw new S3Error(403, 'AccessDenied', 'Buckets are managed by the organizers; jobs cannot create, change or delete them.');
       default:
-        throw notImplemented(`${method} on a bucket`);
+        throw unsupported(`${method} on a bucket`);
     }
   }
 
@@ -102,21 +102,21 @@ export function parseS3Request(method: string, rawTarget: string): S3Operation {
   switch (method) {
     case 'GET':
     case 'HEAD': {
-      const odd = unsupported(query, new Set());
-      if (odd !== undefined) throw notImplemented(`the ${odd} parameter on ${method === 'GET' ? 'GetObject' : 'HeadObject'}`);
+      const odd = unknownParam(query, new Set());
+      if (odd !== undefined) throw unsupported(`the ${odd} parameter on ${method === 'GET' ? 'GetObject' : 'HeadObject'}`);
       return { op: method === 'GET' ? 'GetObject' : 'HeadObject', bucket, key };
     }
     case 'PUT': {
-      const odd = unsupported(query, new Set());
-      if (odd !== undefined) throw notImplemented(`the ${odd} parameter on PutObject`);
+      const odd = unknownParam(query, new Set());
+      if (odd !== undefined) throw unsupported(`the ${odd} parameter on PutObject`);
       return { op: 'PutObject', bucket, key };
     }
     case 'POST':
-      throw notImplemented(query.has('uploads') || query.has('uploadId') ? 'multipart upload' : 'POST on an object');
+      throw unsupported(query.has('uploads') || query.has('uploadId') ? 'multipart upload' : 'POST on an object');
     case 'DELETE':
       throw new S3Error(403, 'AccessDenied', 'Dataset objects are read-only and the outbox keeps what it released.');
     default:
-      throw notImplemented(`${method} on an object`);
+      throw unsupported(`${method} on an object`);
   }
 }
 

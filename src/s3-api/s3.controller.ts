@@ -41,7 +41,7 @@ export class S3Controller {
     await this.dispatch(req, reply);
   }
 
-  // Authenticated like the rest, then answered NotImplemented or AccessDenied by parseS3Request.
+  // Authenticated like the rest, then refused by parseS3Request (S3's 501 or AccessDenied).
   @Post('*')
   @Allow('read', 'DatasetObject')
   async post(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {

@@ -7,7 +7,7 @@ import { Clock } from '../clock/clock';
 import { CAGE_CONFIG, type CageConfig } from '../config/config';
 import { type JobRecord } from '../keys/job.repository';
 import { JobSecrets } from '../keys/job-secrets';
-import { S3Error } from './s3-error';
+import { S3_UNSUPPORTED_CODE, S3Error } from './s3-error';
 import { headersFromRaw } from './sigv4/canonical-request';
 import { type S3AuthErrorCode, type SigV4Success, verifySigV4 } from './sigv4/sigv4-verifier';
 
@@ -18,7 +18,7 @@ export interface S3Caller extends JobPrincipal {
 
 /** Every SigV4 refusal is 403 (the request is not authenticated), but a URI that cannot be read and a variant not supported. */
 function statusOf(code: S3AuthErrorCode): number {
-  if (code === 'NotImplemented') return 501;
+  if (code === S3_UNSUPPORTED_CODE) return 501;
   if (code === 'InvalidURI') return 400;
   return 403;
 }

@@ -8,9 +8,9 @@
  *
  * The payload is not read here: the result says whether it is unsigned, aws-chunked streaming
  * (the caller must verify the chunk signature chain, seeded by `seedSignature`/`signingKey`),
- * or a SHA-256 the caller must check against the body (`payloadHashMatches`, `digestStream`).
+ * or a SHA-256 the caller must check against the body (s3-payload.ts does both).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   ALGORITHM,
   CanonicalizationError,
@@ -399,26 +399,4 @@ function prepare(req: RawSignedRequest, opts: SigV4VerifierOptions): { auth: Par
     payloadHash,
   });
   return { auth, canonicalRequest, payload };
-}
-
-/** Constant-time check of a body's SHA-256 against the signed hex digest. */
-export function payloadHashMatches(expectedHex: string, body: Uint8Array): boolean {
-  return digestMatches(expectedHex, createHash('sha256').update(body).digest());
-}
-
-/** Hex SHA-256 of a stream (Node Readable or any async iterable of chunks). */
-export async function digestStream(stream: AsyncIterable<Uint8Array | string>): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of stream) h.update(chunk);
-  return h.digest('hex');
-}
-
-/** Consume a stream and compare its SHA-256 with the signed digest in constant time. */
-export async function streamHashMatches(expectedHex: string, stream: AsyncIterable<Uint8Array | string>): Promise<boolean> {
-  return digestMatches(expectedHex, Buffer.from(await digestStream(stream), 'hex'));
-}
-
-function digestMatches(expectedHex: string, actual: Buffer): boolean {
-  if (!SHA256_RE.test(expectedHex)) return false;
-  return timingSafeEqual(Buffer.from(expectedHex, 'hex'), actual);
 }
