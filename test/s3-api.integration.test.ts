@@ -189,7 +189,7 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     const r = await beta.send(new PutObjectCommand({ Bucket: 'outbox', Key: 'predictions/run-1.csv', Body: Buffer.from(body) }));
     expect(r.$metadata.httpStatusCode).toBe(200);
     expect(r.ETag).toBe(`"${createHash('md5').update(body).digest('hex')}"`);
-    const { artifacts } = await f.gateway.core.egressReceipts.list({ kind: 'user', sub: 'olga', role: 'organizer', team: null }, { team: 'beta', limit: 100 });
+    const artifacts = await f.gateway.core.egressRepo.list({ team: 'beta', limit: 100 });
     const released = artifacts.find((a) => a.status === 'released');
     expect(released).toBeDefined();
     expect(await outboxKeys(f)).toContain(released!.outboxKey);

@@ -172,7 +172,10 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
       expect(r.status).toBe(400);
       expect(code(r)).toBe('XAmzContentSHA256Mismatch');
       expect(await outbox()).toEqual(before);
-      expect(await f.gateway.core.auditRepo.size()).toBe(leaves);
+      // The attempt was authenticated: exactly one leaf, an abort naming why.
+      expect(await f.gateway.core.auditRepo.size()).toBe(leaves + 1);
+      const [leaf] = await f.gateway.core.auditRepo.find({ after: leaves - 1, limit: 1 });
+      expect(leaf.leaf).toMatchObject({ action: 'egress.abort', decision: 'deny', detail: { reason: 'XAmzContentSHA256Mismatch' } });
     });
 
     it('should not release an UNSIGNED-PAYLOAD upload (policy egress-signed-payload-only), but reads may be unsigned', async () => {

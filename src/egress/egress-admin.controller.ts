@@ -53,7 +53,7 @@ export class EgressAdminController {
   @Allow('read', 'Receipt')
   @ApiOperation({ summary: 'One artifact: receipt, reasons, reviews' })
   get(@CurrentUser() user: UserPrincipal, @Param('id') id: string) {
-    return this.receipts.get(user, id);
+    return this.receipts.read(user, id);
   }
 
   @Get(':id/content')

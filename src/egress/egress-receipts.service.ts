@@ -6,6 +6,44 @@ import { type UserPrincipal } from '../auth/token.service';
 import { type ObjectStore } from '../storage/object-store.service';
 import { HELD_BUCKET, OUTBOX_BUCKET } from './egress-release';
 import { type Artifact, type ArtifactStatus, type EgressRepository, type Review } from './egress.repository';
+import { REFUSAL_MESSAGES, type RefusalCode } from './kinds/refusal-feedback';
+
+/**
+ * An artifact as its own team's contestants see it: only what is charged to the team's budget
+ * or fixed by the gateway. Not the size or hash of what was submitted (the submitter chose
+ * them), not when in the day it came (the day only), not the audit index (it counts every
+ * team's activity); a refusal's message is the fixed text of its code.
+ */
+export interface TeamArtifactView {
+  id: string;
+  team: string;
+  kind: string;
+  status: ArtifactStatus;
+  day: string;
+  sha256: string | null;
+  bytes: number | null;
+  bits: number;
+  reasons: { code: string; line?: number; field?: string; message: string }[];
+}
+
+export function teamView(a: Artifact): TeamArtifactView {
+  return {
+    id: a.id,
+    team: a.team,
+    kind: a.kind,
+    status: a.status,
+    day: a.day,
+    sha256: a.sha256,
+    bytes: a.bytes,
+    bits: a.bits,
+    reasons: a.reasons.map((r) => ({
+      code: r.code,
+      ...(r.line === undefined ? {} : { line: r.line }),
+      ...(r.field === undefined ? {} : { field: r.field }),
+      message: REFUSAL_MESSAGES[r.code as RefusalCode] ?? 'refused',
+    })),
+  };
+}
 
 /**
  * Receipts and released artifacts on the control listener. What a caller may see is decided by
@@ -18,19 +56,31 @@ export class EgressReceiptsService {
     private readonly store: ObjectStore,
   ) {}
 
-  async list(user: UserPrincipal, q: { status?: ArtifactStatus; kind?: string; team?: string; cursor?: string; limit: number }): Promise<{ artifacts: Artifact[]; nextCursor: string | null }> {
-    const ability = abilityFor(user);
-    const everyTeam = ability.can('read', subject('Receipt', { team: '\u0000any team' }));
+  /** Organizers and auditors see every row whole; a contestant their team's, as TeamArtifactView, by day and id. */
+  async list(
+    user: UserPrincipal,
+    q: { status?: ArtifactStatus; kind?: string; team?: string; cursor?: string; limit: number },
+  ): Promise<{ artifacts: Artifact[] | TeamArtifactView[]; nextCursor: string | null }> {
+    const everyTeam = seesEveryTeam(user);
     const team = everyTeam ? q.team : (user.team ?? '');
     if (!everyTeam && q.team !== undefined && q.team !== team) return { artifacts: [], nextCursor: null };
-    const artifacts = await this.repo.list({ team, status: q.status, kind: q.kind, after: q.cursor, limit: q.limit });
+    const artifacts = await this.repo.list({ team, status: q.status, kind: q.kind, after: q.cursor, limit: q.limit, byDay: !everyTeam });
     const last = artifacts[artifacts.length - 1];
-    return { artifacts, nextCursor: artifacts.length === q.limit && last !== undefined ? last.id : null };
+    const nextCursor = artifacts.length === q.limit && last !== undefined ? last.id : null;
+    return { artifacts: everyTeam ? artifacts : artifacts.map(teamView), nextCursor };
   }
 
+  /** One artifact whole, with its reviews (for callers that read every team: organizers, auditors, the CLI's tests). */
   async get(user: UserPrincipal, id: string): Promise<{ artifact: Artifact; reviews: Review[] }> {
     const artifact = await this.visible(user, id);
     return { artifact, reviews: await this.repo.reviews(id) };
+  }
+
+  /** One artifact as the caller may see it: whole for organizers and auditors, TeamArtifactView for a contestant. */
+  async read(user: UserPrincipal, id: string): Promise<{ artifact: Artifact | TeamArtifactView; reviews: Review[] | { decision: Review['decision']; comment: string }[] }> {
+    const whole = await this.get(user, id);
+    if (seesEveryTeam(user)) return whole;
+    return { artifact: teamView(whole.artifact), reviews: whole.reviews.map((r) => ({ decision: r.decision, comment: r.comment })) };
   }
 
   /** The released bytes, exactly what the release leaf hashes. Only released artifacts. */
@@ -57,4 +107,9 @@ export class EgressReceiptsService {
     if (artifact === undefined || !abilityFor(user).can('read', subject('Receipt', { team: artifact.team }))) throw new NotFoundException('no such artifact');
     return artifact;
   }
+}
+
+/** Organizers and auditors read every team's receipts; anyone else only their own team's view. */
+function seesEveryTeam(user: UserPrincipal): boolean {
+  return abilityFor(user).can('read', subject('Receipt', { team: '\u0000any team' }));
 }

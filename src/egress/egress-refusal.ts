@@ -7,8 +7,10 @@ export interface RefusalReason {
 }
 
 /**
- * An egress refused before release: 413 (too large), 422 (content or policy), 429 (budget).
- * Carries the artifact id under which the refusal was logged, and for 429 what remains.
+ * An egress refused before release: 413 (too large), 422 (content or policy), 429 (budget, cap
+ * or too many at once: no reasons). Carries the artifact id under which the refusal was logged
+ * (null when no row was made), for 429 what remains, and whether the body was left unread (the
+ * connection is then closed after the answer instead of reading the rest).
  */
 export class EgressRefusal extends Error {
   constructor(
@@ -16,7 +18,8 @@ export class EgressRefusal extends Error {
     readonly reasons: RefusalReason[],
     readonly artifactId: string | null,
     readonly remaining?: Record<string, number>,
+    readonly bodyUnread = false,
   ) {
-    super(reasons.map((r) => r.message).join('; '));
+    super(reasons.length > 0 ? reasons.map((r) => r.message).join('; ') : status === 429 ? 'over the daily limits for this kind, or too many uploads at once' : 'refused');
   }
 }

@@ -14,7 +14,7 @@ export interface Artifact {
   sha256: string | null;
   bytes: number | null;
   bits: number;
-  reasons: { code: string; line?: number; message: string }[];
+  reasons: { code: string; line?: number; field?: string; message: string }[];
   outboxKey: string | null;
   auditIndex: number | null;
   createdAt: string;
@@ -91,11 +91,15 @@ export class EgressRepository {
     });
   }
 
-  /** Bits and artifacts of a kind that count against the team's budget on `day`. */
+  /**
+   * Bits charged to the team on `day`, and its attempts of a kind. Every row the job's behaviour
+   * decided counts (released, held, refused, rejected by review); `failed` (the gateway could
+   * not log or store it) is the gateway's fault and costs the team nothing.
+   */
   async usage(q: Queryable, team: string, day: string, kind: string): Promise<{ bits: number; submissions: number }> {
     const { rows } = await q.query<{ bits: number | null; kind_count: string | number }>(
       `SELECT COALESCE(SUM(bits), 0) AS bits, COUNT(*) FILTER (WHERE kind = $3) AS kind_count FROM egress_artifacts
-       WHERE team_id = $1 AND day = $2 AND status IN ('releasing', 'released', 'pending_review')`,
+       WHERE team_id = $1 AND day = $2 AND status <> 'failed'`,
       [team, day, kind],
     );
     return { bits: Number(rows[0]?.bits ?? 0), submissions: Number(rows[0]?.kind_count ?? 0) };
@@ -104,7 +108,7 @@ export class EgressRepository {
   async usageByKind(team: string, day: string): Promise<{ bits: number; byKind: Record<string, number> }> {
     const { rows } = await this.db.query<{ kind: string; bits: number; n: string | number }>(
       `SELECT kind, COALESCE(SUM(bits), 0) AS bits, COUNT(*) AS n FROM egress_artifacts
-       WHERE team_id = $1 AND day = $2 AND status IN ('releasing', 'released', 'pending_review') GROUP BY kind`,
+       WHERE team_id = $1 AND day = $2 AND status <> 'failed' GROUP BY kind`,
       [team, day],
     );
     return { bits: rows.reduce((a, r) => a + Number(r.bits), 0), byKind: Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)])) };
@@ -153,7 +157,12 @@ export class EgressRepository {
     return rows[0] === undefined ? undefined : fromRow(rows[0]);
   }
 
-  async list(q: { team?: string; status?: ArtifactStatus; kind?: string; after?: string; limit: number }): Promise<Artifact[]> {
+  /**
+   * Artifacts oldest first, or with `byDay` by UTC day and then by id (random): an order that
+   * says nothing about when in a day, or in which order, a team submitted.
+   */
+  async list(q: { team?: string; status?: ArtifactStatus; kind?: string; after?: string; limit: number; byDay?: boolean }): Promise<Artifact[]> {
+    const order = q.byDay === true ? 'day, id' : 'created_at, id';
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (sql: string, v: unknown) => {
@@ -163,10 +172,10 @@ export class EgressRepository {
     if (q.team !== undefined) add('team_id = ?', q.team);
     if (q.status !== undefined) add('status = ?', q.status);
     if (q.kind !== undefined) add('kind = ?', q.kind);
-    if (q.after !== undefined) add('(created_at, id) > (SELECT created_at, id FROM egress_artifacts WHERE id = ?)', q.after);
+    if (q.after !== undefined) add(`(${order}) > (SELECT ${order} FROM egress_artifacts WHERE id = ?)`, q.after);
     params.push(q.limit);
     const { rows } = await this.db.query<Row>(
-      `SELECT ${COLUMNS} FROM egress_artifacts ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT $${params.length}`,
+      `SELECT ${COLUMNS} FROM egress_artifacts ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT $${params.length}`,
       params,
     );
     return rows.map(fromRow);

@@ -6,15 +6,17 @@ import { type Clock } from '../clock/clock';
 import { type DatasetRepository } from '../datasets/dataset.repository';
 import { type SeriesRepository } from '../datasets/series.repository';
 import { type GrantRepository } from '../grants/grant.repository';
-import { type PolicyDecision, type PolicyEngine } from '../policy/policy.types';
+import { type PolicyDecision, type PolicyEngine, type TeamGrants } from '../policy/policy.types';
 import { type ObjectStore } from '../storage/object-store.service';
-import { readCapped } from './capped-body';
+import { EgressLimiter } from './egress-limiter';
 import { EgressRefusal, type RefusalReason } from './egress-refusal';
 import { HELD_BUCKET, outboxKey, type Releaser } from './egress-release';
 import { type Artifact, type EgressRepository } from './egress.repository';
-import { checkArtifact } from './kinds/check-artifact';
+import { artifactChecker } from './kinds/check-artifact';
 import { type CheckedArtifact, type EgressKind } from './kinds/egress-kind.types';
 import { EgressRejection } from './kinds/egress-rejection';
+import { roundBitsUp } from './kinds/information-bits';
+import { POLICY_REFUSAL_CODE, attemptBits, refusalBits } from './kinds/refusal-feedback';
 
 export interface Receipt {
   id: string;
@@ -35,18 +37,33 @@ export interface BudgetView {
   bitsUsed: number;
   bitsRemaining: number;
   submissions: Record<string, { used: number; limit: number; remaining: number }>;
+  /** Bits every refusal of a kind is charged (its feedback), attempt charge included. */
+  refusalBits: Record<string, number>;
 }
 
 const BUDGET_POLICIES = new Set(['egress-daily-bits', 'egress-daily-submissions']);
 
+/** What was read of a body before it was refused or failed: for the leaf, never the content. */
+interface ReadSoFar {
+  sha256: string;
+  bytes: number;
+  unread: boolean;
+}
+
 /**
- * The only way out of the sandbox. An artifact passes, in order: size cap (while streaming) →
- * parse against its kind → content checks → canonical rewrite → information bits → policy
- * decision (with the team's budget) → durable audit leaf → outbox → receipt. Anything refused
- * before the leaf releases nothing, and the refusal is logged too (SHA-256 of what was
- * submitted, reason codes; never the content).
+ * The only way out of the sandbox. An attempt passes, in order: a slot (a few per job) → the
+ * daily cap and budget (room for at least a refusal) → the body, checked as it streams (the first
+ * broken rule stops the reading) → canonical rewrite → information bits → policy decision with
+ * the team's budget → durable audit leaf → outbox → receipt.
+ *
+ * Every authenticated attempt leaves exactly one leaf: release or hold, refusal, or abort (a body
+ * cut off or failing its signature). A refusal the team can see (a row with reasons) is charged
+ * its feedback bits and counts against the daily cap; one over the cap or the budget is a 429
+ * with no reasons and no row, so it tells the outside nothing. See docs/disclosure.md.
  */
 export class EgressService {
+  private readonly limiter = new EgressLimiter();
+
   constructor(
     private readonly policy: PolicyEngine,
     private readonly grants: GrantRepository,
@@ -65,55 +82,79 @@ export class EgressService {
    * `unsigned` (S3 UNSIGNED-PAYLOAD: nothing binds the bytes to the signature).
    */
   async submit(job: JobPrincipal, kindName: string, body: Readable, meta: RequestMeta, payload: PayloadAuth = 'bearer', declaredBytes?: number): Promise<Receipt> {
-    const { kinds, budget } = this.policy.egress;
-    const kind = kinds.get(kindName);
-    if (kind === undefined) {
-      body.resume();
-      throw await this.refuse(job, kindName, null, 0, 422, [{ code: 'unknown_kind', message: 'no such egress kind' }], meta);
-    }
-    // Before a byte is read (a body is buffered up to the kind's cap): a declared size over the
-    // cap, and an artifact no policy could let out now whatever it holds (a kind without a
-    // permit, an unsigned S3 upload), are refused at once. Budget limits are decided later.
-    if (declaredBytes !== undefined && declaredBytes > kind.maxBytes) {
-      body.resume();
-      throw await this.refuse(job, kindName, null, 0, 413, [{ code: 'too_large', message: `larger than ${kind.maxBytes} bytes` }], meta);
-    }
-    const pre = this.policy.decide(
-      {
-        principal: { type: 'Job', id: job.jobId, team: job.team },
-        action: 'egress',
-        resource: { type: 'Artifact', id: 'pre-check', kind: kindName },
-        listener: 'sandbox',
-        now: this.clock.now(),
-        context: { kind: kindName, payload, bytes: 0, bits: 0, bitsToday: 0, submissionsToday: 0, dailyBits: budget.dailyBits, dailySubmissions: budget.dailySubmissions[kindName] ?? 0 },
-      },
-      await this.grants.forTeam(job.team),
-    );
-    if (pre.decision !== 'allow' && (pre.policies.length === 0 || pre.policies.some((p) => !BUDGET_POLICIES.has(p)))) {
-      body.resume();
-      const reasons = [{ code: 'policy_denied', message: `policy does not allow this egress${pre.policies.length > 0 ? ` (${pre.policies.join(', ')})` : ''}` }];
-      throw await this.refuse(job, kindName, null, 0, 422, reasons, meta, pre);
-    }
-    const submitted = await readCapped(body, kind.maxBytes);
-    if (submitted.overflow) {
-      body.destroy();
-      throw await this.refuse(job, kindName, submitted.sha256, submitted.bytes.length, 413, [{ code: 'too_large', message: `larger than ${kind.maxBytes} bytes` }], meta);
-    }
-
-    let checked: CheckedArtifact;
+    const release = this.limiter.acquire(job.jobId);
+    if (release === null) throw await this.refuseUnseen(job, kindName, meta, 'too_many_at_once');
     try {
-      checked = checkArtifact(submitted.bytes, kind, { scans: await this.predictableScans(job.team) });
-    } catch (err) {
-      if (!(err instanceof EgressRejection)) throw err;
-      const reason: RefusalReason = { code: err.code, message: err.message, ...(err.line === undefined ? {} : { line: err.line }), ...(err.field === undefined ? {} : { field: err.field }) };
-      throw await this.refuse(job, kindName, submitted.sha256, submitted.bytes.length, err.code === 'too_large' ? 413 : 422, [reason], meta);
+      return await this.attempt(job, kindName, body, meta, payload, declaredBytes);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * An attempt that failed below the pipeline (an S3 upload whose headers are refused before
+   * the body is read): its one leaf. Nothing is charged: nothing of it is shown outside.
+   */
+  async recordUnread(job: JobPrincipal, kindName: string, reason: string, meta: RequestMeta): Promise<void> {
+    await this.abortLeaf(job, kindName, reason, { sha256: sha(Buffer.alloc(0)), bytes: 0, unread: true }, meta);
+  }
+
+  private async attempt(job: JobPrincipal, kindName: string, body: Readable, meta: RequestMeta, payload: PayloadAuth, declaredBytes: number | undefined): Promise<Receipt> {
+    const kind = this.policy.egress.kinds.get(kindName);
+    if (kind === undefined) throw await this.refuseUnseen(job, kindName, meta, 'unknown_kind');
+    const nothing: ReadSoFar = { sha256: sha(Buffer.alloc(0)), bytes: 0, unread: true };
+    const teamGrants = await this.grants.forTeam(job.team);
+    // Before a byte is read: room today for at least a refusal, and a permit for what the
+    // artifact is whatever it holds (a kind without a permit, an unsigned S3 upload).
+    const pre = this.decide(job, kind, payload, { bits: 0, bytes: 0, today: await this.repo.usage(this.repo.database, job.team, this.day(), kind.kind) }, teamGrants, this.refusalCharge(kind));
+    if (overBudget(pre)) throw await this.refuseUnseen(job, kindName, meta, 'over_limits', pre);
+    if (pre.decision !== 'allow') throw await this.refuse(job, kind, payload, teamGrants, 422, policyReason(pre), nothing, meta);
+    if (declaredBytes !== undefined && declaredBytes > kind.maxBytes) {
+      throw await this.refuse(job, kind, payload, teamGrants, 413, [{ code: 'too_large', message: `larger than ${kind.maxBytes} bytes` }], nothing, meta);
     }
 
+    const read = await this.readChecked(job, kind, body, meta);
+    if ('rejection' in read) {
+      const err = read.rejection;
+      const reason: RefusalReason = { code: err.code, message: err.message, ...(err.line === undefined ? {} : { line: err.line }), ...(err.field === undefined ? {} : { field: err.field }) };
+      throw await this.refuse(job, kind, payload, teamGrants, err.code === 'too_large' ? 413 : 422, [reason], read.read, meta);
+    }
+    return this.decideAndRelease(job, kind, payload, read.checked, read.read, meta);
+  }
+
+  /**
+   * Reads the body through the kind's checker. A rejection stops the reading where it happened
+   * (the stream is paused, not drained); a body that fails (cut off, a signature or digest that
+   * does not match) is logged as an abort and its error rethrown.
+   */
+  private async readChecked(job: JobPrincipal, kind: EgressKind, body: Readable, meta: RequestMeta): Promise<{ checked: CheckedArtifact; read: ReadSoFar } | { rejection: EgressRejection; read: ReadSoFar }> {
+    const checker = artifactChecker(kind, { scans: kind.format === 'predictions-csv' ? await this.predictableScans(job) : new Map() });
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const soFar = (): ReadSoFar => ({ sha256: hash.digest('hex'), bytes, unread: !body.readableEnded });
+    try {
+      // destroyOnReturn: false, so leaving the loop early leaves the connection able to answer.
+      for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+        const c = chunk as Buffer;
+        hash.update(c);
+        bytes += c.length;
+        checker.push(c);
+      }
+      return { checked: checker.end(), read: soFar() };
+    } catch (err) {
+      if (err instanceof EgressRejection) {
+        body.pause();
+        return { rejection: err, read: soFar() };
+      }
+      await this.abortLeaf(job, kind.kind, abortReason(err), soFar(), meta);
+      throw err;
+    }
+  }
+
+  private async decideAndRelease(job: JobPrincipal, kind: EgressKind, payload: PayloadAuth, checked: CheckedArtifact, read: ReadSoFar, meta: RequestMeta): Promise<Receipt> {
     const now = this.clock.now();
-    const day = now.toISOString().slice(0, 10);
     const id = `egr-${randomUUID()}`;
-    const sha256 = sha(checked.canonical);
-    const bits = Math.ceil(checked.bits);
+    const bits = roundBitsUp(checked.bits + attemptBits(this.policy.egress.kinds));
     // Read again after the body (cached briefly): the decision that releases uses current grants.
     const teamGrants = await this.grants.forTeam(job.team);
     const held = kind.review === 'two-person';
@@ -121,93 +162,115 @@ export class EgressService {
       id,
       team: job.team,
       jobId: job.jobId,
-      kind: kindName,
+      kind: kind.kind,
       status: held ? 'pending_review' : 'releasing',
-      day,
-      submittedSha256: submitted.sha256,
-      submittedBytes: submitted.bytes.length,
-      sha256,
+      day: this.day(),
+      submittedSha256: read.sha256,
+      submittedBytes: read.bytes,
+      sha256: sha(checked.canonical),
       bytes: checked.canonical.length,
-      bits: checked.bits,
+      bits,
       reasons: [],
-      outboxKey: outboxKey(job.team, kindName, kind.format, id),
+      outboxKey: outboxKey(job.team, kind.kind, kind.format, id),
       auditIndex: null,
       createdAt: now.toISOString(),
       decidedAt: null,
     };
 
     // Decide and reserve the budget under the team's lock: concurrent submissions see each other.
-    const outcome = await this.repo.withTeamLock(job.team, async (tx) => {
-      const used = await this.repo.usage(tx, job.team, day, kindName);
-      const limits = { dailyBits: budget.dailyBits, dailySubmissions: budget.dailySubmissions[kindName] ?? 0 };
-      const decision = this.policy.decide(
-        {
-          principal: { type: 'Job', id: job.jobId, team: job.team },
-          action: 'egress',
-          resource: { type: 'Artifact', id, kind: kindName },
-          listener: 'sandbox',
-          now,
-          context: {
-            kind: kindName,
-            payload,
-            bytes: checked.canonical.length,
-            bits,
-            bitsToday: Math.ceil(used.bits),
-            submissionsToday: used.submissions,
-            dailyBits: limits.dailyBits,
-            dailySubmissions: limits.dailySubmissions,
-          },
-        },
-        teamGrants,
-      );
-      if (decision.decision === 'allow') await this.repo.insert(tx, artifact);
-      return { decision, used, limits };
+    const decision = await this.repo.withTeamLock(job.team, async (tx) => {
+      const today = await this.repo.usage(tx, job.team, artifact.day, kind.kind);
+      const d = this.decide(job, kind, payload, { bits, bytes: checked.canonical.length, today }, teamGrants, bits, id);
+      if (d.decision === 'allow') await this.repo.insert(tx, artifact);
+      return d;
     });
+    if (overBudget(decision)) throw await this.refuseUnseen(job, kind.kind, meta, 'over_limits', decision, read);
+    if (decision.decision !== 'allow') throw await this.refuse(job, kind, payload, teamGrants, 422, policyReason(decision), read, meta);
 
-    if (outcome.decision.decision !== 'allow') {
-      const overBudget = outcome.decision.policies.some((p) => BUDGET_POLICIES.has(p));
-      const remaining = {
-        bits: Math.max(0, outcome.limits.dailyBits - Math.ceil(outcome.used.bits)),
-        submissions: Math.max(0, outcome.limits.dailySubmissions - outcome.used.submissions),
-        artifactBits: bits,
-      };
-      const reasons: RefusalReason[] = overBudget
-        ? outcome.decision.policies.filter((p) => BUDGET_POLICIES.has(p)).map((p) => ({ code: p === 'egress-daily-bits' ? 'bits_budget_exhausted' : 'daily_submissions_exhausted', message: budgetMessage(p, remaining) }))
-        : [{ code: 'policy_denied', message: `policy does not allow this egress${outcome.decision.policies.length > 0 ? ` (${outcome.decision.policies.join(', ')})` : ''}` }];
-      throw await this.refuse(job, kindName, submitted.sha256, submitted.bytes.length, overBudget ? 429 : 422, reasons, meta, outcome.decision, overBudget ? remaining : undefined, bits);
-    }
-
-    const leafBase = { principal: `job:${job.jobId}`, policies: outcome.decision.policies, policySet: outcome.decision.policySet };
+    const leafBase = { principal: `job:${job.jobId}`, policies: decision.policies, policySet: decision.policySet };
     if (held) {
       const auditIndex = await this.hold(artifact, checked.canonical, leafBase, kind, meta);
       return receipt(artifact, 'pending_review', auditIndex);
     }
-    const auditIndex = await this.releaser.release(artifact, checked.canonical, { ...leafBase, detail: { submittedSha256: submitted.sha256 } }, meta);
+    const auditIndex = await this.releaser.release(artifact, checked.canonical, { ...leafBase, detail: { submittedSha256: read.sha256 } }, meta);
     return receipt(artifact, 'released', auditIndex);
   }
 
   async budget(team: string): Promise<BudgetView> {
     const { kinds, budget } = this.policy.egress;
-    const day = this.clock.now().toISOString().slice(0, 10);
+    const day = this.day();
     const used = await this.repo.usageByKind(team, day);
     const bitsUsed = Math.ceil(used.bits);
+    const names = [...kinds.keys()].sort();
     const submissions = Object.fromEntries(
-      [...kinds.keys()].sort().map((k) => {
+      names.map((k) => {
         const limit = budget.dailySubmissions[k] ?? 0;
         const n = used.byKind[k] ?? 0;
         return [k, { used: n, limit, remaining: Math.max(0, limit - n) }];
       }),
     );
-    return { team, day, dailyBits: budget.dailyBits, bitsUsed, bitsRemaining: Math.max(0, budget.dailyBits - bitsUsed), submissions };
+    const refusal = Object.fromEntries(names.map((k) => [k, this.refusalCharge(kinds.get(k) as EgressKind)]));
+    return { team, day, dailyBits: budget.dailyBits, bitsUsed, bitsRemaining: Math.max(0, budget.dailyBits - bitsUsed), submissions, refusalBits: refusal };
   }
 
-  /** Test splits the team may predict on: the granted splits of kind `test`. */
-  private async predictableScans(team: string) {
-    const grants = await this.grants.forTeam(team);
+  /** What one refusal of the kind costs: its feedback, plus what every attempt costs. */
+  private refusalCharge(kind: EgressKind): number {
+    return roundBitsUp(refusalBits(kind) + attemptBits(this.policy.egress.kinds));
+  }
+
+  private day(): string {
+    return this.clock.now().toISOString().slice(0, 10);
+  }
+
+  private decide(
+    job: JobPrincipal,
+    kind: EgressKind,
+    payload: PayloadAuth,
+    a: { bits: number; bytes: number; today: { bits: number; submissions: number } },
+    grants: TeamGrants,
+    charge: number,
+    id = 'pre-check',
+  ): PolicyDecision {
+    const { budget } = this.policy.egress;
+    return this.policy.decide(
+      {
+        principal: { type: 'Job', id: job.jobId, team: job.team },
+        action: 'egress',
+        resource: { type: 'Artifact', id, kind: kind.kind },
+        listener: 'sandbox',
+        now: this.clock.now(),
+        context: {
+          kind: kind.kind,
+          payload,
+          bytes: a.bytes,
+          bits: Math.ceil(charge),
+          bitsToday: Math.ceil(a.today.bits),
+          submissionsToday: a.today.submissions,
+          dailyBits: budget.dailyBits,
+          dailySubmissions: budget.dailySubmissions[kind.kind] ?? 0,
+        },
+      },
+      grants,
+    );
+  }
+
+  /**
+   * Test splits the team may predict on now: granted splits of kind `test` that policy lets the
+   * job list at this moment (a grant not yet started, ended or revoked gives no scans, so its
+   * series are `unknown_series` and their boxes are never revealed by `out_of_bounds`).
+   */
+  private async predictableScans(job: JobPrincipal) {
+    const grants = await this.grants.forTeam(job.team);
+    const now = this.clock.now();
     const splits: { dataset: string; split: string }[] = [];
     for (const g of grants.grants) {
       const ds = await this.datasets.get(g.dataset);
-      if (ds?.splits.some((s) => s.name === g.split && s.kind === 'test') === true) splits.push({ dataset: g.dataset, split: g.split });
+      if (ds?.splits.some((s) => s.name === g.split && s.kind === 'test') !== true) continue;
+      const d = this.policy.decide(
+        { principal: { type: 'Job', id: job.jobId, team: job.team }, action: 'list', resource: { type: 'Split', dataset: g.dataset, split: g.split, kind: 'test' }, listener: 'sandbox', now },
+        grants,
+      );
+      if (d.decision === 'allow') splits.push({ dataset: g.dataset, split: g.split });
     }
     return this.series.boxes(splits);
   }
@@ -242,64 +305,124 @@ export class EgressService {
     return index;
   }
 
-  /** Logs a refusal (artifact row + leaf) and returns the error to throw. */
-  private async refuse(
-    job: JobPrincipal,
-    kind: string,
-    submittedSha256: string | null,
-    submittedBytes: number,
-    status: EgressRefusal['status'],
-    reasons: RefusalReason[],
-    meta: RequestMeta,
-    decision?: PolicyDecision,
-    remaining?: Record<string, number>,
-    bits = 0,
-  ): Promise<EgressRefusal> {
+  /**
+   * A refusal the team sees: under the team's lock it is charged its feedback bits and counted
+   * against the daily cap (a row with reasons), then logged. If the cap or the budget has no room
+   * left for it, it becomes a 429 with no reasons and no row instead.
+   */
+  private async refuse(job: JobPrincipal, kind: EgressKind, payload: PayloadAuth, grants: TeamGrants, status: 413 | 422, reasons: RefusalReason[], read: ReadSoFar, meta: RequestMeta): Promise<EgressRefusal> {
     const now = this.clock.now();
     const id = `egr-${randomUUID()}`;
-    const digest = submittedSha256 ?? sha(Buffer.alloc(0));
-    const known = this.policy.egress.kinds.has(kind);
-    if (known) {
-      await this.repo.insert(this.repo.database, {
-        id,
-        team: job.team,
-        jobId: job.jobId,
-        kind,
-        status: 'rejected',
-        day: now.toISOString().slice(0, 10),
-        submittedSha256: digest,
-        submittedBytes,
-        sha256: null,
-        bytes: null,
-        bits,
-        reasons,
-        outboxKey: null,
-        createdAt: now.toISOString(),
-        decidedAt: now.toISOString(),
-      });
-    }
+    const charge = this.refusalCharge(kind);
+    const row: Artifact = {
+      id,
+      team: job.team,
+      jobId: job.jobId,
+      kind: kind.kind,
+      status: 'rejected',
+      day: this.day(),
+      submittedSha256: read.sha256,
+      submittedBytes: read.bytes,
+      sha256: null,
+      bytes: null,
+      bits: charge,
+      reasons,
+      outboxKey: null,
+      auditIndex: null,
+      createdAt: now.toISOString(),
+      decidedAt: now.toISOString(),
+    };
+    const room = await this.repo.withTeamLock(job.team, async (tx) => {
+      const today = await this.repo.usage(tx, job.team, row.day, kind.kind);
+      const d = this.decide(job, kind, payload, { bits: charge, bytes: 0, today }, grants, charge, id);
+      if (overBudget(d)) return d;
+      await this.repo.insert(tx, row);
+      return null;
+    });
+    if (room !== null) return this.refuseUnseen(job, kind.kind, meta, 'over_limits', room, read);
     const { index } = await this.audit.record(meta, {
       principal: `job:${job.jobId}`,
       team: job.team,
       action: 'egress.reject',
       decision: 'deny',
       status,
-      resource: { type: 'artifact', id: known ? id : '' },
+      resource: { type: 'artifact', id },
+      policySet: this.policy.active.sha256,
+      sha256: read.sha256,
+      bytes: 0,
+      detail: { kind: kind.kind, submittedBytes: read.bytes, bodyUnread: read.unread ? 1 : 0, bits: charge, reasons: reasons.map((r) => (r.line === undefined ? r.code : `${r.code}@${r.line}`)) },
+    });
+    await this.repo.setAuditIndex(id, index);
+    return new EgressRefusal(status, reasons, id, undefined, read.unread);
+  }
+
+  /**
+   * A refusal nobody outside sees: no row, no charge, no reasons (an unknown kind, too many
+   * uploads at once, no room left today for the kind). One leaf says why.
+   */
+  private async refuseUnseen(
+    job: JobPrincipal,
+    kindName: string,
+    meta: RequestMeta,
+    why: 'unknown_kind' | 'too_many_at_once' | 'over_limits',
+    decision?: PolicyDecision,
+    read: ReadSoFar = { sha256: sha(Buffer.alloc(0)), bytes: 0, unread: true },
+  ): Promise<EgressRefusal> {
+    const known = this.policy.egress.kinds.has(kindName);
+    const status = why === 'unknown_kind' ? 422 : 429;
+    await this.audit.record(meta, {
+      principal: `job:${job.jobId}`,
+      team: job.team,
+      action: 'egress.reject',
+      decision: 'deny',
+      status,
+      resource: { type: 'artifact', id: '' },
       policies: decision?.policies ?? [],
       policySet: decision?.policySet ?? this.policy.active.sha256,
-      sha256: digest,
+      sha256: read.sha256,
       bytes: 0,
-      detail: { kind: known ? kind : '(unknown)', submittedBytes, reasons: reasons.map((r) => (r.line === undefined ? r.code : `${r.code}@${r.line}`)) },
+      detail: { kind: known ? kindName : '(unknown)', submittedBytes: read.bytes, bodyUnread: read.unread ? 1 : 0, reasons: [why] },
     });
-    if (known) await this.repo.setAuditIndex(id, index);
-    return new EgressRefusal(status, reasons, known ? id : null, remaining);
+    if (why === 'unknown_kind') return new EgressRefusal(422, [{ code: 'unknown_kind', message: 'no such egress kind' }], null, undefined, read.unread);
+    return new EgressRefusal(429, [], null, why === 'over_limits' && known ? await this.remaining(job.team, kindName) : undefined, read.unread);
+  }
+
+  private async remaining(team: string, kindName: string): Promise<Record<string, number>> {
+    const b = await this.budget(team);
+    return { bits: b.bitsRemaining, submissions: b.submissions[kindName]?.remaining ?? 0 };
+  }
+
+  /** The one leaf of an attempt whose body failed: cut off, or not what its signature covers. */
+  private async abortLeaf(job: JobPrincipal, kindName: string, reason: string, read: ReadSoFar, meta: RequestMeta): Promise<void> {
+    await this.audit.record(meta, {
+      principal: `job:${job.jobId}`,
+      team: job.team,
+      action: 'egress.abort',
+      decision: 'deny',
+      status: 400,
+      resource: { type: 'artifact', id: '' },
+      policySet: this.policy.active.sha256,
+      sha256: read.sha256,
+      bytes: 0,
+      detail: { kind: this.policy.egress.kinds.has(kindName) ? kindName : '(unknown)', submittedBytes: read.bytes, reason },
+    });
   }
 }
 
-function budgetMessage(policy: string, remaining: { bits: number; submissions: number; artifactBits: number }): string {
-  return policy === 'egress-daily-bits'
-    ? `this artifact carries ${remaining.artifactBits} bits; ${remaining.bits} bits remain today`
-    : `no submissions of this kind remain today`;
+function overBudget(d: PolicyDecision): boolean {
+  return d.decision !== 'allow' && d.policies.some((p) => BUDGET_POLICIES.has(p));
+}
+
+function policyReason(d: PolicyDecision): RefusalReason[] {
+  return [{ code: POLICY_REFUSAL_CODE, message: `policy does not allow this egress${d.policies.length > 0 ? ` (${d.policies.join(', ')})` : ''}` }];
+}
+
+/** A stable name for why a body failed, from its error's code (never its content). */
+function abortReason(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[A-Za-z0-9_]{1,64}$/.test(code)) return code;
+  const message = (err as { message?: unknown }).message;
+  return message === 'aborted' ? 'aborted' : 'body_failed';
 }
 
 function receipt(a: Artifact, status: Artifact['status'], auditIndex: number): Receipt {

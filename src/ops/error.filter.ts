@@ -43,7 +43,8 @@ export class ErrorFilter implements ExceptionFilter {
       void reply
         .status(err.status)
         .header('content-type', 'application/json; charset=utf-8')
-        .header('connection', err.status === 413 ? 'close' : 'keep-alive')
+        // A body left unread is not drained: the connection closes after the answer.
+        .header('connection', err.bodyUnread || err.status === 413 ? 'close' : 'keep-alive')
         .send({
           error: CODES[err.status] ?? 'rejected',
           message: err.message,

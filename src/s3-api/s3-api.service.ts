@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor, isListKey } from '../data-plane/list-query.
 import { type EgressService } from '../egress/egress.service';
 import { S3Error, accessDenied, invalidArgument, noSuchBucket, noSuchKey, unsupported } from './s3-error';
 import { OUTBOX } from './s3-request';
-import { verifiedPayload } from './s3-payload';
+import { type VerifiedPayload, verifiedPayload } from './s3-payload';
 import { S3_NS, s3Document, xmlText, type XmlNode } from './s3-xml';
 import { type S3Caller } from './sigv4.strategy';
 import { headerValues, type HeaderList, uriEncode } from './sigv4/canonical-request';
@@ -165,11 +165,18 @@ export class S3ApiService {
   /** PutObject into `outbox/{kind}/{name}`: the egress pipeline, fed only bytes the signature covers. */
   async putObject(caller: S3Caller, bucket: string, key: string, raw: IncomingMessage, headers: HeaderList, meta: RequestMeta): Promise<S3Reply> {
     if (bucket !== OUTBOX) throw accessDenied('Dataset buckets are read-only; artifacts leave through the outbox bucket.');
-    if (headerValues(headers, 'x-amz-copy-source').length > 0) throw unsupported('CopyObject');
     const slash = key.indexOf('/');
     const kind = slash < 0 ? '' : key.slice(0, slash);
-    if (!KIND_RE.test(kind) || slash === key.length - 1) throw invalidArgument('outbox keys are {kind}/{name}, e.g. predictions/run-1.csv');
-    const payload = verifiedPayload(raw, caller.sigv4, headers);
+    let payload: VerifiedPayload;
+    try {
+      if (headerValues(headers, 'x-amz-copy-source').length > 0) throw unsupported('CopyObject');
+      if (!KIND_RE.test(kind) || slash === key.length - 1) throw invalidArgument('outbox keys are {kind}/{name}, e.g. predictions/run-1.csv');
+      payload = verifiedPayload(raw, caller.sigv4, headers);
+    } catch (err) {
+      // An authenticated upload refused on its headers is an egress attempt too: one leaf.
+      await this.egress.recordUnread(caller, kind, err instanceof S3Error ? err.code : 'bad_request', meta);
+      throw err;
+    }
     const declared = caller.sigv4.payload.kind === 'streaming' ? caller.sigv4.payload.decodedContentLength : headerValues(headers, 'content-length').map(Number)[0];
     const receipt = await this.egress.submit(caller, kind, payload.body, meta, payload.auth, declared);
     return {

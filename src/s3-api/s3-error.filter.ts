@@ -31,7 +31,8 @@ export class S3ErrorFilter implements ExceptionFilter {
     const e = this.classify(err, req);
     for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);
     void reply.status(e.status).header('x-amz-request-id', req.id);
-    if (e.status === 413 || err instanceof ChunkedPayloadError) void reply.header('connection', 'close');
+    // A body left unread is not drained: the connection closes after the answer.
+    if (e.status === 413 || err instanceof ChunkedPayloadError || (err instanceof EgressRefusal && err.bodyUnread)) void reply.header('connection', 'close');
     if (req.method === 'HEAD') {
       void reply.send();
       return;

@@ -12,6 +12,7 @@ export const PREDICTIONS_REJECTION_CODES = [
   'byte_order_mark',
   'invalid_utf8',
   'control_character',
+  'line_too_long',
   'inconsistent_line_endings',
   'blank_line',
   'comment_line',

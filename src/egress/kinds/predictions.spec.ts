@@ -1,7 +1,7 @@
 import type { WorldBoundingBox } from '../../datasets/metaimage-header';
 import type { PredictionsKind } from './egress-kind.types';
 import { EgressRejection, PREDICTIONS_REJECTION_CODES } from './egress-rejection';
-import { MAX_NUMBER_CHARS, PREDICTIONS_HEADER, checkPredictions } from './predictions';
+import { MAX_LINE_CHARS, MAX_NUMBER_CHARS, PREDICTIONS_HEADER, PredictionsChecker, checkPredictions } from './predictions';
 
 const KIND: PredictionsKind = {
   kind: 'predictions',
@@ -188,6 +188,14 @@ describe('checkPredictions rejections (one per reason code)', () => {
     reject(Buffer.from(PREDICTIONS_HEADER), { code: 'no_rows', line: undefined });
   });
 
+  it('line_too_long: a line longer than MAX_LINE_CHARS, refused before its line ending arrives', () => {
+    reject(csv([GOOD_ROW, `${SCAN_A},1,2,-100,0.5${'0'.repeat(MAX_LINE_CHARS)}`]), { code: 'line_too_long', line: 3 }, []);
+    // Streamed: the refusal comes with the chunk that makes the line too long, no line ending needed.
+    const checker = new PredictionsChecker(KIND, SCANS);
+    checker.push(Buffer.from(`${PREDICTIONS_HEADER}\n${SCAN_A}`));
+    expect(rejectionOf(() => checker.push(Buffer.alloc(MAX_LINE_CHARS, 0x30))).code).toBe('line_too_long');
+  });
+
   it('covers every predictions reason code', () => {
     expect([...covered].sort()).toEqual([...PREDICTIONS_REJECTION_CODES].sort());
   });
@@ -308,5 +316,39 @@ describe('checkPredictions at scale', () => {
     expect(lines[lines.length - 1]).toBe('');
     const again = checkPredictions(csv([...rows].reverse(), '\r\n'), KIND, scans);
     expect(again.canonical.equals(out.canonical)).toBe(true);
+  });
+});
+
+describe('PredictionsChecker fed in pieces', () => {
+  const rows = [GOOD_ROW, `${SCAN_B},1.25,-3,7,0.25`, `${SCAN_A},0,0,-100,1`];
+  const cases: [string, Buffer][] = [
+    ['LF', csv(rows)],
+    ['CRLF', csv(rows, '\r\n')],
+    ['no final newline', csv(rows, '\n', false)],
+    ['multi-byte UTF-8 split across chunks is refused as an unknown series, not as invalid UTF-8', csv([`scan-é,1,2,3,0.5`])],
+  ];
+  it.each(cases)('gives the same answer byte by byte as in one piece (%s)', (_name, bytes) => {
+    const whole = (() => {
+      try {
+        return checkPredictions(bytes, KIND, SCANS).canonical.toString();
+      } catch (err) {
+        return (err as EgressRejection).code;
+      }
+    })();
+    const checker = new PredictionsChecker(KIND, SCANS);
+    const pieces = (() => {
+      try {
+        for (const b of bytes) checker.push(Buffer.from([b]));
+        return checker.end().canonical.toString();
+      } catch (err) {
+        return (err as EgressRejection).code;
+      }
+    })();
+    expect(pieces).toBe(whole);
+  });
+
+  it('refuses a blank first line at once, whatever follows (a 16 MiB body of line endings is not read past it)', () => {
+    const checker = new PredictionsChecker(KIND, SCANS);
+    expect(rejectionOf(() => checker.push(Buffer.alloc(64 * 1024, 0x0a))).code).toBe('blank_line');
   });
 });

@@ -3,7 +3,7 @@ import { type ExactDecimal, decimalFromNumber, formatScaled, normalizeDecimal, r
 import type { CheckedArtifact, PredictionsKind } from './egress-kind.types';
 import { EgressRejection, type EgressRejectionCode } from './egress-rejection';
 import { roundBitsUp } from './information-bits';
-import { decodeTextSubmission } from './text-submission';
+import { UTF8_BOM } from './text-submission';
 
 /** The one accepted header line, byte for byte; also the canonical header. */
 export const PREDICTIONS_HEADER = 'seriesuid,coordX,coordY,coordZ,probability';
@@ -93,6 +93,13 @@ function sortUnique(rows: Row[]): Row[] {
 }
 
 /**
+ * Longest line accepted, in characters: a 64-character DICOM UID, four numbers of at most
+ * MAX_NUMBER_CHARS and four commas fit with room to spare. A longer line is refused as soon as
+ * it is seen, so a body without line endings is not buffered.
+ */
+export const MAX_LINE_CHARS = 256;
+
+/**
  * Checks a LUNA16 results CSV against `kind` and the test-split scans the team may predict on,
  * and rewrites it into canonical form (see policies/egress/README.md for every rule). Security
  * rules: a series outside `scans` is `unknown_series` whether or not it exists elsewhere (no
@@ -100,54 +107,127 @@ function sortUnique(rows: Row[]): Row[] {
  * channels; bits bound what the canonical file can carry.
  */
 export function checkPredictions(bytes: Buffer, kind: PredictionsKind, scans: ReadonlyMap<string, WorldBoundingBox>): CheckedArtifact {
-  const quantum = quantumOf(kind);
-  const probabilityQuantum: ExactDecimal = { negative: false, units: 1n, scale: kind.probabilityDecimals };
-  const text = decodeTextSubmission(bytes, kind.maxBytes);
+  const checker = new PredictionsChecker(kind, scans);
+  checker.push(bytes);
+  return checker.end();
+}
 
-  const firstNewline = text.indexOf('\n');
-  const crlf = firstNewline > 0 && text.charCodeAt(firstNewline - 1) === 0x0d;
-  const parts = text.split('\n');
-  const terminated = parts.length - 1;
-  if (parts[parts.length - 1] === '') parts.pop(); // the one optional final line ending
+/**
+ * The same checks, fed as the body streams in: each line is checked when its line ending
+ * arrives, and the first broken rule throws at once, so a refused body stops being read there.
+ * Memory is bounded by the kind's row limit and MAX_LINE_CHARS, never by what a client sends.
+ */
+export class PredictionsChecker {
+  private readonly quantum: ExactDecimal;
+  private readonly probabilityQuantum: ExactDecimal;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  private readonly grids = new Map<string, ScanGrid>();
+  private readonly head: number[] = [];
+  private bytes = 0;
+  /** Text after the last line ending seen. */
+  private pending = '';
+  /** 0-based index of the next line. */
+  private index = 0;
+  /** Decided by the first line ending: CRLF or LF throughout. */
+  private crlf: boolean | undefined;
 
-  const grids = new Map<string, ScanGrid>();
-  for (let i = 0; i < parts.length; i++) {
+  constructor(
+    private readonly kind: PredictionsKind,
+    private readonly scans: ReadonlyMap<string, WorldBoundingBox>,
+  ) {
+    this.quantum = quantumOf(kind);
+    this.probabilityQuantum = { negative: false, units: 1n, scale: kind.probabilityDecimals };
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.bytes += chunk.length;
+    if (this.bytes > this.kind.maxBytes) throw new EgressRejection('too_large', `artifact is larger than the kind's limit of ${this.kind.maxBytes} bytes`);
+    for (let i = 0; this.head.length < UTF8_BOM.length && i < chunk.length; i++) this.head.push(chunk[i]);
+    if (this.head.length === UTF8_BOM.length && UTF8_BOM.every((b, i) => this.head[i] === b)) {
+      throw new EgressRejection('byte_order_mark', 'artifact starts with a byte-order mark', { line: 1 });
+    }
+    this.lines(this.decode(chunk, true));
+  }
+
+  end(): CheckedArtifact {
+    if (this.bytes === 0) throw new EgressRejection('empty', 'artifact is empty');
+    this.lines(this.decode(undefined, false));
+    if (this.pending !== '') this.line(this.pending, false);
+    if (this.grids.size === 0) reject('no_rows', undefined, 'the file has no data rows');
+    return this.canonical();
+  }
+
+  private decode(chunk: Buffer | undefined, stream: boolean): string {
+    try {
+      return this.decoder.decode(chunk, { stream });
+    } catch {
+      throw new EgressRejection('invalid_utf8', 'artifact is not valid UTF-8');
+    }
+  }
+
+  private lines(text: string): void {
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      const piece = text.slice(from, nl);
+      const line = this.pending === '' ? piece : this.pending + piece;
+      this.pending = '';
+      from = nl + 1;
+      if (line.length > MAX_LINE_CHARS + 1) this.tooLong();
+      this.crlf ??= line.endsWith('\r');
+      this.line(line, true);
+    }
+    this.pending += text.slice(from);
+    if (this.pending.length > MAX_LINE_CHARS + 1) this.tooLong();
+  }
+
+  private tooLong(): never {
+    return reject('line_too_long', this.index + 1, `a line is longer than ${MAX_LINE_CHARS} characters`);
+  }
+
+  private line(raw: string, terminated: boolean): void {
+    const i = this.index++;
     const lineNo = i + 1;
-    let line = parts[i];
-    if (crlf && i < terminated) {
+    let line = raw;
+    if (this.crlf === true && terminated) {
       if (!line.endsWith('\r')) reject('inconsistent_line_endings', lineNo, 'line ends with LF, but the file uses CRLF (from line 1)');
       line = line.slice(0, -1);
     }
-    if (line.endsWith('\r')) reject('inconsistent_line_endings', lineNo, crlf ? 'line ends with a stray CR' : 'line ends with CRLF, but the file uses LF (from line 1)');
+    if (line.endsWith('\r')) reject('inconsistent_line_endings', lineNo, this.crlf === true ? 'line ends with a stray CR' : 'line ends with CRLF, but the file uses LF (from line 1)');
     if (CONTROL_RE.test(line)) reject('control_character', lineNo, 'line contains a control character (tab, CR, NUL, …)');
     if (line === '') reject('blank_line', lineNo, 'blank lines are not allowed');
     if (line.charCodeAt(0) === 0x23) reject('comment_line', lineNo, 'comment lines are not allowed');
     if (line.includes('"')) reject('quoted_field', lineNo, 'quoting is not allowed');
     if (i === 0) {
       if (line !== PREDICTIONS_HEADER) reject('bad_header', lineNo, `the first line must be exactly "${PREDICTIONS_HEADER}"`);
-      continue;
+      return;
     }
+    this.row(line, lineNo, i);
+  }
 
+  private row(line: string, lineNo: number, i: number): void {
+    const kind = this.kind;
     if (i > kind.maxRows) reject('too_many_rows', lineNo, `more than the kind's limit of ${kind.maxRows} rows`);
     const fields = line.split(',');
     if (fields.length !== 5) reject('field_count', lineNo, 'a row must have exactly 5 comma-separated fields');
     const uid = fields[0];
 
-    let grid = grids.get(uid);
+    let grid = this.grids.get(uid);
     if (grid === undefined) {
-      const box = scans.get(uid);
+      const box = this.scans.get(uid);
       if (box === undefined) reject('unknown_series', lineNo, 'seriesuid is not a scan this job may predict on', 'seriesuid');
-      grid = gridOf(box, quantum);
-      grids.set(uid, grid);
+      grid = gridOf(box, this.quantum);
+      this.grids.set(uid, grid);
     }
     if (grid.rows.length >= kind.maxCandidatesPerScan) {
       reject('too_many_candidates', lineNo, `more than the kind's limit of ${kind.maxCandidatesPerScan} candidates for one scan`, 'seriesuid');
     }
 
+    const g = grid;
     const step = (a: number): number => {
       const field = COORDINATE_FIELDS[a];
-      const s = roundPlainToMultiple(plainDecimal(fields[a + 1], lineNo, field), quantum);
-      if (s < grid.lo[a] || s > grid.hi[a]) reject('out_of_bounds', lineNo, `${field} is outside the scan's bounding box`, field);
+      const s = roundPlainToMultiple(plainDecimal(fields[a + 1], lineNo, field), this.quantum);
+      if (s < g.lo[a] || s > g.hi[a]) reject('out_of_bounds', lineNo, `${field} is outside the scan's bounding box`, field);
       return s;
     };
     const x = step(0);
@@ -155,33 +235,37 @@ export function checkPredictions(bytes: Buffer, kind: PredictionsKind, scans: Re
     const z = step(2);
     const probability = plainDecimal(fields[4], lineNo, 'probability');
     if (!probabilityInRange(probability)) reject('probability_out_of_range', lineNo, 'probability is outside [0, 1]', 'probability');
-    grid.rows.push({ x, y, z, p: roundPlainToMultiple(probability, probabilityQuantum) });
+    g.rows.push({ x, y, z, p: roundPlainToMultiple(probability, this.probabilityQuantum) });
   }
-  if (grids.size === 0) reject('no_rows', undefined, 'the file has no data rows');
 
-  // Canonical order: seriesuid (UTF-16 code unit order), then coordinates and probability
-  // numerically. Rows equal after rounding are merged: a set of candidates, not a list.
-  const quantumUnits = Number(quantum.units);
-  const coordinate = (s: number): string => formatScaled(s * quantumUnits, quantum.scale);
-  const out: string[] = [PREDICTIONS_HEADER];
-  // Row count (1..maxRows), then per row: seriesuid (one of the scans), three coordinates on
-  // that scan's grid, probability (10^d + 1 values).
-  let bits = Math.log2(kind.maxRows);
-  const perRowBits = Math.log2(scans.size) + Math.log2(10 ** kind.probabilityDecimals + 1);
-  let released = 0;
-  for (const [uid, grid] of [...grids].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    for (const r of sortUnique(grid.rows)) {
-      out.push(`${uid},${coordinate(r.x)},${coordinate(r.y)},${coordinate(r.z)},${formatScaled(r.p, kind.probabilityDecimals)}`);
+  /**
+   * Canonical order: seriesuid (UTF-16 code unit order), then coordinates and probability
+   * numerically. Rows equal after rounding are merged: a set of candidates, not a list.
+   */
+  private canonical(): CheckedArtifact {
+    const { kind, quantum, scans } = this;
+    const quantumUnits = Number(quantum.units);
+    const coordinate = (s: number): string => formatScaled(s * quantumUnits, quantum.scale);
+    const out: string[] = [PREDICTIONS_HEADER];
+    // Row count (1..maxRows), then per row: seriesuid (one of the scans), three coordinates on
+    // that scan's grid, probability (10^d + 1 values).
+    let bits = Math.log2(kind.maxRows);
+    const perRowBits = Math.log2(scans.size) + Math.log2(10 ** kind.probabilityDecimals + 1);
+    let released = 0;
+    for (const [uid, grid] of [...this.grids].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const r of sortUnique(grid.rows)) {
+        out.push(`${uid},${coordinate(r.x)},${coordinate(r.y)},${coordinate(r.z)},${formatScaled(r.p, kind.probabilityDecimals)}`);
+      }
+      released += grid.rows.length;
+      bits += grid.rows.length * (perRowBits + grid.coordinateBits);
     }
-    released += grid.rows.length;
-    bits += grid.rows.length * (perRowBits + grid.coordinateBits);
-  }
-  out.push('');
+    out.push('');
 
-  return {
-    canonical: Buffer.from(out.join('\n'), 'utf8'),
-    bits: roundBitsUp(bits),
-    rows: released,
-    summary: { rows: released, scans: grids.size },
-  };
+    return {
+      canonical: Buffer.from(out.join('\n'), 'utf8'),
+      bits: roundBitsUp(bits),
+      rows: released,
+      summary: { rows: released, scans: this.grids.size },
+    };
+  }
 }

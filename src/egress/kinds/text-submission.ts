@@ -1,6 +1,6 @@
 import { EgressRejection } from './egress-rejection';
 
-const UTF8_BOM = [0xef, 0xbb, 0xbf];
+export const UTF8_BOM: readonly number[] = [0xef, 0xbb, 0xbf];
 
 /**
  * The checks every text kind starts with: size cap, not empty, no BOM, valid UTF-8.
