@@ -198,7 +198,7 @@ export class Core {
       new JobService(jobs, tokens, keys, auditLog, clock),
       new HealthService(db, store, OUTBOX_BUCKET),
       egressRepo,
-      new EgressService(policy, grants, datasets, series, egressRepo, store, releaser, auditLog, clock),
+      new EgressService(policy, grants, datasets, series, egressRepo, store, releaser, auditLog, clock, config.egress),
       new EgressReviewService(egressRepo, store, releaser, auditLog, clock),
       new EgressReceiptsService(egressRepo, store),
       reconciler,

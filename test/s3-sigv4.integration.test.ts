@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { OUTBOX_BUCKET } from '../src/egress/egress-release';
 import { predictions } from './support/egress';
 import { DATASET, type Fixture, startFixture, TestClock } from './support/fixture';
@@ -153,6 +154,12 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
 
   describe('signed payloads (PutObject into the outbox)', () => {
     const body = predictions(['scan-9,10.2,-20.7,30.1,0.91234']);
+    /** An authenticated upload leaves exactly one egress leaf; this one an abort naming why. */
+    const expectOneAbortLeaf = async (r: { headers: Record<string, string | string[] | undefined> }, reason: string) => {
+      const leaves = (await f.gateway.core.auditRepo.find({ limit: 100_000 })).filter((l) => l.leaf.requestId === r.headers['x-amz-request-id']);
+      expect(leaves.map((l) => l.leaf.action)).toEqual(['egress.abort']);
+      expect(leaves[0].leaf).toMatchObject({ decision: 'deny', team: 'beta', detail: { reason } });
+    };
     const put = (name: string, tamper?: Parameters<SigV4TestClient['send']>[1], payloadHash?: string) =>
       beta.send({ method: 'PUT', path: `/outbox/predictions/${name}`, date: NOW, body, headers: { 'content-type': 'text/csv' }, payloadHash }, tamper);
 
@@ -176,6 +183,25 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
       expect(await f.gateway.core.auditRepo.size()).toBe(leaves + 1);
       const [leaf] = await f.gateway.core.auditRepo.find({ after: leaves - 1, limit: 1 });
       expect(leaf.leaf).toMatchObject({ action: 'egress.abort', decision: 'deny', detail: { reason: 'XAmzContentSHA256Mismatch' } });
+    });
+
+    it('should not accept a body whose Content-MD5 does not match: BadDigest, one abort leaf, outbox unchanged', async () => {
+      const before = await outbox();
+      const wrong = createHash('md5').update('something else').digest('base64');
+      const r = await beta.send({ method: 'PUT', path: '/outbox/predictions/md5.csv', date: NOW, body, headers: { 'content-type': 'text/csv', 'content-md5': wrong } });
+      expect(r.status).toBe(400);
+      expect(code(r)).toBe('BadDigest');
+      expect(await outbox()).toEqual(before);
+      await expectOneAbortLeaf(r, 'BadDigest');
+    });
+
+    it('should not accept an upload refused on its headers without a leaf (a key that names no kind, a malformed digest)', async () => {
+      const noKind = await beta.send({ method: 'PUT', path: '/outbox/no-kind-here', date: NOW, body, headers: { 'content-type': 'text/csv' } });
+      expect(noKind.status).toBe(400);
+      await expectOneAbortLeaf(noKind, 'InvalidArgument');
+      const badDigest = await beta.send({ method: 'PUT', path: '/outbox/predictions/d.csv', date: NOW, body, headers: { 'content-type': 'text/csv', 'content-md5': 'not-base64!' } });
+      expect(badDigest.status).toBe(400);
+      await expectOneAbortLeaf(badDigest, 'InvalidDigest');
     });
 
     it('should not release an UNSIGNED-PAYLOAD upload (policy egress-signed-payload-only), but reads may be unsigned', async () => {
@@ -233,6 +259,7 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
         expect(r.status).toBe(403);
         expect(code(r)).toBe('SignatureDoesNotMatch');
         expect(await outbox()).toEqual(before);
+        await expectOneAbortLeaf(r, 'SignatureDoesNotMatch');
       });
 
       it('should not read an upload that declares more than the kind allows: EntityTooLarge at once', async () => {
@@ -253,6 +280,7 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
         expect(r.status).toBe(403);
         expect(code(r)).toBe('SignatureDoesNotMatch');
         expect(await outbox()).toEqual(before);
+        await expectOneAbortLeaf(r, 'SignatureDoesNotMatch');
       });
     });
   });

@@ -37,6 +37,12 @@ export interface CageConfig {
   signingKey: string | undefined;
   logLevel: string;
   audit: { maxBatch: number; maxDelayMs: number };
+  /**
+   * Egress uploads one job may have open at once, and how long an attempt refused for being
+   * over the day's limits or over that number waits before its 429 (so a job hammering the door
+   * costs the gateway a timer, not its CPU).
+   */
+  egress: { concurrentPerJob: number; overLimitDelayMs: number };
   /** File (or `-` for stdout) that mirrors every audit leaf as a JSON line, for a SIEM. */
   siemFile: string | undefined;
   checkpoint: { everyLeaves: number; everySeconds: number; origin: string };
@@ -87,6 +93,8 @@ const schema = z.object({
   CAGE_CHECKPOINT_EVERY_SECONDS: z.coerce.number().min(0.1, 'CAGE_CHECKPOINT_EVERY_SECONDS must be >= 0.1').default(10),
   CAGE_CHECKPOINT_ORIGIN: z.string().regex(/^[^\s]+$/, 'CAGE_CHECKPOINT_ORIGIN must be one word (e.g. cage.example.org/audit)').default('cage.local/audit'),
   CAGE_AUDIT_MAX_DELAY_MS: z.coerce.number().min(0, 'CAGE_AUDIT_MAX_DELAY_MS must be >= 0').default(0),
+  CAGE_EGRESS_CONCURRENT_PER_JOB: z.coerce.number().int().min(1, 'CAGE_EGRESS_CONCURRENT_PER_JOB must be >= 1').max(64, 'CAGE_EGRESS_CONCURRENT_PER_JOB must be <= 64').default(2),
+  CAGE_EGRESS_OVER_LIMIT_DELAY_MS: z.coerce.number().int().min(0, 'CAGE_EGRESS_OVER_LIMIT_DELAY_MS must be >= 0').max(60_000, 'CAGE_EGRESS_OVER_LIMIT_DELAY_MS must be <= 60000').default(1000),
 });
 
 /** Parses the environment; throws ConfigError naming every invalid variable. */
@@ -136,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
     signingKey: e.CAGE_SIGNING_KEY,
     logLevel: e.CAGE_LOG_LEVEL,
     audit: { maxBatch: e.CAGE_AUDIT_MAX_BATCH, maxDelayMs: e.CAGE_AUDIT_MAX_DELAY_MS },
+    egress: { concurrentPerJob: e.CAGE_EGRESS_CONCURRENT_PER_JOB, overLimitDelayMs: e.CAGE_EGRESS_OVER_LIMIT_DELAY_MS },
     siemFile: e.CAGE_SIEM_FILE,
     checkpoint: { everyLeaves: e.CAGE_CHECKPOINT_EVERY_LEAVES, everySeconds: e.CAGE_CHECKPOINT_EVERY_SECONDS, origin: e.CAGE_CHECKPOINT_ORIGIN },
   };

@@ -1,15 +1,12 @@
-/** Egress requests one job may have in flight at once (per replica); the next is refused at once with 429. */
-export const MAX_CONCURRENT_EGRESS_PER_JOB = 2;
-
 /**
- * Bounds the egress uploads a job has open, so one job cannot hold many bodies (and their
- * parsing) at once and take memory and CPU from other teams. A slot is taken before a byte of
+ * Bounds the egress uploads a job has open (per replica), so one job cannot hold many bodies
+ * (and their parsing) at once and take memory and CPU from other teams. A slot is taken before a byte of
  * the body is read and given back when the request is answered.
  */
 export class EgressLimiter {
   private readonly open = new Map<string, number>();
 
-  constructor(private readonly perJob = MAX_CONCURRENT_EGRESS_PER_JOB) {}
+  constructor(private readonly perJob: number) {}
 
   /** A release function, or null when the job already has `perJob` uploads open. */
   acquire(jobId: string): (() => void) | null {

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type JobPrincipal } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
@@ -62,7 +63,7 @@ interface ReadSoFar {
  * with no reasons and no row, so it tells the outside nothing. See docs/disclosure.md.
  */
 export class EgressService {
-  private readonly limiter = new EgressLimiter();
+  private readonly limiter: EgressLimiter;
 
   constructor(
     private readonly policy: PolicyEngine,
@@ -74,7 +75,10 @@ export class EgressService {
     private readonly releaser: Releaser,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
-  ) {}
+    private readonly limits: { concurrentPerJob: number; overLimitDelayMs: number } = { concurrentPerJob: 2, overLimitDelayMs: 1000 },
+  ) {
+    this.limiter = new EgressLimiter(limits.concurrentPerJob);
+  }
 
   /**
    * `payload` says how the body was authenticated, for policy: `bearer` (REST: the job token
@@ -384,6 +388,8 @@ export class EgressService {
       detail: { kind: known ? kindName : '(unknown)', submittedBytes: read.bytes, bodyUnread: read.unread ? 1 : 0, reasons: [why] },
     });
     if (why === 'unknown_kind') return new EgressRefusal(422, [{ code: 'unknown_kind', message: 'no such egress kind' }], null, undefined, read.unread);
+    // A job past its limits gets its answer late: hammering the door costs it time, not us CPU.
+    if (this.limits.overLimitDelayMs > 0) await delay(this.limits.overLimitDelayMs);
     return new EgressRefusal(429, [], null, why === 'over_limits' && known ? await this.remaining(job.team, kindName) : undefined, read.unread);
   }
 
