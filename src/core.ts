@@ -32,6 +32,8 @@ import { GrantRepository } from './grants/grant.repository';
 import { HELD_BUCKET, OUTBOX_BUCKET, QUARANTINE_BUCKET, Releaser } from './egress/egress-release';
 import { EgressReceiptsService } from './egress/egress-receipts.service';
 import { EgressReviewService } from './egress/egress-review.service';
+import { ReviewerIndependence } from './egress/reviewer-independence';
+import { ReviewerRepository } from './egress/reviewer.repository';
 import { EgressService } from './egress/egress.service';
 import { EgressRepository } from './egress/egress.repository';
 import { OutboxReconciler } from './egress/outbox-reconciler';
@@ -199,7 +201,7 @@ export class Core {
       new HealthService(db, store, OUTBOX_BUCKET),
       egressRepo,
       new EgressService(policy, grants, datasets, series, egressRepo, store, releaser, auditLog, clock, config.egress),
-      new EgressReviewService(egressRepo, store, releaser, auditLog, clock),
+      new EgressReviewService(egressRepo, new ReviewerRepository(db), new ReviewerIndependence(policy, teams, jobs, clock), store, releaser, auditLog, clock),
       new EgressReceiptsService(egressRepo, store),
       reconciler,
       new TeamService(teams, auditLog, clock),

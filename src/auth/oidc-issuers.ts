@@ -91,7 +91,7 @@ export class OidcIssuers {
     const sub = String(payload.sub);
     const teams = role === 'contestant' ? await teamsOf(sub, i.issuer) : [];
     if (role === 'contestant' && teams.length !== 1) throw new TokenError('a contestant must be a member of exactly one team');
-    return { kind: 'user', sub: `${sub}@${i.issuer}`, role: role as Role, team: teams[0] ?? null };
+    return { kind: 'user', sub: `${sub}@${i.issuer}`, role: role as Role, team: teams[0] ?? null, subject: sub, issuer: i.issuer };
   }
 
   private async load(): Promise<Map<string, OidcIssuer>> {

@@ -13,9 +13,25 @@ export type Role = (typeof ROLES)[number];
 
 export interface UserPrincipal {
   kind: 'user';
+  /**
+   * The name the audit log and `created_by` columns give the person (`user:<sub>`): the JWT
+   * subject of the gateway's own tokens, `<subject>@<issuer>` for an external issuer's.
+   */
   sub: string;
   role: Role;
   team: string | null;
+  /**
+   * The person as team membership knows them, exactly: the JWT subject as issued and its issuer
+   * ('' for the gateway's own tokens). Both verifiers set them; a principal built without them
+   * (in-process callers, tests) is a gateway-token person (see personOf).
+   */
+  subject?: string;
+  issuer?: string;
+}
+
+/** The (subject, issuer) pair team membership is keyed on, exactly. */
+export function personOf(user: UserPrincipal): { subject: string; issuer: string } {
+  return { subject: user.subject ?? user.sub, issuer: user.issuer ?? '' };
 }
 
 export interface JobPrincipal {
@@ -88,7 +104,7 @@ export class TokenService {
     }
     const c = userClaims.safeParse(payload);
     if (!c.success) throw new TokenError('not a user token');
-    return { kind: 'user', sub: c.data.sub, role: c.data.role, team: c.data.team ?? null };
+    return { kind: 'user', sub: c.data.sub, role: c.data.role, team: c.data.team ?? null, subject: c.data.sub, issuer: '' };
   }
 
   private async sign(claims: Record<string, string>, sub: string, audience: string, exp: number): Promise<string> {

@@ -36,7 +36,7 @@ export class TeamService {
 
   async removeMember(user: UserPrincipal, team: string, subject: string, issuer: string, meta: RequestMeta): Promise<void> {
     await this.mustExist(team);
-    if (!(await this.teams.removeMember(team, subject, issuer))) throw new NotFoundException(`${subject} is not a member of ${team}`);
+    if (!(await this.teams.removeMember(team, subject, issuer, this.clock.now(), actor(user)))) throw new NotFoundException(`${subject} is not a member of ${team}`);
     await this.audit.record(meta, { principal: actor(user), team, action: 'team.member.remove', decision: 'allow', resource: { type: 'team', id: team }, detail: { before: { subject, issuer } } });
   }
 

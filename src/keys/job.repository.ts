@@ -64,6 +64,15 @@ export class JobRepository {
     return rows.map((r) => ({ ...fromRow(r), createdBy: r.created_by, revokedBy: r.revoked_by }));
   }
 
+  /**
+   * The teams someone (`created_by`, e.g. `user:<sub>`) ever created a job for, revoked and
+   * expired jobs included: creating a team's job affiliates a person with it (airlock reviews).
+   */
+  async teamsWithJobsBy(createdBy: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ team_id: string }>('SELECT DISTINCT team_id FROM jobs WHERE created_by = $1 ORDER BY team_id', [createdBy]);
+    return rows.map((r) => r.team_id);
+  }
+
   /** The job as stored, at most JOB_CACHE_MS old. */
   async get(id: string): Promise<JobRecord | undefined> {
     return cached(this.cache, id, () => this.selectOne('id', id));

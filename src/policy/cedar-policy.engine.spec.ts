@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { CedarPolicyEngine } from './cedar-policy.engine';
 import { readFileSync } from 'node:fs';
-import { compilePolicyFiles, loadPolicyFiles } from './policy-files';
+import { compilePolicyFiles, compilePolicyMap, loadPolicyFiles, readPolicyDir } from './policy-files';
 import { type DecisionRequest, type GrantRule, type TeamGrants } from './policy.types';
 
 const POLICY_DIR = join(__dirname, '..', '..', 'policies');
@@ -95,5 +95,48 @@ describe('CedarPolicyEngine: data-plane decisions', () => {
     const d = overflowing.decide(read('a', TRAIN, 'train/x.mhd'), teamA);
     expect(d.decision).toBe('deny');
     expect(d.errors.join()).toContain('overflowing-forbid');
+  });
+});
+
+describe('CedarPolicyEngine: airlock reviews (the policy files alone decide)', () => {
+  const engine = new CedarPolicyEngine(loadPolicyFiles(POLICY_DIR), new Date());
+  const review = (role: string, teams: string[], team = 'beta', listener: 'control' | 'sandbox' = 'control'): DecisionRequest => ({
+    principal: { type: 'User', id: 'user:ann', role, teams },
+    action: 'review',
+    resource: { type: 'Artifact', id: 'egr-1', kind: 'model', team },
+    listener,
+    now: DURING,
+  });
+
+  it('allows a compliance officer affiliated with no team, or only with other teams', () => {
+    expect(engine.decide(review('auditor', []))).toMatchObject({ decision: 'allow', policies: ['review-by-auditors'] });
+    expect(engine.decide(review('auditor', ['alpha', 'gamma'])).decision).toBe('allow');
+  });
+
+  it('should not allow an officer affiliated with the submitting team (member, former member, token team or job creator alike)', () => {
+    const d = engine.decide(review('auditor', ['alpha', 'beta']));
+    expect(d.decision).toBe('deny');
+    expect(d.policies).toEqual(['review-independent-of-team']);
+  });
+
+  it('should not allow an organizer or a contestant to review, nor a review through the sandbox listener', () => {
+    expect(engine.decide(review('organizer', [])).decision).toBe('deny');
+    expect(engine.decide(review('contestant', ['alpha'])).decision).toBe('deny');
+    expect(engine.decide(review('auditor', [], 'beta', 'sandbox'))).toMatchObject({ decision: 'deny', policies: ['review-on-control-listener'] });
+  });
+
+  it('should not decide with the grants of a team the person is not in, nor about an artifact of no named team', () => {
+    expect(() => engine.decide(review('auditor', ['alpha']), grantsOf('beta', []))).toThrow(/another team/);
+    const { team: _team, ...noTeam } = review('auditor', []).resource as { team: string };
+    expect(() => engine.decide({ ...review('auditor', []), resource: noTeam as DecisionRequest['resource'] })).toThrow(/name its team/);
+  });
+
+  it('decides again on the set activated since (the files-only set is re-prepared)', () => {
+    const own = new CedarPolicyEngine(loadPolicyFiles(POLICY_DIR), new Date());
+    expect(own.decide(review('auditor', [])).decision).toBe('allow');
+    const map = readPolicyDir(POLICY_DIR);
+    map['review.cedar'] = map['review.cedar'].replace(/@id\("review-by-auditors"\)\s*permit[^;]*;/, '');
+    own.activate(compilePolicyMap(map), new Date());
+    expect(own.decide(review('auditor', [])).decision).toBe('deny');
   });
 });

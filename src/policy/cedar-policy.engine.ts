@@ -22,6 +22,8 @@ const ACTIONS = ['list', 'read'] as const;
  * is a condition; the permit is built as Cedar JSON from typed fields, so no grant field is ever
  * spliced into policy text. Policies are sliced per team: a decision for team T is evaluated
  * against the files plus T's grants only, so its cost does not grow with the number of teams.
+ * A decision without grants (a person reviewing an airlock artifact) is evaluated against the
+ * files alone.
  */
 export class CedarPolicyEngine extends PolicyEngine {
   private files: PolicyFiles;
@@ -29,6 +31,8 @@ export class CedarPolicyEngine extends PolicyEngine {
   private generation = 0;
   /** team → fingerprint of the preparsed set for it (files generation + grants). */
   private readonly prepared = new Map<string, string>();
+  /** Files generation of the preparsed files-only set; -1 before the first. */
+  private filesPrepared = -1;
 
   /** `namespace` keeps the preparsed sets of two engines in one process apart (expectations). */
   constructor(
@@ -59,9 +63,9 @@ export class CedarPolicyEngine extends PolicyEngine {
     return this.activeSet;
   }
 
-  decide(req: DecisionRequest, grants: TeamGrants): PolicyDecision {
-    if (grants.team !== req.principal.team) throw new Error('grants of another team passed to decide()');
-    const setId = this.prepare(grants);
+  decide(req: DecisionRequest, grants?: TeamGrants): PolicyDecision {
+    if (grants !== undefined && !teamsOf(req.principal).includes(grants.team)) throw new Error('grants of another team passed to decide()');
+    const setId = grants === undefined ? this.prepareFiles() : this.prepare(grants);
     const answer = cedar.statefulIsAuthorized({
       principal: { type: `${NS}::${req.principal.type}`, id: req.principal.id },
       action: { type: `${NS}::Action`, id: req.action },
@@ -90,14 +94,30 @@ export class CedarPolicyEngine extends PolicyEngine {
     if (this.prepared.get(grants.team) === fingerprint) return setId;
     const staticPolicies: Record<string, cedar.Policy> = { ...this.files.policies };
     for (const g of grants.grants) staticPolicies[`grant:${g.id}`] = grantPolicy(g);
-    const result = cedar.preparsePolicySet(setId, { staticPolicies });
-    if (result.type === 'failure') {
-      this.prepared.delete(grants.team);
-      throw new PolicyLoadError(`cannot prepare policies for team ${grants.team}: ${result.errors.map((e) => e.message).join('; ')}`);
-    }
+    this.prepared.delete(grants.team);
+    preparse(setId, staticPolicies, `team ${grants.team}`);
     this.prepared.set(grants.team, fingerprint);
     return setId;
   }
+
+  private prepareFiles(): string {
+    const setId = `${this.namespace}:files`;
+    if (this.filesPrepared === this.generation) return setId;
+    this.filesPrepared = -1;
+    preparse(setId, { ...this.files.policies }, 'the policy files alone');
+    this.filesPrepared = this.generation;
+    return setId;
+  }
+}
+
+function preparse(setId: string, staticPolicies: Record<string, cedar.Policy>, what: string): void {
+  const result = cedar.preparsePolicySet(setId, { staticPolicies });
+  if (result.type === 'failure') throw new PolicyLoadError(`cannot prepare policies for ${what}: ${result.errors.map((e) => e.message).join('; ')}`);
+}
+
+/** The teams a principal is in, as Cedar parents: a job's one team, a person's affiliations. */
+function teamsOf(p: DecisionRequest['principal']): string[] {
+  return p.type === 'Job' ? [p.team] : p.teams;
 }
 
 const uid = (type: string, id: string) => ({ type: `${NS}::${type}`, id });
@@ -118,28 +138,29 @@ function resourceUid(req: DecisionRequest) {
 
 /**
  * The entities one decision needs, and no more (each costs time in the WebAssembly boundary):
- * the job with its team as parent, and the resource with its ancestors as parents. Team and
- * Dataset have no attributes, so they need no entity of their own.
+ * the principal with its teams as parents, and the resource with its ancestors as parents. Team
+ * and Dataset have no attributes, so they need no entity of their own.
  */
 function entitiesFor(req: DecisionRequest): cedar.EntityJson[] {
-  const team = req.principal.team;
   const r = req.resource;
   const p = req.principal;
-  const job: cedar.EntityJson =
-    p.type === 'Job'
-      ? { uid: uid('Job', p.id), attrs: {}, parents: [uid('Team', team)] }
-      : { uid: uid('User', p.id), attrs: { role: p.role }, parents: [uid('Team', team)] };
+  const parents = teamsOf(p).map((t) => uid('Team', t));
+  const principal: cedar.EntityJson = p.type === 'Job' ? { uid: uid('Job', p.id), attrs: {}, parents } : { uid: uid('User', p.id), attrs: { role: p.role }, parents };
   switch (r.type) {
-    case 'Artifact':
-      return [job, { uid: uid('Artifact', r.id), attrs: { kind: r.kind }, parents: [] }];
+    case 'Artifact': {
+      // A job submits for its own team; anyone else (a reviewer) is asked about a named team.
+      const team = r.team ?? (p.type === 'Job' ? p.team : undefined);
+      if (team === undefined) throw new Error('an artifact decided for a person must name its team');
+      return [principal, { uid: uid('Artifact', r.id), attrs: { kind: r.kind, team: ref('Team', team) }, parents: [] }];
+    }
     case 'Split':
-      return [job, { uid: uid('Split', splitId(r.dataset, r.split)), attrs: { kind: r.kind }, parents: [uid('Dataset', r.dataset)] }];
+      return [principal, { uid: uid('Split', splitId(r.dataset, r.split)), attrs: { kind: r.kind }, parents: [uid('Dataset', r.dataset)] }];
     case 'Object': {
       // An object outside every split points at a split no grant can name, of no kind.
       const split = r.split ?? { name: '\u0000none', kind: 'none' };
       const sid = splitId(r.dataset, split.name);
       return [
-        job,
+        principal,
         { uid: uid('Split', sid), attrs: { kind: split.kind }, parents: [uid('Dataset', r.dataset)] },
         { uid: uid('Object', `${r.dataset}/${r.key}`), attrs: { split: ref('Split', sid) }, parents: [uid('Split', sid)] },
       ];

@@ -28,3 +28,42 @@ describe('policy expectations', () => {
     expect(r?.passed).toBe(true);
   });
 });
+
+describe('policy expectations: airlock reviewer independence', () => {
+  const REVIEW_EXPECTATIONS = [
+    'a member of the submitting team does not review, even with a token naming no team',
+    'a former member of the submitting team does not review',
+    "the creator of one of the submitting team's jobs does not review",
+    'an officer whose token names the submitting team does not review',
+  ];
+
+  it('the shipped set lets an unaffiliated officer review and nobody affiliated', () => {
+    const results = checkExpectations(compilePolicyMap(readPolicyDir(POLICY_DIR)));
+    const names = results.map((r) => r.name);
+    expect(names).toEqual(expect.arrayContaining([...REVIEW_EXPECTATIONS, 'a compliance officer of no affiliation with the team reviews its artifact', 'an organizer does not review']));
+  });
+
+  it('blocks a set that drops the independence forbid, naming every affiliation it would let review', () => {
+    const map = readPolicyDir(POLICY_DIR);
+    map['review.cedar'] = map['review.cedar'].replace(/@id\("review-independent-of-team"\)\s*forbid[^;]*;/, '');
+    expect(map['review.cedar']).not.toContain('review-independent-of-team');
+    const failed = checkExpectations(compilePolicyMap(map)).filter((r) => !r.passed);
+    expect(failed.map((r) => r.name).sort()).toEqual([...REVIEW_EXPECTATIONS].sort());
+    expect(failed[0].message).toBe('expected deny, got allow (by review-by-auditors)');
+  });
+
+  it('blocks a set that lets any role review', () => {
+    const map = readPolicyDir(POLICY_DIR);
+    map['review.cedar'] = map['review.cedar'].replace('when { principal.role == "auditor" }', '');
+    const failed = checkExpectations(compilePolicyMap(map)).filter((r) => !r.passed);
+    expect(failed.map((r) => r.name)).toEqual(expect.arrayContaining(['an organizer does not review', "a contestant does not review, not even another team's artifact"]));
+  });
+
+  it('refuses an expectation that asks about a person and an artifact of no named team', () => {
+    const map = readPolicyDir(POLICY_DIR);
+    map['tests/bad.json'] = JSON.stringify({
+      expectations: [{ name: 'no team', request: { listener: 'control', principal: { user: 'ann', role: 'auditor' }, action: 'review', resource: { artifact: 'x', kind: 'model' } }, expect: 'allow' }],
+    });
+    expect(() => checkExpectations(compilePolicyMap(map))).toThrow(/names its team/);
+  });
+});

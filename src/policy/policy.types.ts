@@ -1,11 +1,11 @@
 import { type EgressKinds } from '../egress/kinds/egress-kind.types';
 import { type Budget } from './policy-files';
 
-/** What the data plane asks the policy decision point. */
+/** What the data plane, egress and the airlock ask the policy decision point. */
 export interface DecisionRequest {
-  /** A job; a User only when policy expectations ask what a person could do. */
-  principal: { type: 'Job'; id: string; team: string } | { type: 'User'; id: string; team: string; role: string };
-  action: 'list' | 'read' | 'egress';
+  /** A job; a person when a compliance officer reviews an artifact (or an expectation asks). */
+  principal: JobRef | UserRef;
+  action: 'list' | 'read' | 'egress' | 'review';
   resource: SplitRef | ObjectRef | ArtifactRef;
   listener: 'sandbox' | 'control';
   now: Date;
@@ -13,10 +13,30 @@ export interface DecisionRequest {
   context?: Record<string, string | number>;
 }
 
+export interface JobRef {
+  type: 'Job';
+  id: string;
+  team: string;
+}
+
+/** A person. Policy sees them in every team they are or were affiliated with (their parents). */
+export interface UserRef {
+  type: 'User';
+  id: string;
+  role: string;
+  /**
+   * For a review: every team the person is or was a member of, the team claim of their token,
+   * and every team they created a job for. Elsewhere: the team of their token, if any.
+   */
+  teams: string[];
+}
+
 export interface ArtifactRef {
   type: 'Artifact';
   id: string;
   kind: string;
+  /** The submitting team. May be left out when the principal is the submitting job (its team). */
+  team?: string;
 }
 
 export interface SplitRef {
@@ -78,7 +98,11 @@ export interface ActivePolicySet {
  * OPA-bundle engine can sit behind it where that toolchain exists.
  */
 export abstract class PolicyEngine {
-  abstract decide(req: DecisionRequest, grants: TeamGrants): PolicyDecision;
+  /**
+   * Decides one request. `grants` are the grants of the principal's team (the data plane and
+   * egress); without them the policy files alone decide (a review: no grant permits a person).
+   */
+  abstract decide(req: DecisionRequest, grants?: TeamGrants): PolicyDecision;
   abstract get active(): ActivePolicySet;
   /** Egress kinds and the daily budget of the active set (activated with it, atomically). */
   abstract get egress(): { kinds: EgressKinds; budget: Budget };

@@ -45,8 +45,14 @@ export class TeamRepository {
     return r.rowCount > 0;
   }
 
-  async removeMember(team: string, subject: string, issuer: string): Promise<boolean> {
-    const r = await this.db.query('DELETE FROM team_members WHERE team_id = $1 AND subject = $2 AND issuer = $3', [team, subject, issuer]);
+  /** Ends a membership; it is kept as a former one (one statement), for reviewer independence. */
+  async removeMember(team: string, subject: string, issuer: string, at: Date, by: string): Promise<boolean> {
+    const r = await this.db.query(
+      `WITH gone AS (DELETE FROM team_members WHERE team_id = $1 AND subject = $2 AND issuer = $3 RETURNING team_id, subject, issuer, added_at, added_by)
+       INSERT INTO team_former_members (team_id, subject, issuer, added_at, added_by, removed_at, removed_by)
+       SELECT team_id, subject, issuer, added_at, added_by, $4, $5 FROM gone`,
+      [team, subject, issuer, at.toISOString(), by],
+    );
     return r.rowCount > 0;
   }
 
@@ -56,6 +62,22 @@ export class TeamRepository {
       [team],
     );
     return rows.map((r) => ({ team: r.team_id, subject: r.subject, issuer: r.issuer, addedAt: new Date(r.added_at).toISOString() }));
+  }
+
+  /**
+   * Every team a person (subject at issuer; issuer '' for the gateway's own tokens) is or was a
+   * member of, `current` when they still are. Airlock reviewers must be independent of all of them.
+   */
+  async teamsEverOf(subject: string, issuer: string): Promise<{ team: string; current: boolean }[]> {
+    const { rows } = await this.db.query<{ team_id: string; current: boolean }>(
+      `SELECT team_id, bool_or(current) AS current FROM (
+         SELECT team_id, true AS current FROM team_members WHERE subject = $1 AND issuer = $2
+         UNION ALL
+         SELECT team_id, false AS current FROM team_former_members WHERE subject = $1 AND issuer = $2
+       ) m GROUP BY team_id ORDER BY team_id`,
+      [subject, issuer],
+    );
+    return rows.map((r) => ({ team: r.team_id, current: r.current }));
   }
 
   /** The teams a person (subject at issuer) belongs to. */

@@ -307,7 +307,7 @@ describe('the review page (/ui/) in a real browser', () => {
     await openArtifact(metricsId);
     await page.locator('#review-comment').fill('looks fine to me');
     await page.getByRole('button', { name: 'Approve' }).click();
-    await page.locator('#review-error', { hasText: 'a member of the submitting team cannot review its artifact' }).waitFor();
+    await page.locator('#review-error', { hasText: 'reviewers must be independent of the submitting team' }).waitFor();
     expect(await text(page.locator('#review-error'))).toContain('403');
     const { artifact, reviews } = JSON.parse((await api(`/v1/egress/${metricsId}`)).body.toString()) as { artifact: { status: string }; reviews: unknown[] };
     expect(artifact.status).toBe('pending_review');

@@ -1,0 +1,49 @@
+import { type Clock } from '../clock/clock';
+import { type JobRepository } from '../keys/job.repository';
+import { type PolicyDecision, type PolicyEngine } from '../policy/policy.types';
+import { type TeamRepository } from '../teams/team.repository';
+import { type Artifact } from './egress.repository';
+import { type ReviewerIdentity } from './reviewer.repository';
+
+/** How a reviewer is tied to the submitting team, for the refusal message and the audit leaf. */
+export type Affiliation = 'member' | 'former member' | 'team claim' | 'job creator';
+
+export interface ReviewDecision extends PolicyDecision {
+  /** The reviewer's ties to the artifact's team; empty when they have none. */
+  affiliation: Affiliation[];
+}
+
+/**
+ * Reviewer independence (issue 11), the information side: every team a reviewer is or was
+ * affiliated with — member now or before (by subject at issuer), the team claim of their token,
+ * every team they created a job for — gathered from the tables and handed to the policy decision
+ * point as the reviewer's teams. The rule itself is policy (`review-independent-of-team` in
+ * policies/review.cedar): nothing here allows or refuses.
+ */
+export class ReviewerIndependence {
+  constructor(
+    private readonly policy: PolicyEngine,
+    private readonly teams: TeamRepository,
+    private readonly jobs: JobRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async decide(who: ReviewerIdentity, artifact: Pick<Artifact, 'id' | 'kind' | 'team'>, listener: 'sandbox' | 'control'): Promise<ReviewDecision> {
+    const [memberships, jobTeams] = await Promise.all([this.teams.teamsEverOf(who.subject, who.issuer), this.jobs.teamsWithJobsBy(who.reviewer)]);
+    const teams = new Set([...memberships.map((m) => m.team), ...jobTeams]);
+    if (who.tokenTeam !== null) teams.add(who.tokenTeam);
+    const decision = this.policy.decide({
+      principal: { type: 'User', id: who.reviewer, role: who.role, teams: [...teams] },
+      action: 'review',
+      resource: { type: 'Artifact', id: artifact.id, kind: artifact.kind, team: artifact.team },
+      listener,
+      now: this.clock.now(),
+    });
+    const membership = memberships.find((m) => m.team === artifact.team);
+    const affiliation: Affiliation[] = [];
+    if (membership !== undefined) affiliation.push(membership.current ? 'member' : 'former member');
+    if (who.tokenTeam === artifact.team) affiliation.push('team claim');
+    if (jobTeams.includes(artifact.team)) affiliation.push('job creator');
+    return { ...decision, affiliation };
+  }
+}
