@@ -9,9 +9,12 @@ import { IngestController } from './control/ingest.controller';
 import { EgressAdminController } from './egress/egress-admin.controller';
 import { DatasetAdminController, GrantsController, IssuersController, JobsController, TeamsController, TokensController } from './control/organizer.controllers';
 import { PolicyController } from './control/policy.controller';
+import { SigningKeyController } from './control/signing-key.controller';
 import { listenerProviders } from './listener.providers';
 import { UiController } from './ui/ui.controller';
 import { HealthController } from './ops/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { CageMetrics } from './metrics/metrics.registry';
 
 /** The control listener: organizers, compliance officers, contestants (people). User credentials only. */
 @Module({})
@@ -20,8 +23,9 @@ export class ControlModule {
     return {
       module: ControlModule,
       imports: [PassportModule],
-      controllers: [HealthController, AuditController, AuditProofController, ComplianceReportsController, UiController, EgressAdminController, DatasetAdminController, IngestController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController],
-      providers: [...listenerProviders(core, 'control'), ControlJwtStrategy],
+      controllers: [HealthController, AuditController, AuditProofController, ComplianceReportsController, UiController, EgressAdminController, DatasetAdminController, IngestController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController, SigningKeyController, MetricsController],
+      // The metrics registry only here: the sandbox listener never serves what other teams do.
+      providers: [...listenerProviders(core, 'control'), ControlJwtStrategy, { provide: CageMetrics, useValue: core.metrics }],
     };
   }
 }

@@ -8,6 +8,7 @@ import { SiemMirror } from './audit/siem.transport';
 import { AuditExport } from './audit/audit-export.service';
 import { ComplianceReports } from './audit/compliance-reports.service';
 import { CHECKPOINT_BUCKET, Checkpointer } from './audit/checkpointer.service';
+import { countLeaf } from './audit/leaf-metrics';
 import { MerkleStore } from './audit/merkle-store.repository';
 import { OidcIssuers } from './auth/oidc-issuers';
 import { TokenService } from './auth/token.service';
@@ -25,6 +26,7 @@ import { IngestService } from './ingest/ingest.service';
 import { PseudonymRepository } from './ingest/pseudonym.repository';
 import { SeriesRepository } from './datasets/series.repository';
 import { type Database } from './db/database';
+import { MeteredDatabase } from './db/metered.database';
 import { migrate } from './db/migrator';
 import { PgliteDatabase } from './db/pglite.database';
 import { PostgresDatabase } from './db/postgres.database';
@@ -40,7 +42,11 @@ import { OutboxReconciler } from './egress/outbox-reconciler';
 import { JobSecrets } from './keys/job-secrets';
 import { JobRepository } from './keys/job.repository';
 import { SigningKeys } from './keys/signing-keys';
+import { SigningKeyRing } from './keys/signing-key-ring';
+import { SigningKeyRepository } from './keys/signing-key.repository';
+import { SigningKeyService } from './control/signing-key.service';
 import { loadPseudonymKey } from './keys/pseudonym-key';
+import { CageMetrics } from './metrics/metrics.registry';
 import { HealthService } from './ops/health.service';
 import { CedarPolicyEngine } from './policy/cedar-policy.engine';
 import { PolicyStore } from './policy/policy-store';
@@ -95,6 +101,9 @@ export class Core {
     readonly auditExport: AuditExport,
     readonly reports: ComplianceReports,
     readonly ingest: IngestService,
+    readonly keyRing: SigningKeyRing,
+    readonly signingKeys: SigningKeyService,
+    readonly metrics: CageMetrics,
   ) {}
 
   static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
@@ -116,6 +125,8 @@ export class Core {
     chmodSync(config.dataDir, 0o700);
     const clock = opts.clock ?? new Clock();
     const keys = SigningKeys.load({ pem: config.signingKey, file: config.signingKeyFile, dataDir: config.dataDir });
+    // One registry per gateway, handed to what records (GET /metrics on the control listener).
+    const metrics = new CageMetrics();
 
     let embeddedS3: EmbeddedS3 | undefined;
     let endpoint = config.s3.endpoint;
@@ -126,23 +137,29 @@ export class Core {
       endpoint = s3.endpoint;
       logger.log(`embedded object store (s3rver) on ${endpoint}`);
     }
-    const store = new ObjectStore({ ...config.s3, endpoint });
+    const store = new ObjectStore({ ...config.s3, endpoint }, metrics);
     opened.push(() => Promise.resolve(store.destroy()));
 
-    const db =
+    const database =
       opts.db ??
       (config.databaseUrl === undefined
         ? await PgliteDatabase.open(join(config.dataDir, 'pglite'))
         : await PostgresDatabase.open(config.databaseUrl));
+    const db = new MeteredDatabase(database, metrics);
     opened.push(() => db.close());
     const applied = await migrate(db);
     if (applied.length > 0) logger.log(`database migrations applied: ${applied.join(', ')}`);
     // Leaves written before the tree existed get their nodes before anything is appended.
     const caughtUp = await new MerkleStore(db).catchUp();
     if (caughtUp > 0) logger.log(`audit tree: ${caughtUp} earlier leaves added`);
+    // The configured key is the root of the ring the replicas share (rotations: signing-key-ring.ts).
+    const keyRing = await SigningKeyRing.open(new SigningKeyRepository(db), keys, clock);
+    keyRing.startSync();
+    opened.push(() => Promise.resolve(keyRing.stopSync()));
 
     const tree = new MerkleStore(db);
-    const auditWriter = new AuditWriter(db, config.audit, tree);
+    const auditWriter = new AuditWriter(db, config.audit, tree, metrics);
+    auditWriter.onCommitted((leaf) => countLeaf(metrics, leaf));
     const siem = config.siemFile === undefined ? undefined : new SiemMirror(config.siemFile);
     if (siem !== undefined) auditWriter.onCommitted((leaf, index, hash) => siem.write(leaf, index, hash));
     const auditLog = new AuditLog(auditWriter, clock);
@@ -158,21 +175,24 @@ export class Core {
     const teams = new TeamRepository(db);
     const grants = new GrantRepository(db);
     const jobs = new JobRepository(db);
-    const tokens = new TokenService(keys);
+    const tokens = new TokenService(keyRing);
     const series = new SeriesRepository(db);
     const manifest = new ManifestRepository(db);
     const ingestRuns = new IngestRunRepository(db);
     const interrupted = await ingestRuns.markInterrupted(clock.now());
     if (interrupted > 0) new Logger('Core').warn(`${interrupted} ingest run(s) were cut short by the last stop; run them again to resume`);
     mkdirSync(config.ingest.root, { recursive: true });
-    const rawStore = config.ingest.rawS3 === undefined ? store : new ObjectStore({ ...config.ingest.rawS3, timeoutMs: config.s3.timeoutMs });
+    const rawStore = config.ingest.rawS3 === undefined ? store : new ObjectStore({ ...config.ingest.rawS3, timeoutMs: config.s3.timeoutMs }, metrics);
     const egressRepo = new EgressRepository(db);
     const releaser = new Releaser(store, egressRepo, auditLog, clock);
     for (const bucket of [OUTBOX_BUCKET, HELD_BUCKET, QUARANTINE_BUCKET]) await store.ensureBucket(bucket);
     // Before any listener accepts egress: finish or fail what a crash left half-released.
     await store.ensureBucket(CHECKPOINT_BUCKET);
-    const checkpointer = new Checkpointer(db, tree, keys, store, clock, config.checkpoint);
+    const checkpointer = new Checkpointer(db, tree, keyRing, store, clock, config.checkpoint);
+    const signingKeys = new SigningKeyService(keyRing, checkpointer, auditLog, clock, config.checkpoint.origin);
+    await signingKeys.adoptConfiguredKey({ requestId: `startup-${Date.now()}`, listener: 'internal' });
     auditWriter.onCommitted(() => checkpointer.onLeaves(1));
+    metrics.checkpointLagFrom(() => checkpointer.lag());
     const reconciler = new OutboxReconciler(egressRepo, store, auditLog, clock);
     await reconciler.reconcile();
     return new Core(
@@ -196,13 +216,13 @@ export class Core {
       policyStore,
       policyWatcher,
       tokens,
-      new DataPlaneService(datasets, grants, policy, store, auditLog, clock, manifest),
+      new DataPlaneService(datasets, grants, policy, store, auditLog, clock, manifest, metrics),
       new JobService(jobs, tokens, keys, auditLog, clock),
       new HealthService(db, store, OUTBOX_BUCKET),
       egressRepo,
       new EgressService(policy, grants, datasets, series, egressRepo, store, releaser, auditLog, clock, config.egress),
       new EgressReviewService(egressRepo, new ReviewerRepository(db), new ReviewerIndependence(policy, teams, jobs, clock), store, releaser, auditLog, clock),
-      new EgressReceiptsService(egressRepo, store),
+      new EgressReceiptsService(egressRepo, store, clock, config.egress.publishSeconds),
       reconciler,
       new TeamService(teams, auditLog, clock),
       new GrantService(grants, teams, datasets, auditLog, clock),
@@ -213,12 +233,16 @@ export class Core {
       new AuditExport(db),
       new ComplianceReports(db),
       new IngestService(datasets, manifest, series, ingestRuns, new PseudonymRepository(db, loadPseudonymKey({ file: config.ingest.pseudonymKeyFile, dataDir: config.dataDir })), store, rawStore, config.ingest.root, auditLog, clock),
+      keyRing,
+      signingKeys,
+      metrics,
     );
   }
 
   /** Shutdown after the listeners are closed: pending leaves flushed, then the stores closed. */
   async close(): Promise<void> {
     this.policyStore.stopSync();
+    this.keyRing.stopSync();
     await this.ingest.stop();
     await this.checkpointer.stop();
     await this.policyWatcher.stop();

@@ -10,6 +10,7 @@ import { type CageConfig } from './config/config';
 import { ControlModule } from './control.module';
 import { Core } from './core';
 import { type Database } from './db/database';
+import { type CageMetrics } from './metrics/metrics.registry';
 import { ensureBootstrap } from './demo/bootstrap';
 import { type Bootstrap } from './demo/bootstrap-file';
 import { requestContext } from './ops/request-context';
@@ -44,8 +45,8 @@ export class Gateway {
       // Egress bodies are read raw, whatever their content type: the checker must see the exact
       // bytes (a JSON parser would drop duplicate keys and respell numbers), and the size cap is
       // applied while streaming, by the egress service.
-      const sandbox = await createListener(SandboxModule.register(core), 'Cage sandbox API', opts.logger, { rawBodies: true });
-      const control = await createListener(ControlModule.register(core), 'Cage control API', opts.logger);
+      const sandbox = await createListener(SandboxModule.register(core), 'Cage sandbox API', opts.logger, { rawBodies: true, metrics: { registry: core.metrics, listener: 'sandbox' } });
+      const control = await createListener(ControlModule.register(core), 'Cage control API', opts.logger, { metrics: { registry: core.metrics, listener: 'control' } });
       const openapi = { control: control.doc, sandbox: sandbox.doc };
       // Docs are served on the control listener only, both APIs' (the sandbox serves data, nothing else).
       SwaggerModule.setup('docs', control.app, control.doc, { jsonDocumentUrl: 'docs/openapi.json' });
@@ -59,6 +60,8 @@ export class Gateway {
       core.policyWatcher.start();
       core.policyStore.startSync();
       core.checkpointer.start();
+      // Ready only now: a script waiting on /readyz may read bootstrap.json next.
+      core.health.markStarted();
       return new Gateway(core, control.app, sandbox.app, controlUrl, sandboxUrl, boot?.bootstrap, boot?.file, openapi);
     } catch (err) {
       await core.close().catch(() => undefined);
@@ -89,7 +92,7 @@ async function createListener(
   module: DynamicModule,
   title: string,
   logger: LoggerService | false | undefined,
-  opts: { rawBodies?: boolean } = {},
+  opts: { rawBodies?: boolean; metrics?: { registry: CageMetrics; listener: 'control' | 'sandbox' } } = {},
 ): Promise<{ app: NestFastifyApplication; doc: OpenAPIObject }> {
   const adapter = new FastifyAdapter({
     // Each request gets a fresh id; a client-sent id is never trusted as ours.
@@ -137,6 +140,8 @@ async function createListener(
   fastify.addHook('onResponse', (req, reply, done) => {
     // The path only: query strings may carry presigned signatures.
     access.log({ message: 'request', method: req.method, path: (req.raw.url ?? '').split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, requestId: req.id });
+    // By route pattern, never by URL: object keys and dataset names are not label values.
+    opts.metrics?.registry.observeRequest(opts.metrics.listener, req.routeOptions.url, req.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(title).setVersion('1').addBearerAuth().build());

@@ -11,6 +11,7 @@ import { GrantService } from './control/grant.service';
 import { JobService } from './control/job.service';
 import { IngestService } from './ingest/ingest.service';
 import { TeamService } from './control/team.service';
+import { SigningKeyService } from './control/signing-key.service';
 import { PolicyStore } from './policy/policy-store';
 import { PolicyEngine } from './policy/policy.types';
 import { TeamRepository } from './teams/team.repository';
@@ -58,6 +59,7 @@ export function listenerProviders(core: Core, listener: ListenerName): Provider[
     { provide: PolicyEngine, useValue: core.policy },
     { provide: MerkleStore, useValue: core.tree },
     { provide: Checkpointer, useValue: core.checkpointer },
+    { provide: SigningKeyService, useValue: core.signingKeys },
     { provide: AuditExport, useValue: core.auditExport },
     { provide: ComplianceReports, useValue: core.reports },
     { provide: LISTENER, useValue: listener },

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from './config/config';
 import { Gateway } from './gateway';
-import { createLogger } from './ops/logger';
+import { createLogger, logFormatFor } from './ops/logger';
 
 async function main(): Promise<void> {
   let config;
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, logFormatFor(config.logFormat, process.stdout.isTTY === true));
   Logger.overrideLogger(logger);
   const gateway = await Gateway.start(config, { logger });
   const log = new Logger('Main');

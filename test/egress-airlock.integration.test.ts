@@ -67,6 +67,13 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
     expect((await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id)).reviews.map((x) => x.reviewer)).not.toContain(`user:${sub}`);
   };
 
+  it('should not let a person an organizer issued a team-claimed token for approve with a claim-less auditor token', async () => {
+    const issued = await organizer('POST', '/v1/tokens', { subject: 'dora', role: 'contestant', team: 'beta', ttlSeconds: 600 });
+    expect(issued.status).toBe(201);
+    const id = await submit(41);
+    await expectRefused(id, await auditorFor('dora'), 'dora', ['team token']);
+  });
+
   it('holds the artifact outside the outbox, with nothing to download', async () => {
     const id = await submit(1);
     const { artifact } = await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id);

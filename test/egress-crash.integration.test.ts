@@ -9,12 +9,14 @@ import { EmbeddedS3 } from '../src/storage/embedded-s3';
 import { DB_KINDS } from './support/backends';
 import { postEgress, predictions } from './support/egress';
 import { faultProxy } from './support/fault-proxy';
-import { type Fixture, POLICY_DIR, startFixture } from './support/fixture';
+import { type Fixture, POLICY_DIR, startFixture, TestClock } from './support/fixture';
+import { bearer, rawRequest } from './support/http';
 
 const METRICS = '{"n": 40, "metrics": {"auc": 0.9}}';
 const outboxKeys = async (g: Gateway) => (await g.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
 
 describe('an outbox write that fails', () => {
+  const clock = new TestClock();
   let s3: EmbeddedS3;
   let proxy: { url: string; server: Server };
   let f: Fixture;
@@ -22,7 +24,7 @@ describe('an outbox write that fails', () => {
   beforeAll(async () => {
     s3 = await EmbeddedS3.start(mkdtempSync(join(tmpdir(), 'cage-s3-')));
     proxy = await faultProxy(s3.endpoint, (req) => (failOutbox && req.method === 'PUT' && (req.url ?? '').startsWith(`/${OUTBOX_BUCKET}/`) ? 'fail-500' : undefined));
-    f = await startFixture({ db: 'pglite', s3Endpoint: proxy.url });
+    f = await startFixture({ db: 'pglite', s3Endpoint: proxy.url, clock });
   });
   afterAll(async () => {
     await f?.stop();
@@ -43,6 +45,13 @@ describe('an outbox write that fails', () => {
     // The failed artifact did not spend the day's budget.
     const budget = await f.gateway.core.egress.budget('beta');
     expect(budget.submissions.metrics.used).toBe(0);
+    // Nor does the team see it: the job did not choose the failure, and the row would show the
+    // canonical hash of content that never left.
+    clock.advance(60_000);
+    const person = await f.gateway.core.tokens.issueUser('bea', 'contestant', 'beta', 600);
+    const seen = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(person))).body.toString()) as { artifacts: unknown[] };
+    expect(seen.artifacts).toEqual([]);
+    expect((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${id}`, bearer(person))).status).toBe(404);
   });
 });
 

@@ -49,7 +49,13 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     return { id, job, person };
   }
 
+  /** What the team's contestant sees once the current publication slot (60 s) has ended. */
   async function seen(person: string): Promise<TeamView[]> {
+    clock.advance(60_000);
+    return seenNow(person);
+  }
+
+  async function seenNow(person: string): Promise<TeamView[]> {
     const r = await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress?limit=1000', bearer(person));
     expect(r.status).toBe(200);
     return (JSON.parse(r.body.toString()) as { artifacts: TeamView[] }).artifacts;
@@ -150,11 +156,19 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     expect((await budget(t.job)).bitsUsed).toBe(before.bitsUsed);
   });
 
-  it('row 5: no time of day and no submission order: rows show the day only, listed by day and random id', async () => {
+  it('row 5: no time of day and no submission order: a row appears when its publication slot ends, listed by day and random id, charged for its slot', async () => {
     const t = await team();
+    // A row made now is not shown before the slot it was made in has ended.
+    clock.advance(60_000 - (clock.now().getTime() % 60_000) - 5_000);
+    await postEgress(f.gateway.sandboxUrl, 'metrics', t.job.token, '{"n": 19, "metrics": {"auc": 0.5}}', 'application/json');
+    expect(await seenNow(t.person)).toHaveLength(0);
+    clock.advance(5_000);
+    expect(await seenNow(t.person)).toHaveLength(1);
+    // Every attempt pays for the slot it appeared in: log2(1440) of its attempt bits.
+    expect(attemptBits(kinds())).toBeGreaterThan(Math.log2(kinds().size * 4 * 1440));
     for (let i = 0; i < 6; i++) await postEgress(f.gateway.sandboxUrl, 'metrics', t.job.token, `{"n": ${20 + i}, "metrics": {"auc": 0.5}}`, 'application/json');
     const rows = await seen(t.person);
-    expect(rows).toHaveLength(6);
+    expect(rows).toHaveLength(7);
     expect(rows.map((r) => r.id)).toEqual(rows.map((r) => r.id).sort());
     for (const r of rows) expect(Object.keys(r).sort()).toEqual(['bits', 'bytes', 'day', 'id', 'kind', 'reasons', 'sha256', 'status', 'team']);
     expect(rows[0].day).toBe(clock.now().toISOString().slice(0, 10));
@@ -190,9 +204,60 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     expect(await seen(t.person)).toHaveLength(0);
   });
 
+  it('row 12b: a scan whose grant ends while the body streams is refused at the end, not released', async () => {
+    const core = f.gateway.core;
+    const now = clock.now();
+    const id = `gend${randomUUID().slice(0, 6)}`;
+    await core.teams.insert({ id, name: id }, now, 'test');
+    await core.grants.insert({ id: `${id}-test`, team: id, dataset: DATASET, split: 'test', notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 30_000), byteQuota: null }, now, 'test');
+    const job = await core.jobService.issue(id, 3600, 'test', META);
+    const body = Buffer.from(predictions([ROW]));
+    const u = new URL(f.gateway.sandboxUrl);
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        { host: u.hostname, port: u.port, method: 'POST', path: '/v1/egress/predictions', agent: false, headers: { authorization: `Bearer ${job.token}`, 'content-type': 'text/csv', 'content-length': body.length } },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.write(body.subarray(0, body.length - 3));
+      // The grant ends (and its cache expires) before the last bytes arrive.
+      setTimeout(() => {
+        clock.advance(60_000);
+        setTimeout(() => req.end(body.subarray(body.length - 3)), 700);
+      }, 200);
+    });
+    const r = await answer;
+    expect(r.status).toBe(422);
+    expect((JSON.parse(r.body) as { reasons: { code: string }[] }).reasons[0].code).toBe('unknown_series');
+    expect(await core.egressRepo.list({ team: id, status: 'released', limit: 10 })).toEqual([]);
+  });
+
+  it('row 15: attempts faster than the rate are answered 429 at once, without a leaf each: one throttle leaf per job and second counts them', async () => {
+    const t = await team();
+    const leavesBefore = await f.gateway.core.auditRepo.size();
+    const answers = await Promise.all(Array.from({ length: 60 }, () => postEgress(f.gateway.sandboxUrl, 'metrics', t.job.token, '{"n": 50, "metrics": {"auc": 0.5}}', 'application/json').catch(() => ({ status: 0 }))));
+    const throttledAnswers = answers.filter((a) => a.status === 429).length;
+    expect(throttledAnswers).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    const leaves = (await f.gateway.core.auditRepo.find({ after: leavesBefore - 1, limit: 10_000 })).map((l) => l.leaf).filter((l) => l.principal === `job:${t.job.jobId}`);
+    const summaries = leaves.filter((l) => l.action === 'egress.throttle');
+    expect(summaries.length).toBeGreaterThan(0);
+    const perAttempt = leaves.filter((l) => l.action !== 'egress.throttle').length;
+    const counted = summaries.reduce((n, l) => n + Number((l.detail as { attempts: number }).attempts), 0);
+    expect(perAttempt + counted).toBe(60);
+    expect(perAttempt).toBeLessThan(60);
+  });
+
   it('row 10: the audit index, which counts every team’s activity, is not in a contestant’s view', async () => {
     const t = await team();
     const r = await postEgress(f.gateway.sandboxUrl, 'predictions', t.job.token, predictions([ROW]));
+    // Not shown, even by id, before its publication slot ends.
+    expect((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${r.json.id as string}`, bearer(t.person))).status).toBe(404);
+    clock.advance(60_000);
     const one = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${r.json.id as string}`, bearer(t.person))).body.toString()) as { artifact: Record<string, unknown> };
     expect(one.artifact).not.toHaveProperty('auditIndex');
     expect(one.artifact).not.toHaveProperty('submittedSha256');
@@ -223,10 +288,11 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
 describe('disclosure with a small bits budget (docs/disclosure.md)', () => {
   let f: Fixture;
   let dir: string;
+  const clock = new TestClock();
   beforeAll(async () => {
-    // Room for one small predictions file (~58 bits) and one refusal (~28 bits), not two files.
-    dir = policyDirWith({ 'budget.json': '{"dailyBits": 100, "dailySubmissions": {"predictions": 50, "metrics": 50, "model": 1}}' });
-    f = await startFixture({ db: 'pglite', policyDir: dir });
+    // Room for one small predictions file (~69 bits) and one refusal (~39 bits), not two files.
+    dir = policyDirWith({ 'budget.json': '{"dailyBits": 120, "dailySubmissions": {"predictions": 50, "metrics": 50, "model": 1}}' });
+    f = await startFixture({ db: 'pglite', policyDir: dir, clock });
   });
   afterAll(async () => {
     await f?.stop();
@@ -236,8 +302,18 @@ describe('disclosure with a small bits budget (docs/disclosure.md)', () => {
   it('row 6: a refusal or an artifact over the bits budget is a 429 with no reasons and no row', async () => {
     const post = (body: string) => postEgress(f.gateway.sandboxUrl, 'predictions', f.beta.token, body);
     const contestant = await f.gateway.core.tokens.issueUser('bea', 'contestant', 'beta', 600);
-    const rows = async () => (JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(contestant))).body.toString()) as { artifacts: unknown[] }).artifacts.length;
+    const rows = async () => (clock.advance(60_000), JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(contestant))).body.toString()) as { artifacts: unknown[] }).artifacts.length;
     expect((await post(predictions([ROW]))).status).toBe(201);
+    // An artifact over the bits left stops being read once its rows carry more than remain.
+    const n = (i: number) => `1.${'0'.repeat(28)}${i % 10}`;
+    const long = (i: number) => `scan-${8 + (i % 2)},${n(i)},${n(i + 1)},${n(i + 2)},0.5`;
+    const big = predictions(Array.from({ length: 998 }, (_, i) => long(i)));
+    expect(big.length).toBeGreaterThan(96 * 1024);
+    const bigOver = await post(big);
+    expect(bigOver.status).toBe(429);
+    const [leaf] = (await f.gateway.core.auditRepo.find({ action: 'egress.reject', limit: 10_000 })).filter((l) => l.leaf.requestId === bigOver.headers['x-request-id']);
+    expect(Number((leaf.leaf.detail as { submittedBytes: number }).submittedBytes)).toBeLessThan(big.length);
+    expect(await rows()).toBe(1);
     const artifactOver = await post(predictions([ROW]));
     expect(artifactOver.status).toBe(429);
     expect(artifactOver.json.reasons).toEqual([]);

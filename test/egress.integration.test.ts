@@ -20,7 +20,8 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
   beforeAll(async () => {
     // Every refusal counts against the day's cap: room for one refusal per rule below.
     dir = policyDirWith({ 'budget.json': '{"dailyBits": 8000000, "dailySubmissions": {"predictions": 40, "metrics": 200, "model": 1}}' });
-    f = await startFixture({ db, clock, policyDir: dir });
+    // These cases check the checker, one attempt after another: no rate limit in the way.
+    f = await startFixture({ db, clock, policyDir: dir, env: { CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB: '1000', CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM: '1000' } });
   });
   afterAll(async () => {
     await f?.stop();
@@ -143,6 +144,7 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
   });
 
   it('lets a contestant see only their own team’s receipts', async () => {
+    clock.advance(60_000); // rows are shown once their publication slot has ended
     const betaPerson = await f.gateway.core.tokens.issueUser('bea', 'contestant', 'beta', 600);
     const mine = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(betaPerson))).body.toString()) as { artifacts: { team: string }[] };
     expect(mine.artifacts.length).toBeGreaterThan(0);

@@ -185,6 +185,26 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
       expect(leaf.leaf).toMatchObject({ action: 'egress.abort', decision: 'deny', detail: { reason: 'XAmzContentSHA256Mismatch' } });
     });
 
+    it('should not refuse on bytes the signature does not cover: a tampered first line is an abort, not a charged refusal', async () => {
+      const r = await put('first-byte.csv', (sent) => {
+        sent.body = Buffer.from(sent.body!);
+        sent.body[0] = 0x23; // '#': a comment line the checker would refuse at line 1
+      });
+      expect(r.status).toBe(400);
+      expect(code(r)).toBe('XAmzContentSHA256Mismatch');
+      await expectOneAbortLeaf(r, 'XAmzContentSHA256Mismatch');
+      expect((await f.gateway.core.egressRepo.list({ team: 'beta', status: 'rejected', limit: 1000 })).filter((a) => a.reasons.some((x) => x.code === 'comment_line'))).toEqual([]);
+    });
+
+    it('should not accept an outbox write S3 cannot parse (multipart, a sub-resource) without its leaf', async () => {
+      const part = await beta.send({ method: 'PUT', path: '/outbox/predictions/x.csv', query: { partNumber: '1', uploadId: 'abc' }, date: NOW, body, headers: { 'content-type': 'text/csv' } });
+      expect(part.status).toBe(501);
+      await expectOneAbortLeaf(part, 'NotImplemented');
+      const start = await beta.send({ method: 'POST', path: '/outbox/predictions/x.csv', query: { uploads: '' }, date: NOW, body: Buffer.alloc(0) });
+      expect(start.status).toBe(501);
+      await expectOneAbortLeaf(start, 'NotImplemented');
+    });
+
     it('should not accept a body whose Content-MD5 does not match: BadDigest, one abort leaf, outbox unchanged', async () => {
       const before = await outbox();
       const wrong = createHash('md5').update('something else').digest('base64');

@@ -38,9 +38,18 @@ export class AuditProofController {
 
   @Get('checkpoint/key')
   @Allow('read', 'AuditLog')
-  @ApiOperation({ summary: 'The checkpoint verifier key: name+keyid+base64(0x01‖Ed25519 key)' })
+  @ApiOperation({ summary: 'The active checkpoint verifier key: name+keyid+base64(0x01‖Ed25519 key)' })
   key(@Res() reply: FastifyReply) {
     void reply.header('content-type', 'text/plain; charset=utf-8').send(`${this.checkpoints.verifierKey}\n`);
+  }
+
+  @Get('checkpoint/keys')
+  @Allow('read', 'AuditLog')
+  @ApiOperation({
+    summary: 'Every checkpoint key, oldest first, with its validity window [notBefore, notAfter): checkpoints signed before a rotation verify with the key that was active then',
+  })
+  keys() {
+    return { keys: this.checkpoints.keys() };
   }
 
   @Get('checkpoints')

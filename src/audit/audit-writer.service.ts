@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type Database, type Queryable } from '../db/database';
+import { type CageMetrics } from '../metrics/metrics.registry';
 import { type AuditLeaf, canonicalJson, leafHash } from './audit-leaf';
 
 export class AuditUnavailableError extends Error {
@@ -43,6 +44,8 @@ export class AuditWriter {
     private readonly opts: { maxBatch: number; maxDelayMs: number },
     /** Extended in the same transaction as the leaves, so the tree never lags the log. */
     private readonly tree?: { extend(tx: Queryable, start: number, hashes: Buffer[]): Promise<void> },
+    /** Batch sizes and commit latency of committed batches. */
+    private readonly metrics?: CageMetrics,
   ) {}
 
   /** Called for every committed leaf (SIEM mirror, metrics); must not throw. */
@@ -93,6 +96,7 @@ export class AuditWriter {
       await new Promise((r) => setTimeout(r, this.opts.maxDelayMs));
     }
     const batch = this.queue.splice(0, this.opts.maxBatch);
+    const started = process.hrtime.bigint();
     try {
       const first = await this.db.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
@@ -122,6 +126,8 @@ export class AuditWriter {
         );
         return base;
       });
+      this.metrics?.auditBatchSize.observe(batch.length);
+      this.metrics?.auditCommitDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       batch.forEach((p, i) => {
         const index = first + i;
         for (const l of this.listeners) {

@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { type Clock } from '../clock/clock';
 import { type Database } from '../db/database';
-import { type SigningKeys } from '../keys/signing-keys';
+import { type Queryable } from '../db/database';
+import { type SigningKeyRing } from '../keys/signing-key-ring';
 import { type ObjectStore } from '../storage/object-store.service';
 import { type MerkleStore } from './merkle-store.repository';
-import { type Checkpoint, openCheckpoint, signCheckpoint, verifierKey } from './merkle/checkpoint';
+import { type Checkpoint, keyId, openCheckpoint, signCheckpoint, verifierKey } from './merkle/checkpoint';
 
 /** Checkpoints are copied here too, so a copy lives outside the database. */
 export const CHECKPOINT_BUCKET = 'cage-checkpoints';
@@ -16,9 +17,26 @@ export interface StoredCheckpoint {
   createdAt: string;
 }
 
+/** A checkpoint key with its validity window, as `GET /v1/audit/checkpoint/keys` serves it. */
+export interface CheckpointKey {
+  /** The note key id (8 hex digits) that signature lines carry. */
+  keyId: string;
+  /** `name+keyid+base64(0x01‖key)`: what a verifier pins. */
+  verifierKey: string;
+  /** The same key's id in JWT headers. */
+  kid: string;
+  notBefore: string;
+  /** null: the active key. */
+  notAfter: string | null;
+  tokensUntil: string | null;
+  active: boolean;
+}
+
 /**
- * Signed tree heads (C2SP tlog-checkpoint notes, Ed25519 with the gateway's key), made every N
- * leaves or T seconds when the log grew, kept in the database and copied to a separate bucket.
+ * Signed tree heads (C2SP tlog-checkpoint notes, Ed25519 with the gateway's active key), made
+ * every N leaves or T seconds when the log grew, kept in the database and copied to a separate
+ * bucket. Each is signed under the key ring's lock with the key active at that moment, so after
+ * a rotation no replica signs another checkpoint with the retired key.
  */
 export class Checkpointer {
   private readonly logger = new Logger('Checkpointer');
@@ -29,15 +47,28 @@ export class Checkpointer {
   constructor(
     private readonly db: Database,
     private readonly tree: MerkleStore,
-    private readonly keys: SigningKeys,
+    private readonly ring: SigningKeyRing,
     private readonly store: ObjectStore,
     private readonly clock: Clock,
     private readonly opts: { origin: string; everyLeaves: number; everySeconds: number },
   ) {}
 
-  /** The verifier key text (`name+keyid+base64(0x01‖key)`) auditors pin. */
+  /** The active key's verifier key text (`name+keyid+base64(0x01‖key)`) auditors pin. */
   get verifierKey(): string {
-    return verifierKey(this.opts.origin, this.keys.rawPublicKey());
+    return verifierKey(this.opts.origin, this.ring.active().publicKey);
+  }
+
+  /** Every key that has signed checkpoints or may, oldest first, with its window. */
+  keys(): CheckpointKey[] {
+    return this.ring.list().map((k) => ({
+      keyId: keyId(this.opts.origin, k.publicKey).toString('hex'),
+      verifierKey: verifierKey(this.opts.origin, k.publicKey),
+      kid: k.kid,
+      notBefore: k.notBefore.toISOString(),
+      notAfter: k.notAfter?.toISOString() ?? null,
+      tokensUntil: k.tokensUntil?.toISOString() ?? null,
+      active: k.notAfter === null,
+    }));
   }
 
   start(): void {
@@ -58,16 +89,29 @@ export class Checkpointer {
 
   /** Signs the current tree head if the log grew since the last checkpoint. */
   checkpoint(): Promise<void> {
-    this.running = this.running.then(() => this.make()).catch((err: Error) => this.logger.error({ message: 'checkpoint failed', error: err.message }));
+    this.running = this.checkpointNow().catch((err: Error) => this.logger.error({ message: 'checkpoint failed', error: err.message }));
     return this.running;
+  }
+
+  /** The same, for a caller that must know it worked (a rotation): rejects if it failed. */
+  checkpointNow(): Promise<void> {
+    const made = this.running.then(() => this.make());
+    this.running = made.catch(() => undefined);
+    return made;
+  }
+
+  /** Leaves in the tree that no signed checkpoint covers yet (what a verifier cannot yet check against a signed head). */
+  async lag(): Promise<number> {
+    const [size, last] = await Promise.all([this.tree.size(), this.latest()]);
+    return Math.max(0, size - (last?.size ?? 0));
   }
 
   async latest(): Promise<StoredCheckpoint | undefined> {
     return (await this.list(1))[0];
   }
 
-  async list(limit = 1000, maxSize?: number): Promise<StoredCheckpoint[]> {
-    const { rows } = await this.db.query<{ size: string | number; root: string; note: string; created_at: string | Date }>(
+  async list(limit = 1000, maxSize?: number, q: Queryable = this.db): Promise<StoredCheckpoint[]> {
+    const { rows } = await q.query<{ size: string | number; root: string; note: string; created_at: string | Date }>(
       `SELECT size, encode(root, 'hex') AS root, note, created_at FROM audit_checkpoints ${maxSize === undefined ? '' : 'WHERE size <= $2'} ORDER BY size DESC LIMIT $1`,
       maxSize === undefined ? [limit] : [limit, maxSize],
     );
@@ -76,18 +120,25 @@ export class Checkpointer {
 
   private async make(): Promise<void> {
     this.sinceLast = 0;
-    const size = await this.tree.size();
-    const last = await this.latest();
-    if (size === 0 || (last !== undefined && last.size >= size)) return;
-    const c: Checkpoint = { origin: this.opts.origin, size, rootHash: await this.tree.root(size) };
-    const note = signCheckpoint(c, this.opts.origin, this.keys.privateKey);
-    openCheckpoint(note, this.verifierKey); // never store a note that does not verify
-    await this.db.query('INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING', [
-      size,
-      c.rootHash,
-      note,
-      this.clock.now().toISOString(),
-    ]);
+    const made = await this.db.transaction(async (tx) => {
+      const key = await this.ring.lockActive(tx);
+      const size = await this.tree.size(tx);
+      const last = (await this.list(1, undefined, tx))[0];
+      if (size === 0 || (last !== undefined && last.size >= size)) return undefined;
+      if (key === undefined) throw new Error('this replica cannot sign with the active signing key; another replica will make the checkpoint');
+      const c: Checkpoint = { origin: this.opts.origin, size, rootHash: await this.tree.root(size, tx) };
+      const note = signCheckpoint(c, this.opts.origin, key.privateKey);
+      openCheckpoint(note, verifierKey(this.opts.origin, key.rawPublicKey())); // never store a note that does not verify
+      await tx.query('INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING', [
+        size,
+        c.rootHash,
+        note,
+        this.clock.now().toISOString(),
+      ]);
+      return { size, note };
+    });
+    if (made === undefined) return;
+    const { size, note } = made;
     const prefix = this.opts.origin.replace(/[^A-Za-z0-9._-]/g, '_');
     await this.store.put(CHECKPOINT_BUCKET, `${prefix}/${String(size).padStart(16, '0')}.checkpoint`, note, 'text/plain; charset=utf-8');
     await this.store.put(CHECKPOINT_BUCKET, `${prefix}/latest.checkpoint`, note, 'text/plain; charset=utf-8');

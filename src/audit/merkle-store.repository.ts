@@ -62,12 +62,13 @@ export class MerkleStore {
     }
   }
 
-  async size(): Promise<number> {
-    return this.leavesInTree(this.db);
+  /** `q`: a transaction to read in (the checkpointer signs under the key ring's lock). */
+  async size(q: Queryable = this.db): Promise<number> {
+    return this.leavesInTree(q);
   }
 
-  async root(size: number): Promise<Buffer> {
-    return rootAt(size, await this.fetch(this.db, nodesForRoot(size)));
+  async root(size: number, q: Queryable = this.db): Promise<Buffer> {
+    return rootAt(size, await this.fetch(q, nodesForRoot(size)));
   }
 
   async inclusion(index: number, size: number): Promise<{ proof: Buffer[]; leafHash: Buffer; root: Buffer }> {

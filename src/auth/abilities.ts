@@ -15,7 +15,9 @@ export type AppSubject =
   | 'Budget'
   | 'Receipt'
   | 'Token'
-  | 'Issuer';
+  | 'Issuer'
+  | 'Metrics'
+  | 'SigningKey';
 
 /** A receipt as CASL sees it: its team is what a contestant's rows are filtered on. */
 export interface ReceiptRow extends ForcedSubject<'Receipt'> {
@@ -41,11 +43,11 @@ export function abilityFor(p: Principal): AppAbility {
   }
   switch (p.role) {
     case 'organizer':
-      can('manage', ['Dataset', 'Team', 'Grant', 'Job', 'Policy', 'Token', 'Issuer']);
-      can('read', ['AuditLog', 'Egress', 'Receipt']);
+      can('manage', ['Dataset', 'Team', 'Grant', 'Job', 'Policy', 'Token', 'Issuer', 'SigningKey']);
+      can('read', ['AuditLog', 'Egress', 'Receipt', 'Metrics']);
       break;
     case 'auditor':
-      can('read', ['AuditLog', 'Egress', 'Receipt', 'Policy', 'Team', 'Grant', 'Dataset']);
+      can('read', ['AuditLog', 'Egress', 'Receipt', 'Policy', 'Team', 'Grant', 'Dataset', 'Metrics', 'SigningKey']);
       can('review', 'Egress');
       break;
     case 'contestant':

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, jwtVerify, errors as joseErrors, type JWTHeaderParameters } from 'jose';
 import { z } from 'zod';
-import { type SigningKeys } from '../keys/signing-keys';
+import { type TokenKeys } from '../keys/signing-keys';
 
 export const ISSUER = 'cage';
 /** User tokens are good only on the control listener, job tokens only on the sandbox listener. */
@@ -62,15 +62,20 @@ const jobClaims = z.object({
 });
 
 /** Longest a user token may live; job tokens are capped by their job's expiry. */
-const MAX_USER_TTL_S = 366 * 24 * 3600;
+export const MAX_USER_TTL_S = 366 * 24 * 3600;
+
+/** Clock skew allowed between replicas (expiry, and a retired key's last issue time). */
+const CLOCK_TOLERANCE_S = 5;
 
 /**
  * Issues and verifies the gateway's own tokens: EdDSA (Ed25519) JWTs. Verification pins the
  * algorithm (so `alg: none` and HMAC-with-public-key tricks fail), the issuer and the audience
- * of the listener, and requires an expiry.
+ * of the listener, and requires an expiry. The key is the one the token's `kid` names in the
+ * signing-key ring: a retired key's tokens pass only within the grace its rotation chose and only
+ * if issued before it retired (a key retired because it leaked cannot mint new ones).
  */
 export class TokenService {
-  constructor(private readonly keys: SigningKeys) {}
+  constructor(private readonly keys: TokenKeys) {}
 
   async issueUser(sub: string, role: Role, team: string | null, ttlSeconds: number): Promise<string> {
     if (ttlSeconds <= 0 || ttlSeconds > MAX_USER_TTL_S) throw new TokenError(`user token TTL must be 1..${MAX_USER_TTL_S} s`);
@@ -86,16 +91,27 @@ export class TokenService {
   /** Verifies a bearer token for one listener's audience; throws TokenError on any defect. */
   async verify(token: string, audience: typeof CONTROL_AUDIENCE | typeof SANDBOX_AUDIENCE): Promise<Principal> {
     let payload: Record<string, unknown>;
+    const used: { retiredAt: Date | null } = { retiredAt: null };
+    const keyFor = async (header: JWTHeaderParameters) => {
+      const found = await this.keys.tokenKey(header.kid);
+      if (!found.ok) throw new TokenError(found.reason === undefined ? 'token signature is not valid' : `token signature is not valid: ${found.reason}`);
+      used.retiredAt = found.retiredAt;
+      return found.publicKey;
+    };
     try {
-      ({ payload } = await jwtVerify(token, this.keys.publicKey, {
+      ({ payload } = await jwtVerify(token, keyFor, {
         algorithms: ['EdDSA'],
         issuer: ISSUER,
         audience,
         requiredClaims: ['exp', 'sub'],
-        clockTolerance: 5,
+        clockTolerance: CLOCK_TOLERANCE_S,
       }));
     } catch (err) {
-      throw new TokenError(describe(err));
+      throw err instanceof TokenError ? err : new TokenError(describe(err));
+    }
+    if (used.retiredAt !== null) {
+      const iat = payload.iat;
+      if (typeof iat !== 'number' || iat * 1000 > used.retiredAt.getTime() + CLOCK_TOLERANCE_S * 1000) throw new TokenError('token was issued after its signing key retired');
     }
     if (audience === SANDBOX_AUDIENCE) {
       const c = jobClaims.safeParse(payload);
@@ -108,15 +124,16 @@ export class TokenService {
   }
 
   private async sign(claims: Record<string, string>, sub: string, audience: string, exp: number): Promise<string> {
+    const key = this.keys.signer();
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: this.keys.kid })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: key.kid })
       .setIssuer(ISSUER)
       .setAudience(audience)
       .setSubject(sub)
       .setJti(randomUUID())
       .setIssuedAt()
       .setExpirationTime(exp)
-      .sign(this.keys.privateKey);
+      .sign(key.privateKey);
   }
 }
 

@@ -141,3 +141,15 @@ export interface IssuedToken {
   token: string;
   expiresAt: string;
 }
+
+/** A signing key of the ring, with its validity window (`GET /v1/keys/signing`). */
+export interface SigningKey {
+  keyId: string;
+  verifierKey: string;
+  kid: string;
+  notBefore: string;
+  /** null: the active key. */
+  notAfter: string | null;
+  tokensUntil: string | null;
+  active: boolean;
+}

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { EXIT_CODES_HELP } from './cli-error';
+import { registerAdminCommands } from './commands/admin';
 import { registerAuditCommands } from './commands/audit';
 import { registerDatasetCommands } from './commands/dataset';
 import { registerGrantCommands } from './commands/grant';
@@ -94,5 +95,6 @@ export function buildProgram(io: CliIo): Command {
   registerPolicyCommands(program, io);
   registerTokenCommands(program, io);
   registerAuditCommands(program, io);
+  registerAdminCommands(program, io);
   return program;
 }

@@ -36,16 +36,25 @@ export interface CageConfig {
   signingKeyFile: string | undefined;
   signingKey: string | undefined;
   logLevel: string;
+  /** `json` lines, `pretty` coloured lines, or `auto`: pretty on a terminal, JSON otherwise. */
+  logFormat: 'json' | 'pretty' | 'auto';
   audit: { maxBatch: number; maxDelayMs: number };
   /**
-   * Egress uploads one job may have open at once, and how long an attempt refused for being
-   * over the day's limits or over that number waits before its 429 (so a job hammering the door
-   * costs the gateway a timer, not its CPU).
+   * Egress uploads one job may have open at once; attempts a job and a team may start per
+   * second (bursts of ten times that); and how long an attempt refused for being over the day's
+   * limits or over the open uploads waits before its 429 (so a job hammering the door costs the
+   * gateway a timer, not its CPU); and the publication slot: contestants see an attempt's row
+   * only once the slot it was made in has ended, so when a job submitted is known to the slot.
    */
-  egress: { concurrentPerJob: number; overLimitDelayMs: number };
+  egress: { concurrentPerJob: number; attemptsPerSecondPerJob: number; attemptsPerSecondPerTeam: number; overLimitDelayMs: number; publishSeconds: number };
   /** File (or `-` for stdout) that mirrors every audit leaf as a JSON line, for a SIEM. */
   siemFile: string | undefined;
   checkpoint: { everyLeaves: number; everySeconds: number; origin: string };
+  /**
+   * Who may scrape `GET /metrics` (control listener): organizers and auditors always; a bearer
+   * scrape token when set; anyone only when `public` is set explicitly.
+   */
+  metrics: { token: string | undefined; public: boolean };
 }
 
 export class ConfigError extends Error {}
@@ -87,6 +96,7 @@ const schema = z.object({
   CAGE_SIGNING_KEY_FILE: z.string().min(1).optional(),
   CAGE_SIGNING_KEY: z.string().min(1).optional(),
   CAGE_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug'], { errorMap: () => ({ message: 'CAGE_LOG_LEVEL must be error, warn, info or debug' }) }).default('info'),
+  CAGE_LOG_FORMAT: z.enum(['json', 'pretty', 'auto'], { errorMap: () => ({ message: 'CAGE_LOG_FORMAT must be json, pretty or auto' }) }).default('auto'),
   CAGE_AUDIT_MAX_BATCH: z.coerce.number().int().min(1, 'CAGE_AUDIT_MAX_BATCH must be >= 1').default(512),
   CAGE_SIEM_FILE: z.string().min(1).optional(),
   CAGE_CHECKPOINT_EVERY_LEAVES: z.coerce.number().int().min(1, 'CAGE_CHECKPOINT_EVERY_LEAVES must be >= 1').default(1000),
@@ -94,6 +104,11 @@ const schema = z.object({
   CAGE_CHECKPOINT_ORIGIN: z.string().regex(/^[^\s]+$/, 'CAGE_CHECKPOINT_ORIGIN must be one word (e.g. cage.example.org/audit)').default('cage.local/audit'),
   CAGE_AUDIT_MAX_DELAY_MS: z.coerce.number().min(0, 'CAGE_AUDIT_MAX_DELAY_MS must be >= 0').default(0),
   CAGE_EGRESS_CONCURRENT_PER_JOB: z.coerce.number().int().min(1, 'CAGE_EGRESS_CONCURRENT_PER_JOB must be >= 1').max(64, 'CAGE_EGRESS_CONCURRENT_PER_JOB must be <= 64').default(2),
+  CAGE_METRICS_TOKEN: z.string().regex(/^[A-Za-z0-9_.~+/=-]{32,512}$/, 'CAGE_METRICS_TOKEN must be 32..512 token characters (e.g. openssl rand -hex 32)').optional(),
+  CAGE_METRICS_PUBLIC: bool('CAGE_METRICS_PUBLIC').optional(),
+  CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB: z.coerce.number().positive('CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB must be > 0').max(1000, 'CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB must be <= 1000').default(2),
+  CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM: z.coerce.number().positive('CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM must be > 0').max(10_000, 'CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM must be <= 10000').default(5),
+  CAGE_EGRESS_PUBLISH_SECONDS: z.coerce.number().int().min(1, 'CAGE_EGRESS_PUBLISH_SECONDS must be 1..86400').max(86_400, 'CAGE_EGRESS_PUBLISH_SECONDS must be 1..86400').default(60),
   CAGE_EGRESS_OVER_LIMIT_DELAY_MS: z.coerce.number().int().min(0, 'CAGE_EGRESS_OVER_LIMIT_DELAY_MS must be >= 0').max(60_000, 'CAGE_EGRESS_OVER_LIMIT_DELAY_MS must be <= 60000').default(1000),
 });
 
@@ -143,10 +158,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
     signingKeyFile: e.CAGE_SIGNING_KEY_FILE,
     signingKey: e.CAGE_SIGNING_KEY,
     logLevel: e.CAGE_LOG_LEVEL,
+    logFormat: e.CAGE_LOG_FORMAT,
     audit: { maxBatch: e.CAGE_AUDIT_MAX_BATCH, maxDelayMs: e.CAGE_AUDIT_MAX_DELAY_MS },
-    egress: { concurrentPerJob: e.CAGE_EGRESS_CONCURRENT_PER_JOB, overLimitDelayMs: e.CAGE_EGRESS_OVER_LIMIT_DELAY_MS },
+    egress: {
+      concurrentPerJob: e.CAGE_EGRESS_CONCURRENT_PER_JOB,
+      attemptsPerSecondPerJob: e.CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB,
+      attemptsPerSecondPerTeam: e.CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM,
+      overLimitDelayMs: e.CAGE_EGRESS_OVER_LIMIT_DELAY_MS,
+      publishSeconds: e.CAGE_EGRESS_PUBLISH_SECONDS,
+    },
     siemFile: e.CAGE_SIEM_FILE,
     checkpoint: { everyLeaves: e.CAGE_CHECKPOINT_EVERY_LEAVES, everySeconds: e.CAGE_CHECKPOINT_EVERY_SECONDS, origin: e.CAGE_CHECKPOINT_ORIGIN },
+    metrics: { token: e.CAGE_METRICS_TOKEN, public: e.CAGE_METRICS_PUBLIC ?? false },
   };
 }
 

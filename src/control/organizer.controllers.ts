@@ -170,6 +170,7 @@ export class JobsController {
 export class TokensController {
   constructor(
     private readonly tokens: TokenService,
+    private readonly teams: TeamRepository,
     private readonly audit: AuditLog,
   ) {}
 
@@ -178,6 +179,8 @@ export class TokensController {
   @ApiOperation({ summary: 'Issue a user token (organizer, auditor, or contestant of a team)' })
   async issue(@CurrentUser() user: UserPrincipal, @Body() body: unknown, @Req() req: FastifyRequest) {
     const t = parseOrThrow(newToken, body);
+    // A team-claimed token affiliates its holder with the team for good (reviewer independence).
+    if (t.team !== undefined) await this.teams.recordTokenHolder({ team: t.team, subject: t.subject, issuer: '', role: t.role }, new Date(), actor(user));
     const token = await this.tokens.issueUser(t.subject, t.role, t.team ?? null, t.ttlSeconds);
     const expiresAt = new Date(Date.now() + t.ttlSeconds * 1000).toISOString();
     await this.audit.record(meta(req), {

@@ -7,6 +7,7 @@ import { type Clock } from '../clock/clock';
 import { type Dataset, type DatasetRepository, type Split, splitOf } from '../datasets/dataset.repository';
 import { isListed, type ManifestEntry, type ManifestRepository } from '../datasets/manifest.repository';
 import { type GrantRepository } from '../grants/grant.repository';
+import { type CageMetrics } from '../metrics/metrics.registry';
 import { type PolicyDecision, type PolicyEngine, type TeamGrants } from '../policy/policy.types';
 import {
   ObjectNotFoundError,
@@ -100,6 +101,8 @@ export class DataPlaneService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly manifest: ManifestRepository,
+    /** Downloads in progress (`cage_open_streams`). */
+    private readonly metrics?: CageMetrics,
   ) {}
 
   /** Datasets the job may list, with the splits it may see. */
@@ -296,6 +299,7 @@ export class DataPlaneService {
     }
     if (quotaGrant !== undefined && bytes > 0) await this.grants.addBytesServed(quotaGrant.id, bytes);
     if (!sending || body === undefined) body?.body.destroy();
+    else if (req.method === 'GET') this.metrics?.streamOpened(meta.listener, body.body);
     return {
       status,
       meta: opened.meta,

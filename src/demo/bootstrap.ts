@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { CONTROL_AUDIENCE, SANDBOX_AUDIENCE } from '../auth/token.service';
 import { type Core } from '../core';
 import { type Bootstrap, bootstrapPath, readBootstrap, writeBootstrap } from './bootstrap-file';
 import { DEMO_TEAM, DemoSeeder } from './demo-seeder';
@@ -48,11 +49,19 @@ export async function ensureBootstrap(core: Core, urls: Pick<Bootstrap, 'control
     return undefined;
   }
   const next: Bootstrap = { ...existing, ...urls };
+  // A signing-key rotation whose grace is over (or a replaced configured key) leaves tokens that
+  // no longer verify: the file's are issued again, with the active key.
+  const verifies = (token: string, audience: typeof CONTROL_AUDIENCE | typeof SANDBOX_AUDIENCE) => core.tokens.verify(token, audience).then(() => true, () => false);
+  if (!(await verifies(existing.organizerToken, CONTROL_AUDIENCE)) || !(await verifies(existing.auditorToken, CONTROL_AUDIENCE))) {
+    next.organizerToken = await core.tokens.issueUser('bootstrap-organizer', 'organizer', null, ADMIN_TOKEN_TTL_S);
+    next.auditorToken = await core.tokens.issueUser('bootstrap-auditor', 'auditor', null, ADMIN_TOKEN_TTL_S);
+    logger.log('the bootstrap tokens no longer verified (signing key retired): new ones were issued');
+  }
   if (existing.demoJob !== undefined) {
     const job = await core.jobs.get(existing.demoJob.jobId);
-    if (job === undefined || job.revokedAt !== null || job.expiresAt <= core.clock.now()) {
+    if (job === undefined || job.revokedAt !== null || job.expiresAt <= core.clock.now() || !(await verifies(existing.demoJob.token, SANDBOX_AUDIENCE))) {
       next.demoJob = await core.jobService.issue(DEMO_TEAM, DEMO_JOB_TTL_S, 'gateway', meta);
-      logger.log('the demo job had expired or was revoked: a new one was issued');
+      logger.log('the demo job had expired, was revoked or its token was signed by a retired key: a new one was issued');
     }
   }
   const file = writeBootstrap(dataDir, next);

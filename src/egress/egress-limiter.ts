@@ -1,17 +1,70 @@
+/** A token bucket: `burst` attempts at once, refilled at `perSecond`. */
+class Bucket {
+  private tokens: number;
+  private at: number;
+
+  constructor(
+    private readonly burst: number,
+    private readonly perSecond: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.at = now;
+  }
+
+  take(now: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  full(now: number): boolean {
+    return this.tokens + ((now - this.at) / 1000) * this.perSecond >= this.burst;
+  }
+}
+
+export interface EgressLimits {
+  /** Uploads one job may have open at once. */
+  concurrentPerJob: number;
+  /** Attempts a job may start per second, with a burst of ten times that (at least 1). */
+  attemptsPerSecondPerJob: number;
+  /** Attempts a team may start per second over all its jobs, with a burst of ten times that. */
+  attemptsPerSecondPerTeam: number;
+}
+
+const MAX_TRACKED = 100_000;
+
 /**
- * Bounds the egress uploads a job has open (per replica), so one job cannot hold many bodies
- * (and their parsing) at once and take memory and CPU from other teams. A slot is taken before a byte of
- * the body is read and given back when the request is answered.
+ * Bounds what one job or team can make the gateway do at the egress door (per replica): how
+ * many uploads a job holds open (bodies and their parsing), and how fast jobs and teams may
+ * start attempts at all. An attempt over the rate is answered before any database or audit
+ * work (the audit log gets one summary leaf per job and second instead: see EgressService), so
+ * a flood of parallel requests costs the gateway a counter, not its CPU or its log.
  */
 export class EgressLimiter {
   private readonly open = new Map<string, number>();
+  private readonly jobBuckets = new Map<string, Bucket>();
+  private readonly teamBuckets = new Map<string, Bucket>();
 
-  constructor(private readonly perJob: number) {}
+  constructor(
+    private readonly limits: EgressLimits,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** A release function, or null when the job already has `perJob` uploads open. */
+  /** False when the job or its team is starting attempts faster than allowed. */
+  admit(jobId: string, team: string): boolean {
+    const t = this.now();
+    const job = this.bucket(this.jobBuckets, jobId, this.limits.attemptsPerSecondPerJob, t);
+    const group = this.bucket(this.teamBuckets, team, this.limits.attemptsPerSecondPerTeam, t);
+    return job.take(t) && group.take(t);
+  }
+
+  /** A release function, or null when the job already has its uploads open. */
   acquire(jobId: string): (() => void) | null {
     const n = this.open.get(jobId) ?? 0;
-    if (n >= this.perJob) return null;
+    if (n >= this.limits.concurrentPerJob) return null;
     this.open.set(jobId, n + 1);
     let released = false;
     return () => {
@@ -21,5 +74,16 @@ export class EgressLimiter {
       if (left <= 0) this.open.delete(jobId);
       else this.open.set(jobId, left);
     };
+  }
+
+  private bucket(map: Map<string, Bucket>, key: string, perSecond: number, t: number): Bucket {
+    let b = map.get(key);
+    if (b === undefined) {
+      // Full buckets hold no state worth keeping: forget them before tracking more keys.
+      if (map.size >= MAX_TRACKED) for (const [k, v] of map) if (v.full(t)) map.delete(k);
+      b = new Bucket(Math.max(1, Math.round(perSecond * 10)), perSecond, t);
+      map.set(key, b);
+    }
+    return b;
   }
 }

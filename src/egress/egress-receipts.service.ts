@@ -6,7 +6,8 @@ import { type UserPrincipal } from '../auth/token.service';
 import { type ObjectStore } from '../storage/object-store.service';
 import { HELD_BUCKET, OUTBOX_BUCKET } from './egress-release';
 import { type Artifact, type ArtifactStatus, type EgressRepository, type Review } from './egress.repository';
-import { REFUSAL_MESSAGES, type RefusalCode } from './kinds/refusal-feedback';
+import { Clock } from '../clock/clock';
+import { DEFAULT_PUBLISH_SECONDS, REFUSAL_MESSAGES, type RefusalCode } from './kinds/refusal-feedback';
 
 /**
  * An artifact as its own team's contestants see it: only what is charged to the team's budget
@@ -54,7 +55,23 @@ export class EgressReceiptsService {
   constructor(
     private readonly repo: EgressRepository,
     private readonly store: ObjectStore,
+    private readonly clock: Clock = new Clock(),
+    private readonly publishSeconds = DEFAULT_PUBLISH_SECONDS,
   ) {}
+
+  /**
+   * Contestants see a row once the publication slot it was made in has ended, once its audit
+   * leaf exists, and never a `failed` one: what they learn of when a job submitted is the slot,
+   * which every attempt is charged for (docs/disclosure.md).
+   */
+  private publishedBefore(): Date {
+    const slot = this.publishSeconds * 1000;
+    return new Date(Math.floor(this.clock.now().getTime() / slot) * slot);
+  }
+
+  private published(a: Artifact): boolean {
+    return a.auditIndex !== null && a.status !== 'failed' && new Date(a.createdAt) < this.publishedBefore();
+  }
 
   /** Organizers and auditors see every row whole; a contestant their team's, as TeamArtifactView, by day and id. */
   async list(
@@ -64,7 +81,7 @@ export class EgressReceiptsService {
     const everyTeam = seesEveryTeam(user);
     const team = everyTeam ? q.team : (user.team ?? '');
     if (!everyTeam && q.team !== undefined && q.team !== team) return { artifacts: [], nextCursor: null };
-    const artifacts = await this.repo.list({ team, status: q.status, kind: q.kind, after: q.cursor, limit: q.limit, byDay: !everyTeam });
+    const artifacts = await this.repo.list({ team, status: q.status, kind: q.kind, after: q.cursor, limit: q.limit, ...(everyTeam ? {} : { byDay: true, publishedBefore: this.publishedBefore() }) });
     const last = artifacts[artifacts.length - 1];
     const nextCursor = artifacts.length === q.limit && last !== undefined ? last.id : null;
     return { artifacts: everyTeam ? artifacts : artifacts.map(teamView), nextCursor };
@@ -80,6 +97,7 @@ export class EgressReceiptsService {
   async read(user: UserPrincipal, id: string): Promise<{ artifact: Artifact | TeamArtifactView; reviews: Review[] | { decision: Review['decision']; comment: string }[] }> {
     const whole = await this.get(user, id);
     if (seesEveryTeam(user)) return whole;
+    if (!this.published(whole.artifact)) throw new NotFoundException('no such artifact');
     return { artifact: teamView(whole.artifact), reviews: whole.reviews.map((r) => ({ decision: r.decision, comment: r.comment })) };
   }
 
@@ -87,6 +105,7 @@ export class EgressReceiptsService {
   async content(user: UserPrincipal, id: string): Promise<{ artifact: Artifact; body: Readable; length: number }> {
     const artifact = await this.visible(user, id);
     if (artifact.status !== 'released' || artifact.outboxKey === null) throw new NotFoundException('no released content for this artifact');
+    if (!seesEveryTeam(user) && !this.published(artifact)) throw new NotFoundException('no such artifact');
     const o = await this.store.get(OUTBOX_BUCKET, artifact.outboxKey);
     return { artifact, body: o.body, length: o.contentLength };
   }

@@ -161,7 +161,7 @@ export class EgressRepository {
    * Artifacts oldest first, or with `byDay` by UTC day and then by id (random): an order that
    * says nothing about when in a day, or in which order, a team submitted.
    */
-  async list(q: { team?: string; status?: ArtifactStatus; kind?: string; after?: string; limit: number; byDay?: boolean }): Promise<Artifact[]> {
+  async list(q: { team?: string; status?: ArtifactStatus; kind?: string; after?: string; limit: number; byDay?: boolean; publishedBefore?: Date }): Promise<Artifact[]> {
     const order = q.byDay === true ? 'day, id' : 'created_at, id';
     const where: string[] = [];
     const params: unknown[] = [];
@@ -172,7 +172,12 @@ export class EgressRepository {
     if (q.team !== undefined) add('team_id = ?', q.team);
     if (q.status !== undefined) add('status = ?', q.status);
     if (q.kind !== undefined) add('kind = ?', q.kind);
-    if (q.after !== undefined) add(`(${order}) > (SELECT ${order} FROM egress_artifacts WHERE id = ?)`, q.after);
+    // A cursor is an id of the same listing: of another team it matches nothing.
+    if (q.after !== undefined) add(`(${order}) > (SELECT ${order} FROM egress_artifacts WHERE id = ?${q.team === undefined ? '' : ' AND team_id = $1'})`, q.after);
+    if (q.publishedBefore !== undefined) {
+      add('created_at < ?', q.publishedBefore.toISOString());
+      where.push("audit_index IS NOT NULL AND status <> 'failed'");
+    }
     params.push(q.limit);
     const { rows } = await this.db.query<Row>(
       `SELECT ${COLUMNS} FROM egress_artifacts ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT $${params.length}`,

@@ -9,15 +9,15 @@ import { type SeriesRepository } from '../datasets/series.repository';
 import { type GrantRepository } from '../grants/grant.repository';
 import { type PolicyDecision, type PolicyEngine, type TeamGrants } from '../policy/policy.types';
 import { type ObjectStore } from '../storage/object-store.service';
-import { EgressLimiter } from './egress-limiter';
+import { EgressLimiter, type EgressLimits } from './egress-limiter';
 import { EgressRefusal, type RefusalReason } from './egress-refusal';
 import { HELD_BUCKET, outboxKey, type Releaser } from './egress-release';
 import { type Artifact, type EgressRepository } from './egress.repository';
 import { artifactChecker } from './kinds/check-artifact';
 import { type CheckedArtifact, type EgressKind } from './kinds/egress-kind.types';
-import { EgressRejection } from './kinds/egress-rejection';
+import { EgressOverBudget, EgressRejection } from './kinds/egress-rejection';
 import { roundBitsUp } from './kinds/information-bits';
-import { POLICY_REFUSAL_CODE, attemptBits, refusalBits } from './kinds/refusal-feedback';
+import { POLICY_REFUSAL_CODE, attemptBits, refusalBits, slotsPerDay } from './kinds/refusal-feedback';
 
 export interface Receipt {
   id: string;
@@ -64,6 +64,8 @@ interface ReadSoFar {
  */
 export class EgressService {
   private readonly limiter: EgressLimiter;
+  /** Attempts refused by the rate limit, per job, summarized in one leaf a second. */
+  private readonly throttled = new Map<string, { team: string; count: number }>();
 
   constructor(
     private readonly policy: PolicyEngine,
@@ -75,9 +77,15 @@ export class EgressService {
     private readonly releaser: Releaser,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
-    private readonly limits: { concurrentPerJob: number; overLimitDelayMs: number } = { concurrentPerJob: 2, overLimitDelayMs: 1000 },
+    private readonly limits: EgressLimits & { overLimitDelayMs: number; publishSeconds: number } = {
+      concurrentPerJob: 2,
+      attemptsPerSecondPerJob: 2,
+      attemptsPerSecondPerTeam: 5,
+      overLimitDelayMs: 1000,
+      publishSeconds: 60,
+    },
   ) {
-    this.limiter = new EgressLimiter(limits.concurrentPerJob);
+    this.limiter = new EgressLimiter(limits);
   }
 
   /**
@@ -86,6 +94,7 @@ export class EgressService {
    * `unsigned` (S3 UNSIGNED-PAYLOAD: nothing binds the bytes to the signature).
    */
   async submit(job: JobPrincipal, kindName: string, body: Readable, meta: RequestMeta, payload: PayloadAuth = 'bearer', declaredBytes?: number): Promise<Receipt> {
+    this.admit(job);
     const release = this.limiter.acquire(job.jobId);
     if (release === null) throw await this.refuseUnseen(job, kindName, meta, 'too_many_at_once');
     try {
@@ -100,6 +109,7 @@ export class EgressService {
    * the body is read): its one leaf. Nothing is charged: nothing of it is shown outside.
    */
   async recordUnread(job: JobPrincipal, kindName: string, reason: string, meta: RequestMeta): Promise<void> {
+    this.admit(job);
     await this.abortLeaf(job, kindName, reason, { sha256: sha(Buffer.alloc(0)), bytes: 0, unread: true }, meta);
   }
 
@@ -110,14 +120,19 @@ export class EgressService {
     const teamGrants = await this.grants.forTeam(job.team);
     // Before a byte is read: room today for at least a refusal, and a permit for what the
     // artifact is whatever it holds (a kind without a permit, an unsigned S3 upload).
-    const pre = this.decide(job, kind, payload, { bits: 0, bytes: 0, today: await this.repo.usage(this.repo.database, job.team, this.day(), kind.kind) }, teamGrants, this.refusalCharge(kind));
+    const today = await this.repo.usage(this.repo.database, job.team, this.day(), kind.kind);
+    const pre = this.decide(job, kind, payload, { bits: 0, bytes: 0, today }, teamGrants, this.refusalCharge(kind));
     if (overBudget(pre)) throw await this.refuseUnseen(job, kindName, meta, 'over_limits', pre);
     if (pre.decision !== 'allow') throw await this.refuse(job, kind, payload, teamGrants, 422, policyReason(pre), nothing, meta);
     if (declaredBytes !== undefined && declaredBytes > kind.maxBytes) {
       throw await this.refuse(job, kind, payload, teamGrants, 413, [{ code: 'too_large', message: `larger than ${kind.maxBytes} bytes` }], nothing, meta);
     }
 
-    const read = await this.readChecked(job, kind, body, meta);
+    // The body stops being read once it must carry more bits than remain (an upper bound: the
+    // decision under the team's lock below is what counts).
+    const maxBits = this.policy.egress.budget.dailyBits - Math.ceil(today.bits) - this.attemptCharge();
+    const read = await this.readChecked(job, kind, body, meta, payload, maxBits);
+    if ('overBudget' in read) throw await this.refuseUnseen(job, kindName, meta, 'over_limits', undefined, read.read);
     if ('rejection' in read) {
       const err = read.rejection;
       const reason: RefusalReason = { code: err.code, message: err.message, ...(err.line === undefined ? {} : { line: err.line }), ...(err.field === undefined ? {} : { field: err.field }) };
@@ -127,40 +142,67 @@ export class EgressService {
   }
 
   /**
-   * Reads the body through the kind's checker. A rejection stops the reading where it happened
-   * (the stream is paused, not drained); a body that fails (cut off, a signature or digest that
-   * does not match) is logged as an abort and its error rethrown.
+   * Reads the body through the kind's checker. A rejection stops the checking where it happened
+   * (the stream is paused, not drained) — except for an S3 body whose SHA-256 the signature
+   * carries: a refusal must rest on signed bytes, so that body is read to its end (hashing
+   * only, at most the kind's cap) and a body that fails its digest is an abort, not a refusal.
+   * A body that fails (cut off, a signature or digest that does not match) is logged as an
+   * abort and its error rethrown.
    */
-  private async readChecked(job: JobPrincipal, kind: EgressKind, body: Readable, meta: RequestMeta): Promise<{ checked: CheckedArtifact; read: ReadSoFar } | { rejection: EgressRejection; read: ReadSoFar }> {
-    const checker = artifactChecker(kind, { scans: kind.format === 'predictions-csv' ? await this.predictableScans(job) : new Map() });
+  private async readChecked(
+    job: JobPrincipal,
+    kind: EgressKind,
+    body: Readable,
+    meta: RequestMeta,
+    payload: PayloadAuth,
+    maxBits: number,
+  ): Promise<{ checked: CheckedArtifact; read: ReadSoFar } | { rejection: EgressRejection; read: ReadSoFar } | { overBudget: true; read: ReadSoFar }> {
+    const scans = kind.format === 'predictions-csv' ? await this.predictableScans(job) : new Map();
+    const checker = artifactChecker(kind, { scans, maxBits });
     const hash = createHash('sha256');
     let bytes = 0;
     const soFar = (): ReadSoFar => ({ sha256: hash.digest('hex'), bytes, unread: !body.readableEnded });
+    let stopped: EgressRejection | EgressOverBudget | undefined;
     try {
       // destroyOnReturn: false, so leaving the loop early leaves the connection able to answer.
       for await (const chunk of body.iterator({ destroyOnReturn: false })) {
         const c = chunk as Buffer;
         hash.update(c);
         bytes += c.length;
-        checker.push(c);
+        if (stopped !== undefined) continue;
+        try {
+          checker.push(c);
+        } catch (err) {
+          if (!(err instanceof EgressRejection || err instanceof EgressOverBudget)) throw err;
+          stopped = err;
+          if (payload !== 'sha256') break;
+        }
       }
-      return { checked: checker.end(), read: soFar() };
+      if (stopped === undefined) return { checked: checker.end(), read: soFar() };
     } catch (err) {
-      if (err instanceof EgressRejection) {
-        body.pause();
-        return { rejection: err, read: soFar() };
+      if (err instanceof EgressRejection) stopped = err;
+      else {
+        await this.abortLeaf(job, kind.kind, abortReason(err), soFar(), meta);
+        throw err;
       }
-      await this.abortLeaf(job, kind.kind, abortReason(err), soFar(), meta);
-      throw err;
     }
+    body.pause();
+    return stopped instanceof EgressOverBudget ? { overBudget: true, read: soFar() } : { rejection: stopped, read: soFar() };
   }
 
   private async decideAndRelease(job: JobPrincipal, kind: EgressKind, payload: PayloadAuth, checked: CheckedArtifact, read: ReadSoFar, meta: RequestMeta): Promise<Receipt> {
     const now = this.clock.now();
     const id = `egr-${randomUUID()}`;
-    const bits = roundBitsUp(checked.bits + attemptBits(this.policy.egress.kinds));
-    // Read again after the body (cached briefly): the decision that releases uses current grants.
+    const bits = roundBitsUp(checked.bits + this.attemptCharge());
+    // Read again after the body (cached briefly): the decision that releases uses current grants,
+    // and a scan whose grant ended while the body streamed is no longer predictable.
     const teamGrants = await this.grants.forTeam(job.team);
+    if (checked.series !== undefined && checked.series.length > 0) {
+      const now = await this.predictableScans(job);
+      if (checked.series.some((uid) => !now.has(uid))) {
+        throw await this.refuse(job, kind, payload, teamGrants, 422, [{ code: 'unknown_series', message: 'seriesuid is not a scan this job may predict on', field: 'seriesuid' }], read, meta);
+      }
+    }
     const held = kind.review === 'two-person';
     const artifact: Artifact = {
       id,
@@ -217,9 +259,14 @@ export class EgressService {
     return { team, day, dailyBits: budget.dailyBits, bitsUsed, bitsRemaining: Math.max(0, budget.dailyBits - bitsUsed), submissions, refusalBits: refusal };
   }
 
+  /** What every attempt costs on top of its content or refusal (see attemptBits). */
+  attemptCharge(): number {
+    return attemptBits(this.policy.egress.kinds, slotsPerDay(this.limits.publishSeconds));
+  }
+
   /** What one refusal of the kind costs: its feedback, plus what every attempt costs. */
   private refusalCharge(kind: EgressKind): number {
-    return roundBitsUp(refusalBits(kind) + attemptBits(this.policy.egress.kinds));
+    return roundBitsUp(refusalBits(kind) + this.attemptCharge());
   }
 
   private day(): string {
@@ -387,10 +434,39 @@ export class EgressService {
       bytes: 0,
       detail: { kind: known ? kindName : '(unknown)', submittedBytes: read.bytes, bodyUnread: read.unread ? 1 : 0, reasons: [why] },
     });
-    if (why === 'unknown_kind') return new EgressRefusal(422, [{ code: 'unknown_kind', message: 'no such egress kind' }], null, undefined, read.unread);
-    // A job past its limits gets its answer late: hammering the door costs it time, not us CPU.
+    // A job past its limits (or knocking on a door that does not exist) gets its answer late:
+    // hammering costs it time, and the rate limit in admit() bounds how many wait at once.
     if (this.limits.overLimitDelayMs > 0) await delay(this.limits.overLimitDelayMs);
+    if (why === 'unknown_kind') return new EgressRefusal(422, [{ code: 'unknown_kind', message: 'no such egress kind' }], null, undefined, read.unread);
     return new EgressRefusal(429, [], null, why === 'over_limits' && known ? await this.remaining(job.team, kindName) : undefined, read.unread);
+  }
+
+  /**
+   * The rate limit, before any database or audit work. An attempt over it is answered 429 at
+   * once with the connection closed; the audit log gets one `egress.throttle` leaf per job and
+   * second saying how many were refused, not a leaf each (a flood must not become log growth).
+   */
+  private admit(job: JobPrincipal): void {
+    if (this.limiter.admit(job.jobId, job.team)) return;
+    const pending = this.throttled.get(job.jobId);
+    if (pending !== undefined) pending.count += 1;
+    else {
+      this.throttled.set(job.jobId, { team: job.team, count: 1 });
+      setTimeout(() => void this.flushThrottled(job.jobId), 1000).unref();
+    }
+    throw new EgressRefusal(429, [], null, undefined, true);
+  }
+
+  private async flushThrottled(jobId: string): Promise<void> {
+    const t = this.throttled.get(jobId);
+    this.throttled.delete(jobId);
+    if (t === undefined) return;
+    await this.audit
+      .record(
+        { requestId: `throttle-${randomUUID()}`, listener: 'sandbox' },
+        { principal: `job:${jobId}`, team: t.team, action: 'egress.throttle', decision: 'deny', status: 429, policySet: this.policy.active.sha256, detail: { attempts: t.count } },
+      )
+      .catch(() => undefined);
   }
 
   private async remaining(team: string, kindName: string): Promise<Record<string, number>> {

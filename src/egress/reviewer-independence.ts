@@ -6,7 +6,7 @@ import { type Artifact } from './egress.repository';
 import { type ReviewerIdentity } from './reviewer.repository';
 
 /** How a reviewer is tied to the submitting team, for the refusal message and the audit leaf. */
-export type Affiliation = 'member' | 'former member' | 'team claim' | 'job creator';
+export type Affiliation = 'member' | 'former member' | 'team claim' | 'team token' | 'job creator';
 
 export interface ReviewDecision extends PolicyDecision {
   /** The reviewer's ties to the artifact's team; empty when they have none. */
@@ -16,6 +16,7 @@ export interface ReviewDecision extends PolicyDecision {
 /**
  * Reviewer independence (issue 11), the information side: every team a reviewer is or was
  * affiliated with — member now or before (by subject at issuer), the team claim of their token,
+ * any team an organizer ever issued them a team-claimed token for,
  * every team they created a job for — gathered from the tables and handed to the policy decision
  * point as the reviewer's teams. The rule itself is policy (`review-independent-of-team` in
  * policies/review.cedar): nothing here allows or refuses.
@@ -29,8 +30,12 @@ export class ReviewerIndependence {
   ) {}
 
   async decide(who: ReviewerIdentity, artifact: Pick<Artifact, 'id' | 'kind' | 'team'>, listener: 'sandbox' | 'control'): Promise<ReviewDecision> {
-    const [memberships, jobTeams] = await Promise.all([this.teams.teamsEverOf(who.subject, who.issuer), this.jobs.teamsWithJobsBy(who.reviewer)]);
-    const teams = new Set([...memberships.map((m) => m.team), ...jobTeams]);
+    const [memberships, tokenTeams, jobTeams] = await Promise.all([
+      this.teams.teamsEverOf(who.subject, who.issuer),
+      this.teams.teamsByToken(who.subject, who.issuer),
+      this.jobs.teamsWithJobsBy(who.reviewer),
+    ]);
+    const teams = new Set([...memberships.map((m) => m.team), ...tokenTeams, ...jobTeams]);
     if (who.tokenTeam !== null) teams.add(who.tokenTeam);
     const decision = this.policy.decide({
       principal: { type: 'User', id: who.reviewer, role: who.role, teams: [...teams] },
@@ -43,6 +48,7 @@ export class ReviewerIndependence {
     const affiliation: Affiliation[] = [];
     if (membership !== undefined) affiliation.push(membership.current ? 'member' : 'former member');
     if (who.tokenTeam === artifact.team) affiliation.push('team claim');
+    if (tokenTeams.includes(artifact.team)) affiliation.push('team token');
     if (jobTeams.includes(artifact.team)) affiliation.push('job creator');
     return { ...decision, affiliation };
   }

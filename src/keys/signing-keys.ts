@@ -4,15 +4,34 @@ import { dirname, join } from 'node:path';
 
 export class KeyError extends Error {}
 
+/** A token's key as the verifier finds it: usable (active, or retired within its grace), or not, and why. */
+export type TokenKeyLookup =
+  | { ok: true; publicKey: KeyObject; retiredAt: Date | null }
+  /** `reason` for a key the ring knows but refuses; none for a key id it has never had (a forgery, as far as anyone can tell). */
+  | { ok: false; reason?: string };
+
 /**
- * The gateway's own Ed25519 key: it signs user and job tokens (and later audit checkpoints).
- * A key for sealing job S3 secrets at rest is derived from it with HKDF, so production has one
- * secret to manage.
+ * What issuing and verifying tokens needs: the key new tokens are signed with, and the key a
+ * token's `kid` names. The key ring (signing-key-ring.ts) is the gateway's; one SigningKeys is
+ * a ring of one key (unit tests).
  */
-export class SigningKeys {
+export interface TokenKeys {
+  signer(): SigningKeys;
+  /** A token without a `kid` is checked against the active key. */
+  tokenKey(kid: string | undefined): Promise<TokenKeyLookup>;
+}
+
+/**
+ * One Ed25519 key pair of the gateway: it signs user and job tokens and audit checkpoints. The
+ * configured key (CAGE_SIGNING_KEY / _FILE / the data dir) is also the root of two derived keys
+ * (HKDF), so production has one secret to manage: one seals job S3 secrets at rest, the other
+ * seals the private keys a rotation makes, in the database, for every replica to read.
+ */
+export class SigningKeys implements TokenKeys {
   readonly kid: string;
   readonly publicKey: KeyObject;
   readonly sealKey: Buffer;
+  readonly ringKey: Buffer;
 
   constructor(readonly privateKey: KeyObject) {
     if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519') {
@@ -24,6 +43,25 @@ export class SigningKeys {
     const seed = privateKey.export({ format: 'jwk' }).d;
     if (seed === undefined) throw new KeyError('signing key has no private part');
     this.sealKey = Buffer.from(hkdfSync('sha256', Buffer.from(seed, 'base64url'), Buffer.alloc(0), 'cage job-secret sealing v1', 32));
+    this.ringKey = Buffer.from(hkdfSync('sha256', Buffer.from(seed, 'base64url'), Buffer.alloc(0), 'cage signing-key ring v1', 32));
+  }
+
+  /** A fresh key pair (a rotation's next key). */
+  static generate(): SigningKeys {
+    return new SigningKeys(generateKeyPairSync('ed25519').privateKey);
+  }
+
+  signer(): SigningKeys {
+    return this;
+  }
+
+  tokenKey(kid: string | undefined): Promise<TokenKeyLookup> {
+    return Promise.resolve(kid === undefined || kid === this.kid ? { ok: true, publicKey: this.publicKey, retiredAt: null } : { ok: false });
+  }
+
+  /** The private key as PKCS#8 PEM (sealed before it is stored). */
+  pem(): string {
+    return this.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   }
 
   /** The 32-byte Ed25519 public key. */

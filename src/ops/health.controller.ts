@@ -17,7 +17,7 @@ export class HealthController {
 
   @Get('readyz')
   @Public()
-  @ApiOperation({ summary: 'Readiness: the database and the object store answer' })
+  @ApiOperation({ summary: 'Readiness: start-up finished (bootstrap written), and the database and the object store answer' })
   async readyz() {
     const r = await this.health.check();
     if (!r.ok) throw new ServiceUnavailableException(`not ready: ${Object.entries(r.checks).filter(([, v]) => v !== 'ok').map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -193,6 +193,17 @@ export class S3ApiService {
     };
   }
 
+  /**
+   * A write to the outbox refused before it could be parsed (multipart, a sub-resource) is an
+   * authenticated egress attempt too: one leaf, like every other.
+   */
+  async recordRefusedWrite(caller: S3Caller, method: string, rawUrl: string, err: unknown, meta: RequestMeta): Promise<void> {
+    if (method !== 'PUT' && method !== 'POST') return;
+    const segments = rawUrl.split('?')[0].split('/');
+    if (segments[1] !== OUTBOX) return;
+    await this.egress.recordUnread(caller, segments[2] ?? '', err instanceof S3Error ? err.code : 'bad_request', meta);
+  }
+
   private async visibleBucket(caller: S3Caller, bucket: string, meta: RequestMeta): Promise<void> {
     try {
       await this.dataPlane.checkDataset(caller, bucket, meta);

@@ -64,7 +64,13 @@ export class S3Controller {
     const caller = req.user as S3Caller;
     const meta: RequestMeta = { requestId: req.id, listener: 'sandbox' };
     const headers = headersFromRaw(req.raw.rawHeaders);
-    const op = parseS3Request(req.raw.method ?? '', req.raw.url ?? '/');
+    let op: ReturnType<typeof parseS3Request>;
+    try {
+      op = parseS3Request(req.raw.method ?? '', req.raw.url ?? '/');
+    } catch (err) {
+      await this.s3.recordRefusedWrite(caller, req.raw.method ?? '', req.raw.url ?? '/', err, meta);
+      throw err;
+    }
     let out: S3Reply;
     switch (op.op) {
       case 'ListBuckets':

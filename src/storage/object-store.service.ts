@@ -13,6 +13,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { type CageMetrics, type StoreOperation } from '../metrics/metrics.registry';
 
 export interface ObjectStoreOptions {
   endpoint: string;
@@ -64,7 +65,11 @@ export class ObjectStoreUnavailableError extends Error {}
 export class ObjectStore {
   readonly client: S3Client;
 
-  constructor(private readonly options: ObjectStoreOptions) {
+  constructor(
+    private readonly options: ObjectStoreOptions,
+    /** Counts failed calls (`cage_store_errors_total`); "no such key" is an answer, not a failure. */
+    private readonly metrics?: CageMetrics,
+  ) {
     const agentOptions = { keepAlive: true, maxSockets: 512 };
     this.client = new S3Client({
       endpoint: options.endpoint,
@@ -121,7 +126,7 @@ export class ObjectStore {
         const meta = await this.head(bucket, key);
         throw new RangeNotSatisfiableError(meta.size);
       }
-      throw translate(err);
+      throw this.failed('get', err);
     }
   }
 
@@ -135,7 +140,7 @@ export class ObjectStore {
         contentType: out.ContentType,
       };
     } catch (err) {
-      throw translate(err);
+      throw this.failed('head', err);
     }
   }
 
@@ -155,7 +160,7 @@ export class ObjectStore {
       }));
       return { objects, truncated: out.IsTruncated === true };
     } catch (err) {
-      throw translate(err);
+      throw this.failed('list', err);
     }
   }
 
@@ -166,7 +171,7 @@ export class ObjectStore {
       );
       return { etag: out.ETag ?? '' };
     } catch (err) {
-      throw translate(err);
+      throw this.failed('put', err);
     }
   }
 
@@ -174,7 +179,7 @@ export class ObjectStore {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     } catch (err) {
-      throw translate(err);
+      throw this.failed('delete', err);
     }
   }
 
@@ -197,7 +202,7 @@ export class ObjectStore {
     } catch (err) {
       const status = err instanceof S3ServiceException ? err.$metadata?.httpStatusCode : undefined;
       if (status === 404 || status === 403 || errorName(err) === 'NotFound') return false;
-      throw translate(err);
+      throw this.failed('bucket', err);
     }
   }
 
@@ -206,13 +211,13 @@ export class ObjectStore {
       await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
       return;
     } catch (err) {
-      if (!isStatus(err, 404) && !isStatus(err, 403) && errorName(err) !== 'NotFound') throw translate(err);
+      if (!isStatus(err, 404) && !isStatus(err, 403) && errorName(err) !== 'NotFound') throw this.failed('bucket', err);
     }
     try {
       await this.client.send(new CreateBucketCommand({ Bucket: bucket }));
     } catch (err) {
       const name = errorName(err);
-      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw translate(err);
+      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw this.failed('bucket', err);
     }
   }
 
@@ -226,12 +231,20 @@ export class ObjectStore {
     } catch (err) {
       const status = err instanceof S3ServiceException ? err.$metadata?.httpStatusCode : undefined;
       if (status !== undefined && status < 500) return;
+      this.metrics?.storeError('ping');
       throw new ObjectStoreUnavailableError(`object store: ${errorName(err) ?? 'error'}`);
     }
   }
 
   destroy(): void {
     this.client.destroy();
+  }
+
+  /** The error a caller sees; a failure (not a missing object) is counted by operation. */
+  private failed(operation: StoreOperation, err: unknown): Error {
+    const e = translate(err);
+    if (e instanceof ObjectStoreUnavailableError) this.metrics?.storeError(operation);
+    return e;
   }
 }
 

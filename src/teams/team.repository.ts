@@ -80,6 +80,24 @@ export class TeamRepository {
     return rows.map((r) => ({ team: r.team_id, current: r.current }));
   }
 
+  /** Records that a person was issued a token carrying a team claim (an affiliation that outlives the token). */
+  async recordTokenHolder(h: { team: string; subject: string; issuer: string; role: string }, at: Date, by: string): Promise<void> {
+    await this.db.query('INSERT INTO team_token_holders (team_id, subject, issuer, role, issued_at, issued_by) VALUES ($1, $2, $3, $4, $5, $6)', [
+      h.team,
+      h.subject,
+      h.issuer,
+      h.role,
+      at.toISOString(),
+      by,
+    ]);
+  }
+
+  /** Every team a person (subject at issuer) was ever issued a team-claimed token for. */
+  async teamsByToken(subject: string, issuer: string): Promise<string[]> {
+    const { rows } = await this.db.query<{ team_id: string }>('SELECT DISTINCT team_id FROM team_token_holders WHERE subject = $1 AND issuer = $2 ORDER BY team_id', [subject, issuer]);
+    return rows.map((r) => r.team_id);
+  }
+
   /** The teams a person (subject at issuer) belongs to. */
   async teamsOf(subject: string, issuer: string): Promise<string[]> {
     const { rows } = await this.db.query<{ team_id: string }>('SELECT team_id FROM team_members WHERE subject = $1 AND issuer = $2 ORDER BY team_id', [subject, issuer]);

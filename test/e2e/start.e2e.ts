@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMetaImageHeader, worldBoundingBox } from '../../src/datasets/metaimage-header';
@@ -15,12 +16,24 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 /** `npm start`, exactly as the README says, in its own process group (as a terminal runs it). */
-function npmStart(dataDir: string): Promise<Started> {
+function npmStart(dataDir: string, ports: { control: number; sandbox: number } = { control: 0, sandbox: 0 }): Promise<Started> {
   const child = spawn('npm', ['start'], {
     cwd: ROOT,
     detached: true,
-    env: { ...process.env, CAGE_DATA_DIR: dataDir, CAGE_CONTROL_PORT: '0', CAGE_SANDBOX_PORT: '0' },
+    env: { ...process.env, CAGE_DATA_DIR: dataDir, CAGE_CONTROL_PORT: String(ports.control), CAGE_SANDBOX_PORT: String(ports.sandbox) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -64,8 +77,37 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
   });
 
   it('starts on the embedded default, seeds the demo, serves the job, stops cleanly, and restarts on the same data', async () => {
-    running = await npmStart(dataDir);
     const file = join(dataDir, 'bootstrap.json');
+    // Readiness: from the moment the process starts, /readyz is never 200 before bootstrap.json
+    // is written whole (a script that waits for readiness then reads it must not fail).
+    const ports = { control: await freePort(), sandbox: await freePort() };
+    const readiness: { status: number; bootstrapped: boolean }[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const r = await rawRequest(`http://127.0.0.1:${ports.control}`, 'GET', '/readyz').catch(() => undefined);
+        if (r !== undefined) {
+          const bootstrapped = existsSync(file) && (() => {
+            try {
+              return typeof (JSON.parse(readFileSync(file, 'utf8')) as Bootstrap).organizerToken === 'string';
+            } catch {
+              return false;
+            }
+          })();
+          readiness.push({ status: r.status, bootstrapped });
+          if (r.status === 200) return;
+        }
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    })();
+    running = await npmStart(dataDir, ports);
+    await poller;
+    polling = false;
+    expect(readiness.length).toBeGreaterThan(0);
+    for (const r of readiness) expect(r.status === 200 ? r.bootstrapped : r.status === 503).toBe(true);
+    expect(readiness[readiness.length - 1].status).toBe(200);
+    // People read the console: no line per route mapped at the default level.
+    expect(running.output()).not.toContain('Mapped {');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const boot = JSON.parse(readFileSync(file, 'utf8')) as Bootstrap;
     expect(Object.keys(boot).sort()).toEqual(['auditorToken', 'controlUrl', 'demoJob', 'organizerToken', 's3Endpoint', 's3Region', 'sandboxUrl']);
@@ -147,8 +189,13 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
 
     expect(await interrupt(running)).toContain('stopped cleanly');
 
-    // Second start: same data, same tokens.
+    // Second start: same data, same tokens, nothing rebuilt, ready in seconds.
+    const t0 = Date.now();
     running = await npmStart(dataDir);
+    const restartMs = Date.now() - t0;
+    process.stdout.write(`second npm start: listening and ready after ${(restartMs / 1000).toFixed(1)} s\n`);
+    expect(running.output()).toContain('build is up to date');
+    expect(restartMs).toBeLessThan(20_000);
     const again = JSON.parse(readFileSync(file, 'utf8')) as Bootstrap;
     expect(again.demoJob!.token).toBe(boot.demoJob!.token);
     expect(again.organizerToken).toBe(boot.organizerToken);

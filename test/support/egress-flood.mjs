@@ -1,9 +1,10 @@
 // A hostile team's egress flood, run as its own process so it does not share the gateway's event
-// loop: for each job token, two loops of 16 MiB uploads of line endings (refused at line 1),
-// each started as soon as the last is answered, until the deadline. Prints a JSON summary.
+// loop: for each job token, PARALLEL loops (default 2) of 16 MiB uploads of line endings
+// (refused at line 1), each started as soon as the last is answered, until the deadline.
+// Prints a JSON summary.
 import { request } from 'node:http';
 
-const [url, tokens, seconds] = [process.argv[2], process.argv[3].split(','), Number(process.argv[4])];
+const [url, tokens, seconds, parallel] = [process.argv[2], process.argv[3].split(','), Number(process.argv[4]), Number(process.argv[5] ?? 2)];
 const u = new URL(url);
 const deadline = Date.now() + seconds * 1000;
 const SIZE = 16 * 1024 * 1024;
@@ -35,5 +36,5 @@ async function loop(token) {
   while (Date.now() < deadline) await upload(token);
 }
 
-await Promise.all(tokens.flatMap((t) => [loop(t), loop(t)]));
+await Promise.all(tokens.flatMap((t) => Array.from({ length: parallel }, () => loop(t))));
 process.stdout.write(JSON.stringify({ statuses }) + '\n');

@@ -384,6 +384,13 @@ describe('the review page (/ui/) in a real browser', () => {
     note = other.note;
     await refresh('NOT verified');
     expect(await text(page.locator('#cp-message'))).toContain('no signature by');
+    // Right after a rotation the newest checkpoint is the retired key's: it verifies with that key,
+    // which the gateway lists with its window (GET /v1/audit/checkpoint/keys).
+    const retired = { keyId: '00000000', verifierKey: other.verifierKey, kid: 'k', notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-02-01T00:00:00.000Z', tokensUntil: '2026-02-01T00:00:00.000Z', active: false };
+    await page.route('**/v1/audit/checkpoint/keys', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ keys: [retired] }) }));
+    await refresh('Verified');
+    expect(await text(page.locator('#cp-message'))).toContain('by a key retired at 2026-02-01T00:00:00.000Z');
+    await page.unroute('**/v1/audit/checkpoint/keys');
 
     note = '<b>not a note</b>';
     await refresh('NOT verified');

@@ -11,6 +11,28 @@ interface AuditPage {
   nextCursor: string | null;
 }
 
+/**
+ * A key file: the text of one verifier key, several (one a line), or the JSON that
+ * `GET /v1/audit/checkpoint/keys` serves (`keys.json` in an export): every key the gateway has had.
+ */
+export function readVerifierKeys(file: string): string[] {
+  const text = readFileSync(file, 'utf8').trim();
+  if (text.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new UsageError(`${file} is not valid JSON`);
+    }
+    const keys = (parsed as { keys?: unknown }).keys;
+    if (!Array.isArray(keys) || !keys.every((k) => typeof (k as { verifierKey?: unknown }).verifierKey === 'string')) {
+      throw new UsageError(`${file} is not a key list ({"keys": [{"verifierKey": …}, …]})`);
+    }
+    return keys.map((k) => (k as { verifierKey: string }).verifierKey);
+  }
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
 function count(v: string): number {
   if (!/^\d+$/.test(v)) throw new UsageError(`not a leaf count: ${v}`);
   return Number(v);
@@ -23,7 +45,7 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
   audit
     .command('export')
     .description('export the log [0, to) with everything needed to verify it offline')
-    .requiredOption('--out <dir>', 'directory to write leaves.jsonl, leaf-hashes.txt, checkpoints/*.checkpoint and key.txt into')
+    .requiredOption('--out <dir>', 'directory to write leaves.jsonl, leaf-hashes.txt, checkpoints/*.checkpoint, key.txt and keys.json into')
     .option('--to <size>', 'tree size to export (default: the latest checkpoint)', count)
     .addHelpText('after', examples('cage audit export --out ./audit-2026-11-26', 'cage audit verify ./audit-2026-11-26 --key pinned-key.txt'))
     .action(
@@ -35,12 +57,14 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
         // Every checkpoint, also those past the export's end: a log cut short below a signed size shows.
         const cps = await api.get<{ checkpoints: { size: number; note: string }[] }>('/v1/audit/checkpoints');
         const key = await api.text('/v1/audit/checkpoint/key');
+        const keys = await api.get<unknown>('/v1/audit/checkpoint/keys');
         const dir = resolve(ctx.cwd(), opts.out);
         mkdirSync(join(dir, 'checkpoints'), { recursive: true });
         writeFileSync(join(dir, 'leaves.jsonl'), leaves);
         writeFileSync(join(dir, 'leaf-hashes.txt'), hashes);
         for (const c of cps.checkpoints) writeFileSync(join(dir, 'checkpoints', `${String(c.size).padStart(16, '0')}.checkpoint`), c.note);
         writeFileSync(join(dir, 'key.txt'), key);
+        writeFileSync(join(dir, 'keys.json'), `${JSON.stringify(keys, null, 2)}\n`);
         if (ctx.json) return ctx.out.data({ dir, leaves: size, checkpoints: cps.checkpoints.length });
         ctx.out.line(`exported ${size} leaves and ${cps.checkpoints.length} checkpoints to ${dir}`);
       }),
@@ -50,15 +74,16 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
     .command('verify')
     .description('verify an export offline: leaf hashes, signed checkpoints, truncation, consistency with an earlier checkpoint')
     .argument('<dir>', 'a directory written by `cage audit export`')
-    .option('--key <file>', 'the checkpoint verifier key you pinned (default: the export\'s key.txt — which only proves self-consistency)')
+    .option('--key <file>', 'the checkpoint verifier key(s) you pinned: one key, one a line, or a keys.json (default: the export\'s keys.json or key.txt — which only proves self-consistency)')
     .option('--earlier <file>', 'a checkpoint you kept from before: the log must be consistent with it')
     .addHelpText('after', `Exits 0 when everything verifies, 1 naming the first bad index and why.\n${examples('cage audit verify ./audit-2026-11-26 --key pinned-key.txt --earlier last-month.checkpoint')}`)
     .action(
       handler(io, async (ctx, dirArg: string, opts: { key?: string; earlier?: string }) => {
         const dir = resolve(ctx.cwd(), dirArg);
         if (!existsSync(join(dir, 'leaves.jsonl'))) throw new UsageError(`${dir} holds no leaves.jsonl: write one with cage audit export`);
-        const keyFile = opts.key === undefined ? join(dir, 'key.txt') : resolve(ctx.cwd(), opts.key);
-        if (opts.key === undefined) ctx.out.note('warning: verifying with the export\'s own key.txt; pin the key with --key to prove who signed it');
+        const exported = existsSync(join(dir, 'keys.json')) ? 'keys.json' : 'key.txt';
+        const keyFile = opts.key === undefined ? join(dir, exported) : resolve(ctx.cwd(), opts.key);
+        if (opts.key === undefined) ctx.out.note(`warning: verifying with the export's own ${exported}; pin the key with --key to prove who signed it`);
         const text = await readFile(join(dir, 'leaves.jsonl'));
         const lines: Buffer[] = [];
         for (let at = 0; at < text.length; ) {
@@ -82,10 +107,10 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
         }
         const cpDir = join(dir, 'checkpoints');
         if (existsSync(cpDir)) for (const f of readdirSync(cpDir).sort()) bundle.checkpoints.push(readFileSync(join(cpDir, f), 'utf8'));
-        const verdict = verifyExport(bundle, readFileSync(keyFile, 'utf8').trim(), opts.earlier === undefined ? undefined : readFileSync(resolve(ctx.cwd(), opts.earlier), 'utf8'));
+        const verdict = verifyExport(bundle, readVerifierKeys(keyFile), opts.earlier === undefined ? undefined : readFileSync(resolve(ctx.cwd(), opts.earlier), 'utf8'));
         if (ctx.json) ctx.out.data(verdict);
         if (!verdict.ok) throw new CliError(ExitCode.Failed, `verification failed${verdict.index === null ? '' : ` at index ${verdict.index}`}: ${verdict.reason}`);
-        if (!ctx.json) ctx.out.line(`ok: ${verdict.size} leaves, root ${verdict.root}, ${verdict.checkpoints} signed checkpoints verified`);
+        if (!ctx.json) ctx.out.line(`ok: ${verdict.size} leaves, root ${verdict.root}, ${verdict.checkpoints} signed checkpoints verified${verdict.keys > 1 ? ` (${verdict.keys} signing keys)` : ''}`);
       }),
     );
 

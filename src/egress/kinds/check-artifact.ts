@@ -1,6 +1,6 @@
 import type { WorldBoundingBox } from '../../datasets/metaimage-header';
 import type { CheckedArtifact, EgressKind } from './egress-kind.types';
-import { EgressRejection } from './egress-rejection';
+import { EgressOverBudget, EgressRejection } from './egress-rejection';
 import { checkMetrics } from './metrics';
 import { checkOpaque } from './opaque';
 import { PredictionsChecker } from './predictions';
@@ -8,6 +8,8 @@ import { PredictionsChecker } from './predictions';
 export interface EgressCheckContext {
   /** Test-split series the team may predict on, with their world boxes. */
   scans: ReadonlyMap<string, WorldBoundingBox>;
+  /** Bits the team has left today: reading stops with EgressOverBudget once the artifact must carry more. */
+  maxBits?: number;
 }
 
 /**
@@ -27,14 +29,17 @@ class CollectingChecker implements ArtifactChecker {
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
 
+  /** `bitsPerByte`: opaque bytes carry 8 each, so their size alone can exceed the bits left. */
   constructor(
     private readonly maxBytes: number,
     private readonly check: (bytes: Buffer) => CheckedArtifact,
+    private readonly overBudgetAt = Infinity,
   ) {}
 
   push(chunk: Buffer): void {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) throw new EgressRejection('too_large', `artifact is larger than the kind's limit of ${this.maxBytes} bytes`);
+    if (this.bytes > this.overBudgetAt) throw new EgressOverBudget();
     this.chunks.push(chunk);
   }
 
@@ -47,11 +52,12 @@ class CollectingChecker implements ArtifactChecker {
 export function artifactChecker(kind: EgressKind, context: EgressCheckContext): ArtifactChecker {
   switch (kind.format) {
     case 'predictions-csv':
-      return new PredictionsChecker(kind, context.scans);
+      return new PredictionsChecker(kind, context.scans, context.maxBits);
     case 'metrics-json':
+      // At most tens of KiB: checked whole, its bits decided with the budget afterwards.
       return new CollectingChecker(kind.maxBytes, (bytes) => checkMetrics(bytes, kind));
     case 'opaque':
-      return new CollectingChecker(kind.maxBytes, (bytes) => checkOpaque(bytes, kind));
+      return new CollectingChecker(kind.maxBytes, (bytes) => checkOpaque(bytes, kind), context.maxBits === undefined ? Infinity : Math.floor(context.maxBits / 8));
   }
 }
 

@@ -70,4 +70,6 @@ export interface CheckedArtifact {
   /** Data rows (predictions), metrics present (metrics), 0 (opaque). */
   rows: number;
   summary: Record<string, number | string>;
+  /** Predictions: the series the artifact names (each must still be predictable at release). */
+  series?: readonly string[];
 }

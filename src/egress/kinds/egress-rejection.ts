@@ -76,3 +76,14 @@ export class EgressRejection extends Error {
     if (place.field !== undefined) this.field = place.field;
   }
 }
+
+/**
+ * Thrown by a checker when what it has read already carries more bits than the team has left
+ * today: not a refusal the team sees (no row, no reasons), an attempt over its limits.
+ */
+export class EgressOverBudget extends Error {
+  constructor() {
+    super('the artifact carries more bits than remain today');
+    this.name = 'EgressOverBudget';
+  }
+}

@@ -1,7 +1,7 @@
 import type { WorldBoundingBox } from '../../datasets/metaimage-header';
 import { type ExactDecimal, decimalFromNumber, formatScaled, normalizeDecimal, roundPlainToMultiple, roundToMultiple } from './decimal';
 import type { CheckedArtifact, PredictionsKind } from './egress-kind.types';
-import { EgressRejection, type EgressRejectionCode } from './egress-rejection';
+import { EgressOverBudget, EgressRejection, type EgressRejectionCode } from './egress-rejection';
 import { roundBitsUp } from './information-bits';
 import { UTF8_BOM } from './text-submission';
 
@@ -130,13 +130,20 @@ export class PredictionsChecker {
   private index = 0;
   /** Decided by the first line ending: CRLF or LF throughout. */
   private crlf: boolean | undefined;
+  /** Bits of the rows as submitted so far: an upper bound of the canonical file's (merging only removes rows). */
+  private bitsSoFar: number;
+  private readonly perRowBits: number;
 
+  /** `maxBits`: the reading stops with EgressOverBudget as soon as the rows read carry more. */
   constructor(
     private readonly kind: PredictionsKind,
     private readonly scans: ReadonlyMap<string, WorldBoundingBox>,
+    private readonly maxBits = Infinity,
   ) {
     this.quantum = quantumOf(kind);
     this.probabilityQuantum = { negative: false, units: 1n, scale: kind.probabilityDecimals };
+    this.bitsSoFar = Math.log2(kind.maxRows);
+    this.perRowBits = Math.log2(scans.size) + Math.log2(10 ** kind.probabilityDecimals + 1);
   }
 
   push(chunk: Buffer): void {
@@ -236,6 +243,8 @@ export class PredictionsChecker {
     const probability = plainDecimal(fields[4], lineNo, 'probability');
     if (!probabilityInRange(probability)) reject('probability_out_of_range', lineNo, 'probability is outside [0, 1]', 'probability');
     g.rows.push({ x, y, z, p: roundPlainToMultiple(probability, this.probabilityQuantum) });
+    this.bitsSoFar += this.perRowBits + g.coordinateBits;
+    if (this.bitsSoFar > this.maxBits) throw new EgressOverBudget();
   }
 
   /**
@@ -266,6 +275,7 @@ export class PredictionsChecker {
       bits: roundBitsUp(bits),
       rows: released,
       summary: { rows: released, scans: this.grids.size },
+      series: [...this.grids.keys()],
     };
   }
 }

@@ -54,8 +54,18 @@ export const REFUSAL_MESSAGES: Readonly<Record<RefusalCode, string>> = {
   policy_denied: 'policy does not let this artifact leave',
 };
 
-/** Every status a contestant can see on an attempt's row. */
-export const VISIBLE_STATUSES = ['releasing', 'released', 'pending_review', 'rejected', 'failed'] as const;
+/**
+ * Every status a contestant can see on an attempt's row. `failed` rows (the gateway could not
+ * log or store a release) are not shown to contestants at all: the job did not choose them.
+ */
+export const VISIBLE_STATUSES = ['releasing', 'released', 'pending_review', 'rejected'] as const;
+
+/** Rows are shown to contestants at the end of the publication slot they were made in (CAGE_EGRESS_PUBLISH_SECONDS, 60 s by default). */
+export const DEFAULT_PUBLISH_SECONDS = 60;
+
+export function slotsPerDay(publishSeconds: number): number {
+  return Math.ceil(86_400 / publishSeconds);
+}
 
 /** The distinct feedbacks a refusal of `kind` can show: codes × lines (or none) × fields (or none). */
 export function refusalFeedbackSpace(kind: EgressKind): { codes: number; lines: number; fields: number } {
@@ -81,9 +91,10 @@ export function refusalBits(kind: EgressKind): number {
 
 /**
  * Bits every attempt is charged on top of its content or refusal: which kind it was, which
- * status it shows, and one bit for "one more attempt" (so a day's attempts, however many, form
- * a prefix code: at most 2^(B+1) distinct days cost B bits).
+ * status it shows, in which publication slot of the day it appeared (the job chose when to
+ * submit), and one bit for "one more attempt" (so a day's attempts, however many, form a prefix
+ * code: at most 2^(B+1) distinct days cost B bits).
  */
-export function attemptBits(kinds: EgressKinds): number {
-  return roundBitsUp(Math.log2(kinds.size * VISIBLE_STATUSES.length) + 1);
+export function attemptBits(kinds: EgressKinds, slots = slotsPerDay(DEFAULT_PUBLISH_SECONDS)): number {
+  return roundBitsUp(Math.log2(kinds.size * VISIBLE_STATUSES.length * slots) + 1);
 }

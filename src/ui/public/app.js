@@ -135,7 +135,19 @@ async function loadCheckpoint() {
     } catch (err) {
       if (err?.status !== 404) throw err;
     }
-    const r = keyText === '' ? { verified: false, reason: 'the gateway serves no verifier key' } : await verifyCheckpoint(noteBytes, keyText);
+    let r = keyText === '' ? { verified: false, reason: 'the gateway serves no verifier key' } : await verifyCheckpoint(noteBytes, keyText);
+    // Right after a signing-key rotation the newest checkpoint is still the retired key's: it
+    // verifies with that key, which the gateway keeps serving with its validity window.
+    if (!r.verified && keyText !== '') {
+      const retired = await retiredKeys();
+      for (const k of retired) {
+        const older = await verifyCheckpoint(noteBytes, k.verifierKey);
+        if (older.verified) {
+          r = { ...older, reason: `${older.reason} (by a key retired at ${k.notAfter})` };
+          break;
+        }
+      }
+    }
     if (r.verified) setBadge(badgeEl, 'Verified', 'ok');
     else setBadge(badgeEl, 'NOT verified', 'bad');
     msg.textContent = r.verified ? `${r.reason}. The key is served by this gateway: compare its id with the one your organization published.` : `Not verified: ${r.reason}.`;
@@ -159,6 +171,16 @@ async function loadCheckpoint() {
     }
   } finally {
     $('checkpoint').setAttribute('aria-busy', 'false');
+  }
+}
+
+/** Retired checkpoint keys from GET /v1/audit/checkpoint/keys; none if the gateway serves no list. */
+async function retiredKeys() {
+  try {
+    const { keys } = await (await api('/v1/audit/checkpoint/keys')).json();
+    return Array.isArray(keys) ? keys.filter((k) => k && k.active === false && typeof k.verifierKey === 'string') : [];
+  } catch {
+    return [];
   }
 }
 
