@@ -4,7 +4,22 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.bench-dist/**', 'node_modules/**', 'coverage/**', '.cage/**', 'eslint.config.mjs', 'jest.config.js', 'examples/**', '**/*.cjs', 'test/support/*.mjs', 'scripts/*.mjs', 'src/ui/public/**'] },
+  {
+    ignores: [
+      'dist/**',
+      '.bench-dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '.cage/**',
+      'eslint.config.mjs',
+      'jest.config.js',
+      'examples/**',
+      '**/*.cjs',
+      'test/support/*.mjs',
+      'scripts/*.mjs',
+      'src/ui/public/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -8,7 +8,9 @@
 // or, next to a local `npm start`, with nothing set (reads ./.cage/bootstrap.json).
 import { readFileSync } from 'node:fs';
 
-const boot = process.env.CAGE_JOB_TOKEN ? undefined : JSON.parse(readFileSync(process.env.CAGE_BOOTSTRAP ?? '.cage/bootstrap.json', 'utf8'));
+const boot = process.env.CAGE_JOB_TOKEN
+  ? undefined
+  : JSON.parse(readFileSync(process.env.CAGE_BOOTSTRAP ?? '.cage/bootstrap.json', 'utf8'));
 const SANDBOX = process.env.CAGE_SANDBOX_URL ?? boot.sandboxUrl;
 const TOKEN = process.env.CAGE_JOB_TOKEN ?? boot.demoJob.token;
 const DATASET = process.env.CAGE_DATASET ?? 'lung-demo';
@@ -33,7 +35,12 @@ async function listKeys(prefix) {
 }
 
 function parseHeader(text) {
-  const h = Object.fromEntries(text.split('\n').filter(Boolean).map((l) => l.split(' = ').map((s) => s.trim())));
+  const h = Object.fromEntries(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' = ').map((s) => s.trim())),
+  );
   const nums = (k) => h[k].split(/\s+/).map(Number);
   return { dim: nums('DimSize'), spacing: nums('ElementSpacing'), offset: nums('Offset'), file: h.ElementDataFile };
 }
@@ -55,7 +62,10 @@ function detect(vox, dim, spacing, offset) {
         if (!lung(at(x, y, z - dz)) || !lung(at(x, y, z + dz))) continue;
         const key = `${Math.floor(x / 8)},${Math.floor(y / 8)},${Math.floor(z / 8)}`;
         const c = cells.get(key) ?? { x: 0, y: 0, z: 0, n: 0 };
-        c.x += x; c.y += y; c.z += z; c.n += 1;
+        c.x += x;
+        c.y += y;
+        c.z += z;
+        c.n += 1;
         cells.set(key, c);
       }
   return [...cells.values()]
@@ -75,18 +85,27 @@ async function scan(split, uid) {
   return detect(vox, header.dim, header.spacing, header.offset);
 }
 
-const uids = async (split) => [...new Set((await listKeys(`${split}/`)).filter((k) => k.endsWith('.mhd')).map((k) => k.slice(split.length + 1, -4)))];
+const uids = async (split) => [
+  ...new Set((await listKeys(`${split}/`)).filter((k) => k.endsWith('.mhd')).map((k) => k.slice(split.length + 1, -4))),
+];
 
 // Score on the train split: a nodule is found if a candidate lies within its radius.
-const annotations = (await (await get(`/v1/datasets/${DATASET}/objects/train/annotations.csv`)).text()).trim().split('\n').slice(1).map((l) => l.split(','));
+const annotations = (await (await get(`/v1/datasets/${DATASET}/objects/train/annotations.csv`)).text())
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((l) => l.split(','));
 let found = 0;
 let falsePositives = 0;
 const trainUids = await uids('train');
 for (const uid of trainUids) {
   const candidates = await scan('train', uid);
   const truth = annotations.filter((a) => a[0] === uid).map(([, x, y, z, d]) => ({ x: +x, y: +y, z: +z, r: +d / 2 }));
-  for (const t of truth) if (candidates.some((c) => Math.hypot(c.coordX - t.x, c.coordY - t.y, c.coordZ - t.z) <= Math.max(t.r, 3))) found += 1;
-  falsePositives += candidates.filter((c) => !truth.some((t) => Math.hypot(c.coordX - t.x, c.coordY - t.y, c.coordZ - t.z) <= Math.max(t.r, 3))).length;
+  for (const t of truth)
+    if (candidates.some((c) => Math.hypot(c.coordX - t.x, c.coordY - t.y, c.coordZ - t.z) <= Math.max(t.r, 3))) found += 1;
+  falsePositives += candidates.filter(
+    (c) => !truth.some((t) => Math.hypot(c.coordX - t.x, c.coordY - t.y, c.coordZ - t.z) <= Math.max(t.r, 3)),
+  ).length;
 }
 const sensitivity = annotations.length === 0 ? 0 : found / annotations.length;
 console.log(`train: ${found}/${annotations.length} nodules found, ${falsePositives} false positives over ${trainUids.length} scans`);
@@ -94,7 +113,8 @@ console.log(`train: ${found}/${annotations.length} nodules found, ${falsePositiv
 // Predict on the test split.
 const rows = [];
 for (const uid of await uids('test')) {
-  for (const c of await scan('test', uid)) rows.push([uid, c.coordX.toFixed(3), c.coordY.toFixed(3), c.coordZ.toFixed(3), c.probability.toFixed(4)].join(','));
+  for (const c of await scan('test', uid))
+    rows.push([uid, c.coordX.toFixed(3), c.coordY.toFixed(3), c.coordZ.toFixed(3), c.probability.toFixed(4)].join(','));
 }
 const csv = ['seriesuid,coordX,coordY,coordZ,probability', ...rows].join('\n') + '\n';
 
@@ -105,6 +125,13 @@ async function egress(kind, body, type) {
   if (r.status !== 201 && r.status !== 202) process.exitCode = 1;
 }
 await egress('predictions', csv, 'text/csv');
-await egress('metrics', JSON.stringify({ n: annotations.length, metrics: { sensitivity, precision: found + falsePositives === 0 ? 0 : found / (found + falsePositives) } }), 'application/json');
+await egress(
+  'metrics',
+  JSON.stringify({
+    n: annotations.length,
+    metrics: { sensitivity, precision: found + falsePositives === 0 ? 0 : found / (found + falsePositives) },
+  }),
+  'application/json',
+);
 const budget = await (await get('/v1/egress/budget')).json();
 console.log(`budget: ${budget.bitsRemaining} bits and ${budget.submissions.predictions.remaining} predictions left today`);

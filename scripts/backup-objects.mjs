@@ -146,7 +146,15 @@ async function backup(dir) {
     const hash = createHash('sha256');
     const file = `data/${String(i).padStart(8, '0')}`;
     await pipeline(got.Body, hasher(hash), createWriteStream(join(out, file), { mode: 0o600 }));
-    lines[i] = JSON.stringify({ bucket, key, size: Number(got.ContentLength ?? 0), sha256: hash.digest('hex'), etag: got.ETag ?? '', contentType: got.ContentType ?? null, file });
+    lines[i] = JSON.stringify({
+      bucket,
+      key,
+      size: Number(got.ContentLength ?? 0),
+      sha256: hash.digest('hex'),
+      etag: got.ETag ?? '',
+      contentType: got.ContentType ?? null,
+      file,
+    });
   });
   writeFileSync(join(out, 'objects.jsonl'), lines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
   const buckets = new Set(objects.map((o) => o.bucket));
@@ -158,7 +166,10 @@ async function restore(dir, force) {
   const from = resolve(dir);
   const listFile = join(from, 'objects.jsonl');
   if (!existsSync(listFile)) fail(`${listFile} does not exist: not a backup written by this script`);
-  const objects = readFileSync(listFile, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  const objects = readFileSync(listFile, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l));
   for (const bucket of [...new Set([...GATEWAY_BUCKETS, ...objects.map((o) => o.bucket)])]) {
     if (await bucketExists(s3, bucket)) continue;
     try {
@@ -182,15 +193,24 @@ async function restore(dir, force) {
     if (force) return void todo.push(o);
     conflicts.push(`s3://${o.bucket}/${o.key}`);
   });
-  if (conflicts.length > 0) fail(`${conflicts.length} object(s) already exist with other contents (--force overwrites), e.g. ${conflicts.slice(0, 3).join(', ')}`);
+  if (conflicts.length > 0)
+    fail(`${conflicts.length} object(s) already exist with other contents (--force overwrites), e.g. ${conflicts.slice(0, 3).join(', ')}`);
   const mismatched = [];
   await pool(todo, async (o) => {
     const put = await s3.send(
-      new PutObjectCommand({ Bucket: o.bucket, Key: o.key, Body: createReadStream(join(from, o.file)), ContentLength: o.size, ContentType: o.contentType ?? undefined }),
+      new PutObjectCommand({
+        Bucket: o.bucket,
+        Key: o.key,
+        Body: createReadStream(join(from, o.file)),
+        ContentLength: o.size,
+        ContentType: o.contentType ?? undefined,
+      }),
     );
-    if (/^"[0-9a-f]{32}"$/.test(o.etag) && put.ETag !== o.etag) mismatched.push(`s3://${o.bucket}/${o.key} (${put.ETag} instead of ${o.etag})`);
+    if (/^"[0-9a-f]{32}"$/.test(o.etag) && put.ETag !== o.etag)
+      mismatched.push(`s3://${o.bucket}/${o.key} (${put.ETag} instead of ${o.etag})`);
   });
-  if (mismatched.length > 0) fail(`${mismatched.length} restored object(s) have another ETag than before: ${mismatched.slice(0, 3).join(', ')}`);
+  if (mismatched.length > 0)
+    fail(`${mismatched.length} restored object(s) have another ETag than before: ${mismatched.slice(0, 3).join(', ')}`);
   process.stdout.write(`restored ${todo.length} objects (${objects.length - todo.length} were already in place)\n`);
 }
 

@@ -21,9 +21,15 @@ function* files(dir) {
 }
 
 const hash = createHash('sha256');
-for (const p of [...files(join(root, 'src')), ...['tsconfig.json', 'tsconfig.build.json', 'nest-cli.json', 'package-lock.json'].map((f) => join(root, f))]) {
+for (const p of [
+  ...files(join(root, 'src')),
+  ...['tsconfig.json', 'tsconfig.build.json', 'nest-cli.json', 'package-lock.json'].map((f) => join(root, f)),
+]) {
   if (!existsSync(p)) continue;
-  hash.update(`${relative(root, p)}\0`).update(readFileSync(p)).update('\0');
+  hash
+    .update(`${relative(root, p)}\0`)
+    .update(readFileSync(p))
+    .update('\0');
 }
 const fingerprint = hash.digest('hex');
 
@@ -32,6 +38,9 @@ if (existsSync(join(root, 'dist', 'main.js')) && existsSync(stamp) && readFileSy
   process.exit(0);
 }
 process.stderr.write('cage: sources changed, building (nest build)…\n');
-const r = spawnSync(process.execPath, [join(root, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'], { cwd: root, stdio: 'inherit' });
+const r = spawnSync(process.execPath, [join(root, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build'], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (r.status !== 0) process.exit(r.status ?? 1);
 writeFileSync(stamp, `${fingerprint}\n`);

@@ -7,7 +7,14 @@ import { ControlJwtStrategy } from './auth/jwt.strategy';
 import { type Core } from './core';
 import { IngestController } from './control/ingest.controller';
 import { EgressAdminController } from './egress/egress-admin.controller';
-import { DatasetAdminController, GrantsController, IssuersController, JobsController, TeamsController, TokensController } from './control/organizer.controllers';
+import {
+  DatasetAdminController,
+  GrantsController,
+  IssuersController,
+  JobsController,
+  TeamsController,
+  TokensController,
+} from './control/organizer.controllers';
 import { PolicyController } from './control/policy.controller';
 import { SigningKeyController } from './control/signing-key.controller';
 import { listenerProviders } from './listener.providers';
@@ -23,7 +30,24 @@ export class ControlModule {
     return {
       module: ControlModule,
       imports: [PassportModule],
-      controllers: [HealthController, AuditController, AuditProofController, ComplianceReportsController, UiController, EgressAdminController, DatasetAdminController, IngestController, TeamsController, GrantsController, JobsController, PolicyController, TokensController, IssuersController, SigningKeyController, MetricsController],
+      controllers: [
+        HealthController,
+        AuditController,
+        AuditProofController,
+        ComplianceReportsController,
+        UiController,
+        EgressAdminController,
+        DatasetAdminController,
+        IngestController,
+        TeamsController,
+        GrantsController,
+        JobsController,
+        PolicyController,
+        TokensController,
+        IssuersController,
+        SigningKeyController,
+        MetricsController,
+      ],
       // The metrics registry only here: the sandbox listener never serves what other teams do.
       providers: [...listenerProviders(core, 'control'), ControlJwtStrategy, { provide: CageMetrics, useValue: core.metrics }],
     };

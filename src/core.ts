@@ -55,7 +55,6 @@ import { EmbeddedS3 } from './storage/embedded-s3';
 import { ObjectStore } from './storage/object-store.service';
 import { TeamRepository } from './teams/team.repository';
 
-
 /**
  * The composition root: every stateful service of the gateway, built once per process in
  * dependency order (config → keys, db, storage → audit → policy → services) and shared by both
@@ -118,7 +117,11 @@ export class Core {
     }
   }
 
-  private static async assemble(config: CageConfig, opts: { clock?: Clock; db?: Database }, opened: (() => Promise<void>)[]): Promise<Core> {
+  private static async assemble(
+    config: CageConfig,
+    opts: { clock?: Clock; db?: Database },
+    opened: (() => Promise<void>)[],
+  ): Promise<Core> {
     const logger = new Logger('Core');
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     // It holds the signing key and bootstrap credentials: owner only, even if it existed before.
@@ -182,7 +185,8 @@ export class Core {
     const interrupted = await ingestRuns.markInterrupted(clock.now());
     if (interrupted > 0) new Logger('Core').warn(`${interrupted} ingest run(s) were cut short by the last stop; run them again to resume`);
     mkdirSync(config.ingest.root, { recursive: true });
-    const rawStore = config.ingest.rawS3 === undefined ? store : new ObjectStore({ ...config.ingest.rawS3, timeoutMs: config.s3.timeoutMs }, metrics);
+    const rawStore =
+      config.ingest.rawS3 === undefined ? store : new ObjectStore({ ...config.ingest.rawS3, timeoutMs: config.s3.timeoutMs }, metrics);
     const egressRepo = new EgressRepository(db);
     const releaser = new Releaser(store, egressRepo, auditLog, clock);
     for (const bucket of [OUTBOX_BUCKET, HELD_BUCKET, QUARANTINE_BUCKET]) await store.ensureBucket(bucket);
@@ -221,7 +225,15 @@ export class Core {
       new HealthService(db, store, OUTBOX_BUCKET),
       egressRepo,
       new EgressService(policy, grants, datasets, series, egressRepo, store, releaser, auditLog, clock, config.egress),
-      new EgressReviewService(egressRepo, new ReviewerRepository(db), new ReviewerIndependence(policy, teams, jobs, clock), store, releaser, auditLog, clock),
+      new EgressReviewService(
+        egressRepo,
+        new ReviewerRepository(db),
+        new ReviewerIndependence(policy, teams, jobs, clock),
+        store,
+        releaser,
+        auditLog,
+        clock,
+      ),
       new EgressReceiptsService(egressRepo, store, clock, config.egress.publishSeconds),
       reconciler,
       new TeamService(teams, auditLog, clock),
@@ -232,7 +244,18 @@ export class Core {
       checkpointer,
       new AuditExport(db),
       new ComplianceReports(db),
-      new IngestService(datasets, manifest, series, ingestRuns, new PseudonymRepository(db, loadPseudonymKey({ file: config.ingest.pseudonymKeyFile, dataDir: config.dataDir })), store, rawStore, config.ingest.root, auditLog, clock),
+      new IngestService(
+        datasets,
+        manifest,
+        series,
+        ingestRuns,
+        new PseudonymRepository(db, loadPseudonymKey({ file: config.ingest.pseudonymKeyFile, dataDir: config.dataDir })),
+        store,
+        rawStore,
+        config.ingest.root,
+        auditLog,
+        clock,
+      ),
       keyRing,
       signingKeys,
       metrics,

@@ -45,8 +45,13 @@ export class Gateway {
       // Egress bodies are read raw, whatever their content type: the checker must see the exact
       // bytes (a JSON parser would drop duplicate keys and respell numbers), and the size cap is
       // applied while streaming, by the egress service.
-      const sandbox = await createListener(SandboxModule.register(core), 'Cage sandbox API', opts.logger, { rawBodies: true, metrics: { registry: core.metrics, listener: 'sandbox' } });
-      const control = await createListener(ControlModule.register(core), 'Cage control API', opts.logger, { metrics: { registry: core.metrics, listener: 'control' } });
+      const sandbox = await createListener(SandboxModule.register(core), 'Cage sandbox API', opts.logger, {
+        rawBodies: true,
+        metrics: { registry: core.metrics, listener: 'sandbox' },
+      });
+      const control = await createListener(ControlModule.register(core), 'Cage control API', opts.logger, {
+        metrics: { registry: core.metrics, listener: 'control' },
+      });
       const openapi = { control: control.doc, sandbox: sandbox.doc };
       // Docs are served on the control listener only, both APIs' (the sandbox serves data, nothing else).
       SwaggerModule.setup('docs', control.app, control.doc, { jsonDocumentUrl: 'docs/openapi.json' });
@@ -139,9 +144,22 @@ async function createListener(
   const access = new Logger('Access');
   fastify.addHook('onResponse', (req, reply, done) => {
     // The path only: query strings may carry presigned signatures.
-    access.log({ message: 'request', method: req.method, path: (req.raw.url ?? '').split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, requestId: req.id });
+    access.log({
+      message: 'request',
+      method: req.method,
+      path: (req.raw.url ?? '').split('?')[0],
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 100) / 100,
+      requestId: req.id,
+    });
     // By route pattern, never by URL: object keys and dataset names are not label values.
-    opts.metrics?.registry.observeRequest(opts.metrics.listener, req.routeOptions.url, req.method, reply.statusCode, reply.elapsedTime / 1000);
+    opts.metrics?.registry.observeRequest(
+      opts.metrics.listener,
+      req.routeOptions.url,
+      req.method,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     done();
   });
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(title).setVersion('1').addBearerAuth().build());

@@ -19,7 +19,12 @@ async function main(): Promise<void> {
   Logger.overrideLogger(logger);
   const gateway = await Gateway.start(config, { logger });
   const log = new Logger('Main');
-  log.log({ message: 'cage gateway listening', control: gateway.controlUrl, sandbox: gateway.sandboxUrl, bootstrap: gateway.bootstrapFile ?? null });
+  log.log({
+    message: 'cage gateway listening',
+    control: gateway.controlUrl,
+    sandbox: gateway.sandboxUrl,
+    bootstrap: gateway.bootstrapFile ?? null,
+  });
 
   let stopping = false;
   const stop = (signal: string) => {

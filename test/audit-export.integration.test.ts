@@ -13,8 +13,20 @@ describe('export → offline verify round trip at 100,000 leaves', () => {
   beforeAll(async () => {
     f = await startFixture({ db: 'pglite', env: { CAGE_CHECKPOINT_EVERY_LEAVES: '25000', CAGE_CHECKPOINT_EVERY_SECONDS: '3600' } });
     const base: Omit<AuditLeaf, 'requestId' | 'bytes'> = {
-      v: 1, time: new Date().toISOString(), principal: 'job:load', team: 'alpha', listener: 'sandbox', action: 'read', decision: 'allow',
-      status: 200, resource: { type: 'object', dataset: 'ct', keyHex: '74' }, range: null, policies: ['grant:x'], policySet: 'ab', sha256: null, detail: null,
+      v: 1,
+      time: new Date().toISOString(),
+      principal: 'job:load',
+      team: 'alpha',
+      listener: 'sandbox',
+      action: 'read',
+      decision: 'allow',
+      status: 200,
+      resource: { type: 'object', dataset: 'ct', keyHex: '74' },
+      range: null,
+      policies: ['grant:x'],
+      policySet: 'ab',
+      sha256: null,
+      detail: null,
     };
     const start = await f.gateway.core.auditRepo.size();
     const pending: Promise<unknown>[] = [];
@@ -31,7 +43,11 @@ describe('export → offline verify round trip at 100,000 leaves', () => {
 
   it('exports the whole log with its checkpoints and verifies it offline; CSV carries the same leaves', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cage-export-100k-'));
-    const io = (out: string[]) => ({ stdout: { write: (s: string) => (out.push(s), true) }, stderr: { write: (s: string) => (out.push(s), true) }, env: { CAGE_URL: f.gateway.controlUrl, CAGE_TOKEN: f.auditorToken } });
+    const io = (out: string[]) => ({
+      stdout: { write: (s: string) => (out.push(s), true) },
+      stderr: { write: (s: string) => (out.push(s), true) },
+      env: { CAGE_URL: f.gateway.controlUrl, CAGE_TOKEN: f.auditorToken },
+    });
     const log: string[] = [];
     expect(await run(['audit', 'export', '--out', dir], io(log))).toBe(0);
     expect(log.join('')).toContain(`exported ${N} leaves`);

@@ -28,7 +28,12 @@ describe.each(DB_KINDS)('a tamper-evident audit log on %s', (db) => {
   beforeAll(async () => {
     f = await startFixture({ db, env: { CAGE_CHECKPOINT_EVERY_LEAVES: '1000000', CAGE_CHECKPOINT_EVERY_SECONDS: '3600' } });
     for (let i = 0; i < 30; i++) {
-      await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, i % 3 === 0 ? 'labels/test_annotations.csv' : 'train/scan-1.mhd'), bearer(f.alpha.token));
+      await rawRequest(
+        f.gateway.sandboxUrl,
+        'GET',
+        objectPath(DATASET, i % 3 === 0 ? 'labels/test_annotations.csv' : 'train/scan-1.mhd'),
+        bearer(f.alpha.token),
+      );
       if (i === 9) await f.gateway.core.checkpointer.checkpoint();
     }
     await f.gateway.core.auditWriter.flush();
@@ -67,14 +72,38 @@ describe.each(DB_KINDS)('a tamper-evident audit log on %s', (db) => {
     const note = (await rawRequest(f.gateway.controlUrl, 'GET', '/v1/audit/checkpoint', bearer(f.auditorToken))).body.toString();
     const cp = openCheckpoint(note, pinnedKey);
     expect(cp.size).toBe(size);
-    const inc = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/audit/proof/inclusion?index=7&size=${size}`, bearer(f.auditorToken))).body.toString()) as { proof: string[]; root: string; leafHash: string };
+    const inc = JSON.parse(
+      (
+        await rawRequest(f.gateway.controlUrl, 'GET', `/v1/audit/proof/inclusion?index=7&size=${size}`, bearer(f.auditorToken))
+      ).body.toString(),
+    ) as { proof: string[]; root: string; leafHash: string };
     expect(inc.leafHash).toBe(leafHash(lines[7]).toString('hex'));
-    expect(verifyInclusion(Buffer.from(inc.leafHash, 'hex'), 7, size, inc.proof.map((h) => Buffer.from(h, 'hex')), cp.rootHash)).toBe(true);
+    expect(
+      verifyInclusion(
+        Buffer.from(inc.leafHash, 'hex'),
+        7,
+        size,
+        inc.proof.map((h) => Buffer.from(h, 'hex')),
+        cp.rootHash,
+      ),
+    ).toBe(true);
     const early = readdirSync(join(good, 'checkpoints')).sort()[0];
     const earlier = openCheckpoint(readFileSync(join(good, 'checkpoints', early), 'utf8'), pinnedKey);
     expect(earlier.size).toBeLessThan(size);
-    const con = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/audit/proof/consistency?from=${earlier.size}&to=${size}`, bearer(f.auditorToken))).body.toString()) as { proof: string[] };
-    expect(verifyConsistency(earlier.size, size, earlier.rootHash, cp.rootHash, con.proof.map((h) => Buffer.from(h, 'hex')))).toBe(true);
+    const con = JSON.parse(
+      (
+        await rawRequest(f.gateway.controlUrl, 'GET', `/v1/audit/proof/consistency?from=${earlier.size}&to=${size}`, bearer(f.auditorToken))
+      ).body.toString(),
+    ) as { proof: string[] };
+    expect(
+      verifyConsistency(
+        earlier.size,
+        size,
+        earlier.rootHash,
+        cp.rootHash,
+        con.proof.map((h) => Buffer.from(h, 'hex')),
+      ),
+    ).toBe(true);
     expect((await verify(good, '--earlier', join(good, 'checkpoints', early))).code).toBe(0);
     // The copy outside the database: the same note in the checkpoint bucket.
     const copy = await f.gateway.core.store.getBuffer('cage-checkpoints', 'cage.local_audit/latest.checkpoint', 10_000);
@@ -82,9 +111,10 @@ describe.each(DB_KINDS)('a tamper-evident audit log on %s', (db) => {
   });
 
   it('names the index of a leaf whose field was edited in the database', async () => {
-    const r = await tampered(["UPDATE audit_leaves SET leaf = replace(leaf, '\"decision\":\"deny\"', '\"decision\":\"allow\"') WHERE idx = 12"], [
-      "UPDATE audit_leaves SET leaf = replace(leaf, '\"decision\":\"allow\"', '\"decision\":\"deny\"') WHERE idx = 12",
-    ]);
+    const r = await tampered(
+      ['UPDATE audit_leaves SET leaf = replace(leaf, \'"decision":"deny"\', \'"decision":"allow"\') WHERE idx = 12'],
+      ['UPDATE audit_leaves SET leaf = replace(leaf, \'"decision":"allow"\', \'"decision":"deny"\') WHERE idx = 12'],
+    );
     expect(r.code).toBe(1);
     expect(r.err).toContain('at index 12');
     expect(r.err).toContain('edited');
@@ -92,14 +122,21 @@ describe.each(DB_KINDS)('a tamper-evident audit log on %s', (db) => {
 
   it('names a deleted leaf', async () => {
     await f.db.query('CREATE TABLE saved_leaf AS SELECT * FROM audit_leaves WHERE idx = 9');
-    const r = await tampered(['DELETE FROM audit_leaves WHERE idx = 9'], ['INSERT INTO audit_leaves SELECT * FROM saved_leaf', 'DROP TABLE saved_leaf']);
+    const r = await tampered(
+      ['DELETE FROM audit_leaves WHERE idx = 9'],
+      ['INSERT INTO audit_leaves SELECT * FROM saved_leaf', 'DROP TABLE saved_leaf'],
+    );
     expect(r.code).toBe(1);
     expect(r.err).toContain('at index 9');
     expect(r.err).toContain('deleted');
   });
 
   it('names two swapped leaves', async () => {
-    const swap = ['UPDATE audit_leaves SET idx = -1 WHERE idx = 4', 'UPDATE audit_leaves SET idx = 4 WHERE idx = 5', 'UPDATE audit_leaves SET idx = 5 WHERE idx = -1'];
+    const swap = [
+      'UPDATE audit_leaves SET idx = -1 WHERE idx = 4',
+      'UPDATE audit_leaves SET idx = 4 WHERE idx = 5',
+      'UPDATE audit_leaves SET idx = 5 WHERE idx = -1',
+    ];
     const r = await tampered(swap, swap);
     expect(r.code).toBe(1);
     expect(r.err).toContain('at index 4');
@@ -109,13 +146,17 @@ describe.each(DB_KINDS)('a tamper-evident audit log on %s', (db) => {
   it('detects a truncated tail, even with the tree rewritten to match', async () => {
     await f.db.query('CREATE TABLE saved_tail AS SELECT * FROM audit_leaves WHERE idx >= 25');
     await f.db.query('CREATE TABLE saved_nodes AS SELECT * FROM audit_nodes');
-    const r = await tampered(['DELETE FROM audit_leaves WHERE idx >= 25', 'DELETE FROM audit_nodes WHERE level = 0 AND idx >= 25'], [
-      'INSERT INTO audit_leaves SELECT * FROM saved_tail',
-      'DROP TABLE saved_tail',
-      'DELETE FROM audit_nodes',
-      'INSERT INTO audit_nodes SELECT * FROM saved_nodes',
-      'DROP TABLE saved_nodes',
-    ], true);
+    const r = await tampered(
+      ['DELETE FROM audit_leaves WHERE idx >= 25', 'DELETE FROM audit_nodes WHERE level = 0 AND idx >= 25'],
+      [
+        'INSERT INTO audit_leaves SELECT * FROM saved_tail',
+        'DROP TABLE saved_tail',
+        'DELETE FROM audit_nodes',
+        'INSERT INTO audit_nodes SELECT * FROM saved_nodes',
+        'DROP TABLE saved_nodes',
+      ],
+      true,
+    );
     expect(r.code).toBe(1);
     expect(r.err).toContain('at index 25');
     expect(r.err).toContain('truncated');
@@ -126,7 +167,11 @@ describe.each(DB_KINDS)('a tamper-evident audit log on %s', (db) => {
     cpSync(good, dir, { recursive: true });
     const file = join(dir, 'checkpoints', readdirSync(join(dir, 'checkpoints')).sort().at(-1)!);
     const honest = openCheckpoint(readFileSync(file, 'utf8'), pinnedKey);
-    const forged = signCheckpoint({ ...honest, rootHash: Buffer.alloc(32, 7) }, 'cage.local/audit', generateKeyPairSync('ed25519').privateKey);
+    const forged = signCheckpoint(
+      { ...honest, rootHash: Buffer.alloc(32, 7) },
+      'cage.local/audit',
+      generateKeyPairSync('ed25519').privateKey,
+    );
     writeFileSync(file, forged);
     const r = await verify(dir);
     expect(r.code).toBe(1);

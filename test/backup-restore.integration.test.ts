@@ -19,18 +19,31 @@ const SCRIPTS = join(__dirname, '..', 'scripts');
 const DATASET = 'ct';
 const SCAN = randomBytes(200 * 1024 + 3);
 
-function script(name: 'backup' | 'restore', args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
+function script(
+  name: 'backup' | 'restore',
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile('bash', [join(SCRIPTS, name), ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, maxBuffer: 16 * 1024 * 1024 }, (err, out, errText) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, out, err: errText });
-    });
+    execFile(
+      'bash',
+      [join(SCRIPTS, name), ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, maxBuffer: 16 * 1024 * 1024 },
+      (err, out, errText) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, out, err: errText });
+      },
+    );
   });
 }
 
 async function cage(g: Gateway, token: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await run(argv, { stdout: { write: (s: string) => ((out += s), true) }, stderr: { write: (s: string) => ((err += s), true) }, env: { CAGE_URL: g.controlUrl, CAGE_TOKEN: token } });
+  const code = await run(argv, {
+    stdout: { write: (s: string) => ((out += s), true) },
+    stderr: { write: (s: string) => ((err += s), true) },
+    env: { CAGE_URL: g.controlUrl, CAGE_TOKEN: token },
+  });
   return { code, out, err };
 }
 
@@ -51,10 +64,39 @@ async function traffic(g: Gateway): Promise<Before> {
   await core.store.ensureBucket('cage-bk-data');
   await core.store.put('cage-bk-data', `${DATASET}/test/scan-9.raw`, SCAN);
   await core.store.put('cage-bk-data', 'elsewhere/not-ours.bin', Buffer.from('another prefix of the bucket'));
-  await core.datasets.insert({ id: DATASET, bucket: 'cage-bk-data', prefix: `${DATASET}/`, title: 'backup', splits: [{ name: 'test', kind: 'test', prefix: 'test/' }] }, now, 'test');
-  await core.series.upsert(['scan-8', 'scan-9'].map((seriesuid) => ({ dataset: DATASET, split: 'test', seriesuid, box: { min: [-100, -100, -100], max: [100, 100, 100] } })));
+  await core.datasets.insert(
+    {
+      id: DATASET,
+      bucket: 'cage-bk-data',
+      prefix: `${DATASET}/`,
+      title: 'backup',
+      splits: [{ name: 'test', kind: 'test', prefix: 'test/' }],
+    },
+    now,
+    'test',
+  );
+  await core.series.upsert(
+    ['scan-8', 'scan-9'].map((seriesuid) => ({
+      dataset: DATASET,
+      split: 'test',
+      seriesuid,
+      box: { min: [-100, -100, -100], max: [100, 100, 100] },
+    })),
+  );
   await core.teams.insert({ id: 'beta', name: 'beta' }, now, 'test');
-  await core.grants.insert({ id: 'beta-test', team: 'beta', dataset: DATASET, split: 'test', notBefore: new Date(now.getTime() - 3600_000), notAfter: new Date(now.getTime() + 3600_000), byteQuota: null }, now, 'test');
+  await core.grants.insert(
+    {
+      id: 'beta-test',
+      team: 'beta',
+      dataset: DATASET,
+      split: 'test',
+      notBefore: new Date(now.getTime() - 3600_000),
+      notAfter: new Date(now.getTime() + 3600_000),
+      byteQuota: null,
+    },
+    now,
+    'test',
+  );
   const job = await core.jobService.issue('beta', 3600, 'test', { requestId: 'backup-test', listener: 'internal' });
   const organizer = await core.tokens.issueUser('olga', 'organizer', null, 3600);
   const auditor = await core.tokens.issueUser('aud', 'auditor', null, 3600);
@@ -63,7 +105,12 @@ async function traffic(g: Gateway): Promise<Before> {
     const read = await rawRequest(g.sandboxUrl, 'GET', objectPath(DATASET, 'test/scan-9.raw'), bearer(job.token));
     expect(read.status).toBe(200);
   }
-  const released = await postEgress(g.sandboxUrl, 'predictions', job.token, predictions(['scan-9,10.2,-20.7,30.1,0.91234', 'scan-8,0,0,0,0.5']));
+  const released = await postEgress(
+    g.sandboxUrl,
+    'predictions',
+    job.token,
+    predictions(['scan-9,10.2,-20.7,30.1,0.91234', 'scan-8,0,0,0,0.5']),
+  );
   expect(released.status).toBe(201);
   const receipt = released.json as { id: string; sha256: string };
   const content = await rawRequest(g.controlUrl, 'GET', `/v1/egress/${receipt.id}/content`, bearer(organizer));
@@ -73,7 +120,15 @@ async function traffic(g: Gateway): Promise<Before> {
   await core.checkpointer.checkpoint();
   const checkpoint = (await rawRequest(g.controlUrl, 'GET', '/v1/audit/checkpoint', bearer(auditor))).body.toString();
   const pinnedKey = (await rawRequest(g.controlUrl, 'GET', '/v1/audit/checkpoint/key', bearer(auditor))).body.toString().trim();
-  return { pinnedKey, checkpoint, size: await core.tree.size(), artifact: { id: receipt.id, sha256: receipt.sha256, content: content.body }, organizer, auditor, job: job.token };
+  return {
+    pinnedKey,
+    checkpoint,
+    size: await core.tree.size(),
+    artifact: { id: receipt.id, sha256: receipt.sha256, content: content.body },
+    organizer,
+    auditor,
+    job: job.token,
+  };
 }
 
 /** What must hold after a restore: the same log (root = the last checkpoint's, offline verification passes) and the same bytes. */
@@ -209,7 +264,13 @@ describePg('backup and restore on PostgreSQL, buckets through the S3 API', () =>
     const url = new URL(POSTGRES_URL!);
     url.pathname = `/${database}`;
     const dataDir = join(work, 'data');
-    const env = { ...base(dataDir), CAGE_DATABASE_URL: url.toString(), CAGE_S3_ENDPOINT: s3.endpoint, CAGE_S3_ACCESS_KEY_ID: 'S3RVER', CAGE_S3_SECRET_ACCESS_KEY: 'S3RVER' };
+    const env = {
+      ...base(dataDir),
+      CAGE_DATABASE_URL: url.toString(),
+      CAGE_S3_ENDPOINT: s3.endpoint,
+      CAGE_S3_ACCESS_KEY_ID: 'S3RVER',
+      CAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
+    };
     let g = await Gateway.start(loadConfig(env), { logger: false });
     let before: Before;
     try {
@@ -226,9 +287,15 @@ describePg('backup and restore on PostgreSQL, buckets through the S3 API', () =>
 
     // Wipe: the database, every bucket, the data dir with its keys.
     await admin(`DROP DATABASE ${database} WITH (FORCE)`);
-    const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     for (const b of (await client.send(new ListBucketsCommand({}))).Buckets ?? []) {
-      for (const o of (await client.send(new ListObjectsV2Command({ Bucket: b.Name! }))).Contents ?? []) await client.send(new DeleteObjectCommand({ Bucket: b.Name!, Key: o.Key! }));
+      for (const o of (await client.send(new ListObjectsV2Command({ Bucket: b.Name! }))).Contents ?? [])
+        await client.send(new DeleteObjectCommand({ Bucket: b.Name!, Key: o.Key! }));
       await client.send(new DeleteBucketCommand({ Bucket: b.Name! }));
     }
     expect((await client.send(new ListBucketsCommand({}))).Buckets ?? []).toEqual([]);

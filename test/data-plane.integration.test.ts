@@ -117,10 +117,15 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
   describe('404 parity: not granted and absent look the same', () => {
     const shape = (r: { status: number; headers: Record<string, unknown>; body: Buffer }) => {
       const body = JSON.parse(r.body.toString()) as Record<string, unknown>;
-      return { status: r.status, body: { ...body, requestId: typeof body.requestId }, etag: r.headers.etag, length: r.headers['content-length'] };
+      return {
+        status: r.status,
+        body: { ...body, requestId: typeof body.requestId },
+        etag: r.headers.etag,
+        length: r.headers['content-length'],
+      };
     };
 
-    it('answers an absent key, another team\'s split, test labels, a key outside every split and an unknown dataset identically', async () => {
+    it("answers an absent key, another team's split, test labels, a key outside every split and an unknown dataset identically", async () => {
       const absent = shape(await get('train/no-such-object'));
       expect(absent.status).toBe(404);
       for (const r of [
@@ -134,7 +139,12 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
     });
 
     it('answers HEAD, conditional and ranged requests for a denied object exactly as for an absent one', async () => {
-      const variants: Record<string, string>[] = [{ range: 'bytes=0-0' }, { range: 'bytes=999999999-' }, { 'if-none-match': '*' }, { 'if-match': '"x"' }];
+      const variants: Record<string, string>[] = [
+        { range: 'bytes=0-0' },
+        { range: 'bytes=999999999-' },
+        { 'if-none-match': '*' },
+        { 'if-match': '"x"' },
+      ];
       for (const headers of variants) {
         const absent = shape(await get('train/no-such-object', headers));
         expect(absent.status).toBe(404);
@@ -152,11 +162,16 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
     });
 
     it('should not strip a leading BOM: %EF%BB%BFtrain/… is another key, outside every split', async () => {
-      const r = await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects/%EF%BB%BFtrain/scan-1.mhd`, bearer(f.alpha.token));
+      const r = await rawRequest(
+        f.gateway.sandboxUrl,
+        'GET',
+        `/v1/datasets/${DATASET}/objects/%EF%BB%BFtrain/scan-1.mhd`,
+        bearer(f.alpha.token),
+      );
       expect(r.status).toBe(404);
     });
 
-    it('the other team reads its own split and not alpha\'s', async () => {
+    it("the other team reads its own split and not alpha's", async () => {
       expect((await get('test/scan-9.raw', {}, f.beta.token)).status).toBe(200);
       expect((await get('train/scan-1.raw', {}, f.beta.token)).status).toBe(404);
       expect((await get('labels/test_annotations.csv', {}, f.beta.token)).status).toBe(404);
@@ -166,7 +181,9 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
   describe('listing', () => {
     it('lists only granted datasets and splits', async () => {
       const r = await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets', bearer(f.alpha.token));
-      expect(JSON.parse(r.body.toString())).toEqual({ datasets: [{ id: DATASET, title: 'fixture', createdAt: expect.any(String), splits: [{ name: 'train', kind: 'train' }] }] });
+      expect(JSON.parse(r.body.toString())).toEqual({
+        datasets: [{ id: DATASET, title: 'fixture', createdAt: expect.any(String), splits: [{ name: 'train', kind: 'train' }] }],
+      });
     });
 
     it('pages through exactly the granted keys, in order, with a cursor', async () => {
@@ -181,29 +198,47 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
         seen.push(...page.objects.map((o) => o.key));
         cursor = page.nextCursor;
       } while (cursor !== null);
-      const expected = [...f.objects.keys()].filter((k) => k.startsWith('train/')).sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : 1));
+      const expected = [...f.objects.keys()]
+        .filter((k) => k.startsWith('train/'))
+        .sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : 1));
       expect(seen).toEqual(expected);
     });
 
     it('filters by prefix and never lists another split', async () => {
       const r = await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?prefix=labels/`, bearer(f.alpha.token));
       expect(JSON.parse(r.body.toString())).toEqual({ objects: [], nextCursor: null });
-      const scan = await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?prefix=train/scan`, bearer(f.alpha.token));
-      expect((JSON.parse(scan.body.toString()) as { objects: { key: string }[] }).objects.map((o) => o.key)).toEqual(['train/scan-1.mhd', 'train/scan-1.raw']);
+      const scan = await rawRequest(
+        f.gateway.sandboxUrl,
+        'GET',
+        `/v1/datasets/${DATASET}/objects?prefix=train/scan`,
+        bearer(f.alpha.token),
+      );
+      expect((JSON.parse(scan.body.toString()) as { objects: { key: string }[] }).objects.map((o) => o.key)).toEqual([
+        'train/scan-1.mhd',
+        'train/scan-1.raw',
+      ]);
     });
 
     it('should not list a dataset the team has no grant in, nor accept unknown parameters or a forged cursor', async () => {
       const other = await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets/no-such/objects', bearer(f.alpha.token));
       expect(other.status).toBe(404);
-      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?recursive=1`, bearer(f.alpha.token))).status).toBe(400);
+      expect(
+        (await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?recursive=1`, bearer(f.alpha.token))).status,
+      ).toBe(400);
       // A delimiter rolls keys up, and only into prefixes that hold granted keys.
       const rolled = await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?delimiter=/`, bearer(f.alpha.token));
       expect(JSON.parse(rolled.body.toString())).toEqual({ objects: [], commonPrefixes: ['train/'], nextCursor: null });
-      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?cursor=zzz`, bearer(f.alpha.token))).status).toBe(400);
-      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?limit=0`, bearer(f.alpha.token))).status).toBe(400);
+      expect(
+        (await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?cursor=zzz`, bearer(f.alpha.token))).status,
+      ).toBe(400);
+      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?limit=0`, bearer(f.alpha.token))).status).toBe(
+        400,
+      );
       const cursor = (k: string) => Buffer.from(JSON.stringify({ k })).toString('base64url');
       for (const bad of [cursor('train/' + 'x'.repeat(1100)), cursor('train/a\u0000b')]) {
-        expect((await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?cursor=${bad}`, bearer(f.alpha.token))).status).toBe(400);
+        expect(
+          (await rawRequest(f.gateway.sandboxUrl, 'GET', `/v1/datasets/${DATASET}/objects?cursor=${bad}`, bearer(f.alpha.token))).status,
+        ).toBe(400);
       }
     });
   });
@@ -251,7 +286,8 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
   describe('credentials', () => {
     it('should not serve data without a token, with a user token, or with a job token on the control listener', async () => {
       expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/scan-1.mhd'))).status).toBe(401);
-      for (const t of [f.organizerToken, f.auditorToken, f.contestantToken]) expect((await get('train/scan-1.mhd', {}, t)).status).toBe(401);
+      for (const t of [f.organizerToken, f.auditorToken, f.contestantToken])
+        expect((await get('train/scan-1.mhd', {}, t)).status).toBe(401);
       const onControl = await rawRequest(f.gateway.controlUrl, 'GET', '/v1/audit', bearer(f.alpha.token));
       expect(onControl.status).toBe(401);
       expect(onControl.headers['www-authenticate']).toBe('Bearer');
@@ -260,8 +296,17 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
     it('should not serve with an expired, foreign-signed, alg:none or user-audience token: 401', async () => {
       const core = f.gateway.core;
       const expired = await core.tokens.issueJob(f.alpha.jobId, 'alpha', new Date(Date.now() - 60_000));
-      const foreign = await new TokenService(new SigningKeys(generateKeyPairSync('ed25519').privateKey)).issueJob(f.alpha.jobId, 'alpha', new Date(Date.now() + 60_000));
-      const none = new UnsecuredJWT({ typ: 'job', team: 'alpha' }).setIssuer('cage').setAudience('cage-sandbox').setSubject(f.alpha.jobId).setExpirationTime('1h').encode();
+      const foreign = await new TokenService(new SigningKeys(generateKeyPairSync('ed25519').privateKey)).issueJob(
+        f.alpha.jobId,
+        'alpha',
+        new Date(Date.now() + 60_000),
+      );
+      const none = new UnsecuredJWT({ typ: 'job', team: 'alpha' })
+        .setIssuer('cage')
+        .setAudience('cage-sandbox')
+        .setSubject(f.alpha.jobId)
+        .setExpirationTime('1h')
+        .encode();
       const otherTeam = await core.tokens.issueJob(f.alpha.jobId, 'beta', new Date(Date.now() + 60_000));
       for (const [token, message] of [
         [expired, 'token expired'],
@@ -320,13 +365,20 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
     it('lets auditors and organizers filter and page the log', async () => {
       const r = await audit(`?team=alpha&decision=deny&limit=2`, f.auditorToken);
       expect(r.status).toBe(200);
-      const page = JSON.parse(r.body.toString()) as { leaves: { index: number; hash: string; leaf: AuditLeaf }[]; nextCursor: string | null };
+      const page = JSON.parse(r.body.toString()) as {
+        leaves: { index: number; hash: string; leaf: AuditLeaf }[];
+        nextCursor: string | null;
+      };
       expect(page.leaves.length).toBe(2);
       for (const l of page.leaves) expect(l.leaf).toMatchObject({ team: 'alpha', decision: 'deny' });
       expect(page.nextCursor).toBe(String(page.leaves[1].index));
-      const next = JSON.parse((await audit(`?team=alpha&decision=deny&limit=2&cursor=${page.nextCursor}`, f.organizerToken)).body.toString()) as typeof page;
+      const next = JSON.parse(
+        (await audit(`?team=alpha&decision=deny&limit=2&cursor=${page.nextCursor}`, f.organizerToken)).body.toString(),
+      ) as typeof page;
       expect(next.leaves[0].index).toBeGreaterThan(page.leaves[1].index);
-      const principal = JSON.parse((await audit(`?principal=job:${f.beta.jobId}&action=read`, f.auditorToken)).body.toString()) as typeof page;
+      const principal = JSON.parse(
+        (await audit(`?principal=job:${f.beta.jobId}&action=read`, f.auditorToken)).body.toString(),
+      ) as typeof page;
       expect(principal.leaves.length).toBeGreaterThan(0);
       for (const l of principal.leaves) expect(l.leaf).toMatchObject({ principal: `job:${f.beta.jobId}`, action: 'read' });
       const future = JSON.parse((await audit(`?from=2999-01-01T00:00:00Z`, f.auditorToken)).body.toString()) as typeof page;

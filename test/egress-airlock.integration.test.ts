@@ -20,7 +20,8 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
       'models.cedar': MODELS_AFTER_REVIEW,
       // This set deliberately lets models out (after review): the expectation that they never leave goes.
       'tests/egress.json': egressExpectationsWithout('model weights do not leave without an explicit policy'),
-      'budget.json': '{"dailyBits": 100000000, "dailySubmissions": {"predictions": 5, "metrics": 50, "model": 20}}' });
+      'budget.json': '{"dailyBits": 100000000, "dailySubmissions": {"predictions": 5, "metrics": 50, "model": 20}}',
+    });
     f = await startFixture({ db, policyDir: dir });
     const t = f.gateway.core.tokens;
     officers = {
@@ -45,12 +46,25 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
     return r.json.id as string;
   };
   const review = (id: string, token: string, decision: 'approve' | 'reject', comment = 'looked at the architecture and training log') =>
-    rawRequest(f.gateway.controlUrl, 'POST', `/v1/egress/${id}/reviews`, { ...bearer(token), 'content-type': 'application/json' }, JSON.stringify({ decision, comment }));
+    rawRequest(
+      f.gateway.controlUrl,
+      'POST',
+      `/v1/egress/${id}/reviews`,
+      { ...bearer(token), 'content-type': 'application/json' },
+      JSON.stringify({ decision, comment }),
+    );
   const outbox = async () => (await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
   const organizer = (method: string, path: string, body?: unknown) =>
-    rawRequest(f.gateway.controlUrl, method, path, { ...bearer(f.organizerToken), ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body === undefined ? undefined : JSON.stringify(body));
+    rawRequest(
+      f.gateway.controlUrl,
+      method,
+      path,
+      { ...bearer(f.organizerToken), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body === undefined ? undefined : JSON.stringify(body),
+    );
   const auditorFor = (sub: string) => f.gateway.core.tokens.issueUser(sub, 'auditor', null, 600);
-  const artifactOf = async (id: string) => (await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id)).artifact;
+  const artifactOf = async (id: string) =>
+    (await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id)).artifact;
   const leavesOf = async (id: string, action: string) =>
     (await f.gateway.core.auditRepo.find({ action, limit: 1000 })).filter((l) => l.leaf.resource?.id === id);
   /** A refused review: 403 naming the rule, the artifact unchanged and out of the outbox, a deny leaf saying why. */
@@ -63,8 +77,18 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
     expect(await outbox()).not.toContain(artifact.outboxKey);
     const refused = (await leavesOf(id, 'egress.review.refuse')).filter((l) => l.leaf.principal === `user:${sub}`);
     expect(refused).toHaveLength(1);
-    expect(refused[0].leaf).toMatchObject({ decision: 'deny', status: 403, team: 'beta', policies: ['review-independent-of-team'], detail: { artifact: id, review: 'approve', affiliation } });
-    expect((await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id)).reviews.map((x) => x.reviewer)).not.toContain(`user:${sub}`);
+    expect(refused[0].leaf).toMatchObject({
+      decision: 'deny',
+      status: 403,
+      team: 'beta',
+      policies: ['review-independent-of-team'],
+      detail: { artifact: id, review: 'approve', affiliation },
+    });
+    expect(
+      (await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id)).reviews.map(
+        (x) => x.reviewer,
+      ),
+    ).not.toContain(`user:${sub}`);
   };
 
   it('should not let a person an organizer issued a team-claimed token for approve with a claim-less auditor token', async () => {
@@ -88,7 +112,9 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
     const twice = await review(id, officers.ann, 'approve');
     expect(twice.status).toBe(409);
     expect((await review(id, officers.insider, 'approve')).status).toBe(403);
-    expect((await leavesOf(id, 'egress.review.refuse')).map((l) => l.leaf.detail)).toEqual([{ artifact: id, review: 'approve', affiliation: ['team claim'] }]);
+    expect((await leavesOf(id, 'egress.review.refuse')).map((l) => l.leaf.detail)).toEqual([
+      { artifact: id, review: 'approve', affiliation: ['team claim'] },
+    ]);
     expect((await review(id, f.organizerToken, 'approve')).status).toBe(403);
     const betaPerson = await f.gateway.core.tokens.issueUser('bea', 'contestant', 'beta', 600);
     expect((await review(id, betaPerson, 'approve')).status).toBe(403);
@@ -145,7 +171,13 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
     // olga (an organizer) issues a job for beta; the same person with an auditor token is not independent.
     const job = await organizer('POST', '/v1/jobs', { team: 'beta', ttlSeconds: 600 });
     expect(job.status).toBe(201);
-    const own = await postEgress(f.gateway.sandboxUrl, 'model', JSON.parse(job.body.toString()).token, weights(8), 'application/octet-stream');
+    const own = await postEgress(
+      f.gateway.sandboxUrl,
+      'model',
+      JSON.parse(job.body.toString()).token,
+      weights(8),
+      'application/octet-stream',
+    );
     expect(own.status).toBe(202);
     const olgaAuditor = await auditorFor('olga');
     await expectRefused(own.json.id as string, olgaAuditor, 'olga', ['job creator']);
@@ -194,7 +226,13 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
 
   it('should not accept a review without a comment or with an unknown decision', async () => {
     const id = await submit(5);
-    const noComment = await rawRequest(f.gateway.controlUrl, 'POST', `/v1/egress/${id}/reviews`, { ...bearer(officers.ann), 'content-type': 'application/json' }, JSON.stringify({ decision: 'approve' }));
+    const noComment = await rawRequest(
+      f.gateway.controlUrl,
+      'POST',
+      `/v1/egress/${id}/reviews`,
+      { ...bearer(officers.ann), 'content-type': 'application/json' },
+      JSON.stringify({ decision: 'approve' }),
+    );
     expect(noComment.status).toBe(400);
     expect((await review(id, officers.ann, 'maybe' as 'approve')).status).toBe(400);
   });

@@ -23,7 +23,9 @@ describe('an outbox write that fails', () => {
   let failOutbox = false;
   beforeAll(async () => {
     s3 = await EmbeddedS3.start(mkdtempSync(join(tmpdir(), 'cage-s3-')));
-    proxy = await faultProxy(s3.endpoint, (req) => (failOutbox && req.method === 'PUT' && (req.url ?? '').startsWith(`/${OUTBOX_BUCKET}/`) ? 'fail-500' : undefined));
+    proxy = await faultProxy(s3.endpoint, (req) =>
+      failOutbox && req.method === 'PUT' && (req.url ?? '').startsWith(`/${OUTBOX_BUCKET}/`) ? 'fail-500' : undefined,
+    );
     f = await startFixture({ db: 'pglite', s3Endpoint: proxy.url, clock });
   });
   afterAll(async () => {
@@ -38,10 +40,14 @@ describe('an outbox write that fails', () => {
     failOutbox = false;
     expect(r.status).toBe(503);
     expect(await outboxKeys(f.gateway)).toEqual([]);
-    const leaves = (await f.gateway.core.auditRepo.find({ limit: 1000 })).map((l) => l.leaf).filter((l) => l.requestId === r.headers['x-request-id']);
+    const leaves = (await f.gateway.core.auditRepo.find({ limit: 1000 }))
+      .map((l) => l.leaf)
+      .filter((l) => l.requestId === r.headers['x-request-id']);
     expect(leaves.map((l) => l.action)).toEqual(['egress.release', 'egress.fail']);
     const id = leaves[0].resource!.id!;
-    expect((await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'o', role: 'organizer', team: null }, id)).artifact.status).toBe('failed');
+    expect((await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'o', role: 'organizer', team: null }, id)).artifact.status).toBe(
+      'failed',
+    );
     // The failed artifact did not spend the day's budget.
     const budget = await f.gateway.core.egress.budget('beta');
     expect(budget.submissions.metrics.used).toBe(0);
@@ -49,7 +55,9 @@ describe('an outbox write that fails', () => {
     // canonical hash of content that never left.
     clock.advance(60_000);
     const person = await f.gateway.core.tokens.issueUser('bea', 'contestant', 'beta', 600);
-    const seen = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(person))).body.toString()) as { artifacts: unknown[] };
+    const seen = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(person))).body.toString()) as {
+      artifacts: unknown[];
+    };
     expect(seen.artifacts).toEqual([]);
     expect((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${id}`, bearer(person))).status).toBe(404);
   });
@@ -76,7 +84,13 @@ describe.each(DB_KINDS)('audit store down during egress (%s)', (db) => {
 
 describe('restart after a crash between the release leaf and the outbox write', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cage-crash-'));
-  const config = loadConfig({ CAGE_DATA_DIR: dataDir, CAGE_CONTROL_PORT: '0', CAGE_SANDBOX_PORT: '0', CAGE_DEMO: '0', CAGE_POLICY_DIR: POLICY_DIR });
+  const config = loadConfig({
+    CAGE_DATA_DIR: dataDir,
+    CAGE_CONTROL_PORT: '0',
+    CAGE_SANDBOX_PORT: '0',
+    CAGE_DEMO: '0',
+    CAGE_POLICY_DIR: POLICY_DIR,
+  });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('marks the half-released artifact failed with a leaf, and quarantines an outbox object without a release leaf', async () => {
@@ -103,7 +117,13 @@ describe('restart after a crash between the release leaf and the outbox write', 
       outboxKey: 'beta/metrics/egr-crashed.json',
       createdAt: now.toISOString(),
     });
-    const { index } = await g.core.auditLog.record(meta, { principal: 'job:job-x', team: 'beta', action: 'egress.release', decision: 'allow', resource: { type: 'artifact', id: 'egr-crashed' } });
+    const { index } = await g.core.auditLog.record(meta, {
+      principal: 'job:job-x',
+      team: 'beta',
+      action: 'egress.release',
+      decision: 'allow',
+      resource: { type: 'artifact', id: 'egr-crashed' },
+    });
     await repo.setAuditIndex('egr-crashed', index);
     // And an object someone put in the outbox behind the gateway's back.
     await g.core.store.put(OUTBOX_BUCKET, 'beta/metrics/planted.json', '{"leak":1}');
@@ -114,8 +134,13 @@ describe('restart after a crash between the release leaf and the outbox write', 
       const org = { kind: 'user' as const, sub: 'o', role: 'organizer' as const, team: null };
       expect((await g.core.egressReceipts.get(org, 'egr-crashed')).artifact.status).toBe('failed');
       const leaves = (await g.core.auditRepo.find({ limit: 1000 })).map((l) => l.leaf);
-      expect(leaves.find((l) => l.action === 'egress.fail' && l.resource?.id === 'egr-crashed')).toMatchObject({ decision: 'error', detail: { reason: 'half-released at restart' } });
-      expect(leaves.find((l) => l.action === 'egress.quarantine')).toMatchObject({ resource: { keyHex: Buffer.from('beta/metrics/planted.json').toString('hex') } });
+      expect(leaves.find((l) => l.action === 'egress.fail' && l.resource?.id === 'egr-crashed')).toMatchObject({
+        decision: 'error',
+        detail: { reason: 'half-released at restart' },
+      });
+      expect(leaves.find((l) => l.action === 'egress.quarantine')).toMatchObject({
+        resource: { keyHex: Buffer.from('beta/metrics/planted.json').toString('hex') },
+      });
       expect(await outboxKeys(g)).toEqual([]);
       expect((await g.core.store.getBuffer(QUARANTINE_BUCKET, 'beta/metrics/planted.json', 100)).toString()).toBe('{"leak":1}');
     } finally {

@@ -43,7 +43,19 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     const core = f.gateway.core;
     const now = clock.now();
     await core.teams.insert({ id, name: id }, now, 'test');
-    await core.grants.insert({ id: `${id}-test`, team: id, dataset: DATASET, split: 'test', notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 3600_000), byteQuota: null }, now, 'test');
+    await core.grants.insert(
+      {
+        id: `${id}-test`,
+        team: id,
+        dataset: DATASET,
+        split: 'test',
+        notBefore: new Date(now.getTime() - 60_000),
+        notAfter: new Date(now.getTime() + 3600_000),
+        byteQuota: null,
+      },
+      now,
+      'test',
+    );
     const job = await core.jobService.issue(id, 3600, 'test', META);
     const person = await core.tokens.issueUser(`${id}-person`, 'contestant', id, 600);
     return { id, job, person };
@@ -61,7 +73,9 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     return (JSON.parse(r.body.toString()) as { artifacts: TeamView[] }).artifacts;
   }
 
-  async function budget(job: IssuedJob): Promise<{ bitsUsed: number; submissions: Record<string, { used: number; remaining: number }>; refusalBits: Record<string, number> }> {
+  async function budget(
+    job: IssuedJob,
+  ): Promise<{ bitsUsed: number; submissions: Record<string, { used: number; remaining: number }>; refusalBits: Record<string, number> }> {
     return JSON.parse((await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/egress/budget', bearer(job.token))).body.toString()) as never;
   }
 
@@ -122,8 +136,12 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     expect([a.status, b.status]).toEqual([422, 422]);
     const rows = await seen(t.person);
     const byCode = Object.fromEntries(rows.map((r) => [r.reasons[0].code, r]));
-    expect(byCode.out_of_bounds.reasons).toEqual([{ code: 'out_of_bounds', line: 2, field: 'coordX', message: "a coordinate is outside the scan's bounding box" }]);
-    expect(byCode.probability_out_of_range.reasons).toEqual([{ code: 'probability_out_of_range', line: 4, field: 'probability', message: 'a probability is outside [0, 1]' }]);
+    expect(byCode.out_of_bounds.reasons).toEqual([
+      { code: 'out_of_bounds', line: 2, field: 'coordX', message: "a coordinate is outside the scan's bounding box" },
+    ]);
+    expect(byCode.probability_out_of_range.reasons).toEqual([
+      { code: 'probability_out_of_range', line: 4, field: 'probability', message: 'a probability is outside [0, 1]' },
+    ]);
     expect(rows.map((r) => r.bits)).toEqual([refusalCharge('predictions'), refusalCharge('predictions')]);
     expect((await budget(t.job)).refusalBits.predictions).toBe(refusalCharge('predictions'));
   });
@@ -137,7 +155,9 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     const strip = ({ id: _id, ...rest }: TeamView) => JSON.stringify(rest);
     expect(strip(rows[0])).toBe(strip(rows[1]));
     // Auditors keep what was submitted.
-    const all = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress?team=${t.id}`, bearer(f.auditorToken))).body.toString()) as { artifacts: { submittedBytes: number }[] };
+    const all = JSON.parse(
+      (await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress?team=${t.id}`, bearer(f.auditorToken))).body.toString(),
+    ) as { artifacts: { submittedBytes: number }[] };
     const sizes = all.artifacts.map((a) => a.submittedBytes).sort((x, y) => x - y);
     expect(sizes[0]).toBe(17);
     expect(sizes[1]).toBeGreaterThan(217);
@@ -145,8 +165,15 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
 
   it('row 4: attempts count against the daily cap whatever their outcome; over it, a 429 with no reasons, no row, no charge', async () => {
     const t = await team();
-    const outcomes = [predictions([ROW]), predictions(['scan-1,1,2,3,0.5']), predictions([ROW, 'scan-8,0,0,0,0.5']), '', predictions([ROW])];
-    for (const body of outcomes) expect([201, 422]).toContain((await postEgress(f.gateway.sandboxUrl, 'predictions', t.job.token, body)).status);
+    const outcomes = [
+      predictions([ROW]),
+      predictions(['scan-1,1,2,3,0.5']),
+      predictions([ROW, 'scan-8,0,0,0,0.5']),
+      '',
+      predictions([ROW]),
+    ];
+    for (const body of outcomes)
+      expect([201, 422]).toContain((await postEgress(f.gateway.sandboxUrl, 'predictions', t.job.token, body)).status);
     const before = await budget(t.job);
     expect(before.submissions.predictions).toMatchObject({ used: 5, remaining: 0 });
     const over = await postEgress(f.gateway.sandboxUrl, 'predictions', t.job.token, predictions([ROW]));
@@ -166,11 +193,13 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     expect(await seenNow(t.person)).toHaveLength(1);
     // Every attempt pays for the slot it appeared in: log2(1440) of its attempt bits.
     expect(attemptBits(kinds())).toBeGreaterThan(Math.log2(kinds().size * 4 * 1440));
-    for (let i = 0; i < 6; i++) await postEgress(f.gateway.sandboxUrl, 'metrics', t.job.token, `{"n": ${20 + i}, "metrics": {"auc": 0.5}}`, 'application/json');
+    for (let i = 0; i < 6; i++)
+      await postEgress(f.gateway.sandboxUrl, 'metrics', t.job.token, `{"n": ${20 + i}, "metrics": {"auc": 0.5}}`, 'application/json');
     const rows = await seen(t.person);
     expect(rows).toHaveLength(7);
     expect(rows.map((r) => r.id)).toEqual(rows.map((r) => r.id).sort());
-    for (const r of rows) expect(Object.keys(r).sort()).toEqual(['bits', 'bytes', 'day', 'id', 'kind', 'reasons', 'sha256', 'status', 'team']);
+    for (const r of rows)
+      expect(Object.keys(r).sort()).toEqual(['bits', 'bytes', 'day', 'id', 'kind', 'reasons', 'sha256', 'status', 'team']);
     expect(rows[0].day).toBe(clock.now().toISOString().slice(0, 10));
   });
 
@@ -189,7 +218,9 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     expect(await seen(t.person)).toHaveLength(0);
     // The slots come back when the uploads end.
     await new Promise((r) => setTimeout(r, 300));
-    expect((await postEgress(f.gateway.sandboxUrl, 'metrics', t.job.token, '{"n": 50, "metrics": {"auc": 0.5}}', 'application/json')).status).toBe(201);
+    expect(
+      (await postEgress(f.gateway.sandboxUrl, 'metrics', t.job.token, '{"n": 50, "metrics": {"auc": 0.5}}', 'application/json')).status,
+    ).toBe(201);
   });
 
   it('row 8: an upload cut off mid-body leaves exactly one leaf (egress.abort) and no row', async () => {
@@ -198,9 +229,14 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     await new Promise((r) => setTimeout(r, 300));
     upload.abort();
     await new Promise((r) => setTimeout(r, 500));
-    const leaves = (await f.gateway.core.auditRepo.find({ limit: 100_000 })).filter((l) => l.leaf.principal === `job:${t.job.jobId}` && l.leaf.action.startsWith('egress.'));
+    const leaves = (await f.gateway.core.auditRepo.find({ limit: 100_000 })).filter(
+      (l) => l.leaf.principal === `job:${t.job.jobId}` && l.leaf.action.startsWith('egress.'),
+    );
     expect(leaves.map((l) => l.leaf.action)).toEqual(['egress.abort']);
-    expect(leaves[0].leaf.detail).toMatchObject({ kind: 'predictions', submittedBytes: 'seriesuid,coordX,coordY,coordZ,probability\n'.length });
+    expect(leaves[0].leaf.detail).toMatchObject({
+      kind: 'predictions',
+      submittedBytes: 'seriesuid,coordX,coordY,coordZ,probability\n'.length,
+    });
     expect(await seen(t.person)).toHaveLength(0);
   });
 
@@ -209,13 +245,32 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     const now = clock.now();
     const id = `gend${randomUUID().slice(0, 6)}`;
     await core.teams.insert({ id, name: id }, now, 'test');
-    await core.grants.insert({ id: `${id}-test`, team: id, dataset: DATASET, split: 'test', notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 30_000), byteQuota: null }, now, 'test');
+    await core.grants.insert(
+      {
+        id: `${id}-test`,
+        team: id,
+        dataset: DATASET,
+        split: 'test',
+        notBefore: new Date(now.getTime() - 60_000),
+        notAfter: new Date(now.getTime() + 30_000),
+        byteQuota: null,
+      },
+      now,
+      'test',
+    );
     const job = await core.jobService.issue(id, 3600, 'test', META);
     const body = Buffer.from(predictions([ROW]));
     const u = new URL(f.gateway.sandboxUrl);
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(
-        { host: u.hostname, port: u.port, method: 'POST', path: '/v1/egress/predictions', agent: false, headers: { authorization: `Bearer ${job.token}`, 'content-type': 'text/csv', 'content-length': body.length } },
+        {
+          host: u.hostname,
+          port: u.port,
+          method: 'POST',
+          path: '/v1/egress/predictions',
+          agent: false,
+          headers: { authorization: `Bearer ${job.token}`, 'content-type': 'text/csv', 'content-length': body.length },
+        },
         (res) => {
           let text = '';
           res.on('data', (c: Buffer) => (text += c.toString()));
@@ -239,11 +294,19 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
   it('row 15: attempts faster than the rate are answered 429 at once, without a leaf each: one throttle leaf per job and second counts them', async () => {
     const t = await team();
     const leavesBefore = await f.gateway.core.auditRepo.size();
-    const answers = await Promise.all(Array.from({ length: 60 }, () => postEgress(f.gateway.sandboxUrl, 'metrics', t.job.token, '{"n": 50, "metrics": {"auc": 0.5}}', 'application/json').catch(() => ({ status: 0 }))));
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, () =>
+        postEgress(f.gateway.sandboxUrl, 'metrics', t.job.token, '{"n": 50, "metrics": {"auc": 0.5}}', 'application/json').catch(() => ({
+          status: 0,
+        })),
+      ),
+    );
     const throttledAnswers = answers.filter((a) => a.status === 429).length;
     expect(throttledAnswers).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 1500));
-    const leaves = (await f.gateway.core.auditRepo.find({ after: leavesBefore - 1, limit: 10_000 })).map((l) => l.leaf).filter((l) => l.principal === `job:${t.job.jobId}`);
+    const leaves = (await f.gateway.core.auditRepo.find({ after: leavesBefore - 1, limit: 10_000 }))
+      .map((l) => l.leaf)
+      .filter((l) => l.principal === `job:${t.job.jobId}`);
     const summaries = leaves.filter((l) => l.action === 'egress.throttle');
     expect(summaries.length).toBeGreaterThan(0);
     const perAttempt = leaves.filter((l) => l.action !== 'egress.throttle').length;
@@ -258,7 +321,9 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     // Not shown, even by id, before its publication slot ends.
     expect((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${r.json.id as string}`, bearer(t.person))).status).toBe(404);
     clock.advance(60_000);
-    const one = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${r.json.id as string}`, bearer(t.person))).body.toString()) as { artifact: Record<string, unknown> };
+    const one = JSON.parse(
+      (await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${r.json.id as string}`, bearer(t.person))).body.toString(),
+    ) as { artifact: Record<string, unknown> };
     expect(one.artifact).not.toHaveProperty('auditIndex');
     expect(one.artifact).not.toHaveProperty('submittedSha256');
     expect(one.artifact).toMatchObject({ id: r.json.id, status: 'released' });
@@ -273,7 +338,11 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     ] as const) {
       const id = `g${name}${randomUUID().slice(0, 6)}`;
       await core.teams.insert({ id, name: id }, now, 'test');
-      await core.grants.insert({ id: `${id}-test`, team: id, dataset: DATASET, split: 'test', notBefore: new Date(from), notAfter: new Date(to), byteQuota: null }, now, 'test');
+      await core.grants.insert(
+        { id: `${id}-test`, team: id, dataset: DATASET, split: 'test', notBefore: new Date(from), notAfter: new Date(to), byteQuota: null },
+        now,
+        'test',
+      );
       const job = await core.jobService.issue(id, 3600, 'test', META);
       const inBox = await postEgress(f.gateway.sandboxUrl, 'predictions', job.token, predictions([ROW]));
       const outOfBox = await postEgress(f.gateway.sandboxUrl, 'predictions', job.token, predictions(['scan-9,1000,2,3,0.5']));
@@ -302,7 +371,11 @@ describe('disclosure with a small bits budget (docs/disclosure.md)', () => {
   it('row 6: a refusal or an artifact over the bits budget is a 429 with no reasons and no row', async () => {
     const post = (body: string) => postEgress(f.gateway.sandboxUrl, 'predictions', f.beta.token, body);
     const contestant = await f.gateway.core.tokens.issueUser('bea', 'contestant', 'beta', 600);
-    const rows = async () => (clock.advance(60_000), JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(contestant))).body.toString()) as { artifacts: unknown[] }).artifacts.length;
+    const rows = async () =>
+      (clock.advance(60_000),
+      JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(contestant))).body.toString()) as {
+        artifacts: unknown[];
+      }).artifacts.length;
     expect((await post(predictions([ROW]))).status).toBe(201);
     // An artifact over the bits left stops being read once its rows carry more than remain.
     const n = (i: number) => `1.${'0'.repeat(28)}${i % 10}`;
@@ -311,7 +384,9 @@ describe('disclosure with a small bits budget (docs/disclosure.md)', () => {
     expect(big.length).toBeGreaterThan(96 * 1024);
     const bigOver = await post(big);
     expect(bigOver.status).toBe(429);
-    const [leaf] = (await f.gateway.core.auditRepo.find({ action: 'egress.reject', limit: 10_000 })).filter((l) => l.leaf.requestId === bigOver.headers['x-request-id']);
+    const [leaf] = (await f.gateway.core.auditRepo.find({ action: 'egress.reject', limit: 10_000 })).filter(
+      (l) => l.leaf.requestId === bigOver.headers['x-request-id'],
+    );
     expect(Number((leaf.leaf.detail as { submittedBytes: number }).submittedBytes)).toBeLessThan(big.length);
     expect(await rows()).toBe(1);
     const artifactOver = await post(predictions([ROW]));
@@ -332,7 +407,14 @@ describe('disclosure with a small bits budget (docs/disclosure.md)', () => {
 /** An egress upload that sends its headers and a little of its body, then waits; abort() cuts it off. */
 function slowUpload(sandboxUrl: string, token: string): { abort: () => void } {
   const u = new URL(sandboxUrl);
-  const req = httpRequest({ host: u.hostname, port: u.port, method: 'POST', path: '/v1/egress/predictions', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'content-length': 1_000_000 }, agent: false });
+  const req = httpRequest({
+    host: u.hostname,
+    port: u.port,
+    method: 'POST',
+    path: '/v1/egress/predictions',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'content-length': 1_000_000 },
+    agent: false,
+  });
   req.on('error', () => undefined);
   req.write('seriesuid,coordX,coordY,coordZ,probability\n');
   return { abort: () => req.destroy() };

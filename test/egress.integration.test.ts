@@ -21,13 +21,19 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
     // Every refusal counts against the day's cap: room for one refusal per rule below.
     dir = policyDirWith({ 'budget.json': '{"dailyBits": 8000000, "dailySubmissions": {"predictions": 40, "metrics": 200, "model": 1}}' });
     // These cases check the checker, one attempt after another: no rate limit in the way.
-    f = await startFixture({ db, clock, policyDir: dir, env: { CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB: '1000', CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM: '1000' } });
+    f = await startFixture({
+      db,
+      clock,
+      policyDir: dir,
+      env: { CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB: '1000', CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM: '1000' },
+    });
   });
   afterAll(async () => {
     await f?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  const post = (kind: string, body: string | Buffer, token = f.beta.token, type?: string) => postEgress(f.gateway.sandboxUrl, kind, token, body, type);
+  const post = (kind: string, body: string | Buffer, token = f.beta.token, type?: string) =>
+    postEgress(f.gateway.sandboxUrl, kind, token, body, type);
 
   it('releases canonical predictions: 201 receipt, durable release leaf, outbox bytes = what the leaf hashes', async () => {
     const r = await post('predictions', GOOD);
@@ -36,10 +42,18 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
     const receipt = r.json as { id: string; sha256: string; bits: number; auditIndex: number };
     expect(receipt.bits).toBeGreaterThan(0);
     const [leaf] = await f.gateway.core.auditRepo.find({ after: receipt.auditIndex - 1, limit: 1 });
-    expect(leaf.leaf).toMatchObject({ action: 'egress.release', decision: 'allow', sha256: receipt.sha256, team: 'beta', policies: ['egress-results'] });
+    expect(leaf.leaf).toMatchObject({
+      action: 'egress.release',
+      decision: 'allow',
+      sha256: receipt.sha256,
+      team: 'beta',
+      policies: ['egress-results'],
+    });
     const content = await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${receipt.id}/content`, bearer(f.organizerToken));
     expect(content.status).toBe(200);
-    expect(content.body.toString()).toBe('seriesuid,coordX,coordY,coordZ,probability\nscan-8,0.0,0.0,0.0,0.500\nscan-9,10.0,-20.5,30.0,0.912\n');
+    expect(content.body.toString()).toBe(
+      'seriesuid,coordX,coordY,coordZ,probability\nscan-8,0.0,0.0,0.0,0.500\nscan-9,10.0,-20.5,30.0,0.912\n',
+    );
     expect(createHash('sha256').update(content.body).digest('hex')).toBe(receipt.sha256);
   });
 
@@ -78,7 +92,11 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
     ['metrics', '{"n": 50, "metrics": {"loss": []}}', 'series_empty'],
     ['predictions', '', 'empty'],
     ['predictions', predictions(['scan-9,1,2,3,0.5']).replace('scan-9', 'scan\u00019'), 'control_character'],
-    ['predictions', Buffer.concat([Buffer.from('seriesuid,coordX,coordY,coordZ,probability\nscan-9,1,2,3,0.5'), Buffer.from([0xff]), Buffer.from('\n')]), 'invalid_utf8'],
+    [
+      'predictions',
+      Buffer.concat([Buffer.from('seriesuid,coordX,coordY,coordZ,probability\nscan-9,1,2,3,0.5'), Buffer.from([0xff]), Buffer.from('\n')]),
+      'invalid_utf8',
+    ],
     ['predictions', 'seriesuid,coordX,coordY,coordZ,probability\r\nscan-9,1,2,3,0.5\nscan-8,1,2,3,0.5\n', 'inconsistent_line_endings'],
     ['predictions', predictions(Array.from({ length: 501 }, (_, i) => `scan-9,${i % 100},0,0,0.5`)), 'too_many_candidates'],
     ['metrics', '', 'empty'],
@@ -103,7 +121,11 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
     const rejects = await f.gateway.core.auditRepo.find({ action: 'egress.reject', limit: 1000 });
     const leaf = rejects.find((l) => l.leaf.requestId === r.headers['x-request-id'])!.leaf;
     expect(leaf).toMatchObject({ decision: 'deny', status: 422 });
-    expect(leaf.sha256).toBe(createHash('sha256').update(typeof body === 'string' ? Buffer.from(body) : body).digest('hex'));
+    expect(leaf.sha256).toBe(
+      createHash('sha256')
+        .update(typeof body === 'string' ? Buffer.from(body) : body)
+        .digest('hex'),
+    );
     expect(JSON.stringify(leaf)).not.toContain('scan-1');
   });
 
@@ -125,7 +147,9 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
   });
 
   it('charges the daily submission count: 429 with what remains, and the next day (UTC) is fresh', async () => {
-    const budget = JSON.parse((await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/egress/budget', bearer(f.beta.token))).body.toString()) as {
+    const budget = JSON.parse(
+      (await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/egress/budget', bearer(f.beta.token))).body.toString(),
+    ) as {
       submissions: Record<string, { used: number; limit: number; remaining: number }>;
       bitsUsed: number;
     };
@@ -138,7 +162,19 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
     clock.advance(24 * 3600_000);
     // Predictions name scans of a grant active now: the fixture's grant has ended by tomorrow.
     const from = clock.now();
-    await f.gateway.core.grants.insert({ id: 'beta-test-tomorrow', team: 'beta', dataset: 'ct', split: 'test', notBefore: from, notAfter: new Date(from.getTime() + 3600_000), byteQuota: null }, from, 'test');
+    await f.gateway.core.grants.insert(
+      {
+        id: 'beta-test-tomorrow',
+        team: 'beta',
+        dataset: 'ct',
+        split: 'test',
+        notBefore: from,
+        notAfter: new Date(from.getTime() + 3600_000),
+        byteQuota: null,
+      },
+      from,
+      'test',
+    );
     const tomorrow = await f.gateway.core.jobService.issue('beta', 3600, 'test', { requestId: 't', listener: 'internal' });
     expect((await post('predictions', GOOD, tomorrow.token)).status).toBe(201);
   });
@@ -146,10 +182,14 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
   it('lets a contestant see only their own team’s receipts', async () => {
     clock.advance(60_000); // rows are shown once their publication slot has ended
     const betaPerson = await f.gateway.core.tokens.issueUser('bea', 'contestant', 'beta', 600);
-    const mine = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(betaPerson))).body.toString()) as { artifacts: { team: string }[] };
+    const mine = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(betaPerson))).body.toString()) as {
+      artifacts: { team: string }[];
+    };
     expect(mine.artifacts.length).toBeGreaterThan(0);
     expect(mine.artifacts.every((a) => a.team === 'beta')).toBe(true);
-    const other = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(f.contestantToken))).body.toString()) as { artifacts: unknown[] };
+    const other = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(f.contestantToken))).body.toString()) as {
+      artifacts: unknown[];
+    };
     expect(other.artifacts).toEqual([]);
     const id = mine.artifacts[0] as unknown as { id: string };
     expect((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${id.id}`, bearer(f.contestantToken))).status).toBe(404);
@@ -173,7 +213,12 @@ describe('information budget in bits', () => {
     expect(first.status).toBe(201);
     const bits = first.json.bits as number;
     expect(bits).toBeLessThan(120);
-    const second = await postEgress(f.gateway.sandboxUrl, 'predictions', f.beta.token, predictions(['scan-9,1,2,3,0.5', 'scan-8,4,5,6,0.7']));
+    const second = await postEgress(
+      f.gateway.sandboxUrl,
+      'predictions',
+      f.beta.token,
+      predictions(['scan-9,1,2,3,0.5', 'scan-8,4,5,6,0.7']),
+    );
     expect(second.status).toBe(429);
     expect(second.json).toMatchObject({ reasons: [], remaining: { bits: 120 - Math.ceil(bits) } });
   });
@@ -195,7 +240,14 @@ describe('compliance reports', () => {
 
   it('reports per team what left, what was refused and why, bits, and bytes read per dataset; JSON and CSV', async () => {
     const r = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/reports/teams', bearer(f.auditorToken))).body.toString()) as {
-      teams: { team: string; released: Record<string, number>; rejectedByReason: Record<string, number>; bitsReleased: number; bytesReadByDataset: Record<string, number>; readsDenied: number }[];
+      teams: {
+        team: string;
+        released: Record<string, number>;
+        rejectedByReason: Record<string, number>;
+        bitsReleased: number;
+        bytesReadByDataset: Record<string, number>;
+        readsDenied: number;
+      }[];
     };
     const beta = r.teams.find((t) => t.team === 'beta')!;
     expect(beta.released).toEqual({ predictions: 1 });
@@ -206,7 +258,9 @@ describe('compliance reports', () => {
     expect(alpha.readsDenied).toBe(1);
     const csv = (await rawRequest(f.gateway.controlUrl, 'GET', '/v1/reports/teams?format=csv', bearer(f.auditorToken))).body.toString();
     expect(csv.split('\n')[0]).toBe('team,released,rejected,rejectedByReason,bitsReleased,bitsBudgetPerDay,bytesReadByDataset,readsDenied');
-    const policy = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/reports/policy', bearer(f.organizerToken))).body.toString()) as { events: { action: string }[] };
+    const policy = JSON.parse(
+      (await rawRequest(f.gateway.controlUrl, 'GET', '/v1/reports/policy', bearer(f.organizerToken))).body.toString(),
+    ) as { events: { action: string }[] };
     expect(policy.events[0].action).toBe('policy.activate');
     expect((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/reports/teams', bearer(f.contestantToken))).status).toBe(403);
   });

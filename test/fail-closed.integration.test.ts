@@ -51,7 +51,12 @@ describe.each(DB_KINDS)('fail closed on %s', (db) => {
     expect(r.body.toString()).toContain('<Code>ServiceUnavailable</Code>');
     expect(r.body.length).toBeLessThan(600);
     const outboxBefore = (await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length;
-    const put = await new SigV4TestClient(f.gateway.sandboxUrl, f.beta).send({ method: 'PUT', path: '/outbox/predictions/p.csv', date: new Date(), body: predictions(['scan-9,1,2,3,0.5']) });
+    const put = await new SigV4TestClient(f.gateway.sandboxUrl, f.beta).send({
+      method: 'PUT',
+      path: '/outbox/predictions/p.csv',
+      date: new Date(),
+      body: predictions(['scan-9,1,2,3,0.5']),
+    });
     expect(put.status).toBe(503);
     expect((await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length).toBe(outboxBefore);
     await f.db.query('ALTER TABLE audit_leaves DROP CONSTRAINT refuse_all');
@@ -94,7 +99,13 @@ describe('a backend failure mid-stream', () => {
   let f: Fixture;
   beforeAll(async () => {
     s3 = await EmbeddedS3.start(mkdtempSync(join(tmpdir(), 'cage-s3-')));
-    proxy = await faultProxy(s3.endpoint, (req) => ((req.url ?? '').includes('fail-me') ? 'fail-500' : req.method === 'GET' && (req.url ?? '').includes('cut-me') ? 'cut-after-64k' : undefined));
+    proxy = await faultProxy(s3.endpoint, (req) =>
+      (req.url ?? '').includes('fail-me')
+        ? 'fail-500'
+        : req.method === 'GET' && (req.url ?? '').includes('cut-me')
+          ? 'cut-after-64k'
+          : undefined,
+    );
     f = await startFixture({ db: 'pglite', s3Endpoint: proxy.url });
     const ds = (await f.gateway.core.datasets.get(DATASET))!;
     await f.gateway.core.store.put(ds.bucket, `${DATASET}/train/cut-me.raw`, Buffer.alloc(4 * 1024 * 1024, 7));
@@ -112,7 +123,9 @@ describe('a backend failure mid-stream', () => {
     expect(r.body.length).toBeLessThan(4 * 1024 * 1024);
     expect(r.aborted).toBe(true);
     // The gateway keeps serving other requests.
-    expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/scan-1.mhd'), bearer(f.alpha.token))).status).toBe(200);
+    expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/scan-1.mhd'), bearer(f.alpha.token))).status).toBe(
+      200,
+    );
   });
 
   it('answers 503 when the store fails after an allow, and still logs exactly one leaf for the decision', async () => {

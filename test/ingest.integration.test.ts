@@ -46,12 +46,65 @@ function rawExport(root: string): void {
   SOPS.forEach((sop, n) =>
     writeFileSync(
       join(dir, 'ct', `IM${n}.dcm`),
-      syntheticDicom({ study: STUDY, series: SERIES, sop, frameOfReference: `${STUDY}.9`, patientId: 'PHI-MRN-7', references: n > 0 ? SOPS[0] : undefined, studyDate: '20190302', acquisitionDate: '20190305', birthDate: '19500110', pixels: PIXELS[n] }),
+      syntheticDicom({
+        study: STUDY,
+        series: SERIES,
+        sop,
+        frameOfReference: `${STUDY}.9`,
+        patientId: 'PHI-MRN-7',
+        references: n > 0 ? SOPS[0] : undefined,
+        studyDate: '20190302',
+        acquisitionDate: '20190305',
+        birthDate: '19500110',
+        pixels: PIXELS[n],
+      }),
     ),
   );
-  writeFileSync(join(dir, 'ct', 'IM9.dcm'), syntheticDicom({ study: STUDY, series: `${SERIES}.9`, sop: `${SERIES}.9.1`, frameOfReference: `${STUDY}.9`, patientId: 'PHI-MRN-7', studyDate: '20190302', acquisitionDate: '20190302', birthDate: '19500110', burnedIn: true, pixels: PIXELS[0] }));
-  writeFileSync(join(dir, 'ct', 'SC1.dcm'), syntheticDicom({ study: STUDY, series: `${SERIES}.8`, sop: `${SERIES}.8.1`, frameOfReference: `${STUDY}.9`, patientId: 'PHI-MRN-7', studyDate: '20190302', acquisitionDate: '20190302', birthDate: '19500110', sopClass: '1.2.840.10008.5.1.4.1.1.7', pixels: PIXELS[0] }));
-  writeFileSync(join(dir, 'ct', 'JP1.dcm'), syntheticDicom({ study: STUDY, series: `${SERIES}.6`, sop: `${SERIES}.6.1`, frameOfReference: `${STUDY}.9`, patientId: 'PHI-MRN-7', studyDate: '20190302', acquisitionDate: '20190302', birthDate: '19500110', transferSyntax: '1.2.840.10008.1.2.4.50', pixels: PIXELS[0] }));
+  writeFileSync(
+    join(dir, 'ct', 'IM9.dcm'),
+    syntheticDicom({
+      study: STUDY,
+      series: `${SERIES}.9`,
+      sop: `${SERIES}.9.1`,
+      frameOfReference: `${STUDY}.9`,
+      patientId: 'PHI-MRN-7',
+      studyDate: '20190302',
+      acquisitionDate: '20190302',
+      birthDate: '19500110',
+      burnedIn: true,
+      pixels: PIXELS[0],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'ct', 'SC1.dcm'),
+    syntheticDicom({
+      study: STUDY,
+      series: `${SERIES}.8`,
+      sop: `${SERIES}.8.1`,
+      frameOfReference: `${STUDY}.9`,
+      patientId: 'PHI-MRN-7',
+      studyDate: '20190302',
+      acquisitionDate: '20190302',
+      birthDate: '19500110',
+      sopClass: '1.2.840.10008.5.1.4.1.1.7',
+      pixels: PIXELS[0],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'ct', 'JP1.dcm'),
+    syntheticDicom({
+      study: STUDY,
+      series: `${SERIES}.6`,
+      sop: `${SERIES}.6.1`,
+      frameOfReference: `${STUDY}.9`,
+      patientId: 'PHI-MRN-7',
+      studyDate: '20190302',
+      acquisitionDate: '20190302',
+      birthDate: '19500110',
+      transferSyntax: '1.2.840.10008.1.2.4.50',
+      pixels: PIXELS[0],
+    }),
+  );
   writeFileSync(join(dir, `${LUNA_UID}.mhd`), MHD);
   writeFileSync(join(dir, `${LUNA_UID}.raw`), RAW);
   writeFileSync(join(dir, 'annotations.csv'), CSV);
@@ -71,8 +124,24 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     bucket = (await core.datasets.get(DATASET))!.bucket;
     const now = core.clock.now();
     for (const id of ['ing', 'ing2']) {
-      await core.datasets.insert({ id, bucket, prefix: `${id}/`, title: id, splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, now, 'test');
-      await core.grants.insert({ id: `alpha-${id}`, team: 'alpha', dataset: id, split: 'train', notBefore: new Date(now.getTime() - 3600_000), notAfter: new Date(now.getTime() + 3600_000), byteQuota: null }, now, 'test');
+      await core.datasets.insert(
+        { id, bucket, prefix: `${id}/`, title: id, splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
+        now,
+        'test',
+      );
+      await core.grants.insert(
+        {
+          id: `alpha-${id}`,
+          team: 'alpha',
+          dataset: id,
+          split: 'train',
+          notBefore: new Date(now.getTime() - 3600_000),
+          notAfter: new Date(now.getTime() + 3600_000),
+          byteQuota: null,
+        },
+        now,
+        'test',
+      );
     }
   });
   afterAll(async () => {
@@ -81,14 +150,27 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
   });
 
   const organizer = () => bearer(f.organizerToken);
-  const body = { source: 'export', target: 'train/', csvColumns: ['seriesuid', 'coordX', 'coordY', 'coordZ', 'diameter_mm'], csvPseudonymize: ['seriesuid'] };
+  const body = {
+    source: 'export',
+    target: 'train/',
+    csvColumns: ['seriesuid', 'coordX', 'coordY', 'coordZ', 'diameter_mm'],
+    csvPseudonymize: ['seriesuid'],
+  };
 
   async function ingest(dataset: string, extra: Record<string, unknown> = {}): Promise<IngestRun> {
-    const r = await rawRequest(f.gateway.controlUrl, 'POST', `/v1/datasets/${dataset}/ingest`, { ...organizer(), 'content-type': 'application/json' }, JSON.stringify({ ...body, ...extra }));
+    const r = await rawRequest(
+      f.gateway.controlUrl,
+      'POST',
+      `/v1/datasets/${dataset}/ingest`,
+      { ...organizer(), 'content-type': 'application/json' },
+      JSON.stringify({ ...body, ...extra }),
+    );
     expect(r.status).toBe(202);
     const started = JSON.parse(r.body.toString()) as IngestRun;
     for (;;) {
-      const run = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${started.id}`, organizer())).body.toString()) as IngestRun;
+      const run = JSON.parse(
+        (await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${started.id}`, organizer())).body.toString(),
+      ) as IngestRun;
       if (run.state !== 'running') return run;
       await new Promise((res) => setTimeout(res, 50));
     }
@@ -99,7 +181,12 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
   }
 
   const manifest = async (dataset: string) =>
-    (await f.db.query<{ key: string; sha256: string; size: string | number }>('SELECT key, sha256, size FROM manifest_entries WHERE dataset_id = $1 ORDER BY key', [dataset])).rows.map((e) => ({ key: e.key, sha256: e.sha256, size: Number(e.size) }));
+    (
+      await f.db.query<{ key: string; sha256: string; size: string | number }>(
+        'SELECT key, sha256, size FROM manifest_entries WHERE dataset_id = $1 ORDER BY key',
+        [dataset],
+      )
+    ).rows.map((e) => ({ key: e.key, sha256: e.sha256, size: Number(e.size) }));
 
   let run: IngestRun;
   it('cleanses a raw export: every supported file written, refused ones reported, a summary of what was stripped', async () => {
@@ -115,7 +202,13 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
         ['notes.txt', expect.stringContaining('unsupported file type')],
       ]),
     );
-    expect(run.summary!.stripped).toMatchObject({ 'DICOM PatientName (D)': 3, 'DICOM private attributes (X)': 6, 'DICOM other free text (X)': expect.any(Number), 'MetaImage PatientName (X)': 1, 'CSV column mrn (X)': 1 });
+    expect(run.summary!.stripped).toMatchObject({
+      'DICOM PatientName (D)': 3,
+      'DICOM private attributes (X)': 6,
+      'DICOM other free text (X)': expect.any(Number),
+      'MetaImage PatientName (X)': 1,
+      'CSV column mrn (X)': 1,
+    });
     const leaves = (await f.gateway.core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf).filter((l) => l.action === 'dataset.ingest');
     expect(leaves.some((l) => (l.detail as { run?: string }).run === run.id)).toBe(true);
   });
@@ -145,7 +238,12 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
       expect(Object.keys(dict).filter((t) => parseInt(t.slice(0, 4), 16) % 2 === 1)).toEqual([]);
       expect(dict['00321070']).toBeUndefined();
       // Beyond the table: free text, overlays, a vendor UID that embedded a date.
-      expect([dict['00102000'], dict['00180010'], dict['60004000'], dict['60000010']]).toEqual([undefined, undefined, undefined, undefined]);
+      expect([dict['00102000'], dict['00180010'], dict['60004000'], dict['60000010']]).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
       expect(String(dict['00083010'].Value![0])).toMatch(/^2\.25\./);
       expect(bytes.includes('20230514')).toBe(false);
       expect(dict['00280303'].Value).toEqual(['MODIFIED']);
@@ -193,11 +291,29 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     const keys = (await manifest('ing')).map((e) => e.key);
     const mhdKey = keys.find((k) => k.endsWith('.mhd'))!;
     const header = (await stored(mhdKey)).toString();
-    const fields = new Map(header.trim().split('\n').map((l) => l.split(' = ') as [string, string]));
+    const fields = new Map(
+      header
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' = ') as [string, string]),
+    );
     expect([...fields.keys()].every((k) => KEPT_METAIMAGE_KEYS.includes(k) || k === 'ElementDataFile')).toBe(true);
     expect(header).not.toContain(PHI);
-    for (const k of ['DimSize', 'ElementSpacing', 'Offset', 'TransformMatrix', 'ElementType', 'AnatomicalOrientation', 'CenterOfRotation']) {
-      expect([k, fields.get(k)]).toEqual([k, MHD.split('\n').find((l) => l.startsWith(`${k} = `))!.split(' = ')[1]]);
+    for (const k of [
+      'DimSize',
+      'ElementSpacing',
+      'Offset',
+      'TransformMatrix',
+      'ElementType',
+      'AnatomicalOrientation',
+      'CenterOfRotation',
+    ]) {
+      expect([k, fields.get(k)]).toEqual([
+        k,
+        MHD.split('\n')
+          .find((l) => l.startsWith(`${k} = `))!
+          .split(' = ')[1],
+      ]);
     }
     const pseudo = mhdKey.slice('train/'.length, -'.mhd'.length);
     expect(fields.get('ElementDataFile')).toBe(`${pseudo}.raw`);
@@ -217,28 +333,43 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     await core.store.put(bucket, 'ing/train/injected.raw', Buffer.from('behind the gateway'));
     const injected = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', 'train/injected.raw'), bearer(f.alpha.token));
     expect(injected.status).toBe(404);
-    const listing = JSON.parse((await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets/ing/objects?limit=1000', bearer(f.alpha.token))).body.toString()) as { objects: { key: string }[] };
+    const listing = JSON.parse(
+      (await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets/ing/objects?limit=1000', bearer(f.alpha.token))).body.toString(),
+    ) as { objects: { key: string }[] };
     expect(listing.objects.map((o) => o.key).sort()).toEqual((await manifest('ing')).map((e) => e.key).sort());
     // The S3 door is no other: the injected object is NoSuchKey and missing from its listing too.
     const s3 = new SigV4TestClient(f.gateway.sandboxUrl, f.alpha);
     const viaS3 = await s3.send({ method: 'GET', path: '/ing/train/injected.raw', date: new Date() });
     expect(viaS3.status).toBe(404);
     expect(viaS3.body.toString()).toContain('<Code>NoSuchKey</Code>');
-    const s3List = (await s3.send({ method: 'GET', path: '/ing', query: { 'list-type': '2', prefix: 'train/' }, date: new Date() })).body.toString();
+    const s3List = (
+      await s3.send({ method: 'GET', path: '/ing', query: { 'list-type': '2', prefix: 'train/' }, date: new Date() })
+    ).body.toString();
     expect([...s3List.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]).sort()).toEqual((await manifest('ing')).map((e) => e.key).sort());
     // Replaced bytes under a listed key: not the object the manifest describes.
     await core.store.put(bucket, `ing/${entry.key}`, randomBytes(entry.size));
     const swapped = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', entry.key), bearer(f.alpha.token));
     expect(swapped.status).toBe(404);
     const leaves = (await core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf);
-    expect(leaves.find((l) => l.requestId === injected.headers['x-request-id'])).toMatchObject({ decision: 'deny', status: 404, detail: { reason: 'not_in_manifest' } });
-    expect(leaves.find((l) => l.requestId === swapped.headers['x-request-id'])).toMatchObject({ decision: 'deny', status: 404, detail: { reason: 'manifest_mismatch' } });
+    expect(leaves.find((l) => l.requestId === injected.headers['x-request-id'])).toMatchObject({
+      decision: 'deny',
+      status: 404,
+      detail: { reason: 'not_in_manifest' },
+    });
+    expect(leaves.find((l) => l.requestId === swapped.headers['x-request-id'])).toMatchObject({
+      decision: 'deny',
+      status: 404,
+      detail: { reason: 'manifest_mismatch' },
+    });
     // And the organizers' check of the whole bucket names both.
     const verify = await cage(['dataset', 'verify', 'ing'], { env: { CAGE_URL: f.gateway.controlUrl, CAGE_TOKEN: f.auditorToken } });
     expect(verify.code).toBe(1);
     expect(verify.stdout).toMatch(/unexpected \(never served\)\s*│?\s*train\/injected\.raw/);
     expect(verify.stdout).toContain(entry.key);
-    const report = (await core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf).filter((l) => l.action === 'dataset.verify-manifest').pop();
+    const report = (await core.auditRepo.find({ limit: 10_000 }))
+      .map((l) => l.leaf)
+      .filter((l) => l.action === 'dataset.verify-manifest')
+      .pop();
     expect(report).toMatchObject({ decision: 'deny', detail: { unexpected: ['train/injected.raw'], changed: [entry.key], missing: [] } });
   });
 
@@ -260,22 +391,53 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     const big = join(root, 'big');
     mkdirSync(big, { recursive: true });
     for (let n = 0; n < 40; n++) {
-      writeFileSync(join(big, `IM${n}.dcm`), syntheticDicom({ study: STUDY, series: `${SERIES}.7`, sop: `${SERIES}.7.${n}`, frameOfReference: `${STUDY}.9`, patientId: 'PHI-MRN-7', studyDate: '20190302', acquisitionDate: '20190303', birthDate: '19500110', pixels: PIXELS[n % 3] }));
+      writeFileSync(
+        join(big, `IM${n}.dcm`),
+        syntheticDicom({
+          study: STUDY,
+          series: `${SERIES}.7`,
+          sop: `${SERIES}.7.${n}`,
+          frameOfReference: `${STUDY}.9`,
+          patientId: 'PHI-MRN-7',
+          studyDate: '20190302',
+          acquisitionDate: '20190303',
+          birthDate: '19500110',
+          pixels: PIXELS[n % 3],
+        }),
+      );
     }
     for (const id of ['big1', 'big2']) {
-      await core.datasets.insert({ id, bucket, prefix: `${id}/`, title: id, splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, core.clock.now(), 'test');
+      await core.datasets.insert(
+        { id, bucket, prefix: `${id}/`, title: id, splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
+        core.clock.now(),
+        'test',
+      );
     }
     const whole = await ingest('big1', { source: 'big' });
     expect(whole).toMatchObject({ state: 'done', filesWritten: 40 });
-    const started = JSON.parse((await rawRequest(f.gateway.controlUrl, 'POST', '/v1/datasets/big2/ingest', { ...organizer(), 'content-type': 'application/json' }, JSON.stringify({ ...body, source: 'big' }))).body.toString()) as IngestRun;
+    const started = JSON.parse(
+      (
+        await rawRequest(
+          f.gateway.controlUrl,
+          'POST',
+          '/v1/datasets/big2/ingest',
+          { ...organizer(), 'content-type': 'application/json' },
+          JSON.stringify({ ...body, source: 'big' }),
+        )
+      ).body.toString(),
+    ) as IngestRun;
     for (;;) {
-      const run = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${started.id}`, organizer())).body.toString()) as IngestRun;
+      const run = JSON.parse(
+        (await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${started.id}`, organizer())).body.toString(),
+      ) as IngestRun;
       if (run.filesDone >= 3) break;
       await new Promise((res) => setTimeout(res, 5));
     }
     expect((await rawRequest(f.gateway.controlUrl, 'POST', `/v1/ingests/${started.id}/cancel`, organizer())).status).toBe(202);
     await core.ingest.idle();
-    const cut = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${started.id}`, organizer())).body.toString()) as IngestRun;
+    const cut = JSON.parse(
+      (await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${started.id}`, organizer())).body.toString(),
+    ) as IngestRun;
     expect(cut.state).toBe('cancelled');
     expect(cut.filesWritten).toBeLessThan(40);
     const resumed = await ingest('big2', { source: 'big' });
@@ -298,20 +460,44 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
       ['Doe_Jane_PHI/notes.txt', Buffer.from('PHI')],
     ];
     for (const [k, b] of files) await core.store.put(rawBucket, `hospital/export/${k}`, b);
-    await core.datasets.insert({ id: 'ing-s3', bucket, prefix: 'ing-s3/', title: 'ing-s3', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, core.clock.now(), 'test');
+    await core.datasets.insert(
+      { id: 'ing-s3', bucket, prefix: 'ing-s3/', title: 'ing-s3', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
+      core.clock.now(),
+      'test',
+    );
     const fromS3 = await ingest('ing-s3', { source: `s3://${rawBucket}/hospital/export` });
     expect(fromS3).toMatchObject({ state: 'done', filesWritten: 5, filesRefused: 5 });
     const fromDir = await manifest('ing2');
     expect(await manifest('ing-s3')).toEqual(fromDir);
-    const missing = await rawRequest(f.gateway.controlUrl, 'POST', '/v1/datasets/ing-s3/ingest', { ...organizer(), 'content-type': 'application/json' }, JSON.stringify({ ...body, source: 's3://no-such-raw-bucket/x' }));
+    const missing = await rawRequest(
+      f.gateway.controlUrl,
+      'POST',
+      '/v1/datasets/ing-s3/ingest',
+      { ...organizer(), 'content-type': 'application/json' },
+      JSON.stringify({ ...body, source: 's3://no-such-raw-bucket/x' }),
+    );
     expect(missing.status).toBe(400);
   });
 
   it('cage ingest: a progress bar on a terminal, the summary, and a re-run that skips everything', async () => {
     const core = f.gateway.core;
-    await core.datasets.insert({ id: 'ing3', bucket, prefix: 'ing3/', title: 'ing3', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, core.clock.now(), 'test');
+    await core.datasets.insert(
+      { id: 'ing3', bucket, prefix: 'ing3/', title: 'ing3', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
+      core.clock.now(),
+      'test',
+    );
     const env = { CAGE_URL: f.gateway.controlUrl, CAGE_TOKEN: f.organizerToken };
-    const args = ['ingest', 'ing3', 'export', '--target', 'train/', '--csv-columns', 'seriesuid,coordX,coordY,coordZ,diameter_mm', '--csv-pseudonymize', 'seriesuid'];
+    const args = [
+      'ingest',
+      'ing3',
+      'export',
+      '--target',
+      'train/',
+      '--csv-columns',
+      'seriesuid,coordX,coordY,coordZ,diameter_mm',
+      '--csv-pseudonymize',
+      'seriesuid',
+    ];
     const first = await cage(args, { env, tty: true });
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/\[[#-]{28}\] \d+\/10 files/);
@@ -325,9 +511,25 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     expect((JSON.parse(runs.stdout) as { runs: unknown[] }).runs).toHaveLength(2);
     expect((await cage(['ingest', 'ing3', 'export', '--target', 'nowhere/'], { env })).code).toBe(1);
     // Cleansed otherwise (a column less): nothing is skipped, and the new rule holds.
-    const narrower = await cage(['ingest', 'ing3', 'export', '--target', 'train/', '--csv-columns', 'seriesuid,coordX,coordY,coordZ', '--csv-pseudonymize', 'seriesuid', '--json'], { env });
+    const narrower = await cage(
+      [
+        'ingest',
+        'ing3',
+        'export',
+        '--target',
+        'train/',
+        '--csv-columns',
+        'seriesuid,coordX,coordY,coordZ',
+        '--csv-pseudonymize',
+        'seriesuid',
+        '--json',
+      ],
+      { env },
+    );
     expect(JSON.parse(narrower.stdout)).toMatchObject({ state: 'done', filesSkipped: 0, filesWritten: 5 });
-    expect((await stored('train/annotations.csv', 'ing3')).toString()).toMatch(/^seriesuid,coordX,coordY,coordZ\n[^,]+,-100\.5,20\.25,-250\n$/);
+    expect((await stored('train/annotations.csv', 'ing3')).toString()).toMatch(
+      /^seriesuid,coordX,coordY,coordZ\n[^,]+,-100\.5,20\.25,-250\n$/,
+    );
   });
 
   it('withdraws what a source no longer yields: a file deleted from the export stops being served', async () => {
@@ -335,9 +537,26 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     const small = join(root, 'small');
     mkdirSync(small, { recursive: true });
     SOPS.forEach((sop, n) =>
-      writeFileSync(join(small, `IM${n}.dcm`), syntheticDicom({ study: STUDY, series: SERIES, sop, frameOfReference: `${STUDY}.9`, patientId: 'PHI-MRN-7', studyDate: '20190302', acquisitionDate: '20190305', birthDate: '19500110', pixels: PIXELS[n] })),
+      writeFileSync(
+        join(small, `IM${n}.dcm`),
+        syntheticDicom({
+          study: STUDY,
+          series: SERIES,
+          sop,
+          frameOfReference: `${STUDY}.9`,
+          patientId: 'PHI-MRN-7',
+          studyDate: '20190302',
+          acquisitionDate: '20190305',
+          birthDate: '19500110',
+          pixels: PIXELS[n],
+        }),
+      ),
     );
-    await core.datasets.insert({ id: 'ing4', bucket, prefix: 'ing4/', title: 'ing4', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, core.clock.now(), 'test');
+    await core.datasets.insert(
+      { id: 'ing4', bucket, prefix: 'ing4/', title: 'ing4', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
+      core.clock.now(),
+      'test',
+    );
     expect(await ingest('ing4', { source: 'small' })).toMatchObject({ state: 'done', filesWritten: 3 });
     const before = await manifest('ing4');
     rmSync(join(small, 'IM2.dcm'));
@@ -347,18 +566,43 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     expect(after).toHaveLength(2);
     const gone = before.find((e) => !after.some((a) => a.key === e.key))!;
     expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing4', gone.key), bearer(f.alpha.token))).status).toBe(404);
-    expect((await core.store.list(bucket, 'ing4/', undefined, 100)).objects.map((o) => o.key.slice('ing4/'.length)).sort()).toEqual(after.map((e) => e.key).sort());
+    expect((await core.store.list(bucket, 'ing4/', undefined, 100)).objects.map((o) => o.key.slice('ing4/'.length)).sort()).toEqual(
+      after.map((e) => e.key).sort(),
+    );
   });
 
   it('should not ingest from outside the ingest root, into no split, or with bad input; nothing changes', async () => {
     const before = await manifest('ing');
     symlinkSync('/etc', join(root, 'escape'));
     const outbox = `s3://cage-outbox/`;
-    for (const bad of [{ source: '../../etc' }, { source: '/etc' }, { source: 'escape' }, { source: outbox }, { source: `s3://${bucket}/ing/` }, { target: 'nowhere/' }, { target: 'train' }, { target: 'train/../x/' }, { csvPseudonymize: ['mrn'] }, { extra: 1 }]) {
-      const r = await rawRequest(f.gateway.controlUrl, 'POST', '/v1/datasets/ing/ingest', { ...organizer(), 'content-type': 'application/json' }, JSON.stringify({ ...body, ...bad }));
+    for (const bad of [
+      { source: '../../etc' },
+      { source: '/etc' },
+      { source: 'escape' },
+      { source: outbox },
+      { source: `s3://${bucket}/ing/` },
+      { target: 'nowhere/' },
+      { target: 'train' },
+      { target: 'train/../x/' },
+      { csvPseudonymize: ['mrn'] },
+      { extra: 1 },
+    ]) {
+      const r = await rawRequest(
+        f.gateway.controlUrl,
+        'POST',
+        '/v1/datasets/ing/ingest',
+        { ...organizer(), 'content-type': 'application/json' },
+        JSON.stringify({ ...body, ...bad }),
+      );
       expect([JSON.stringify(bad), r.status]).toEqual([JSON.stringify(bad), 400]);
     }
-    const job = await rawRequest(f.gateway.controlUrl, 'POST', '/v1/datasets/ing/ingest', { ...bearer(f.auditorToken), 'content-type': 'application/json' }, JSON.stringify(body));
+    const job = await rawRequest(
+      f.gateway.controlUrl,
+      'POST',
+      '/v1/datasets/ing/ingest',
+      { ...bearer(f.auditorToken), 'content-type': 'application/json' },
+      JSON.stringify(body),
+    );
     expect(job.status).toBe(403);
     // Auditors see counts and reasons, not the source paths (folders named after patients).
     const seen = (await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${run.id}`, bearer(f.auditorToken))).body.toString();

@@ -52,7 +52,13 @@ async function keysOf(g: Gateway, token: string): Promise<Key[]> {
 /** Organizer actions: each is an audit leaf. */
 async function traffic(g: Gateway, organizer: string, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const r = await rawRequest(g.controlUrl, 'POST', '/v1/teams', { ...bearer(organizer), 'content-type': 'application/json' }, JSON.stringify({ id: `t-${randomBytes(4).toString('hex')}`, name: 'x' }));
+    const r = await rawRequest(
+      g.controlUrl,
+      'POST',
+      '/v1/teams',
+      { ...bearer(organizer), 'content-type': 'application/json' },
+      JSON.stringify({ id: `t-${randomBytes(4).toString('hex')}`, name: 'x' }),
+    );
     expect(r.status).toBe(201);
   }
 }
@@ -99,7 +105,9 @@ describe.each(DB_KINDS)('signing-key rotation on %s', (db) => {
     expect((await get(g, '/v1/audit/checkpoint/key', f.auditorToken)).body.toString().trim()).toBe(active.verifierKey);
 
     // (a) online: the checkpoint made before the rotation is served and verifies with the retired key, not the new one.
-    const served = (JSON.parse((await get(g, '/v1/audit/checkpoints', f.auditorToken)).body.toString()) as { checkpoints: { note: string }[] }).checkpoints.map((c) => c.note);
+    const served = (
+      JSON.parse((await get(g, '/v1/audit/checkpoints', f.auditorToken)).body.toString()) as { checkpoints: { note: string }[] }
+    ).checkpoints.map((c) => c.note);
     expect(served).toContain(oldNote);
     expect(openCheckpoint(oldNote, retired.verifierKey).size).toBeGreaterThan(0);
     expect(() => openCheckpoint(oldNote, active.verifierKey)).toThrow(/no signature/);
@@ -112,14 +120,26 @@ describe.each(DB_KINDS)('signing-key rotation on %s', (db) => {
     expect(() => openCheckpoint(newNote, oldKey)).toThrow(/no signature/);
 
     // The rotation is a leaf naming both keys.
-    const page = JSON.parse((await get(g, '/v1/audit?action=keys.rotate', f.auditorToken)).body.toString()) as { leaves: { leaf: AuditLeaf }[] };
+    const page = JSON.parse((await get(g, '/v1/audit?action=keys.rotate', f.auditorToken)).body.toString()) as {
+      leaves: { leaf: AuditLeaf }[];
+    };
     expect(page.leaves).toHaveLength(1);
-    expect(page.leaves[0].leaf).toMatchObject({ principal: 'user:olga', decision: 'allow', detail: { from: { kid: oldKid, keyId: retired.keyId }, to: { kid: active.kid, keyId: active.keyId }, reason: 'rotate' } });
+    expect(page.leaves[0].leaf).toMatchObject({
+      principal: 'user:olga',
+      decision: 'allow',
+      detail: { from: { kid: oldKid, keyId: retired.keyId }, to: { kid: active.kid, keyId: active.keyId }, reason: 'rotate' },
+    });
 
     // (c) a token issued before the rotation is still accepted; new tokens carry the new kid.
     expect((await get(g, '/v1/teams', f.organizerToken)).status).toBe(200);
     expect((await rawRequest(g.sandboxUrl, 'GET', '/v1/datasets', bearer(f.alpha.token))).status).toBe(200);
-    const issued = await rawRequest(g.controlUrl, 'POST', '/v1/tokens', { ...bearer(f.organizerToken), 'content-type': 'application/json' }, JSON.stringify({ subject: 'nina', role: 'auditor' }));
+    const issued = await rawRequest(
+      g.controlUrl,
+      'POST',
+      '/v1/tokens',
+      { ...bearer(f.organizerToken), 'content-type': 'application/json' },
+      JSON.stringify({ subject: 'nina', role: 'auditor' }),
+    );
     const fresh = (JSON.parse(issued.body.toString()) as { token: string }).token;
     expect(kidOf(fresh)).toBe(active.kid);
     expect((await get(g, '/v1/audit/checkpoint', fresh)).status).toBe(200);
@@ -148,7 +168,13 @@ describe.each(DB_KINDS)('signing-key rotation on %s', (db) => {
 
   it('should not accept a retired key’s tokens after a rotation without grace, nor a token a retired key signs after it retired', async () => {
     const g = f.gateway;
-    const before = await rawRequest(g.controlUrl, 'POST', '/v1/tokens', { ...bearer(f.organizerToken), 'content-type': 'application/json' }, JSON.stringify({ subject: 'omar', role: 'organizer' }));
+    const before = await rawRequest(
+      g.controlUrl,
+      'POST',
+      '/v1/tokens',
+      { ...bearer(f.organizerToken), 'content-type': 'application/json' },
+      JSON.stringify({ subject: 'omar', role: 'organizer' }),
+    );
     const omar = (JSON.parse(before.body.toString()) as { token: string }).token;
     expect(kidOf(omar)).toBe(keysAfterFirst[1].kid);
 
@@ -218,7 +244,18 @@ describe('replacing the configured signing key (a restart with another CAGE_SIGN
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const start = async (key: string, at = dir) => {
     const db = await PgliteDatabase.open(join(at, 'pglite'));
-    return Gateway.start(loadConfig({ CAGE_DATA_DIR: at, CAGE_CONTROL_PORT: '0', CAGE_SANDBOX_PORT: '0', CAGE_DEMO: '0', CAGE_POLICY_DIR: POLICY_DIR, CAGE_SIGNING_KEY: key, ...QUIET }), { logger: false, db });
+    return Gateway.start(
+      loadConfig({
+        CAGE_DATA_DIR: at,
+        CAGE_CONTROL_PORT: '0',
+        CAGE_SANDBOX_PORT: '0',
+        CAGE_DEMO: '0',
+        CAGE_POLICY_DIR: POLICY_DIR,
+        CAGE_SIGNING_KEY: key,
+        ...QUIET,
+      }),
+      { logger: false, db },
+    );
   };
 
   it('makes the new key active, refuses the old key’s tokens at once, logs it, and never lets the old key sign again', async () => {
@@ -239,7 +276,9 @@ describe('replacing the configured signing key (a restart with another CAGE_SIGN
       expect(g.bootstrap!.organizerToken).not.toBe(oldBootstrap);
       expect(kidOf(g.bootstrap!.organizerToken)).toBe(SigningKeys.fromPem(second, 'test').kid);
       expect((await get(g, '/v1/teams', g.bootstrap!.organizerToken)).status).toBe(200);
-      const page = JSON.parse((await get(g, '/v1/audit?action=keys.rotate', newToken)).body.toString()) as { leaves: { leaf: AuditLeaf }[] };
+      const page = JSON.parse((await get(g, '/v1/audit?action=keys.rotate', newToken)).body.toString()) as {
+        leaves: { leaf: AuditLeaf }[];
+      };
       expect(page.leaves.map((l) => l.leaf.detail?.reason)).toEqual(['configured key replaced']);
       expect(await keysOf(g, newToken)).toHaveLength(2);
     } finally {
@@ -282,7 +321,18 @@ describePg('a rotation reaches a replica on the same PostgreSQL', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cage-replica-'));
     dirs.push(dataDir);
     const db = await PostgresDatabase.open(POSTGRES_URL!, schema);
-    const g = await Gateway.start(loadConfig({ CAGE_DATA_DIR: dataDir, CAGE_CONTROL_PORT: '0', CAGE_SANDBOX_PORT: '0', CAGE_DEMO: '0', CAGE_POLICY_DIR: POLICY_DIR, CAGE_SIGNING_KEY: key, ...QUIET }), { logger: false, db });
+    const g = await Gateway.start(
+      loadConfig({
+        CAGE_DATA_DIR: dataDir,
+        CAGE_CONTROL_PORT: '0',
+        CAGE_SANDBOX_PORT: '0',
+        CAGE_DEMO: '0',
+        CAGE_POLICY_DIR: POLICY_DIR,
+        CAGE_SIGNING_KEY: key,
+        ...QUIET,
+      }),
+      { logger: false, db },
+    );
     gateways.push(g);
     return g;
   };

@@ -14,8 +14,14 @@ describe.each(DB_KINDS)('team membership history on %s', (kind) => {
   beforeAll(async () => {
     ({ db, drop } = await openTestDatabase(kind));
     // A database from before membership history: a member was removed, and only the log knows.
-    await migrate(db, loadMigrations().filter((m) => m.version < '0009'));
-    await db.query("INSERT INTO teams (id, name, created_at, created_by) VALUES ('beta', 'Beta', $1, 'test'), ('gamma', 'Gamma', $1, 'test')", [at.toISOString()]);
+    await migrate(
+      db,
+      loadMigrations().filter((m) => m.version < '0009'),
+    );
+    await db.query(
+      "INSERT INTO teams (id, name, created_at, created_by) VALUES ('beta', 'Beta', $1, 'test'), ('gamma', 'Gamma', $1, 'test')",
+      [at.toISOString()],
+    );
     const leaf = {
       v: 1,
       time: at.toISOString(),
@@ -35,17 +41,15 @@ describe.each(DB_KINDS)('team membership history on %s', (kind) => {
       detail: { before: { subject: 'old', issuer: 'https://idp.example/' } },
     };
     const text = canonicalJson(leaf);
-    await db.query('INSERT INTO audit_leaves (idx, leaf, leaf_hash, time, request_id, principal, team, action, decision) VALUES (0, $1, $2, $3, $4, $5, $6, $7, $8)', [
-      text,
-      leafHash(text),
-      at.toISOString(),
-      'r1',
-      leaf.principal,
-      leaf.team,
-      leaf.action,
-      leaf.decision,
-    ]);
-    expect(await migrate(db)).toEqual(loadMigrations().filter((m) => m.version >= '0009').map((m) => m.version));
+    await db.query(
+      'INSERT INTO audit_leaves (idx, leaf, leaf_hash, time, request_id, principal, team, action, decision) VALUES (0, $1, $2, $3, $4, $5, $6, $7, $8)',
+      [text, leafHash(text), at.toISOString(), 'r1', leaf.principal, leaf.team, leaf.action, leaf.decision],
+    );
+    expect(await migrate(db)).toEqual(
+      loadMigrations()
+        .filter((m) => m.version >= '0009')
+        .map((m) => m.version),
+    );
     teams = new TeamRepository(db);
   });
   afterAll(async () => {
@@ -54,8 +58,12 @@ describe.each(DB_KINDS)('team membership history on %s', (kind) => {
 
   it('recovers memberships ended before history was kept from the audit log', async () => {
     expect(await teams.teamsEverOf('old', 'https://idp.example/')).toEqual([{ team: 'beta', current: false }]);
-    const { rows } = await db.query<{ removed_by: string; removed_at: Date | string }>("SELECT removed_by, removed_at FROM team_former_members WHERE subject = 'old'");
-    expect(rows.map((r) => ({ by: r.removed_by, at: new Date(r.removed_at).toISOString() }))).toEqual([{ by: 'user:olga', at: at.toISOString() }]);
+    const { rows } = await db.query<{ removed_by: string; removed_at: Date | string }>(
+      "SELECT removed_by, removed_at FROM team_former_members WHERE subject = 'old'",
+    );
+    expect(rows.map((r) => ({ by: r.removed_by, at: new Date(r.removed_at).toISOString() }))).toEqual([
+      { by: 'user:olga', at: at.toISOString() },
+    ]);
   });
 
   it('keeps a removed member as a former one, and a re-added one as current', async () => {
@@ -68,7 +76,9 @@ describe.each(DB_KINDS)('team membership history on %s', (kind) => {
       { team: 'beta', current: false },
       { team: 'gamma', current: true },
     ]);
-    const { rows } = await db.query<{ added_by: string; removed_by: string }>("SELECT added_by, removed_by FROM team_former_members WHERE subject = 'fay'");
+    const { rows } = await db.query<{ added_by: string; removed_by: string }>(
+      "SELECT added_by, removed_by FROM team_former_members WHERE subject = 'fay'",
+    );
     expect(rows).toEqual([{ added_by: 'user:olga', removed_by: 'user:olga' }]);
     await teams.addMember({ team: 'beta', subject: 'fay', issuer: '' }, at, 'user:olga');
     expect(await teams.teamsEverOf('fay', '')).toEqual([

@@ -33,9 +33,15 @@ describe('Prometheus metrics on the control listener', () => {
   beforeAll(async () => {
     s3Dir = mkdtempSync(join(tmpdir(), 'cage-s3-'));
     s3 = await EmbeddedS3.start(s3Dir);
-    proxy = await faultProxy(s3.endpoint, (req) => (failStore && req.method === 'GET' && (req.url ?? '').includes('/train/scan-1.mhd') ? 'fail-500' : undefined));
+    proxy = await faultProxy(s3.endpoint, (req) =>
+      failStore && req.method === 'GET' && (req.url ?? '').includes('/train/scan-1.mhd') ? 'fail-500' : undefined,
+    );
     // Checkpoints only when the test makes them, so the lag it reads is exact.
-    f = await startFixture({ db: 'pglite', s3Endpoint: proxy.url, env: { CAGE_METRICS_TOKEN: SCRAPE_TOKEN, CAGE_CHECKPOINT_EVERY_SECONDS: '3600' } });
+    f = await startFixture({
+      db: 'pglite',
+      s3Endpoint: proxy.url,
+      env: { CAGE_METRICS_TOKEN: SCRAPE_TOKEN, CAGE_CHECKPOINT_EVERY_SECONDS: '3600' },
+    });
   });
   afterAll(async () => {
     await f?.stop();
@@ -73,7 +79,8 @@ describe('Prometheus metrics on the control listener', () => {
     expect(delta('cage_http_requests_total', { listener: 'sandbox', route: OBJECT_ROUTE, method: 'GET', status: '404' })).toBe(1);
     expect(delta('cage_http_requests_total', { listener: 'sandbox', route: EGRESS_ROUTE, method: 'POST', status: '201' })).toBe(1);
     expect(delta('cage_http_requests_total', { listener: 'sandbox', route: EGRESS_ROUTE, method: 'POST', status: '422' })).toBe(1);
-    const latency = (b: Scrape) => b.histogram('cage_http_request_duration_seconds', { listener: 'sandbox', route: OBJECT_ROUTE, method: 'GET', status: '200' });
+    const latency = (b: Scrape) =>
+      b.histogram('cage_http_request_duration_seconds', { listener: 'sandbox', route: OBJECT_ROUTE, method: 'GET', status: '200' });
     expect(latency(after).count - latency(before).count).toBe(2);
     expect(latency(after).sum).toBeGreaterThan(latency(before).sum);
 
@@ -107,7 +114,11 @@ describe('Prometheus metrics on the control listener', () => {
     await read('train/annotations.csv');
     const s = await scrape();
     const histograms = [...s.families.values()].filter((fam) => fam.type === 'HISTOGRAM' && fam.name.startsWith('cage_'));
-    expect(histograms.map((h) => h.name).sort()).toEqual(['cage_audit_batch_size', 'cage_audit_commit_duration_seconds', 'cage_http_request_duration_seconds']);
+    expect(histograms.map((h) => h.name).sort()).toEqual([
+      'cage_audit_batch_size',
+      'cage_audit_commit_duration_seconds',
+      'cage_http_request_duration_seconds',
+    ]);
     for (const h of histograms) {
       const series = s.histogramSeries(h.name);
       expect(series.length).toBeGreaterThan(0);
@@ -127,14 +138,20 @@ describe('Prometheus metrics on the control listener', () => {
     await read('train/café.txt');
     await read('train/no-such-object-8c1f.bin');
     await read('train/scan-1.raw', f.beta.token);
-    await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/datasets/ct/objects/train/annotations.csv?x=secret-query-7d2e', bearer(f.alpha.token));
+    await rawRequest(
+      f.gateway.sandboxUrl,
+      'GET',
+      '/v1/datasets/ct/objects/train/annotations.csv?x=secret-query-7d2e',
+      bearer(f.alpha.token),
+    );
     await rawRequest(f.gateway.controlUrl, 'GET', '/no/such/route/5b9a');
     const values = (await scrape()).labelValues();
     expect(values.length).toBeGreaterThan(50);
     const forbidden = [DATASET, 'alpha', 'beta', f.alpha.jobId, f.beta.jobId, ...f.objects.keys()].map((v) => v.toLowerCase());
     for (const v of values) {
       expect(forbidden).not.toContain(v.toLowerCase());
-      for (const needle of ['annotations', 'scan-1', 'caf', 'no-such-object', 'secret-query', '5b9a', f.alpha.jobId, f.beta.jobId]) expect(v).not.toContain(needle);
+      for (const needle of ['annotations', 'scan-1', 'caf', 'no-such-object', 'secret-query', '5b9a', f.alpha.jobId, f.beta.jobId])
+        expect(v).not.toContain(needle);
     }
     expect(values).toContain(OBJECT_ROUTE);
     expect(values).toContain('(unmatched)');
@@ -166,9 +183,16 @@ describe('Prometheus metrics on the control listener', () => {
       await f.db.query('ALTER TABLE audit_leaves DROP CONSTRAINT refuse_all');
     }
     const after = await scrape();
-    expect(after.value('cage_store_errors_total', { operation: 'get' }) - before.value('cage_store_errors_total', { operation: 'get' })).toBe(1);
-    expect(after.value('cage_database_errors_total', { reason: 'statement' }) - before.value('cage_database_errors_total', { reason: 'statement' })).toBeGreaterThanOrEqual(1);
-    expect(after.value('cage_database_errors_total', { reason: 'unavailable' })).toBe(before.value('cage_database_errors_total', { reason: 'unavailable' }));
+    expect(
+      after.value('cage_store_errors_total', { operation: 'get' }) - before.value('cage_store_errors_total', { operation: 'get' }),
+    ).toBe(1);
+    expect(
+      after.value('cage_database_errors_total', { reason: 'statement' }) -
+        before.value('cage_database_errors_total', { reason: 'statement' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(after.value('cage_database_errors_total', { reason: 'unavailable' })).toBe(
+      before.value('cage_database_errors_total', { reason: 'unavailable' }),
+    );
   });
 
   it('serves the default process metrics on the same registry', async () => {
@@ -214,7 +238,11 @@ describe('Prometheus metrics on the control listener', () => {
     const dashboard = JSON.parse(readFileSync(join(__dirname, '..', 'deploy', 'grafana', 'cage-dashboard.json'), 'utf8')) as unknown;
     const exprs = collectExprs(dashboard);
     expect(exprs.length).toBeGreaterThanOrEqual(10);
-    const used = new Set(exprs.flatMap((e) => [...e.matchAll(/\b(cage_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+)\b/g)].map((m) => familyOf(m[1], exported))));
+    const used = new Set(
+      exprs.flatMap((e) =>
+        [...e.matchAll(/\b(cage_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+)\b/g)].map((m) => familyOf(m[1], exported)),
+      ),
+    );
     for (const name of used) expect({ name, exported: exported.has(name) }).toEqual({ name, exported: true });
     const ours = [...exported].filter((n) => n.startsWith('cage_')).sort();
     expect(ours.filter((n) => !used.has(n))).toEqual([]);

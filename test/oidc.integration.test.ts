@@ -44,16 +44,25 @@ describe('external OIDC issuers (JWKS)', () => {
   });
 
   const register = (jwksUrl: string) =>
-    rawRequest(f.gateway.controlUrl, 'POST', '/v1/issuers', { ...bearer(f.organizerToken), 'content-type': 'application/json' }, JSON.stringify({ issuer: `${base}/`, jwksUrl, audience: 'cage-hospital' }));
+    rawRequest(
+      f.gateway.controlUrl,
+      'POST',
+      '/v1/issuers',
+      { ...bearer(f.organizerToken), 'content-type': 'application/json' },
+      JSON.stringify({ issuer: `${base}/`, jwksUrl, audience: 'cage-hospital' }),
+    );
 
-  it.each(['/not-json', '/no-keys', '/private', '/garbage-key', '/missing'])('should not register a malformed or unreachable JWKS (%s): 400 and no change', async (path) => {
-    const leaves = await f.gateway.core.auditRepo.size();
-    const r = await register(`${base}${path}`);
-    expect(r.status).toBe(400);
-    expect(JSON.parse(r.body.toString()).message).toMatch(/JWKS/);
-    expect(await f.gateway.core.oidc.list()).toEqual([]);
-    expect(await f.gateway.core.auditRepo.size()).toBe(leaves);
-  });
+  it.each(['/not-json', '/no-keys', '/private', '/garbage-key', '/missing'])(
+    'should not register a malformed or unreachable JWKS (%s): 400 and no change',
+    async (path) => {
+      const leaves = await f.gateway.core.auditRepo.size();
+      const r = await register(`${base}${path}`);
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body.toString()).message).toMatch(/JWKS/);
+      expect(await f.gateway.core.oidc.list()).toEqual([]);
+      expect(await f.gateway.core.auditRepo.size()).toBe(leaves);
+    },
+  );
 
   it('accepts tokens of a registered issuer: role from its claim, a contestant’s team from membership', async () => {
     expect((await register(`${base}/jwks`)).status).toBe(201);
@@ -71,7 +80,11 @@ describe('external OIDC issuers (JWKS)', () => {
   });
 
   it('should not accept a wrong audience, another key, or a missing role claim', async () => {
-    for (const t of [await sign({ sub: 'olivia', cage_role: 'organizer' }, { aud: 'elsewhere' }), await sign({ sub: 'olivia', cage_role: 'organizer' }, { key: otherKey }), await sign({ sub: 'olivia' })]) {
+    for (const t of [
+      await sign({ sub: 'olivia', cage_role: 'organizer' }, { aud: 'elsewhere' }),
+      await sign({ sub: 'olivia', cage_role: 'organizer' }, { key: otherKey }),
+      await sign({ sub: 'olivia' }),
+    ]) {
       expect((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/teams', bearer(t))).status).toBe(401);
     }
   });

@@ -12,12 +12,19 @@ describe('the committed OpenAPI documents', () => {
     await f?.stop();
   });
 
-  it.each(['control', 'sandbox'] as const)('%s: openapi/%s.json is what the code serves (run `npm run openapi` after an API change)', async (name) => {
-    const committed = JSON.parse(readFileSync(join(__dirname, '..', 'openapi', `${name}.json`), 'utf8')) as unknown;
-    expect(f.gateway.openapi[name]).toEqual(committed);
-    const served = await rawRequest(f.gateway.controlUrl, 'GET', name === 'control' ? '/docs/openapi.json' : '/docs/sandbox/openapi.json');
-    expect(JSON.parse(served.body.toString())).toEqual(committed);
-  });
+  it.each(['control', 'sandbox'] as const)(
+    '%s: openapi/%s.json is what the code serves (run `npm run openapi` after an API change)',
+    async (name) => {
+      const committed = JSON.parse(readFileSync(join(__dirname, '..', 'openapi', `${name}.json`), 'utf8')) as unknown;
+      expect(f.gateway.openapi[name]).toEqual(committed);
+      const served = await rawRequest(
+        f.gateway.controlUrl,
+        'GET',
+        name === 'control' ? '/docs/openapi.json' : '/docs/sandbox/openapi.json',
+      );
+      expect(JSON.parse(served.body.toString())).toEqual(committed);
+    },
+  );
 
   it('keeps idle client connections open longer than common client pools do (not Node’s 5 s default)', () => {
     for (const app of [f.gateway.sandbox, f.gateway.control]) expect(app.getHttpServer().keepAliveTimeout).toBe(65_000);

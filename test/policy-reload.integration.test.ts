@@ -35,7 +35,10 @@ describe('policy reload from CAGE_POLICY_DIR', () => {
     expect(after.version).toBe(before.version + 1);
     expect((await read('train/annotations.csv')).status).toBe(404);
     const activations = await leaves('policy.activate');
-    expect(activations[activations.length - 1]).toMatchObject({ policySet: after.sha256, detail: { before: before.sha256, after: after.sha256 } });
+    expect(activations[activations.length - 1]).toMatchObject({
+      policySet: after.sha256,
+      detail: { before: before.sha256, after: after.sha256 },
+    });
   });
 
   it.each([
@@ -84,7 +87,13 @@ describe('the first policy set', () => {
     cpSync(POLICY_DIR, dir, { recursive: true });
     writeFileSync(join(dir, 'open.cedar'), '@id("open-door")\npermit (principal, action, resource);\n');
     const dataDir = mkdtempSync(join(tmpdir(), 'cage-first-'));
-    const config = loadConfig({ CAGE_DATA_DIR: dataDir, CAGE_CONTROL_PORT: '0', CAGE_SANDBOX_PORT: '0', CAGE_DEMO: '0', CAGE_POLICY_DIR: dir });
+    const config = loadConfig({
+      CAGE_DATA_DIR: dataDir,
+      CAGE_CONTROL_PORT: '0',
+      CAGE_SANDBOX_PORT: '0',
+      CAGE_DEMO: '0',
+      CAGE_POLICY_DIR: dir,
+    });
     await expect(Gateway.start(config, { logger: false })).rejects.toThrow(/breaks expectations: .*team A cannot read team B's grant/);
     rmSync(dir, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });

@@ -40,7 +40,8 @@ async function s3Error(p: Promise<unknown>): Promise<{ code: string; status: num
   try {
     await p;
   } catch (err) {
-    if (err instanceof S3ServiceException) return { code: err.name, status: err.$metadata.httpStatusCode, requestId: err.$metadata.requestId };
+    if (err instanceof S3ServiceException)
+      return { code: err.name, status: err.$metadata.httpStatusCode, requestId: err.$metadata.requestId };
     throw err;
   }
   throw new Error('the request succeeded');
@@ -60,7 +61,17 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     beta = client(f, f.beta);
     // A second dataset that exists but is granted to nobody.
     const core = f.gateway.core;
-    await core.datasets.insert({ id: 'ct-secret', bucket: (await core.datasets.get(DATASET))!.bucket, prefix: `${DATASET}/`, title: 'x', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, core.clock.now(), 'test');
+    await core.datasets.insert(
+      {
+        id: 'ct-secret',
+        bucket: (await core.datasets.get(DATASET))!.bucket,
+        prefix: `${DATASET}/`,
+        title: 'x',
+        splits: [{ name: 'train', kind: 'train', prefix: 'train/' }],
+      },
+      core.clock.now(),
+      'test',
+    );
   });
   afterAll(async () => {
     alpha?.destroy();
@@ -81,7 +92,10 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     for (const bucket of ['ct-secret', 'no-such-dataset']) {
       expect(await s3Error(alpha.send(new HeadBucketCommand({ Bucket: bucket })))).toMatchObject({ status: 404 });
       expect(await s3Error(alpha.send(new ListObjectsV2Command({ Bucket: bucket })))).toMatchObject({ code: 'NoSuchBucket', status: 404 });
-      expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: bucket, Key: 'train/scan-1.raw' })))).toMatchObject({ code: 'NoSuchKey', status: 404 });
+      expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: bucket, Key: 'train/scan-1.raw' })))).toMatchObject({
+        code: 'NoSuchKey',
+        status: 404,
+      });
     }
   });
 
@@ -112,7 +126,8 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
 
   it('encodes keys with encoding-type=url (as aws-cli and boto3 ask), raw otherwise', async () => {
     const signer = new SigV4TestClient(f.gateway.sandboxUrl, f.alpha);
-    const list = (query: Record<string, string>) => signer.send({ method: 'GET', path: `/${DATASET}`, query: { 'list-type': '2', prefix: 'train/caf', ...query }, date: new Date() });
+    const list = (query: Record<string, string>) =>
+      signer.send({ method: 'GET', path: `/${DATASET}`, query: { 'list-type': '2', prefix: 'train/caf', ...query }, date: new Date() });
     const encoded = (await list({ 'encoding-type': 'url' })).body.toString();
     expect(encoded).toContain('<Key>train/caf%C3%A9.txt</Key>');
     expect(encoded).toContain('<Key>train/cafe%CC%81.txt</Key>');
@@ -123,9 +138,13 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
 
   it('honours start-after, and ListObjects v1 with a marker', async () => {
     const after = await alpha.send(new ListObjectsV2Command({ Bucket: DATASET, StartAfter: 'train/empty.bin' }));
-    expect(after.Contents?.map((o) => o.Key)).toEqual([...f.objects.keys()].filter((k) => k.startsWith('train/') && k > 'train/empty.bin').sort());
+    expect(after.Contents?.map((o) => o.Key)).toEqual(
+      [...f.objects.keys()].filter((k) => k.startsWith('train/') && k > 'train/empty.bin').sort(),
+    );
     const v1 = await alpha.send(new ListObjectsCommand({ Bucket: DATASET, Marker: 'train/empty.bin', MaxKeys: 1 }));
-    expect(v1.Contents?.map((o) => o.Key)).toEqual([[...f.objects.keys()].filter((k) => k.startsWith('train/') && k > 'train/empty.bin').sort()[0]]);
+    expect(v1.Contents?.map((o) => o.Key)).toEqual([
+      [...f.objects.keys()].filter((k) => k.startsWith('train/') && k > 'train/empty.bin').sort()[0],
+    ]);
     expect(v1.IsTruncated).toBe(true);
   });
 
@@ -140,7 +159,9 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     const head = await alpha.send(new HeadObjectCommand({ Bucket: DATASET, Key: key }));
     expect(head.ContentLength).toBe(f.objects.get(key)!.length);
     expect(head.ETag).toBe(whole.ETag);
-    expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: key, Range: `bytes=${f.objects.get(key)!.length}-` })))).toMatchObject({ code: 'InvalidRange', status: 416 });
+    expect(
+      await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: key, Range: `bytes=${f.objects.get(key)!.length}-` }))),
+    ).toMatchObject({ code: 'InvalidRange', status: 416 });
   });
 
   it('keys are opaque: NFC and NFD spellings are different objects', async () => {
@@ -153,12 +174,22 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
   it('answers the conditional headers as S3 does', async () => {
     const key = 'train/annotations.csv';
     const { ETag, LastModified } = await alpha.send(new HeadObjectCommand({ Bucket: DATASET, Key: key }));
-    expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: key, IfNoneMatch: ETag })))).toMatchObject({ status: 304 });
-    expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: key, IfMatch: '"nope"' })))).toMatchObject({ code: 'PreconditionFailed', status: 412 });
+    expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: key, IfNoneMatch: ETag })))).toMatchObject({
+      status: 304,
+    });
+    expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: key, IfMatch: '"nope"' })))).toMatchObject({
+      code: 'PreconditionFailed',
+      status: 412,
+    });
     const later = new Date(LastModified!.getTime() + 60_000);
     const earlier = new Date(LastModified!.getTime() - 60_000);
-    expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: key, IfModifiedSince: later })))).toMatchObject({ status: 304 });
-    expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: key, IfUnmodifiedSince: earlier })))).toMatchObject({ code: 'PreconditionFailed', status: 412 });
+    expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: key, IfModifiedSince: later })))).toMatchObject({
+      status: 304,
+    });
+    expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: key, IfUnmodifiedSince: earlier })))).toMatchObject({
+      code: 'PreconditionFailed',
+      status: 412,
+    });
     const fresh = await alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: key, IfMatch: ETag, IfModifiedSince: earlier }));
     expect(await fresh.Body!.transformToString()).toBe(f.objects.get(key)!.toString());
   });
@@ -179,7 +210,15 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     const e = await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: 'test/scan-9.raw' })));
     const leaves = (await f.gateway.core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf);
     const read = leaves.find((l) => l.requestId === r.$metadata.requestId);
-    expect(read).toMatchObject({ principal: `job:${f.alpha.jobId}`, team: 'alpha', action: 'read', decision: 'allow', status: 200, listener: 'sandbox', bytes: f.objects.get('train/scan-1.mhd')!.length });
+    expect(read).toMatchObject({
+      principal: `job:${f.alpha.jobId}`,
+      team: 'alpha',
+      action: 'read',
+      decision: 'allow',
+      status: 200,
+      listener: 'sandbox',
+      bytes: f.objects.get('train/scan-1.mhd')!.length,
+    });
     expect(read?.resource).toEqual({ type: 'object', dataset: DATASET, keyHex: Buffer.from('train/scan-1.mhd').toString('hex') });
     expect(leaves.find((l) => l.requestId === e.requestId)).toMatchObject({ action: 'read', decision: 'deny', status: 404 });
   });
@@ -201,24 +240,51 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
 
   it('refuses what egress refuses, with the reason codes and nothing in the outbox', async () => {
     const before = await outboxKeys(f);
-    const bad = await s3Error(beta.send(new PutObjectCommand({ Bucket: 'outbox', Key: 'predictions/bad.csv', Body: Buffer.from('patient,name\nx,y\n') })));
+    const bad = await s3Error(
+      beta.send(new PutObjectCommand({ Bucket: 'outbox', Key: 'predictions/bad.csv', Body: Buffer.from('patient,name\nx,y\n') })),
+    );
     expect(bad).toMatchObject({ code: 'EgressRejected', status: 422 });
-    expect(await s3Error(beta.send(new PutObjectCommand({ Bucket: 'outbox', Key: 'model/w.bin', Body: Buffer.from('weights') })))).toMatchObject({ code: 'AccessDenied', status: 403 });
-    expect(await s3Error(beta.send(new PutObjectCommand({ Bucket: 'outbox', Key: 'nokind', Body: Buffer.from('x') })))).toMatchObject({ code: 'InvalidArgument', status: 400 });
+    expect(
+      await s3Error(beta.send(new PutObjectCommand({ Bucket: 'outbox', Key: 'model/w.bin', Body: Buffer.from('weights') }))),
+    ).toMatchObject({ code: 'AccessDenied', status: 403 });
+    expect(await s3Error(beta.send(new PutObjectCommand({ Bucket: 'outbox', Key: 'nokind', Body: Buffer.from('x') })))).toMatchObject({
+      code: 'InvalidArgument',
+      status: 400,
+    });
     expect(await outboxKeys(f)).toEqual(before);
   });
 
   it('should not let a job write, delete, copy or upload in parts, nor read the outbox', async () => {
     const before = await outboxKeys(f);
-    expect(await s3Error(alpha.send(new PutObjectCommand({ Bucket: DATASET, Key: 'train/new.raw', Body: Buffer.from('x') })))).toMatchObject({ code: 'AccessDenied', status: 403 });
-    expect(await s3Error(alpha.send(new DeleteObjectCommand({ Bucket: DATASET, Key: 'train/scan-1.raw' })))).toMatchObject({ code: 'AccessDenied', status: 403 });
-    expect(await s3Error(alpha.send(new CopyObjectCommand({ Bucket: 'outbox', Key: 'predictions/c.csv', CopySource: `${DATASET}/train/annotations.csv` })))).toMatchObject({ code: 'NotImplemented', status: 501 });
-    expect(await s3Error(alpha.send(new CreateMultipartUploadCommand({ Bucket: 'outbox', Key: 'predictions/m.csv' })))).toMatchObject({ code: 'NotImplemented', status: 501 });
-    expect(await s3Error(alpha.send(new GetObjectAclCommand({ Bucket: DATASET, Key: 'train/scan-1.raw' })))).toMatchObject({ code: 'NotImplemented', status: 501 });
+    expect(
+      await s3Error(alpha.send(new PutObjectCommand({ Bucket: DATASET, Key: 'train/new.raw', Body: Buffer.from('x') }))),
+    ).toMatchObject({ code: 'AccessDenied', status: 403 });
+    expect(await s3Error(alpha.send(new DeleteObjectCommand({ Bucket: DATASET, Key: 'train/scan-1.raw' })))).toMatchObject({
+      code: 'AccessDenied',
+      status: 403,
+    });
+    expect(
+      await s3Error(
+        alpha.send(new CopyObjectCommand({ Bucket: 'outbox', Key: 'predictions/c.csv', CopySource: `${DATASET}/train/annotations.csv` })),
+      ),
+    ).toMatchObject({ code: 'NotImplemented', status: 501 });
+    expect(await s3Error(alpha.send(new CreateMultipartUploadCommand({ Bucket: 'outbox', Key: 'predictions/m.csv' })))).toMatchObject({
+      code: 'NotImplemented',
+      status: 501,
+    });
+    expect(await s3Error(alpha.send(new GetObjectAclCommand({ Bucket: DATASET, Key: 'train/scan-1.raw' })))).toMatchObject({
+      code: 'NotImplemented',
+      status: 501,
+    });
     expect(await s3Error(alpha.send(new ListObjectsV2Command({ Bucket: 'outbox' })))).toMatchObject({ code: 'AccessDenied', status: 403 });
-    expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: 'outbox', Key: 'predictions/run-1.csv' })))).toMatchObject({ code: 'AccessDenied', status: 403 });
+    expect(await s3Error(alpha.send(new GetObjectCommand({ Bucket: 'outbox', Key: 'predictions/run-1.csv' })))).toMatchObject({
+      code: 'AccessDenied',
+      status: 403,
+    });
     expect(await outboxKeys(f)).toEqual(before);
-    expect((await f.gateway.core.store.head((await f.gateway.core.datasets.get(DATASET))!.bucket, `${DATASET}/train/scan-1.raw`)).size).toBe(f.objects.get('train/scan-1.raw')!.length);
+    expect(
+      (await f.gateway.core.store.head((await f.gateway.core.datasets.get(DATASET))!.bucket, `${DATASET}/train/scan-1.raw`)).size,
+    ).toBe(f.objects.get('train/scan-1.raw')!.length);
   });
 
   it('answers an unauthenticated request with an S3 XML error carrying the request id', async () => {
@@ -236,7 +302,10 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     await c.send(new HeadObjectCommand({ Bucket: DATASET, Key: 'train/scan-1.mhd' }));
     await f.gateway.core.jobService.revoke(job.jobId, 'test', { requestId: 't', listener: 'internal' });
     await new Promise((r) => setTimeout(r, 1000));
-    expect(await s3Error(c.send(new GetObjectCommand({ Bucket: DATASET, Key: 'train/scan-1.mhd' })))).toMatchObject({ code: 'InvalidAccessKeyId', status: 403 });
+    expect(await s3Error(c.send(new GetObjectCommand({ Bucket: DATASET, Key: 'train/scan-1.mhd' })))).toMatchObject({
+      code: 'InvalidAccessKeyId',
+      status: 403,
+    });
     c.destroy();
   });
 

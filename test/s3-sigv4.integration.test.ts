@@ -104,13 +104,19 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
     };
 
     it.each([
-      ['a scope date other than X-Amz-Date', edit((a) => a.replace(/Credential=([^/]+)\/\d{8}\//, '$1/20261125/'.replace('$1', 'Credential=$1')))],
+      [
+        'a scope date other than X-Amz-Date',
+        edit((a) => a.replace(/Credential=([^/]+)\/\d{8}\//, '$1/20261125/'.replace('$1', 'Credential=$1'))),
+      ],
       ['AWS4-HMAC-SHA512', edit((a) => a.replace('AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA512'))],
       ['host not signed', edit((a) => a.replace(/SignedHeaders=host;/, 'SignedHeaders='))],
       ['a 63-character signature', edit((a) => a.replace(/Signature=([0-9a-f]{64})/, (_, s: string) => `Signature=${s.slice(1)}`))],
       ['a 65-character signature', edit((a) => a.replace(/Signature=([0-9a-f]{64})/, (_, s: string) => `Signature=${s}0`))],
       ['an upper-case signature', edit((a) => a.replace(/Signature=([0-9a-f]{64})/, (_, s: string) => `Signature=${s.toUpperCase()}`))],
-      ['one flipped signature digit', edit((a) => a.replace(/Signature=([0-9a-f])/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`))],
+      [
+        'one flipped signature digit',
+        edit((a) => a.replace(/Signature=([0-9a-f])/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`)),
+      ],
     ])('should not accept %s: 403', async (_, tamper) => {
       const r = await get(NOW, tamper);
       expect(r.status).toBe(403);
@@ -135,9 +141,15 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
     });
 
     it('answers an unknown access key exactly as a bad signature', async () => {
-      const stranger = new SigV4TestClient(f.gateway.sandboxUrl, { accessKeyId: 'CAGEUNKNOWNKEY000000', secretAccessKey: f.alpha.secretAccessKey });
+      const stranger = new SigV4TestClient(f.gateway.sandboxUrl, {
+        accessKeyId: 'CAGEUNKNOWNKEY000000',
+        secretAccessKey: f.alpha.secretAccessKey,
+      });
       const unknown = await stranger.send({ method: 'GET', path: OBJECT, date: NOW });
-      const wrongSecret = await new SigV4TestClient(f.gateway.sandboxUrl, { accessKeyId: f.alpha.accessKeyId, secretAccessKey: 'not-the-secret' }).send({ method: 'GET', path: OBJECT, date: NOW });
+      const wrongSecret = await new SigV4TestClient(f.gateway.sandboxUrl, {
+        accessKeyId: f.alpha.accessKeyId,
+        secretAccessKey: 'not-the-secret',
+      }).send({ method: 'GET', path: OBJECT, date: NOW });
       expect(unknown.status).toBe(403);
       expect(wrongSecret.status).toBe(unknown.status);
       expect(withoutRequestId(wrongSecret)).toBe(withoutRequestId(unknown));
@@ -156,12 +168,17 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
     const body = predictions(['scan-9,10.2,-20.7,30.1,0.91234']);
     /** An authenticated upload leaves exactly one egress leaf; this one an abort naming why. */
     const expectOneAbortLeaf = async (r: { headers: Record<string, string | string[] | undefined> }, reason: string) => {
-      const leaves = (await f.gateway.core.auditRepo.find({ limit: 100_000 })).filter((l) => l.leaf.requestId === r.headers['x-amz-request-id']);
+      const leaves = (await f.gateway.core.auditRepo.find({ limit: 100_000 })).filter(
+        (l) => l.leaf.requestId === r.headers['x-amz-request-id'],
+      );
       expect(leaves.map((l) => l.leaf.action)).toEqual(['egress.abort']);
       expect(leaves[0].leaf).toMatchObject({ decision: 'deny', team: 'beta', detail: { reason } });
     };
     const put = (name: string, tamper?: Parameters<SigV4TestClient['send']>[1], payloadHash?: string) =>
-      beta.send({ method: 'PUT', path: `/outbox/predictions/${name}`, date: NOW, body, headers: { 'content-type': 'text/csv' }, payloadHash }, tamper);
+      beta.send(
+        { method: 'PUT', path: `/outbox/predictions/${name}`, date: NOW, body, headers: { 'content-type': 'text/csv' }, payloadHash },
+        tamper,
+      );
 
     it('releases a body whose SHA-256 was signed', async () => {
       const r = await put('ok.csv');
@@ -193,14 +210,31 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
       expect(r.status).toBe(400);
       expect(code(r)).toBe('XAmzContentSHA256Mismatch');
       await expectOneAbortLeaf(r, 'XAmzContentSHA256Mismatch');
-      expect((await f.gateway.core.egressRepo.list({ team: 'beta', status: 'rejected', limit: 1000 })).filter((a) => a.reasons.some((x) => x.code === 'comment_line'))).toEqual([]);
+      expect(
+        (await f.gateway.core.egressRepo.list({ team: 'beta', status: 'rejected', limit: 1000 })).filter((a) =>
+          a.reasons.some((x) => x.code === 'comment_line'),
+        ),
+      ).toEqual([]);
     });
 
     it('should not accept an outbox write S3 cannot parse (multipart, a sub-resource) without its leaf', async () => {
-      const part = await beta.send({ method: 'PUT', path: '/outbox/predictions/x.csv', query: { partNumber: '1', uploadId: 'abc' }, date: NOW, body, headers: { 'content-type': 'text/csv' } });
+      const part = await beta.send({
+        method: 'PUT',
+        path: '/outbox/predictions/x.csv',
+        query: { partNumber: '1', uploadId: 'abc' },
+        date: NOW,
+        body,
+        headers: { 'content-type': 'text/csv' },
+      });
       expect(part.status).toBe(501);
       await expectOneAbortLeaf(part, 'NotImplemented');
-      const start = await beta.send({ method: 'POST', path: '/outbox/predictions/x.csv', query: { uploads: '' }, date: NOW, body: Buffer.alloc(0) });
+      const start = await beta.send({
+        method: 'POST',
+        path: '/outbox/predictions/x.csv',
+        query: { uploads: '' },
+        date: NOW,
+        body: Buffer.alloc(0),
+      });
       expect(start.status).toBe(501);
       await expectOneAbortLeaf(start, 'NotImplemented');
     });
@@ -208,7 +242,13 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
     it('should not accept a body whose Content-MD5 does not match: BadDigest, one abort leaf, outbox unchanged', async () => {
       const before = await outbox();
       const wrong = createHash('md5').update('something else').digest('base64');
-      const r = await beta.send({ method: 'PUT', path: '/outbox/predictions/md5.csv', date: NOW, body, headers: { 'content-type': 'text/csv', 'content-md5': wrong } });
+      const r = await beta.send({
+        method: 'PUT',
+        path: '/outbox/predictions/md5.csv',
+        date: NOW,
+        body,
+        headers: { 'content-type': 'text/csv', 'content-md5': wrong },
+      });
       expect(r.status).toBe(400);
       expect(code(r)).toBe('BadDigest');
       expect(await outbox()).toEqual(before);
@@ -216,10 +256,22 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
     });
 
     it('should not accept an upload refused on its headers without a leaf (a key that names no kind, a malformed digest)', async () => {
-      const noKind = await beta.send({ method: 'PUT', path: '/outbox/no-kind-here', date: NOW, body, headers: { 'content-type': 'text/csv' } });
+      const noKind = await beta.send({
+        method: 'PUT',
+        path: '/outbox/no-kind-here',
+        date: NOW,
+        body,
+        headers: { 'content-type': 'text/csv' },
+      });
       expect(noKind.status).toBe(400);
       await expectOneAbortLeaf(noKind, 'InvalidArgument');
-      const badDigest = await beta.send({ method: 'PUT', path: '/outbox/predictions/d.csv', date: NOW, body, headers: { 'content-type': 'text/csv', 'content-md5': 'not-base64!' } });
+      const badDigest = await beta.send({
+        method: 'PUT',
+        path: '/outbox/predictions/d.csv',
+        date: NOW,
+        body,
+        headers: { 'content-type': 'text/csv', 'content-md5': 'not-base64!' },
+      });
       expect(badDigest.status).toBe(400);
       await expectOneAbortLeaf(badDigest, 'InvalidDigest');
     });
@@ -253,18 +305,26 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
           'x-amz-decoded-content-length': String(body.length),
           'content-length': String(awsChunkedLength(parts.map((p) => p.length))),
         };
-        return beta.send({ method: 'PUT', path: `/outbox/predictions/${name}`, date: NOW, headers, payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' }, (s) => {
-          const auth = Object.entries(s.headers).find(([k]) => k.toLowerCase() === 'authorization')![1];
-          const seed = /Signature=([0-9a-f]{64})/.exec(auth)![1];
-          const signed = awsChunked(parts, seed, { secret: f.beta.secretAccessKey, date: '20261126', region: 'us-east-1' }, '20261126T120000Z');
-          const encoded = signed.encode(order);
-          if (flip !== undefined) {
-            // The last data byte of chunk `flip`: just before its closing CRLF.
-            const end = signed.chunks.slice(0, flip + 1).reduce((n, c) => n + c.length, 0);
-            encoded[end - 3] ^= 0x01;
-          }
-          s.body = encoded;
-        });
+        return beta.send(
+          { method: 'PUT', path: `/outbox/predictions/${name}`, date: NOW, headers, payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' },
+          (s) => {
+            const auth = Object.entries(s.headers).find(([k]) => k.toLowerCase() === 'authorization')![1];
+            const seed = /Signature=([0-9a-f]{64})/.exec(auth)![1];
+            const signed = awsChunked(
+              parts,
+              seed,
+              { secret: f.beta.secretAccessKey, date: '20261126', region: 'us-east-1' },
+              '20261126T120000Z',
+            );
+            const encoded = signed.encode(order);
+            if (flip !== undefined) {
+              // The last data byte of chunk `flip`: just before its closing CRLF.
+              const end = signed.chunks.slice(0, flip + 1).reduce((n, c) => n + c.length, 0);
+              encoded[end - 3] ^= 0x01;
+            }
+            s.body = encoded;
+          },
+        );
       };
 
       it('releases a body whose chunk signatures chain', async () => {
@@ -284,11 +344,25 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
 
       it('should not read an upload that declares more than the kind allows: EntityTooLarge at once', async () => {
         const before = await outbox();
-        const headers = { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(64 * 1024 * 1024), 'content-length': String(awsChunkedLength([3])) };
-        const r = await beta.send({ method: 'PUT', path: '/outbox/predictions/huge.csv', date: NOW, headers, payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' }, (s) => {
-          const seed = /Signature=([0-9a-f]{64})/.exec(Object.entries(s.headers).find(([k]) => k.toLowerCase() === 'authorization')![1])![1];
-          s.body = awsChunked([Buffer.from('abc')], seed, { secret: f.beta.secretAccessKey, date: '20261126', region: 'us-east-1' }, '20261126T120000Z').encode();
-        });
+        const headers = {
+          'content-encoding': 'aws-chunked',
+          'x-amz-decoded-content-length': String(64 * 1024 * 1024),
+          'content-length': String(awsChunkedLength([3])),
+        };
+        const r = await beta.send(
+          { method: 'PUT', path: '/outbox/predictions/huge.csv', date: NOW, headers, payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' },
+          (s) => {
+            const seed = /Signature=([0-9a-f]{64})/.exec(
+              Object.entries(s.headers).find(([k]) => k.toLowerCase() === 'authorization')![1],
+            )![1];
+            s.body = awsChunked(
+              [Buffer.from('abc')],
+              seed,
+              { secret: f.beta.secretAccessKey, date: '20261126', region: 'us-east-1' },
+              '20261126T120000Z',
+            ).encode();
+          },
+        );
         expect(r.status).toBe(413);
         expect(code(r)).toBe('EntityTooLarge');
         expect(await outbox()).toEqual(before);

@@ -20,7 +20,10 @@ describe('the SIEM copy (CAGE_SIEM_FILE)', () => {
     await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'labels/test_annotations.csv'), bearer(f.alpha.token));
     await f.gateway.core.auditWriter.flush();
     await new Promise((r) => setTimeout(r, 200));
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { index: number; hash: string; leaf: Record<string, unknown> });
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; hash: string; leaf: Record<string, unknown> });
     const stored = await f.gateway.core.auditRepo.find({ limit: 1000 });
     expect(lines.map((l) => l.index)).toEqual(stored.map((s) => s.index));
     for (const l of lines) expect(leafHash(canonicalJson(l.leaf)).toString('hex')).toBe(l.hash);

@@ -16,7 +16,8 @@ export class AuditExport {
   stream(format: 'jsonl' | 'csv', from: number, to: number): Readable {
     const pages = this.pages(from, to);
     async function* lines() {
-      if (format === 'csv') yield 'index,hash,time,principal,team,listener,action,decision,status,resource_type,dataset,key_hex,resource_id,range,bytes,sha256,policies,policy_set,leaf\n';
+      if (format === 'csv')
+        yield 'index,hash,time,principal,team,listener,action,decision,status,resource_type,dataset,key_hex,resource_id,range,bytes,sha256,policies,policy_set,leaf\n';
       for await (const rows of pages) {
         let chunk = '';
         for (const r of rows) chunk += format === 'jsonl' ? `${r.leaf}\n` : csvRow(r);

@@ -59,5 +59,8 @@ export function canonicalJson(value: unknown): string {
 
 /** RFC 6962 leaf hash: SHA-256(0x00 ‖ leaf bytes). */
 export function leafHash(leafBytes: Buffer | string): Buffer {
-  return createHash('sha256').update(Buffer.from([0])).update(leafBytes).digest();
+  return createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(leafBytes)
+    .digest();
 }

@@ -7,7 +7,8 @@ export interface RequestMeta {
   listener: 'sandbox' | 'control' | 'internal';
 }
 
-export type LeafFields = Pick<AuditLeaf, 'principal' | 'team' | 'action' | 'decision'> & Partial<Omit<AuditLeaf, 'v' | 'time' | 'requestId' | 'listener'>>;
+export type LeafFields = Pick<AuditLeaf, 'principal' | 'team' | 'action' | 'decision'> &
+  Partial<Omit<AuditLeaf, 'v' | 'time' | 'requestId' | 'listener'>>;
 
 /** Builds complete leaves (time, request id, defaults) and appends them durably. */
 export class AuditLog {

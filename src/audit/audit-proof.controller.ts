@@ -11,9 +11,7 @@ import { MerkleStore } from './merkle-store.repository';
 const index = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const inclusionQuery = z.object({ index, size: index.optional() }).strict();
 const consistencyQuery = z.object({ from: index, to: index.optional() }).strict();
-const exportQuery = z
-  .object({ format: z.enum(['jsonl', 'csv']).default('jsonl'), from: index.default(0), to: index.optional() })
-  .strict();
+const exportQuery = z.object({ format: z.enum(['jsonl', 'csv']).default('jsonl'), from: index.default(0), to: index.optional() }).strict();
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -46,7 +44,8 @@ export class AuditProofController {
   @Get('checkpoint/keys')
   @Allow('read', 'AuditLog')
   @ApiOperation({
-    summary: 'Every checkpoint key, oldest first, with its validity window [notBefore, notAfter): checkpoints signed before a rotation verify with the key that was active then',
+    summary:
+      'Every checkpoint key, oldest first, with its validity window [notBefore, notAfter): checkpoints signed before a rotation verify with the key that was active then',
   })
   keys() {
     return { keys: this.checkpoints.keys() };
@@ -57,7 +56,14 @@ export class AuditProofController {
   @ApiOperation({ summary: 'Signed checkpoints, newest first (up to maxSize), for offline verification' })
   async list(@Query('maxSize') maxSize?: string) {
     const max = maxSize === undefined ? undefined : parseOrThrow(index, maxSize);
-    return { checkpoints: (await this.checkpoints.list(10_000, max)).map((c) => ({ size: c.size, root: hex(c.root), createdAt: c.createdAt, note: c.note })) };
+    return {
+      checkpoints: (await this.checkpoints.list(10_000, max)).map((c) => ({
+        size: c.size,
+        root: hex(c.root),
+        createdAt: c.createdAt,
+        note: c.note,
+      })),
+    };
   }
 
   @Get('proof/inclusion')
@@ -90,7 +96,9 @@ export class AuditProofController {
 
   @Get('export')
   @Allow('read', 'AuditLog')
-  @ApiOperation({ summary: 'Leaves [from, to) streamed as JSONL (each line exactly the leaf bytes) or CSV; `to` defaults to the latest checkpoint size' })
+  @ApiOperation({
+    summary: 'Leaves [from, to) streamed as JSONL (each line exactly the leaf bytes) or CSV; `to` defaults to the latest checkpoint size',
+  })
   @ApiQuery({ name: 'format', required: false, enum: ['jsonl', 'csv'] })
   @ApiQuery({ name: 'from', required: false })
   @ApiQuery({ name: 'to', required: false })

@@ -49,15 +49,17 @@ describe('AuditWriter (group commit on PGlite)', () => {
   it('commits concurrent appends in few transactions with contiguous indexes, in order', async () => {
     let transactions = 0;
     const tx = db.transaction.bind(db);
-    db.transaction = ((fn) => {
+    db.transaction = (fn) => {
       transactions += 1;
       return tx(fn);
-    });
+    };
     const writer = new AuditWriter(db, { maxBatch: 512, maxDelayMs: 0 });
     const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => writer.append(leaf(i))));
     expect(results.map((r) => r.index)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
     expect(transactions).toBeLessThan(20);
-    const { rows } = await db.query<{ leaf: string; hash: string }>("SELECT leaf, encode(leaf_hash, 'hex') AS hash FROM audit_leaves WHERE idx = 7");
+    const { rows } = await db.query<{ leaf: string; hash: string }>(
+      "SELECT leaf, encode(leaf_hash, 'hex') AS hash FROM audit_leaves WHERE idx = 7",
+    );
     expect(rows[0].leaf).toBe(canonicalJson(leaf(7)));
     expect(rows[0].hash).toBe(leafHash(canonicalJson(leaf(7))).toString('hex'));
   });

@@ -13,7 +13,10 @@ const auditQuery = z
     team: z.string().max(64).optional(),
     action: z.string().max(64).optional(),
     decision: z.enum(['allow', 'deny', 'error', 'info']).optional(),
-    cursor: z.string().regex(/^\d{1,15}$/, 'cursor must be the nextCursor of a previous page').optional(),
+    cursor: z
+      .string()
+      .regex(/^\d{1,15}$/, 'cursor must be the nextCursor of a previous page')
+      .optional(),
     limit: z.coerce.number().int().min(1, 'limit must be 1..1000').max(1000, 'limit must be 1..1000').default(100),
   })
   .strict();

@@ -115,7 +115,12 @@ export class Checkpointer {
       `SELECT size, encode(root, 'hex') AS root, note, created_at FROM audit_checkpoints ${maxSize === undefined ? '' : 'WHERE size <= $2'} ORDER BY size DESC LIMIT $1`,
       maxSize === undefined ? [limit] : [limit, maxSize],
     );
-    return rows.map((r) => ({ size: Number(r.size), root: Buffer.from(r.root, 'hex'), note: r.note, createdAt: new Date(r.created_at).toISOString() }));
+    return rows.map((r) => ({
+      size: Number(r.size),
+      root: Buffer.from(r.root, 'hex'),
+      note: r.note,
+      createdAt: new Date(r.created_at).toISOString(),
+    }));
   }
 
   private async make(): Promise<void> {
@@ -125,7 +130,8 @@ export class Checkpointer {
       const size = await this.tree.size(tx);
       const last = (await this.list(1, undefined, tx))[0];
       if (size === 0 || (last !== undefined && last.size >= size)) return undefined;
-      if (key === undefined) throw new Error('this replica cannot sign with the active signing key; another replica will make the checkpoint');
+      if (key === undefined)
+        throw new Error('this replica cannot sign with the active signing key; another replica will make the checkpoint');
       const c: Checkpoint = { origin: this.opts.origin, size, rootHash: await this.tree.root(size, tx) };
       const note = signCheckpoint(c, this.opts.origin, key.privateKey);
       openCheckpoint(note, verifierKey(this.opts.origin, key.rawPublicKey())); // never store a note that does not verify

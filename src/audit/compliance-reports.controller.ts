@@ -49,7 +49,12 @@ export class ComplianceReportsController {
   @ApiOperation({ summary: 'Every airlock decision: holds, reviews, releases and rejections of reviewed artifacts' })
   async airlock(@Query() query: unknown, @Res() reply: FastifyReply) {
     const q = parseOrThrow(windowQuery, query);
-    send(reply, q.format, 'events', await this.reports.events(['egress.hold', 'egress.review', 'egress.review.refuse', 'egress.review.void'], window(q)));
+    send(
+      reply,
+      q.format,
+      'events',
+      await this.reports.events(['egress.hold', 'egress.review', 'egress.review.refuse', 'egress.review.void'], window(q)),
+    );
   }
 }
 

@@ -31,7 +31,16 @@ export class ComplianceReports {
     const team = (id: string) => {
       let t = teams.get(id);
       if (t === undefined) {
-        t = { team: id, released: {}, rejected: {}, rejectedByReason: {}, bitsReleased: 0, bitsBudgetPerDay: budget.dailyBits, bytesReadByDataset: {}, readsDenied: 0 };
+        t = {
+          team: id,
+          released: {},
+          rejected: {},
+          rejectedByReason: {},
+          bitsReleased: 0,
+          bitsBudgetPerDay: budget.dailyBits,
+          bytesReadByDataset: {},
+          readsDenied: 0,
+        };
         teams.set(id, t);
       }
       return t;
@@ -51,7 +60,13 @@ export class ComplianceReports {
         for (const r of JSON.parse(a.reasons) as { code: string }[]) t.rejectedByReason[r.code] = (t.rejectedByReason[r.code] ?? 0) + 1;
       }
     }
-    const reads = await this.db.query<{ team: string; dataset: string | null; decision: string; bytes: string | number; n: string | number }>(
+    const reads = await this.db.query<{
+      team: string;
+      dataset: string | null;
+      decision: string;
+      bytes: string | number;
+      n: string | number;
+    }>(
       `SELECT team, (leaf::jsonb -> 'resource' ->> 'dataset') AS dataset, decision, SUM((leaf::jsonb ->> 'bytes')::bigint) AS bytes, COUNT(*) AS n
        FROM audit_leaves WHERE action = 'read' AND team IS NOT NULL AND time >= $1 AND time < $2 GROUP BY 1, 2, 3`,
       params,
@@ -61,12 +76,36 @@ export class ComplianceReports {
       if (r.decision === 'deny') t.readsDenied += Number(r.n);
       else if (r.dataset !== null) t.bytesReadByDataset[r.dataset] = (t.bytesReadByDataset[r.dataset] ?? 0) + Number(r.bytes);
     }
-    return [...teams.values()].sort((a, b) => (a.team < b.team ? -1 : 1)).map((t) => ({ ...t, bitsReleased: Math.round(t.bitsReleased * 1000) / 1000 }));
+    return [...teams.values()]
+      .sort((a, b) => (a.team < b.team ? -1 : 1))
+      .map((t) => ({ ...t, bitsReleased: Math.round(t.bitsReleased * 1000) / 1000 }));
   }
 
   /** Audit leaves of the given actions in the window, oldest first (policy activations, airlock decisions). */
-  async events(actions: string[], w: Window): Promise<{ index: number; time: string; principal: string; team: string | null; action: string; decision: string; resource: string | null; detail: string }[]> {
-    const { rows } = await this.db.query<{ idx: string | number; time: string | Date; principal: string; team: string | null; action: string; decision: string; leaf: string }>(
+  async events(
+    actions: string[],
+    w: Window,
+  ): Promise<
+    {
+      index: number;
+      time: string;
+      principal: string;
+      team: string | null;
+      action: string;
+      decision: string;
+      resource: string | null;
+      detail: string;
+    }[]
+  > {
+    const { rows } = await this.db.query<{
+      idx: string | number;
+      time: string | Date;
+      principal: string;
+      team: string | null;
+      action: string;
+      decision: string;
+      leaf: string;
+    }>(
       'SELECT idx, time, principal, team, action, decision, leaf FROM audit_leaves WHERE action = ANY($1::text[]) AND time >= $2 AND time < $3 ORDER BY idx',
       [actions, w.from.toISOString(), w.to.toISOString()],
     );

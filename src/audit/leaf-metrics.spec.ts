@@ -24,7 +24,8 @@ function leaf(action: string, decision: AuditLeaf['decision'], detail: Record<st
 }
 
 describe('countLeaf', () => {
-  const series = async (m: CageMetrics) => (await m.scrape()).split('\n').filter((l) => l.startsWith('cage_egress') || l.startsWith('cage_data') || l.startsWith('cage_policy'));
+  const series = async (m: CageMetrics) =>
+    (await m.scrape()).split('\n').filter((l) => l.startsWith('cage_egress') || l.startsWith('cage_data') || l.startsWith('cage_policy'));
 
   it('counts each egress submission once, by kind and outcome, with the bits its leaf says were charged', async () => {
     const m = new CageMetrics();
@@ -56,7 +57,12 @@ describe('countLeaf', () => {
         'cage_egress_failures_total 1',
       ]),
     );
-    expect(s.filter((l) => l.startsWith('cage_egress_attempts_total')).map((l) => Number(l.split(' ')[1])).reduce((a, b) => a + b)).toBe(7);
+    expect(
+      s
+        .filter((l) => l.startsWith('cage_egress_attempts_total'))
+        .map((l) => Number(l.split(' ')[1]))
+        .reduce((a, b) => a + b),
+    ).toBe(7);
   });
 
   it('counts the bytes of allowed reads only, and every leaf as a decision', async () => {
@@ -75,7 +81,10 @@ describe('countLeaf', () => {
   it('should not carry the leaf’s team, job, dataset or key into any label', async () => {
     const m = new CageMetrics();
     countLeaf(m, leaf('read', 'allow', null, 10));
-    countLeaf(m, leaf('egress.release', 'allow', { kind: 'predictions', bits: 1, job: 'j-secret', outboxKey: 'team-secret/predictions/x.csv' }));
+    countLeaf(
+      m,
+      leaf('egress.release', 'allow', { kind: 'predictions', bits: 1, job: 'j-secret', outboxKey: 'team-secret/predictions/x.csv' }),
+    );
     const text = await m.scrape();
     for (const secret of ['secret', '6b6579']) expect(text).not.toContain(secret);
   });

@@ -13,7 +13,8 @@ const UNSEEN_REFUSALS = new Set(['over_limits', 'too_many_at_once', 'unknown_kin
  */
 export function countLeaf(metrics: CageMetrics, leaf: AuditLeaf): void {
   metrics.decision(leaf.action, leaf.decision);
-  if (leaf.action === 'read' && leaf.decision === 'allow' && leaf.bytes > 0) metrics.bytesServed.inc({ listener: leaf.listener }, leaf.bytes);
+  if (leaf.action === 'read' && leaf.decision === 'allow' && leaf.bytes > 0)
+    metrics.bytesServed.inc({ listener: leaf.listener }, leaf.bytes);
   if (leaf.action.startsWith('egress.')) countEgress(metrics, leaf);
 }
 
@@ -48,7 +49,8 @@ function countEgress(metrics: CageMetrics, leaf: AuditLeaf): void {
       break;
     case 'egress.throttle':
       // One summary leaf for the attempts of a job refused by the rate limit in a second; their kind is not read.
-      if (typeof d.attempts === 'number' && d.attempts > 0) metrics.egressAttempts.inc({ kind: 'unknown', outcome: 'throttled' }, d.attempts);
+      if (typeof d.attempts === 'number' && d.attempts > 0)
+        metrics.egressAttempts.inc({ kind: 'unknown', outcome: 'throttled' }, d.attempts);
       break;
     case 'egress.fail':
       metrics.egressFailures.inc();

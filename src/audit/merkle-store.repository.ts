@@ -57,7 +57,13 @@ export class MerkleStore {
         [done, CATCH_UP_BATCH],
       );
       if (rows.length === 0) return added;
-      await this.db.transaction((tx) => this.extend(tx, done, rows.map((r) => Buffer.from(r.h, 'hex'))));
+      await this.db.transaction((tx) =>
+        this.extend(
+          tx,
+          done,
+          rows.map((r) => Buffer.from(r.h, 'hex')),
+        ),
+      );
       added += rows.length;
     }
   }

@@ -14,7 +14,11 @@ export class SiemMirror {
     const format = winston.format.printf((info) => String(info.message));
     this.logger = winston.createLogger({
       level: 'info',
-      transports: [target === '-' ? new winston.transports.Console({ format }) : new winston.transports.File({ filename: target, format, options: { flags: 'a', mode: 0o600 } })],
+      transports: [
+        target === '-'
+          ? new winston.transports.Console({ format })
+          : new winston.transports.File({ filename: target, format, options: { flags: 'a', mode: 0o600 } }),
+      ],
     });
   }
 

@@ -25,6 +25,6 @@ export function Allow(action: AppAction, subject: AppSubject) {
     SetMetadata(REQUIRED_ABILITY, { action, subject }),
     ApiBearerAuth(),
     ApiUnauthorizedResponse({ description: 'No, bad, expired or revoked credential' }),
-    ApiForbiddenResponse({ description: 'The caller\'s role may not use this route' }),
+    ApiForbiddenResponse({ description: "The caller's role may not use this route" }),
   );
 }

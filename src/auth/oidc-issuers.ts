@@ -39,7 +39,8 @@ export class OidcIssuers {
     const keys = (body as { keys?: unknown }).keys;
     if (!Array.isArray(keys) || keys.length === 0) throw new JwksError('malformed JWKS: no "keys" array');
     for (const [i, k] of keys.entries()) {
-      if (typeof k !== 'object' || k === null || typeof (k as JWK).kty !== 'string') throw new JwksError(`malformed JWKS: key ${i} has no kty`);
+      if (typeof k !== 'object' || k === null || typeof (k as JWK).kty !== 'string')
+        throw new JwksError(`malformed JWKS: key ${i} has no kty`);
       if ((k as JWK).d !== undefined) throw new JwksError(`malformed JWKS: key ${i} is a private key`);
       try {
         await importJWK(k as JWK, (k as JWK).alg ?? defaultAlg(k as JWK));
@@ -82,12 +83,19 @@ export class OidcIssuers {
     }
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, keys, { issuer: i.issuer, audience: i.audience, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'], requiredClaims: ['exp', 'sub'], clockTolerance: 5 }));
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer: i.issuer,
+        audience: i.audience,
+        algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: 5,
+      }));
     } catch (err) {
       throw new TokenError(`external token refused: ${(err as Error).message}`);
     }
     const role = payload[i.roleClaim];
-    if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw new TokenError(`external token has no valid ${i.roleClaim} claim`);
+    if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role))
+      throw new TokenError(`external token has no valid ${i.roleClaim} claim`);
     const sub = String(payload.sub);
     const teams = role === 'contestant' ? await teamsOf(sub, i.issuer) : [];
     if (role === 'contestant' && teams.length !== 1) throw new TokenError('a contestant must be a member of exactly one team');
@@ -96,8 +104,12 @@ export class OidcIssuers {
 
   private async load(): Promise<Map<string, OidcIssuer>> {
     if (this.cache !== undefined && Date.now() - this.cache.at < CACHE_MS) return this.cache.byIssuer;
-    const { rows } = await this.db.query<{ issuer: string; jwks_url: string; audience: string; role_claim: string }>('SELECT issuer, jwks_url, audience, role_claim FROM oidc_issuers');
-    const byIssuer = new Map(rows.map((r) => [r.issuer, { issuer: r.issuer, jwksUrl: r.jwks_url, audience: r.audience, roleClaim: r.role_claim }]));
+    const { rows } = await this.db.query<{ issuer: string; jwks_url: string; audience: string; role_claim: string }>(
+      'SELECT issuer, jwks_url, audience, role_claim FROM oidc_issuers',
+    );
+    const byIssuer = new Map(
+      rows.map((r) => [r.issuer, { issuer: r.issuer, jwksUrl: r.jwks_url, audience: r.audience, roleClaim: r.role_claim }]),
+    );
     this.cache = { at: Date.now(), byIssuer };
     return byIssuer;
   }

@@ -15,7 +15,14 @@ describe('TokenService', () => {
 
   it('verifies a user token with its role on the control audience', async () => {
     const t = await tokens.issueUser('alice', 'auditor', null, 60);
-    await expect(tokens.verify(t, CONTROL_AUDIENCE)).resolves.toEqual({ kind: 'user', sub: 'alice', role: 'auditor', team: null, subject: 'alice', issuer: '' });
+    await expect(tokens.verify(t, CONTROL_AUDIENCE)).resolves.toEqual({
+      kind: 'user',
+      sub: 'alice',
+      role: 'auditor',
+      team: null,
+      subject: 'alice',
+      issuer: '',
+    });
   });
 
   it('should not accept a job token on the control listener, nor a user token on the sandbox', async () => {

@@ -94,7 +94,8 @@ export class TokenService {
     const used: { retiredAt: Date | null } = { retiredAt: null };
     const keyFor = async (header: JWTHeaderParameters) => {
       const found = await this.keys.tokenKey(header.kid);
-      if (!found.ok) throw new TokenError(found.reason === undefined ? 'token signature is not valid' : `token signature is not valid: ${found.reason}`);
+      if (!found.ok)
+        throw new TokenError(found.reason === undefined ? 'token signature is not valid' : `token signature is not valid: ${found.reason}`);
       used.retiredAt = found.retiredAt;
       return found.publicKey;
     };
@@ -111,7 +112,8 @@ export class TokenService {
     }
     if (used.retiredAt !== null) {
       const iat = payload.iat;
-      if (typeof iat !== 'number' || iat * 1000 > used.retiredAt.getTime() + CLOCK_TOLERANCE_S * 1000) throw new TokenError('token was issued after its signing key retired');
+      if (typeof iat !== 'number' || iat * 1000 > used.retiredAt.getTime() + CLOCK_TOLERANCE_S * 1000)
+        throw new TokenError('token was issued after its signing key retired');
     }
     if (audience === SANDBOX_AUDIENCE) {
       const c = jobClaims.safeParse(payload);

@@ -65,7 +65,12 @@ type Arrival = 'burst' | 'spread';
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** `count` appends with at most `inFlight` pending; returns committed leaves per second. */
-async function appendRun(writer: AuditWriter, count: number, inFlight: number, arrival: Arrival): Promise<{ perSecond: number; elapsedMs: number }> {
+async function appendRun(
+  writer: AuditWriter,
+  count: number,
+  inFlight: number,
+  arrival: Arrival,
+): Promise<{ perSecond: number; elapsedMs: number }> {
   let next = 0;
   let committed = 0;
   const indexes = new Set<number>();
@@ -81,7 +86,8 @@ async function appendRun(writer: AuditWriter, count: number, inFlight: number, a
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
   const elapsedNs = nowNs() - t0;
-  if (committed !== count || indexes.size !== count) throw new Error(`audit run: ${committed} committed, ${indexes.size} distinct indexes, ${count} expected`);
+  if (committed !== count || indexes.size !== count)
+    throw new Error(`audit run: ${committed} committed, ${indexes.size} distinct indexes, ${count} expected`);
   return { perSecond: count / (elapsedNs / 1e9), elapsedMs: elapsedNs / 1e6 };
 }
 

@@ -97,7 +97,8 @@ export class GatewayClient {
         req.once('error', (err: NodeJS.ErrnoException) => {
           // A kept-alive socket the server closed as we reused it (the server's idle timeout):
           // nothing reached the server, so the request is sent once more on a new connection.
-          if (!retried && !answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up')) resolve(attempt(true));
+          if (!retried && !answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up'))
+            resolve(attempt(true));
           else reject(err);
         });
         req.end(body);
@@ -140,7 +141,12 @@ export interface LoadResult {
  * Closed loop: `concurrency` workers each issue one request after another until `durationMs`
  * is over. A request counts as ok when `check` accepts its result.
  */
-export async function closedLoop(concurrency: number, durationMs: number, fn: () => Promise<Fetched>, check: (f: Fetched) => boolean): Promise<LoadResult> {
+export async function closedLoop(
+  concurrency: number,
+  durationMs: number,
+  fn: () => Promise<Fetched>,
+  check: (f: Fetched) => boolean,
+): Promise<LoadResult> {
   const t0 = nowNs();
   const deadline = t0 + durationMs * 1e6;
   const r: LoadResult = { ok: 0, errors: 0, firstError: undefined, elapsedNs: 0 };

@@ -74,7 +74,10 @@ const ORDER = ['policy', 'audit', 'proofs', 'ttfb', 'rss', 'small', 'egress', 's
 
 async function main(): Promise<number> {
   installCleanupHandlers();
-  const only = (process.env.CAGE_BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const only = (process.env.CAGE_BENCH_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const chosen = ORDER.filter((k) => only.length === 0 || only.includes(k)).map((k) => specs.find((s) => s.key === k) as Spec);
   const m = machine();
   process.stdout.write(`${machineLine(m)}\n`);
@@ -142,7 +145,7 @@ async function main(): Promise<number> {
     ...incidents,
     `processes: s3rver, gateway and this client are separate processes sharing ${availableParallelism()} cores; gateway CPU (all its threads) is read from /proc/<pid>/stat (CLK_TCK ${m.clkTck}), RSS from VmRSS`,
     `gateway: node --no-turbo-inline-js-wasm-calls ${relative(process.cwd(), join(__dirname, '..', 'main.js'))}, CAGE_DEMO=1, PGlite in a temp dir, CAGE_LOG_LEVEL=warn, so access logging was OFF (access lines are info-level)`,
-    'direct: @aws-sdk/client-s3 with the gateway\'s own ObjectStore settings (path-style, keep-alive), from this process to the same s3rver',
+    "direct: @aws-sdk/client-s3 with the gateway's own ObjectStore settings (path-style, keep-alive), from this process to the same s3rver",
     'gateway client: node:http keep-alive agent; bodies are consumed fully and counted, never buffered (figure 7 reads its small JSON receipts whole)',
   ];
   if (policyNote !== undefined) notes.push(policyNote);

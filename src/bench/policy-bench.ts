@@ -12,7 +12,11 @@ import { type Distribution, distribution, fmt, nowNs, nsToUs } from './stats';
  * team, so the second figure should match the first.
  */
 
-export const POLICY_ROW: RowId = { id: 'policy-decision', figure: '1. policy decision, in-process, entities incl.', target: 'p50 ≤ 30 µs, p99 ≤ 150 µs' };
+export const POLICY_ROW: RowId = {
+  id: 'policy-decision',
+  figure: '1. policy decision, in-process, entities incl.',
+  target: 'p50 ≤ 30 µs, p99 ≤ 150 µs',
+};
 
 const POLICY_DIR = join(__dirname, '..', '..', 'policies');
 const OTHER_TEAMS = 3000;
@@ -20,7 +24,11 @@ const WARMUP = 5000;
 const SAMPLES = 20_000;
 
 function grantsOf(team: string, grants: GrantRule[]): TeamGrants {
-  return { team, fingerprint: grants.map((g) => `${g.id}:${g.dataset}/${g.split}:${g.notBefore.getTime()}:${g.notAfter.getTime()}`).join(','), grants };
+  return {
+    team,
+    fingerprint: grants.map((g) => `${g.id}:${g.dataset}/${g.split}:${g.notBefore.getTime()}:${g.notAfter.getTime()}`).join(','),
+    grants,
+  };
 }
 
 function teamGrants(team: string, splits: [string, string][], notBefore: Date, notAfter: Date): TeamGrants {
@@ -36,10 +44,28 @@ function requests(team: string, now: Date): DecisionRequest[] {
   const out: DecisionRequest[] = [];
   for (let i = 0; i < 64; i++) {
     const split = i % 2 === 0 ? { name: 'train', kind: 'train' as const } : { name: 'test', kind: 'test' as const };
-    out.push({ principal, action: 'read', resource: { type: 'Object', dataset: 'lung', split, key: `${split.name}/scan-${i}.raw` }, listener: 'sandbox', now });
+    out.push({
+      principal,
+      action: 'read',
+      resource: { type: 'Object', dataset: 'lung', split, key: `${split.name}/scan-${i}.raw` },
+      listener: 'sandbox',
+      now,
+    });
   }
-  out.push({ principal, action: 'read', resource: { type: 'Object', dataset: 'lung', split: { name: 'labels', kind: 'labels' }, key: 'labels/test.csv' }, listener: 'sandbox', now });
-  out.push({ principal, action: 'list', resource: { type: 'Split', dataset: 'lung', split: 'train', kind: 'train' }, listener: 'sandbox', now });
+  out.push({
+    principal,
+    action: 'read',
+    resource: { type: 'Object', dataset: 'lung', split: { name: 'labels', kind: 'labels' }, key: 'labels/test.csv' },
+    listener: 'sandbox',
+    now,
+  });
+  out.push({
+    principal,
+    action: 'list',
+    resource: { type: 'Split', dataset: 'lung', split: 'train', kind: 'train' },
+    listener: 'sandbox',
+    now,
+  });
   return out;
 }
 
@@ -63,7 +89,17 @@ export function policyFigure(): FigureResult {
   const notAfter = new Date(now.getTime() + 3600_000);
   const engine = new CedarPolicyEngine(loadPolicyFiles(POLICY_DIR), now);
   const team = 'bench';
-  const grants = teamGrants(team, [['lung', 'train'], ['lung', 'test'], ['lung', 'val'], ['brain', 'train']], notBefore, notAfter);
+  const grants = teamGrants(
+    team,
+    [
+      ['lung', 'train'],
+      ['lung', 'test'],
+      ['lung', 'val'],
+      ['brain', 'train'],
+    ],
+    notBefore,
+    notAfter,
+  );
   const reqs = requests(team, now);
 
   const alone = measure(engine, reqs, grants);
@@ -71,7 +107,15 @@ export function policyFigure(): FigureResult {
   const t0 = nowNs();
   for (let t = 0; t < OTHER_TEAMS; t++) {
     const other = `team-${t}`;
-    const g = teamGrants(other, [['lung', 'train'], ['brain', t % 2 === 0 ? 'test' : 'train']], notBefore, notAfter);
+    const g = teamGrants(
+      other,
+      [
+        ['lung', 'train'],
+        ['brain', t % 2 === 0 ? 'test' : 'train'],
+      ],
+      notBefore,
+      notAfter,
+    );
     engine.decide(requests(other, now)[0], g);
   }
   const prepareMs = (nowNs() - t0) / 1e6;

@@ -46,7 +46,10 @@ export function cleanupAll(): Promise<void> {
 
 /** Installs the signal and exit handlers; call once at start. */
 export function installCleanupHandlers(): void {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.once(signal, () => {
       process.stderr.write(`\nbench: ${signal}, cleaning up\n`);
       void cleanupAll().finally(() => process.exit(code));
@@ -96,7 +99,10 @@ function track(proc: ChildProcess, label: string): Child {
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
   proc.once('exit', (code, signal) => {
-    if (!stopping.has(proc)) process.stderr.write(`bench: ${label} (pid ${proc.pid}) exited unexpectedly (${code ?? signal}); its last output:\n${lines.join('\n')}\n`);
+    if (!stopping.has(proc))
+      process.stderr.write(
+        `bench: ${label} (pid ${proc.pid}) exited unexpectedly (${code ?? signal}); its last output:\n${lines.join('\n')}\n`,
+      );
   });
   const exited = () => {
     if (proc.exitCode === null && proc.signalCode === null) return undefined;
@@ -104,7 +110,13 @@ function track(proc: ChildProcess, label: string): Child {
     const fatal = lines
       .filter((l) => /Fatal error|unreachable code|Check failed|Deoptimizer::|out of memory|^\w*Error:/i.test(l))
       .slice(0, 3)
-      .map((l) => l.replace(/^#\s*/, '').replace(/^\s*\d+: 0x[0-9a-f]+\s+/, '').replace(/ \[[^\]]*\]$/, '').trim());
+      .map((l) =>
+        l
+          .replace(/^#\s*/, '')
+          .replace(/^\s*\d+: 0x[0-9a-f]+\s+/, '')
+          .replace(/ \[[^\]]*\]$/, '')
+          .trim(),
+      );
     return `${proc.signalCode ?? `exit ${proc.exitCode}`}${fatal.length > 0 ? `: ${fatal.join(' / ')}` : ''}`;
   };
   const settle = (ms: number) =>
@@ -163,7 +175,9 @@ export interface GatewayOptions {
 }
 
 /** The gateway as the product runs it (`node dist/main.js`), configured by environment. */
-export async function startGateway(o: GatewayOptions): Promise<Child & { bootstrap: Bootstrap & { demoJob: NonNullable<Bootstrap['demoJob']> } }> {
+export async function startGateway(
+  o: GatewayOptions,
+): Promise<Child & { bootstrap: Bootstrap & { demoJob: NonNullable<Bootstrap['demoJob']> } }> {
   const distRoot = join(__dirname, '..');
   // The same V8 flag `npm start` and the Docker image use (see README, Performance).
   const args = ['--no-turbo-inline-js-wasm-calls', '--require', join(__dirname, 'orphan-guard.js')];

@@ -24,7 +24,11 @@ import { distribution, fmt, nowNs, nsToMs } from './stats';
  */
 
 export const PROOF_PGLITE_ROW: RowId = { id: 'proofs-pglite', figure: '8a. audit proofs at 1 M leaves, PGlite', target: 'O(log n); —' };
-export const PROOF_POSTGRES_ROW: RowId = { id: 'proofs-postgres', figure: '8b. audit proofs at 1 M leaves, PostgreSQL', target: 'O(log n); —' };
+export const PROOF_POSTGRES_ROW: RowId = {
+  id: 'proofs-postgres',
+  figure: '8b. audit proofs at 1 M leaves, PostgreSQL',
+  target: 'O(log n); —',
+};
 
 const LEAVES = 1_000_000;
 const BATCH = 10_000;
@@ -68,7 +72,12 @@ async function fill(db: Database, tree: MerkleStore): Promise<Buffer[]> {
          SELECT $1::bigint + u.ord - 1, u.leaf, decode(u.hash, 'hex'), u.time, u.rid, u.principal, u.team, u.action, u.decision
          FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
            WITH ORDINALITY AS u(leaf, hash, time, rid, principal, team, action, decision, ord)`,
-        [base, bytes, batch.map((h) => h.toString('hex')), ...(['time', 'requestId', 'principal', 'team', 'action', 'decision'] as const).map((k) => leaves.map((l) => l[k]))],
+        [
+          base,
+          bytes,
+          batch.map((h) => h.toString('hex')),
+          ...(['time', 'requestId', 'principal', 'team', 'action', 'decision'] as const).map((k) => leaves.map((l) => l[k])),
+        ],
       );
       await tree.extend(tx, base, batch);
     });
@@ -87,7 +96,13 @@ interface Kind {
  * `SAMPLES` timed store calls (after WARMUP untimed ones), each for an argument from `pick`; only
  * `call` is timed, `check` (did the answer verify?) and `nodes` (node rows planned) are not.
  */
-async function sample<T>(pick: () => number, call: (x: number) => Promise<T>, check: (x: number, r: T) => boolean, nodes: (x: number) => number, errors: string[]): Promise<Kind> {
+async function sample<T>(
+  pick: () => number,
+  call: (x: number) => Promise<T>,
+  check: (x: number, r: T) => boolean,
+  nodes: (x: number) => number,
+  errors: string[],
+): Promise<Kind> {
   const k: Kind = { ms: [], nodes: [], failures: 0 };
   for (let i = 0; i < WARMUP + SAMPLES; i++) {
     const x = pick();
@@ -132,7 +147,13 @@ async function measure(db: Database, row: RowId, database: string): Promise<Figu
   const errors: string[] = [];
   const rootNodes = nodesForRoot(n).length;
 
-  const roots = await sample(() => n, (size) => tree.root(size), (_, r) => r.equals(root), () => rootNodes, errors);
+  const roots = await sample(
+    () => n,
+    (size) => tree.root(size),
+    (_, r) => r.equals(root),
+    () => rootNodes,
+    errors,
+  );
   const inclusions = await sample(
     () => randomInt(n),
     (index) => tree.inclusion(index, n),
@@ -154,15 +175,30 @@ async function measure(db: Database, row: RowId, database: string): Promise<Figu
   const kinds = { root: roots, inclusion: inclusions, consistency: consistencies };
   const failures = roots.failures + inclusions.failures + consistencies.failures;
   const values: Record<string, number | string | null> = {
-    database, leaves: n, auditNodesRows: nodeRows, fillBatch: BATCH, fillMs, fillLeavesPerSecond: n / (fillMs / 1000),
-    samplesPerKind: SAMPLES, failures, log2Leaves: Math.log2(n), errors: errors.length, firstError: errors[0] ?? null,
+    database,
+    leaves: n,
+    auditNodesRows: nodeRows,
+    fillBatch: BATCH,
+    fillMs,
+    fillLeavesPerSecond: n / (fillMs / 1000),
+    samplesPerKind: SAMPLES,
+    failures,
+    log2Leaves: Math.log2(n),
+    errors: errors.length,
+    firstError: errors[0] ?? null,
   };
   const parts: string[] = [];
   const nodeParts: string[] = [];
   for (const [name, k] of Object.entries(kinds)) {
     const d = distribution(k.ms);
     const nodes = distribution(k.nodes);
-    Object.assign(values, { [`${name}P50Ms`]: d.p50, [`${name}P99Ms`]: d.p99, [`${name}NodesMean`]: nodes.mean, [`${name}NodesMax`]: nodes.max, [`${name}Failures`]: k.failures });
+    Object.assign(values, {
+      [`${name}P50Ms`]: d.p50,
+      [`${name}P99Ms`]: d.p99,
+      [`${name}NodesMean`]: nodes.mean,
+      [`${name}NodesMax`]: nodes.max,
+      [`${name}Failures`]: k.failures,
+    });
     parts.push(`${name} p50 ${fmt(d.p50, 2)} / p99 ${fmt(d.p99, 2)} ms`);
     nodeParts.push(`${name} ${nodes.max === nodes.p50 ? fmt(nodes.max, 0) : `${fmt(nodes.p50, 0)}–${fmt(nodes.max, 0)}`}`);
   }

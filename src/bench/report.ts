@@ -46,7 +46,14 @@ export function machine(): Machine {
   } catch {
     // not Linux: os.cpus() it is
   }
-  return { cpu, cores: availableParallelism(), ramGiB: Math.round((totalmem() / GiB) * 10) / 10, node: process.version, clkTck: clockTicksPerSecond(), loadAvg1m: Math.round(loadavg()[0] * 100) / 100 };
+  return {
+    cpu,
+    cores: availableParallelism(),
+    ramGiB: Math.round((totalmem() / GiB) * 10) / 10,
+    node: process.version,
+    clkTck: clockTicksPerSecond(),
+    loadAvg1m: Math.round(loadavg()[0] * 100) / 100,
+  };
 }
 
 export function machineLine(m: Machine): string {
@@ -55,7 +62,13 @@ export function machineLine(m: Machine): string {
 
 export function table(rows: FigureResult[]): string {
   const head = ['figure', 'measured', 'target', 'direct / ratio', 'pass?'];
-  const cells = rows.map((r) => [r.figure, r.measured, r.target, r.direct, r.skipped !== undefined ? 'skipped' : r.pass === null ? '(info)' : r.pass ? 'PASS' : 'FAIL']);
+  const cells = rows.map((r) => [
+    r.figure,
+    r.measured,
+    r.target,
+    r.direct,
+    r.skipped !== undefined ? 'skipped' : r.pass === null ? '(info)' : r.pass ? 'PASS' : 'FAIL',
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
   const line = (c: string[]) => `| ${c.map((v, i) => v.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
@@ -69,6 +82,12 @@ export function writeJson(file: string, m: Machine, notes: string[], rows: Figur
 
 /** A figure that could not be measured because something broke: a failure, never a number. */
 export function failed(row: RowId, err: unknown): FigureResult {
-  const why = err instanceof Error ? err.message.split('\n')[0] ?? err.name : String(err);
-  return { ...row, measured: `error: ${why}`, direct: '', pass: false, values: { error: err instanceof Error ? err.message : String(err) } };
+  const why = err instanceof Error ? (err.message.split('\n')[0] ?? err.name) : String(err);
+  return {
+    ...row,
+    measured: `error: ${why}`,
+    direct: '',
+    pass: false,
+    values: { error: err instanceof Error ? err.message : String(err) },
+  };
 }

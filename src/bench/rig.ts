@@ -116,7 +116,9 @@ export async function startRig(log: (msg: string) => void): Promise<Rig> {
   for (const o of [small, large]) {
     const f = await gw.get(DATASET, o.key);
     if (f.status !== 200 || f.bytes !== o.size || f.etag !== o.etag) {
-      throw new Error(`gateway GET ${o.key}: status ${f.status}, ${f.bytes} bytes, etag ${f.etag ?? '-'} (expected 200, ${o.size}, ${o.etag})`);
+      throw new Error(
+        `gateway GET ${o.key}: status ${f.status}, ${f.bytes} bytes, etag ${f.etag ?? '-'} (expected 200, ${o.size}, ${o.etag})`,
+      );
     }
   }
   const stop = async () => {
@@ -128,5 +130,20 @@ export async function startRig(log: (msg: string) => void): Promise<Rig> {
   };
   const { s3Endpoint, s3Region, demoJob } = gateway.bootstrap;
   const s3Api = { endpoint: s3Endpoint, region: s3Region, accessKeyId: demoJob.accessKeyId, secretAccessKey: demoJob.secretAccessKey };
-  return { s3, gateway, store, gw, direct: new DirectClient(store), bucket: BUCKET, dataset: DATASET, s3Api, small, large, huge, profileDir: profileDir || undefined, policyNote, stop };
+  return {
+    s3,
+    gateway,
+    store,
+    gw,
+    direct: new DirectClient(store),
+    bucket: BUCKET,
+    dataset: DATASET,
+    s3Api,
+    small,
+    large,
+    huge,
+    profileDir: profileDir || undefined,
+    policyNote,
+    stop,
+  };
 }

@@ -40,7 +40,11 @@ function client(endpoint: string, region: string, accessKeyId: string, secretAcc
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 60_000, requestTimeout: 60_000, httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 256 }) }),
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: 60_000,
+      requestTimeout: 60_000,
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+    }),
   });
 }
 
@@ -78,7 +82,12 @@ function described(side: Side, range: string, err: unknown): Error {
 }
 
 /** One ranged GET, body read to its end; hashed when asked (the sanity check), else only counted. */
-async function getRange(side: Side, o: BenchObject, start: number, hash?: ReturnType<typeof createHash>): Promise<{ etag: string | undefined }> {
+async function getRange(
+  side: Side,
+  o: BenchObject,
+  start: number,
+  hash?: ReturnType<typeof createHash>,
+): Promise<{ etag: string | undefined }> {
   const end = start + RANGE - 1;
   const range = `bytes=${start}-${end}`;
   let out;
@@ -91,7 +100,9 @@ async function getRange(side: Side, o: BenchObject, start: number, hash?: Return
   const expected = `bytes ${start}-${end}/${o.size}`;
   if (out.$metadata.httpStatusCode !== 206 || out.ContentRange !== expected) {
     body.destroy();
-    throw new Error(`${side.label} GET ${range}: HTTP ${out.$metadata.httpStatusCode ?? '?'}, Content-Range ${out.ContentRange ?? '-'} (expected 206, ${expected})`);
+    throw new Error(
+      `${side.label} GET ${range}: HTTP ${out.$metadata.httpStatusCode ?? '?'}, Content-Range ${out.ContentRange ?? '-'} (expected 206, ${expected})`,
+    );
   }
   const bytes = await new Promise<number>((resolve, reject) => {
     let n = 0;
@@ -125,7 +136,8 @@ async function sameBytes(gw: Side, direct: Side, o: BenchObject): Promise<void> 
   const a = await getRange(gw, o, start, hg);
   const b = await getRange(direct, o, start, hd);
   const [dg, dd] = [hg.digest('hex'), hd.digest('hex')];
-  if (dg !== dd || a.etag !== b.etag) throw new Error(`range at ${start}: gateway sha256 ${dg} ETag ${a.etag ?? '-'}, direct sha256 ${dd} ETag ${b.etag ?? '-'}`);
+  if (dg !== dd || a.etag !== b.etag)
+    throw new Error(`range at ${start}: gateway sha256 ${dg} ETag ${a.etag ?? '-'}, direct sha256 ${dd} ETag ${b.etag ?? '-'}`);
 }
 
 interface RangeThroughput {
@@ -168,8 +180,18 @@ async function throughput(rig: Rig, gw: Side, direct: Side, streams: number, req
 export async function s3RangeFigures(rig: Rig): Promise<FigureResult[]> {
   const { endpoint, region, accessKeyId, secretAccessKey } = rig.s3Api;
   // Through the gateway the bucket is the dataset and the key is dataset-relative.
-  const gw: Side = { label: 'gateway', s3: client(endpoint, region, accessKeyId, secretAccessKey), bucket: rig.dataset, key: rig.large.key };
-  const direct: Side = { label: 'direct', s3: client(rig.s3.endpoint, 'us-east-1', S3RVER_KEY, S3RVER_KEY), bucket: rig.bucket, key: rig.large.s3Key };
+  const gw: Side = {
+    label: 'gateway',
+    s3: client(endpoint, region, accessKeyId, secretAccessKey),
+    bucket: rig.dataset,
+    key: rig.large.key,
+  };
+  const direct: Side = {
+    label: 'direct',
+    s3: client(rig.s3.endpoint, 'us-east-1', S3RVER_KEY, S3RVER_KEY),
+    bucket: rig.bucket,
+    key: rig.large.s3Key,
+  };
   try {
     await sameBytes(gw, direct, rig.large);
     const out: FigureResult[] = [];

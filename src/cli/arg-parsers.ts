@@ -95,7 +95,14 @@ export function parseTime(text: string): TimeSpec {
   }
   const [, y, mo, d, h, mi, s, zone] = m;
   const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
-  const valid = Number(mo) >= 1 && Number(mo) <= 12 && Number(d) >= 1 && Number(d) <= daysInMonth && Number(h ?? 0) <= 23 && Number(mi ?? 0) <= 59 && Number(s ?? 0) <= 59;
+  const valid =
+    Number(mo) >= 1 &&
+    Number(mo) <= 12 &&
+    Number(d) >= 1 &&
+    Number(d) <= daysInMonth &&
+    Number(h ?? 0) <= 23 &&
+    Number(mi ?? 0) <= 59 &&
+    Number(s ?? 0) <= 59;
   if (!valid) throw new InvalidArgumentError('no such date or time.');
   if (h !== undefined && zone === undefined) throw new InvalidArgumentError('add a time zone: Z for UTC, or an offset like +02:00.');
   const iso = h === undefined ? `${y}-${mo}-${d}T00:00:00Z` : t.replace(' ', 'T');

@@ -105,12 +105,22 @@ export class CageClient {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(url, { headers: { authorization: `Bearer ${this.config.token}` }, signal: AbortSignal.timeout(this.timeoutMs * 10) });
+      response = await fetch(url, {
+        headers: { authorization: `Bearer ${this.config.token}` },
+        signal: AbortSignal.timeout(this.timeoutMs * 10),
+      });
       text = await response.text();
     } catch (err) {
       throw this.unreachable(err);
     }
-    if (!response.ok) throw apiError(response.status, response.statusText, parseBody(text, response.headers.get('content-type')), response.headers.get('x-request-id'), options.notFound);
+    if (!response.ok)
+      throw apiError(
+        response.status,
+        response.statusText,
+        parseBody(text, response.headers.get('content-type')),
+        response.headers.get('x-request-id'),
+        options.notFound,
+      );
     return text;
   }
 
@@ -142,7 +152,10 @@ export class CageClient {
     if (!response.ok) throw apiError(response.status, response.statusText, body, response.headers.get('x-request-id'), options.notFound);
     if (text === '') return undefined as T;
     if (body === undefined) {
-      throw new CliError(ExitCode.Failed, `unexpected non-JSON answer from ${method} ${redactUrl(this.config.url)}${path} (${response.status}); is CAGE_URL the control listener?`);
+      throw new CliError(
+        ExitCode.Failed,
+        `unexpected non-JSON answer from ${method} ${redactUrl(this.config.url)}${path} (${response.status}); is CAGE_URL the control listener?`,
+      );
     }
     return body as T;
   }
@@ -156,7 +169,9 @@ export class CageClient {
     }
     const cause = asRecord(e?.cause);
     const why = [cause?.code, cause?.message, e?.message].find((x): x is string => typeof x === 'string') ?? String(err);
-    return new CliError(ExitCode.Unreachable, `cannot reach the control API at ${where} (is the gateway running? set CAGE_URL)`, [`cause: ${why}`]);
+    return new CliError(ExitCode.Unreachable, `cannot reach the control API at ${where} (is the gateway running? set CAGE_URL)`, [
+      `cause: ${why}`,
+    ]);
   }
 }
 

@@ -95,7 +95,12 @@ export function resolveConfig(src: ConfigSources): CliConfig {
   const flagUrl = nonEmpty(src.flagUrl);
   const envUrl = nonEmpty(src.env.CAGE_URL);
   const explicitToken = nonEmpty(src.flagToken) ?? nonEmpty(src.env.CAGE_TOKEN);
-  const explicitUrl = flagUrl !== undefined ? normalizeUrl(flagUrl, '--url', true) : envUrl !== undefined ? normalizeUrl(envUrl, 'CAGE_URL', false) : undefined;
+  const explicitUrl =
+    flagUrl !== undefined
+      ? normalizeUrl(flagUrl, '--url', true)
+      : envUrl !== undefined
+        ? normalizeUrl(envUrl, 'CAGE_URL', false)
+        : undefined;
   if (explicitUrl !== undefined && explicitToken !== undefined) return { url: explicitUrl, token: explicitToken };
 
   const file = bootstrapFile(src.env, src.cwd);
@@ -107,7 +112,12 @@ export function resolveConfig(src: ConfigSources): CliConfig {
   }
   const token = explicitToken ?? (url === bootUrl ? boot?.organizerToken : undefined);
   if (token === undefined) {
-    const hint = boot === undefined ? '' : bootUrl === undefined || url === bootUrl ? ` (${file} has no organizerToken)` : ` (${file} is for ${redactUrl(bootUrl)}, not this URL)`;
+    const hint =
+      boot === undefined
+        ? ''
+        : bootUrl === undefined || url === bootUrl
+          ? ` (${file} has no organizerToken)`
+          : ` (${file} is for ${redactUrl(bootUrl)}, not this URL)`;
     throw new CliError(ExitCode.Unreachable, `no token: set CAGE_TOKEN or --token${hint}`);
   }
   return { url, token };

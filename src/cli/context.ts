@@ -45,7 +45,9 @@ export class CommandContext {
 
   /** Resolving the config lazily keeps usage errors (exit 2) ahead of config errors (exit 3). */
   api(): CageClient {
-    this.client ??= new CageClient(resolveConfig({ flagUrl: this.globals.url, flagToken: this.globals.token, env: this.io.env, cwd: this.cwd() }));
+    this.client ??= new CageClient(
+      resolveConfig({ flagUrl: this.globals.url, flagToken: this.globals.token, env: this.io.env, cwd: this.cwd() }),
+    );
     return this.client;
   }
 }
@@ -54,7 +56,10 @@ export class CommandContext {
  * Wraps a command body for commander: builds its context from the global flags, and under
  * `--json` prints a server error's JSON body to stdout too, so scripts can read `failures`.
  */
-export function handler<Args extends unknown[]>(io: CliIo, body: (ctx: CommandContext, ...args: Args) => Promise<void>): (...args: Args) => Promise<void> {
+export function handler<Args extends unknown[]>(
+  io: CliIo,
+  body: (ctx: CommandContext, ...args: Args) => Promise<void>,
+): (...args: Args) => Promise<void> {
   return async (...args: Args) => {
     const command = args.at(-1);
     const globals = command instanceof Command ? command.optsWithGlobals<GlobalOptions>() : {};

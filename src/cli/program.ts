@@ -44,7 +44,12 @@ function synopsis(parent: Command, path: string[] = []): string[] {
       const flags = c.options
         .filter((o) => o.long !== '--help')
         .map((o) => {
-          const value = o.argChoices !== undefined ? ` ${o.argChoices.join('|')}` : o.flags.includes('<') ? ` ${o.flags.slice(o.flags.indexOf('<'))}` : '';
+          const value =
+            o.argChoices !== undefined
+              ? ` ${o.argChoices.join('|')}`
+              : o.flags.includes('<')
+                ? ` ${o.flags.slice(o.flags.indexOf('<'))}`
+                : '';
           const flag = `${o.long ?? o.short ?? ''}${value}${o.description.includes('repeatable') ? ' ...' : ''}`;
           return o.mandatory ? flag : `[${flag}]`;
         });
@@ -85,7 +90,13 @@ export function buildProgram(io: CliIo): Command {
     })
     .showHelpAfterError('(add --help for usage)')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
-    .addHelpText('after', () => `\nAll commands (cage <command> --help for details and examples):\n${synopsis(program).map((l) => `  ${l}`).join('\n')}\n${EPILOG}`);
+    .addHelpText(
+      'after',
+      () =>
+        `\nAll commands (cage <command> --help for details and examples):\n${synopsis(program)
+          .map((l) => `  ${l}`)
+          .join('\n')}\n${EPILOG}`,
+    );
 
   registerDatasetCommands(program, io);
   registerIngestCommands(program, io);

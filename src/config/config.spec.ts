@@ -12,7 +12,9 @@ describe('loadConfig', () => {
 
   it('turns the demo off by default when pointed at production stores', () => {
     expect(loadConfig({ CAGE_DATABASE_URL: 'postgres://db/cage' }).demo).toBe(false);
-    expect(loadConfig({ CAGE_S3_ENDPOINT: 'https://s3.example.org', CAGE_S3_ACCESS_KEY_ID: 'a', CAGE_S3_SECRET_ACCESS_KEY: 'b' }).demo).toBe(false);
+    expect(
+      loadConfig({ CAGE_S3_ENDPOINT: 'https://s3.example.org', CAGE_S3_ACCESS_KEY_ID: 'a', CAGE_S3_SECRET_ACCESS_KEY: 'b' }).demo,
+    ).toBe(false);
   });
 
   it.each([

@@ -46,7 +46,13 @@ export interface CageConfig {
    * gateway a timer, not its CPU); and the publication slot: contestants see an attempt's row
    * only once the slot it was made in has ended, so when a job submitted is known to the slot.
    */
-  egress: { concurrentPerJob: number; attemptsPerSecondPerJob: number; attemptsPerSecondPerTeam: number; overLimitDelayMs: number; publishSeconds: number };
+  egress: {
+    concurrentPerJob: number;
+    attemptsPerSecondPerJob: number;
+    attemptsPerSecondPerTeam: number;
+    overLimitDelayMs: number;
+    publishSeconds: number;
+  };
   /** File (or `-` for stdout) that mirrors every audit leaf as a JSON line, for a SIEM. */
   siemFile: string | undefined;
   checkpoint: { everyLeaves: number; everySeconds: number; origin: string };
@@ -67,7 +73,9 @@ const port = (name: string) =>
     .max(65535, `${name} must be 0..65535`);
 
 const bool = (name: string) =>
-  z.enum(['0', '1', 'true', 'false'], { errorMap: () => ({ message: `${name} must be 0, 1, true or false` }) }).transform((v) => v === '1' || v === 'true');
+  z
+    .enum(['0', '1', 'true', 'false'], { errorMap: () => ({ message: `${name} must be 0, 1, true or false` }) })
+    .transform((v) => v === '1' || v === 'true');
 
 const schema = z.object({
   CAGE_DATA_DIR: z.string().min(1).default('./.cage'),
@@ -90,26 +98,62 @@ const schema = z.object({
   CAGE_RAW_S3_REGION: z.string().min(1).default('us-east-1'),
   CAGE_RAW_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   CAGE_RAW_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-  CAGE_S3_API_REGION: z.string().regex(/^[a-z0-9-]{1,64}$/, 'CAGE_S3_API_REGION must be a region name like us-east-1').default('us-east-1'),
+  CAGE_S3_API_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/, 'CAGE_S3_API_REGION must be a region name like us-east-1')
+    .default('us-east-1'),
   CAGE_POLICY_DIR: z.string().min(1).default('./policies'),
   CAGE_DEMO: bool('CAGE_DEMO').optional(),
   CAGE_SIGNING_KEY_FILE: z.string().min(1).optional(),
   CAGE_SIGNING_KEY: z.string().min(1).optional(),
-  CAGE_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug'], { errorMap: () => ({ message: 'CAGE_LOG_LEVEL must be error, warn, info or debug' }) }).default('info'),
-  CAGE_LOG_FORMAT: z.enum(['json', 'pretty', 'auto'], { errorMap: () => ({ message: 'CAGE_LOG_FORMAT must be json, pretty or auto' }) }).default('auto'),
+  CAGE_LOG_LEVEL: z
+    .enum(['error', 'warn', 'info', 'debug'], { errorMap: () => ({ message: 'CAGE_LOG_LEVEL must be error, warn, info or debug' }) })
+    .default('info'),
+  CAGE_LOG_FORMAT: z
+    .enum(['json', 'pretty', 'auto'], { errorMap: () => ({ message: 'CAGE_LOG_FORMAT must be json, pretty or auto' }) })
+    .default('auto'),
   CAGE_AUDIT_MAX_BATCH: z.coerce.number().int().min(1, 'CAGE_AUDIT_MAX_BATCH must be >= 1').default(512),
   CAGE_SIEM_FILE: z.string().min(1).optional(),
   CAGE_CHECKPOINT_EVERY_LEAVES: z.coerce.number().int().min(1, 'CAGE_CHECKPOINT_EVERY_LEAVES must be >= 1').default(1000),
   CAGE_CHECKPOINT_EVERY_SECONDS: z.coerce.number().min(0.1, 'CAGE_CHECKPOINT_EVERY_SECONDS must be >= 0.1').default(10),
-  CAGE_CHECKPOINT_ORIGIN: z.string().regex(/^[^\s]+$/, 'CAGE_CHECKPOINT_ORIGIN must be one word (e.g. cage.example.org/audit)').default('cage.local/audit'),
+  CAGE_CHECKPOINT_ORIGIN: z
+    .string()
+    .regex(/^[^\s]+$/, 'CAGE_CHECKPOINT_ORIGIN must be one word (e.g. cage.example.org/audit)')
+    .default('cage.local/audit'),
   CAGE_AUDIT_MAX_DELAY_MS: z.coerce.number().min(0, 'CAGE_AUDIT_MAX_DELAY_MS must be >= 0').default(0),
-  CAGE_EGRESS_CONCURRENT_PER_JOB: z.coerce.number().int().min(1, 'CAGE_EGRESS_CONCURRENT_PER_JOB must be >= 1').max(64, 'CAGE_EGRESS_CONCURRENT_PER_JOB must be <= 64').default(2),
-  CAGE_METRICS_TOKEN: z.string().regex(/^[A-Za-z0-9_.~+/=-]{32,512}$/, 'CAGE_METRICS_TOKEN must be 32..512 token characters (e.g. openssl rand -hex 32)').optional(),
+  CAGE_EGRESS_CONCURRENT_PER_JOB: z.coerce
+    .number()
+    .int()
+    .min(1, 'CAGE_EGRESS_CONCURRENT_PER_JOB must be >= 1')
+    .max(64, 'CAGE_EGRESS_CONCURRENT_PER_JOB must be <= 64')
+    .default(2),
+  CAGE_METRICS_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9_.~+/=-]{32,512}$/, 'CAGE_METRICS_TOKEN must be 32..512 token characters (e.g. openssl rand -hex 32)')
+    .optional(),
   CAGE_METRICS_PUBLIC: bool('CAGE_METRICS_PUBLIC').optional(),
-  CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB: z.coerce.number().positive('CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB must be > 0').max(1000, 'CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB must be <= 1000').default(2),
-  CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM: z.coerce.number().positive('CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM must be > 0').max(10_000, 'CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM must be <= 10000').default(5),
-  CAGE_EGRESS_PUBLISH_SECONDS: z.coerce.number().int().min(1, 'CAGE_EGRESS_PUBLISH_SECONDS must be 1..86400').max(86_400, 'CAGE_EGRESS_PUBLISH_SECONDS must be 1..86400').default(60),
-  CAGE_EGRESS_OVER_LIMIT_DELAY_MS: z.coerce.number().int().min(0, 'CAGE_EGRESS_OVER_LIMIT_DELAY_MS must be >= 0').max(60_000, 'CAGE_EGRESS_OVER_LIMIT_DELAY_MS must be <= 60000').default(1000),
+  CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB: z.coerce
+    .number()
+    .positive('CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB must be > 0')
+    .max(1000, 'CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB must be <= 1000')
+    .default(2),
+  CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM: z.coerce
+    .number()
+    .positive('CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM must be > 0')
+    .max(10_000, 'CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM must be <= 10000')
+    .default(5),
+  CAGE_EGRESS_PUBLISH_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1, 'CAGE_EGRESS_PUBLISH_SECONDS must be 1..86400')
+    .max(86_400, 'CAGE_EGRESS_PUBLISH_SECONDS must be 1..86400')
+    .default(60),
+  CAGE_EGRESS_OVER_LIMIT_DELAY_MS: z.coerce
+    .number()
+    .int()
+    .min(0, 'CAGE_EGRESS_OVER_LIMIT_DELAY_MS must be >= 0')
+    .max(60_000, 'CAGE_EGRESS_OVER_LIMIT_DELAY_MS must be <= 60000')
+    .default(1000),
 });
 
 /** Parses the environment; throws ConfigError naming every invalid variable. */
@@ -125,8 +169,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
   if (!embedded && (e.CAGE_S3_ACCESS_KEY_ID === undefined) !== (e.CAGE_S3_SECRET_ACCESS_KEY === undefined)) {
     throw new ConfigError('invalid configuration:\n  CAGE_S3_ACCESS_KEY_ID and CAGE_S3_SECRET_ACCESS_KEY must be set together');
   }
-  if (e.CAGE_RAW_S3_ENDPOINT !== undefined && (e.CAGE_RAW_S3_ACCESS_KEY_ID === undefined || e.CAGE_RAW_S3_SECRET_ACCESS_KEY === undefined)) {
-    throw new ConfigError('invalid configuration:\n  CAGE_RAW_S3_ENDPOINT needs CAGE_RAW_S3_ACCESS_KEY_ID and CAGE_RAW_S3_SECRET_ACCESS_KEY');
+  if (
+    e.CAGE_RAW_S3_ENDPOINT !== undefined &&
+    (e.CAGE_RAW_S3_ACCESS_KEY_ID === undefined || e.CAGE_RAW_S3_SECRET_ACCESS_KEY === undefined)
+  ) {
+    throw new ConfigError(
+      'invalid configuration:\n  CAGE_RAW_S3_ENDPOINT needs CAGE_RAW_S3_ACCESS_KEY_ID and CAGE_RAW_S3_SECRET_ACCESS_KEY',
+    );
   }
   const dataDir = isAbsolute(e.CAGE_DATA_DIR) ? e.CAGE_DATA_DIR : resolve(e.CAGE_DATA_DIR);
   return {
@@ -151,7 +200,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
       rawS3:
         e.CAGE_RAW_S3_ENDPOINT === undefined
           ? undefined
-          : { endpoint: e.CAGE_RAW_S3_ENDPOINT, region: e.CAGE_RAW_S3_REGION, accessKeyId: e.CAGE_RAW_S3_ACCESS_KEY_ID!, secretAccessKey: e.CAGE_RAW_S3_SECRET_ACCESS_KEY!, forcePathStyle: true },
+          : {
+              endpoint: e.CAGE_RAW_S3_ENDPOINT,
+              region: e.CAGE_RAW_S3_REGION,
+              accessKeyId: e.CAGE_RAW_S3_ACCESS_KEY_ID!,
+              secretAccessKey: e.CAGE_RAW_S3_SECRET_ACCESS_KEY!,
+              forcePathStyle: true,
+            },
     },
     policyDir: resolve(e.CAGE_POLICY_DIR),
     demo: e.CAGE_DEMO ?? (embedded && e.CAGE_DATABASE_URL === undefined),
@@ -168,7 +223,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
       publishSeconds: e.CAGE_EGRESS_PUBLISH_SECONDS,
     },
     siemFile: e.CAGE_SIEM_FILE,
-    checkpoint: { everyLeaves: e.CAGE_CHECKPOINT_EVERY_LEAVES, everySeconds: e.CAGE_CHECKPOINT_EVERY_SECONDS, origin: e.CAGE_CHECKPOINT_ORIGIN },
+    checkpoint: {
+      everyLeaves: e.CAGE_CHECKPOINT_EVERY_LEAVES,
+      everySeconds: e.CAGE_CHECKPOINT_EVERY_SECONDS,
+      origin: e.CAGE_CHECKPOINT_ORIGIN,
+    },
     metrics: { token: e.CAGE_METRICS_TOKEN, public: e.CAGE_METRICS_PUBLIC ?? false },
   };
 }

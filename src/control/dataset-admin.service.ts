@@ -74,7 +74,8 @@ export class DatasetAdminService {
     try {
       await this.datasets.insert(dataset, this.clock.now(), actor(user), async () => {
         // Inside the transaction: a bucket that cannot be seen leaves nothing behind.
-        if (!(await this.store.bucketExists(d.bucket))) throw new BadRequestException(`bucket ${JSON.stringify(d.bucket)} does not exist or is not readable by the gateway`);
+        if (!(await this.store.bucketExists(d.bucket)))
+          throw new BadRequestException(`bucket ${JSON.stringify(d.bucket)} does not exist or is not readable by the gateway`);
       });
     } catch (err) {
       if (err instanceof DatasetLayoutError) throw new BadRequestException(err.message);
@@ -98,7 +99,14 @@ export class DatasetAdminService {
   async get(id: string): Promise<DatasetView> {
     const d = await this.datasets.get(id);
     if (d === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(id)}`);
-    const { rows } = await this.db.query<{ objects: string | number | null; bytes: string | number | null; indexed_at: string | Date | null; created_at: string | Date; created_by: string; series: string | number }>(
+    const { rows } = await this.db.query<{
+      objects: string | number | null;
+      bytes: string | number | null;
+      indexed_at: string | Date | null;
+      created_at: string | Date;
+      created_by: string;
+      series: string | number;
+    }>(
       `SELECT objects, bytes, indexed_at, created_at, created_by, (SELECT COUNT(*) FROM series s WHERE s.dataset_id = d.id) AS series FROM datasets d WHERE id = $1`,
       [id],
     );
@@ -119,8 +127,24 @@ export class DatasetAdminService {
     const d = await this.datasets.get(id);
     if (d === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(id)}`);
     if (this.running.has(id)) throw new ConflictException(`dataset ${id} is being indexed; follow it with GET /v1/datasets/${id}/index`);
-    const run: IndexRun = { id: `idx-${randomUUID()}`, dataset: id, state: 'running', objectsSeen: 0, bytesSeen: 0, seriesIndexed: 0, startedAt: this.clock.now().toISOString(), finishedAt: null, error: null };
-    await this.db.query('INSERT INTO index_runs (id, dataset_id, state, started_at, started_by) VALUES ($1, $2, $3, $4, $5)', [run.id, id, 'running', run.startedAt, actor(user)]);
+    const run: IndexRun = {
+      id: `idx-${randomUUID()}`,
+      dataset: id,
+      state: 'running',
+      objectsSeen: 0,
+      bytesSeen: 0,
+      seriesIndexed: 0,
+      startedAt: this.clock.now().toISOString(),
+      finishedAt: null,
+      error: null,
+    };
+    await this.db.query('INSERT INTO index_runs (id, dataset_id, state, started_at, started_by) VALUES ($1, $2, $3, $4, $5)', [
+      run.id,
+      id,
+      'running',
+      run.startedAt,
+      actor(user),
+    ]);
     this.running.add(id);
     void this.index(d, run, actor(user), meta).finally(() => this.running.delete(id));
     return run;
@@ -158,16 +182,29 @@ export class DatasetAdminService {
       action: 'dataset.verify-manifest',
       decision: report.unexpected.length + report.changed.length + report.missing.length === 0 ? 'allow' : 'deny',
       resource: { type: 'dataset', id },
-      detail: { checked: report.checked, listed: report.listed, unexpected: report.unexpected.slice(0, 100), changed: report.changed.slice(0, 100), missing: report.missing.slice(0, 100) },
+      detail: {
+        checked: report.checked,
+        listed: report.listed,
+        unexpected: report.unexpected.slice(0, 100),
+        changed: report.changed.slice(0, 100),
+        missing: report.missing.slice(0, 100),
+      },
     });
     return report;
   }
 
   async latestRun(id: string): Promise<IndexRun> {
-    const { rows } = await this.db.query<{ id: string; dataset_id: string; state: IndexRun['state']; objects_seen: string | number; bytes_seen: string | number; series_indexed: string | number; started_at: string | Date; finished_at: string | Date | null; error: string | null }>(
-      'SELECT * FROM index_runs WHERE dataset_id = $1 ORDER BY started_at DESC LIMIT 1',
-      [id],
-    );
+    const { rows } = await this.db.query<{
+      id: string;
+      dataset_id: string;
+      state: IndexRun['state'];
+      objects_seen: string | number;
+      bytes_seen: string | number;
+      series_indexed: string | number;
+      started_at: string | Date;
+      finished_at: string | Date | null;
+      error: string | null;
+    }>('SELECT * FROM index_runs WHERE dataset_id = $1 ORDER BY started_at DESC LIMIT 1', [id]);
     const r = rows[0];
     if (r === undefined) throw new NotFoundException(`dataset ${JSON.stringify(id)} has never been indexed`);
     return {
@@ -192,7 +229,13 @@ export class DatasetAdminService {
         const page = await this.store.list(d.bucket, d.prefix, marker, PAGE);
         const entries: SeriesEntry[] = [];
         // An ingested dataset is what its manifest says: anything else in the bucket is not indexed.
-        const listed = d.manifestEnforced === true ? await this.manifest.getMany(d.id, page.objects.map((o) => o.key.slice(d.prefix.length))) : undefined;
+        const listed =
+          d.manifestEnforced === true
+            ? await this.manifest.getMany(
+                d.id,
+                page.objects.map((o) => o.key.slice(d.prefix.length)),
+              )
+            : undefined;
         for (const o of page.objects) {
           marker = o.key;
           const key = o.key.slice(d.prefix.length);
@@ -221,11 +264,22 @@ export class DatasetAdminService {
       }
       // Objects gone from the store leave the manifest.
       const { rows } = await this.db.query<{ key: string }>('SELECT key FROM dataset_objects WHERE dataset_id = $1', [d.id]);
-      for (const r of rows) if (!seen.has(r.key)) await this.db.query('DELETE FROM dataset_objects WHERE dataset_id = $1 AND key = $2', [d.id, r.key]);
-      if (unlisted > 0) this.logger.warn({ message: 'objects in the bucket that the manifest does not list: not indexed, never served', dataset: d.id, unlisted });
+      for (const r of rows)
+        if (!seen.has(r.key)) await this.db.query('DELETE FROM dataset_objects WHERE dataset_id = $1 AND key = $2', [d.id, r.key]);
+      if (unlisted > 0)
+        this.logger.warn({
+          message: 'objects in the bucket that the manifest does not list: not indexed, never served',
+          dataset: d.id,
+          unlisted,
+        });
       run.state = 'done';
       run.finishedAt = this.clock.now().toISOString();
-      await this.db.query('UPDATE datasets SET objects = $2, bytes = $3, indexed_at = $4 WHERE id = $1', [d.id, run.objectsSeen, run.bytesSeen, run.finishedAt]);
+      await this.db.query('UPDATE datasets SET objects = $2, bytes = $3, indexed_at = $4 WHERE id = $1', [
+        d.id,
+        run.objectsSeen,
+        run.bytesSeen,
+        run.finishedAt,
+      ]);
       await this.progress(run);
       await this.audit.record(meta, {
         principal: by,
@@ -233,7 +287,10 @@ export class DatasetAdminService {
         action: 'dataset.index',
         decision: 'allow',
         resource: { type: 'dataset', id: d.id },
-        detail: { after: { objects: run.objectsSeen, bytes: run.bytesSeen, series: run.seriesIndexed }, ...(unlisted > 0 ? { unlisted } : {}) },
+        detail: {
+          after: { objects: run.objectsSeen, bytes: run.bytesSeen, series: run.seriesIndexed },
+          ...(unlisted > 0 ? { unlisted } : {}),
+        },
       });
     } catch (err) {
       run.state = 'failed';
@@ -259,14 +316,9 @@ export class DatasetAdminService {
   }
 
   private async progress(run: IndexRun): Promise<void> {
-    await this.db.query('UPDATE index_runs SET state = $2, objects_seen = $3, bytes_seen = $4, series_indexed = $5, finished_at = $6, error = $7 WHERE id = $1', [
-      run.id,
-      run.state,
-      run.objectsSeen,
-      run.bytesSeen,
-      run.seriesIndexed,
-      run.finishedAt,
-      run.error,
-    ]);
+    await this.db.query(
+      'UPDATE index_runs SET state = $2, objects_seen = $3, bytes_seen = $4, series_indexed = $5, finished_at = $6, error = $7 WHERE id = $1',
+      [run.id, run.state, run.objectsSeen, run.bytesSeen, run.seriesIndexed, run.finishedAt, run.error],
+    );
   }
 }

@@ -40,15 +40,28 @@ export class GrantService {
     const dataset = await this.datasets.get(g.dataset);
     if (dataset === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(g.dataset)}`);
     if (!dataset.splits.some((s) => s.name === g.split)) {
-      throw new NotFoundException(`dataset ${g.dataset} has no split ${JSON.stringify(g.split)} (it has ${dataset.splits.map((s) => s.name).join(', ')})`);
+      throw new NotFoundException(
+        `dataset ${g.dataset} has no split ${JSON.stringify(g.split)} (it has ${dataset.splits.map((s) => s.name).join(', ')})`,
+      );
     }
     const overlapping = (await this.grants.list({ team: g.team, dataset: g.dataset, split: g.split, unrevoked: true })).find(
       (o) => new Date(o.notBefore) < g.notAfter && g.notBefore < new Date(o.notAfter),
     );
-    if (overlapping !== undefined) throw new ConflictException(`overlaps grant ${overlapping.id} (${overlapping.notBefore} .. ${overlapping.notAfter}); revoke it or pick another window`);
+    if (overlapping !== undefined)
+      throw new ConflictException(
+        `overlaps grant ${overlapping.id} (${overlapping.notBefore} .. ${overlapping.notAfter}); revoke it or pick another window`,
+      );
     const id = `grant-${randomUUID()}`;
     const now = this.clock.now();
-    const record = { id, team: g.team, dataset: g.dataset, split: g.split, notBefore: g.notBefore, notAfter: g.notAfter, byteQuota: g.byteQuota ?? null };
+    const record = {
+      id,
+      team: g.team,
+      dataset: g.dataset,
+      split: g.split,
+      notBefore: g.notBefore,
+      notAfter: g.notAfter,
+      byteQuota: g.byteQuota ?? null,
+    };
     await this.grants.insert(record, now, actor(user));
     const view = (await this.grants.get(id))!;
     await this.audit.record(meta, {
@@ -57,7 +70,16 @@ export class GrantService {
       action: 'grant.create',
       decision: 'allow',
       resource: { type: 'grant', id },
-      detail: { after: { team: g.team, dataset: g.dataset, split: g.split, notBefore: view.notBefore, notAfter: view.notAfter, byteQuota: view.byteQuota } },
+      detail: {
+        after: {
+          team: g.team,
+          dataset: g.dataset,
+          split: g.split,
+          notBefore: view.notBefore,
+          notAfter: view.notAfter,
+          byteQuota: view.byteQuota,
+        },
+      },
     });
     return this.view(view);
   }
@@ -86,7 +108,14 @@ export class GrantService {
 
   private view(g: GrantRecord): GrantView {
     const now = this.clock.now().getTime();
-    const state = g.revokedAt !== null ? 'revoked' : now < new Date(g.notBefore).getTime() ? 'scheduled' : now >= new Date(g.notAfter).getTime() ? 'expired' : 'active';
+    const state =
+      g.revokedAt !== null
+        ? 'revoked'
+        : now < new Date(g.notBefore).getTime()
+          ? 'scheduled'
+          : now >= new Date(g.notAfter).getTime()
+            ? 'expired'
+            : 'active';
     return { ...g, state };
   }
 }

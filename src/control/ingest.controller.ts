@@ -19,7 +19,12 @@ const HIDDEN = '(shown to organizers only)';
  */
 function forRole(run: IngestRun, user: UserPrincipal): IngestRun {
   if (user.role === 'organizer') return run;
-  return { ...run, source: HIDDEN, summary: run.summary === null ? null : { ...run.summary, refused: run.summary.refused.map((r) => ({ path: HIDDEN, reason: r.reason })) } };
+  return {
+    ...run,
+    source: HIDDEN,
+    summary:
+      run.summary === null ? null : { ...run.summary, refused: run.summary.refused.map((r) => ({ path: HIDDEN, reason: r.reason })) },
+  };
 }
 
 /** Organizers bring raw data in: de-identified on the way, recorded in the manifest. */

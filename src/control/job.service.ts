@@ -63,7 +63,14 @@ export class JobService {
       resource: { type: 'job', id: jobId },
       detail: { after: { jobId, team, expiresAt: expiresAt.toISOString(), accessKeyId } },
     });
-    return { jobId, team, token: await this.tokens.issueJob(jobId, team, expiresAt), accessKeyId, secretAccessKey, expiresAt: expiresAt.toISOString() };
+    return {
+      jobId,
+      team,
+      token: await this.tokens.issueJob(jobId, team, expiresAt),
+      accessKeyId,
+      secretAccessKey,
+      expiresAt: expiresAt.toISOString(),
+    };
   }
 
   async list(q: { team?: string; active?: boolean }): Promise<JobView[]> {

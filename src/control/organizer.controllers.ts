@@ -1,4 +1,17 @@
-import { BadRequestException, Body, ConflictException, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Query, Req } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Req,
+} from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyRequest } from 'fastify';
 import { Allow } from '../auth/access.decorator';
@@ -53,7 +66,9 @@ export class DatasetAdminController {
   @Post(':id/manifest/verify')
   @HttpCode(200)
   @Allow('read', 'Dataset')
-  @ApiOperation({ summary: "Compare an ingested dataset's bucket with its manifest: unexpected, changed and missing objects (an audit leaf)" })
+  @ApiOperation({
+    summary: "Compare an ingested dataset's bucket with its manifest: unexpected, changed and missing objects (an audit leaf)",
+  })
   verifyManifest(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() req: FastifyRequest) {
     return this.datasets.verifyManifest(user, id, meta(req));
   }
@@ -98,7 +113,13 @@ export class TeamsController {
   @Delete(':id/members/:subject')
   @HttpCode(204)
   @Allow('update', 'Team')
-  async removeMember(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Param('subject') subject: string, @Query('issuer') issuer: string | undefined, @Req() req: FastifyRequest) {
+  async removeMember(
+    @CurrentUser() user: UserPrincipal,
+    @Param('id') id: string,
+    @Param('subject') subject: string,
+    @Query('issuer') issuer: string | undefined,
+    @Req() req: FastifyRequest,
+  ) {
     await this.teams.removeMember(user, id, subject, issuer ?? '', meta(req));
   }
 }
@@ -180,7 +201,8 @@ export class TokensController {
   async issue(@CurrentUser() user: UserPrincipal, @Body() body: unknown, @Req() req: FastifyRequest) {
     const t = parseOrThrow(newToken, body);
     // A team-claimed token affiliates its holder with the team for good (reviewer independence).
-    if (t.team !== undefined) await this.teams.recordTokenHolder({ team: t.team, subject: t.subject, issuer: '', role: t.role }, new Date(), actor(user));
+    if (t.team !== undefined)
+      await this.teams.recordTokenHolder({ team: t.team, subject: t.subject, issuer: '', role: t.role }, new Date(), actor(user));
     const token = await this.tokens.issueUser(t.subject, t.role, t.team ?? null, t.ttlSeconds);
     const expiresAt = new Date(Date.now() + t.ttlSeconds * 1000).toISOString();
     await this.audit.record(meta(req), {
@@ -216,7 +238,14 @@ export class IssuersController {
       throw err;
     }
     if (!(await this.oidc.add(i, new Date(), actor(user)))) throw new ConflictException(`issuer ${i.issuer} is already registered`);
-    await this.audit.record(meta(req), { principal: actor(user), team: null, action: 'issuer.add', decision: 'allow', resource: { type: 'issuer', id: i.issuer }, detail: { after: { ...i, keys } } });
+    await this.audit.record(meta(req), {
+      principal: actor(user),
+      team: null,
+      action: 'issuer.add',
+      decision: 'allow',
+      resource: { type: 'issuer', id: i.issuer },
+      detail: { after: { ...i, keys } },
+    });
     return { ...i, keys };
   }
 

@@ -42,7 +42,12 @@ export class SigningKeyService {
     const next = SigningKeys.generate();
     const at = this.clock.now();
     const tokensUntil = new Date(at.getTime() + (opts.tokenGraceSeconds ?? MAX_USER_TTL_S) * 1000);
-    const detail: RotationDetail = { from: this.describe(from.publicKey, from.kid), to: this.describe(next.rawPublicKey(), next.kid), tokensUntil: tokensUntil.toISOString(), reason: 'rotate' };
+    const detail: RotationDetail = {
+      from: this.describe(from.publicKey, from.kid),
+      to: this.describe(next.rawPublicKey(), next.kid),
+      tokensUntil: tokensUntil.toISOString(),
+      reason: 'rotate',
+    };
     const leaf = { principal: actor(user), team: null, action: ROTATION_ACTION, resource: { type: 'signing-key', id: next.kid } };
     await this.audit.record(meta, { ...leaf, decision: 'allow', detail });
     await this.checkpointer.checkpointNow();
@@ -69,7 +74,14 @@ export class SigningKeyService {
       tokensUntil: this.clock.now().toISOString(),
       reason: 'configured key replaced',
     };
-    await this.audit.record(meta, { principal: 'gateway', team: null, action: ROTATION_ACTION, decision: 'allow', resource: { type: 'signing-key', id: to.kid }, detail });
+    await this.audit.record(meta, {
+      principal: 'gateway',
+      team: null,
+      action: ROTATION_ACTION,
+      decision: 'allow',
+      resource: { type: 'signing-key', id: to.kid },
+      detail,
+    });
     await this.ring.adoptConfigured();
   }
 

@@ -17,7 +17,14 @@ export class TeamService {
     if ((await this.teams.get(input.id)) !== undefined) throw new ConflictException(`team ${input.id} already exists`);
     const now = this.clock.now();
     await this.teams.insert(input, now, actor(user));
-    await this.audit.record(meta, { principal: actor(user), team: input.id, action: 'team.create', decision: 'allow', resource: { type: 'team', id: input.id }, detail: { after: input } });
+    await this.audit.record(meta, {
+      principal: actor(user),
+      team: input.id,
+      action: 'team.create',
+      decision: 'allow',
+      resource: { type: 'team', id: input.id },
+      detail: { after: input },
+    });
     return { ...input, members: 0, createdAt: now.toISOString() };
   }
 
@@ -29,15 +36,31 @@ export class TeamService {
     await this.mustExist(team);
     const issuer = m.issuer ?? '';
     const now = this.clock.now();
-    if (!(await this.teams.addMember({ team, subject: m.subject, issuer }, now, actor(user)))) throw new ConflictException(`${m.subject} is already a member of ${team}`);
-    await this.audit.record(meta, { principal: actor(user), team, action: 'team.member.add', decision: 'allow', resource: { type: 'team', id: team }, detail: { after: { subject: m.subject, issuer } } });
+    if (!(await this.teams.addMember({ team, subject: m.subject, issuer }, now, actor(user))))
+      throw new ConflictException(`${m.subject} is already a member of ${team}`);
+    await this.audit.record(meta, {
+      principal: actor(user),
+      team,
+      action: 'team.member.add',
+      decision: 'allow',
+      resource: { type: 'team', id: team },
+      detail: { after: { subject: m.subject, issuer } },
+    });
     return { team, subject: m.subject, issuer, addedAt: now.toISOString() };
   }
 
   async removeMember(user: UserPrincipal, team: string, subject: string, issuer: string, meta: RequestMeta): Promise<void> {
     await this.mustExist(team);
-    if (!(await this.teams.removeMember(team, subject, issuer, this.clock.now(), actor(user)))) throw new NotFoundException(`${subject} is not a member of ${team}`);
-    await this.audit.record(meta, { principal: actor(user), team, action: 'team.member.remove', decision: 'allow', resource: { type: 'team', id: team }, detail: { before: { subject, issuer } } });
+    if (!(await this.teams.removeMember(team, subject, issuer, this.clock.now(), actor(user))))
+      throw new NotFoundException(`${subject} is not a member of ${team}`);
+    await this.audit.record(meta, {
+      principal: actor(user),
+      team,
+      action: 'team.member.remove',
+      decision: 'allow',
+      resource: { type: 'team', id: team },
+      detail: { before: { subject, issuer } },
+    });
   }
 
   async members(team: string): Promise<Member[]> {

@@ -8,10 +8,19 @@ describe('parseRange', () => {
     expect(parseRange('bytes=-500')).toEqual({ kind: 'suffix', length: 500 });
   });
 
-  it.each(['bytes=0-1,5-6', 'bytes=5-2', 'items=0-1', 'bytes=', 'bytes=-', 'bytes=-0', 'bytes=a-b', 'bytes=0x1-2', 'bytes=1e3-', 'bytes=-1.5', '0-1'])(
-    'should not accept %s',
-    (h) => expect(() => parseRange(h)).toThrow(BadRangeError),
-  );
+  it.each([
+    'bytes=0-1,5-6',
+    'bytes=5-2',
+    'items=0-1',
+    'bytes=',
+    'bytes=-',
+    'bytes=-0',
+    'bytes=a-b',
+    'bytes=0x1-2',
+    'bytes=1e3-',
+    'bytes=-1.5',
+    '0-1',
+  ])('should not accept %s', (h) => expect(() => parseRange(h)).toThrow(BadRangeError));
 });
 
 describe('resolveRange', () => {

@@ -120,7 +120,12 @@ export class DataPlaneService {
         return decision.decision === 'allow';
       });
       if (splits.length > 0) {
-        visible.push({ id: d.id, title: d.title, createdAt: d.createdAt?.toISOString() ?? null, splits: splits.map((s) => ({ name: s.name, kind: s.kind })) });
+        visible.push({
+          id: d.id,
+          title: d.title,
+          createdAt: d.createdAt?.toISOString() ?? null,
+          splits: splits.map((s) => ({ name: s.name, kind: s.kind })),
+        });
       }
     }
     await this.audit.record(meta, {
@@ -147,7 +152,9 @@ export class DataPlaneService {
     try {
       page = await this.pageOfSplits(dataset, allowed, q);
     } catch (err) {
-      await this.audit.record(meta, { ...who(job), action: 'list', decision: 'allow', status: 503, resource, policies, policySet }).catch(() => undefined);
+      await this.audit
+        .record(meta, { ...who(job), action: 'list', decision: 'allow', status: 503, resource, policies, policySet })
+        .catch(() => undefined);
       throw err;
     }
     await this.audit.record(meta, {
@@ -186,7 +193,10 @@ export class DataPlaneService {
     if (!visible) throw new NotVisibleError();
   }
 
-  private async listableSplits(job: JobPrincipal, datasetId: string): Promise<{ dataset: Dataset | undefined; allowed: Split[]; policies: string[]; policySet: string }> {
+  private async listableSplits(
+    job: JobPrincipal,
+    datasetId: string,
+  ): Promise<{ dataset: Dataset | undefined; allowed: Split[]; policies: string[]; policySet: string }> {
     const dataset = await this.datasets.get(datasetId);
     const allowed: Split[] = [];
     const policies = new Set<string>();
@@ -280,9 +290,18 @@ export class DataPlaneService {
     const sending = status === 200 || status === 206;
     const contentLength = opened.range === undefined ? opened.meta.size : opened.range.end - opened.range.start + 1;
     const bytes = sending && req.method === 'GET' ? contentLength : 0;
-    if (quotaGrant !== undefined && bytes > 0 && (await this.grants.bytesServed(quotaGrant.id)) + bytes > (quotaGrant.byteQuota ?? Infinity)) {
+    if (
+      quotaGrant !== undefined &&
+      bytes > 0 &&
+      (await this.grants.bytesServed(quotaGrant.id)) + bytes > (quotaGrant.byteQuota ?? Infinity)
+    ) {
       body?.body.destroy();
-      await this.audit.record(meta, { ...logged, decision: 'deny', status: 429, detail: { quota: quotaGrant.byteQuota ?? 0, grant: quotaGrant.id } });
+      await this.audit.record(meta, {
+        ...logged,
+        decision: 'deny',
+        status: 429,
+        detail: { quota: quotaGrant.byteQuota ?? 0, grant: quotaGrant.id },
+      });
       throw new QuotaExhaustedError(quotaGrant.id);
     }
     try {
@@ -310,8 +329,18 @@ export class DataPlaneService {
   }
 
   /** A read of an object the manifest does not list (or lists otherwise): 404, logged as such, reported. */
-  private async unlisted(meta: RequestMeta, logged: { principal: string; team: string; action: string; resource: AuditResource; policySet: string }, reason: 'not_in_manifest' | 'manifest_mismatch'): Promise<never> {
-    this.logger.warn({ message: 'an object outside the manifest was asked for and not served', reason, dataset: logged.resource.dataset, keyHex: logged.resource.keyHex, requestId: meta.requestId });
+  private async unlisted(
+    meta: RequestMeta,
+    logged: { principal: string; team: string; action: string; resource: AuditResource; policySet: string },
+    reason: 'not_in_manifest' | 'manifest_mismatch',
+  ): Promise<never> {
+    this.logger.warn({
+      message: 'an object outside the manifest was asked for and not served',
+      reason,
+      dataset: logged.resource.dataset,
+      keyHex: logged.resource.keyHex,
+      requestId: meta.requestId,
+    });
     await this.audit.record(meta, { ...logged, policies: [], decision: 'deny', status: 404, detail: { reason } });
     throw new NotVisibleError();
   }
@@ -341,7 +370,9 @@ export class DataPlaneService {
   private async quotaGrant(job: JobPrincipal, decision: PolicyDecision) {
     const ids = new Set(decision.policies.filter((p) => p.startsWith('grant:')).map((p) => p.slice('grant:'.length)));
     if (ids.size === 0) return undefined;
-    const limited = (await this.grants.forTeam(job.team)).grants.filter((g) => ids.has(g.id) && g.byteQuota !== undefined && g.byteQuota !== null);
+    const limited = (await this.grants.forTeam(job.team)).grants.filter(
+      (g) => ids.has(g.id) && g.byteQuota !== undefined && g.byteQuota !== null,
+    );
     // Several grants may allow the same read; it is refused only when every one of them is spent.
     return limited.length === ids.size ? limited[0] : undefined;
   }
@@ -379,8 +410,19 @@ export class DataPlaneService {
       let startAfter = after !== undefined && after > effective ? after : undefined;
       for (;;) {
         // Whole store pages whatever the limit: keys skipped (another split's, unlisted) must not cost a round trip each.
-        const page = await this.store.list(dataset.bucket, dataset.prefix + effective, startAfter === undefined ? undefined : dataset.prefix + startAfter, STORE_PAGE);
-        const listed = dataset.manifestEnforced === true ? await this.manifest.getMany(dataset.id, page.objects.map((o) => o.key.slice(dataset.prefix.length))) : undefined;
+        const page = await this.store.list(
+          dataset.bucket,
+          dataset.prefix + effective,
+          startAfter === undefined ? undefined : dataset.prefix + startAfter,
+          STORE_PAGE,
+        );
+        const listed =
+          dataset.manifestEnforced === true
+            ? await this.manifest.getMany(
+                dataset.id,
+                page.objects.map((o) => o.key.slice(dataset.prefix.length)),
+              )
+            : undefined;
         for (const o of page.objects) {
           const key = o.key.slice(dataset.prefix.length);
           if (rolled !== undefined && key.startsWith(rolled)) continue;
@@ -401,7 +443,8 @@ export class DataPlaneService {
         }
         // A page may end short of the limit: a request scans a bounded number of keys, and the cursor goes on from there.
         scanned += page.objects.length;
-        if (scanned >= MAX_SCANNED && page.truncated && after !== undefined) return { objects: out, commonPrefixes: prefixes, nextCursor: after };
+        if (scanned >= MAX_SCANNED && page.truncated && after !== undefined)
+          return { objects: out, commonPrefixes: prefixes, nextCursor: after };
         if (!page.truncated || page.objects.length === 0) break;
         startAfter = after;
       }

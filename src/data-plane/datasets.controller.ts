@@ -35,7 +35,12 @@ export class DatasetsController {
   @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
   @ApiQuery({ name: 'delimiter', required: false, description: 'roll keys up to the first delimiter after the prefix (commonPrefixes)' })
   @ApiNotFoundResponse({ description: 'No such dataset, or none of it is granted (the two are not told apart)' })
-  async listObjects(@CurrentJob() job: JobPrincipal, @Param('dataset') dataset: string, @Query() query: unknown, @Req() req: FastifyRequest) {
+  async listObjects(
+    @CurrentJob() job: JobPrincipal,
+    @Param('dataset') dataset: string,
+    @Query() query: unknown,
+    @Req() req: FastifyRequest,
+  ) {
     const q = parseListQuery(query);
     const page = await this.dataPlane.listObjects(job, validateDatasetId(dataset), q, { requestId: req.id, listener: 'sandbox' });
     return {
@@ -97,10 +102,7 @@ function sendObject(reply: FastifyReply, res: ObjectResponse): void {
     void reply.status(res.status).send();
     return;
   }
-  void reply
-    .status(res.status)
-    .header('content-type', 'application/octet-stream')
-    .header('content-length', String(res.contentLength));
+  void reply.status(res.status).header('content-type', 'application/octet-stream').header('content-length', String(res.contentLength));
   if (res.range !== undefined) void reply.header('content-range', `bytes ${res.range.start}-${res.range.end}/${res.meta.size}`);
   if (res.body === undefined) void reply.send();
   else void reply.send(res.body);

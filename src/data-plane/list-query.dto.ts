@@ -14,13 +14,15 @@ export function isListKey(v: string): boolean {
 
 const listQuery = z
   .object({
-    prefix: z
-      .string()
-      .refine(isListKey, 'prefix must be at most 1024 bytes, without control characters')
-      .default(''),
+    prefix: z.string().refine(isListKey, 'prefix must be at most 1024 bytes, without control characters').default(''),
     cursor: z.string().max(4096).optional(),
     delimiter: z.string().min(1).max(16, 'delimiter is longer than 16 characters').optional(),
-    limit: z.coerce.number().int('limit must be an integer').min(1, 'limit must be 1..1000').max(1000, 'limit must be 1..1000').default(100),
+    limit: z.coerce
+      .number()
+      .int('limit must be an integer')
+      .min(1, 'limit must be 1..1000')
+      .max(1000, 'limit must be 1..1000')
+      .default(100),
   })
   .strict();
 

@@ -76,7 +76,15 @@ export class DatasetRepository {
     const byId = new Map<string, Dataset>(
       ds.rows.map((r) => [
         r.id,
-        { id: r.id, bucket: r.bucket, prefix: r.prefix, title: r.title, createdAt: new Date(r.created_at), manifestEnforced: r.manifest_enforced, splits: [] },
+        {
+          id: r.id,
+          bucket: r.bucket,
+          prefix: r.prefix,
+          title: r.title,
+          createdAt: new Date(r.created_at),
+          manifestEnforced: r.manifest_enforced,
+          splits: [],
+        },
       ]),
     );
     for (const s of ss.rows) byId.get(s.dataset_id)?.splits.push({ name: s.name, kind: s.kind, prefix: s.prefix });

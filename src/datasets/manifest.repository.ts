@@ -19,7 +19,10 @@ export interface ManifestEntry {
 }
 
 /** True when the store's object is the one the manifest describes (same size and ETag). */
-export function isListed(entry: Pick<ManifestEntry, 'size' | 'etag'> | undefined, object: { size: number; etag: string }): entry is ManifestEntry {
+export function isListed(
+  entry: Pick<ManifestEntry, 'size' | 'etag'> | undefined,
+  object: { size: number; etag: string },
+): entry is ManifestEntry {
   return entry !== undefined && entry.size === object.size && entry.etag === object.etag;
 }
 
@@ -62,17 +65,26 @@ export class ManifestRepository {
   /** Entries for a page of keys (listings), by key. */
   async getMany(dataset: string, keys: string[]): Promise<Map<string, ManifestEntry>> {
     if (keys.length === 0) return new Map();
-    const { rows } = await this.db.query<Row>('SELECT * FROM manifest_entries WHERE dataset_id = $1 AND key = ANY($2::text[])', [dataset, keys]);
+    const { rows } = await this.db.query<Row>('SELECT * FROM manifest_entries WHERE dataset_id = $1 AND key = ANY($2::text[])', [
+      dataset,
+      keys,
+    ]);
     return new Map(rows.map((r) => [r.key, fromRow(r)]));
   }
 
   async bySource(dataset: string, sourceLookup: string): Promise<ManifestEntry[]> {
-    const { rows } = await this.db.query<Row>('SELECT * FROM manifest_entries WHERE dataset_id = $1 AND source_lookup = $2 ORDER BY key', [dataset, sourceLookup]);
+    const { rows } = await this.db.query<Row>('SELECT * FROM manifest_entries WHERE dataset_id = $1 AND source_lookup = $2 ORDER BY key', [
+      dataset,
+      sourceLookup,
+    ]);
     return rows.map(fromRow);
   }
 
   async bySourceId(dataset: string, sourceId: string): Promise<ManifestEntry[]> {
-    const { rows } = await this.db.query<Row>('SELECT * FROM manifest_entries WHERE dataset_id = $1 AND source_id = $2 ORDER BY key', [dataset, sourceId]);
+    const { rows } = await this.db.query<Row>('SELECT * FROM manifest_entries WHERE dataset_id = $1 AND source_id = $2 ORDER BY key', [
+      dataset,
+      sourceId,
+    ]);
     return rows.map(fromRow);
   }
 

@@ -1,5 +1,11 @@
 import { generateScans } from '../demo/synthetic-ct';
-import { MAX_METAIMAGE_HEADER_BYTES, MET_ELEMENT_TYPE_BYTES, MetaImageHeaderError, parseMetaImageHeader, worldBoundingBox } from './metaimage-header';
+import {
+  MAX_METAIMAGE_HEADER_BYTES,
+  MET_ELEMENT_TYPE_BYTES,
+  MetaImageHeaderError,
+  parseMetaImageHeader,
+  worldBoundingBox,
+} from './metaimage-header';
 
 /** A header in exactly the layout of LUNA16's subset*.mhd files (values chosen to be
  * hand-checkable). */
@@ -80,7 +86,11 @@ describe('parseMetaImageHeader', () => {
 
   it('parses real-world number spellings (float32 noise, exponents, signs)', () => {
     const h = parseMetaImageHeader(
-      withLine('ElementSpacing', 'ElementSpacing = 0.7617189884185791 7.617189884185791e-1 +2.5', withLine('Offset', 'Offset = -198.100006 -195.000000 -335.209991')),
+      withLine(
+        'ElementSpacing',
+        'ElementSpacing = 0.7617189884185791 7.617189884185791e-1 +2.5',
+        withLine('Offset', 'Offset = -198.100006 -195.000000 -335.209991'),
+      ),
     );
     expect(h.elementSpacing).toEqual([0.7617189884185791, 0.7617189884185791, 2.5]);
     expect(h.offset).toEqual([-198.100006, -195, -335.209991]);
@@ -103,7 +113,9 @@ describe('parseMetaImageHeader', () => {
     expect(parseMetaImageHeader(withExtra('ElementSize = 9 9 9')).elementSpacing).toEqual([0.75, 0.75, 2.5]);
     expect(parseMetaImageHeader(withLine('Offset', 'Origin = 1 2 3')).offset).toEqual([1, 2, 3]);
     expect(parseMetaImageHeader(withLine('Offset', 'Position = 4 5 6')).offset).toEqual([4, 5, 6]);
-    expect(parseMetaImageHeader(withLine('TransformMatrix', 'Rotation = 1 0 0 0 1 0 0 0 1')).transformMatrix).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    expect(parseMetaImageHeader(withLine('TransformMatrix', 'Rotation = 1 0 0 0 1 0 0 0 1')).transformMatrix).toEqual([
+      1, 0, 0, 0, 1, 0, 0, 0, 1,
+    ]);
   });
 
   it('defaults offset to 0, spacing to 1 and direction to identity when absent', () => {
@@ -172,17 +184,23 @@ describe('parseMetaImageHeader', () => {
       expectHeaderError(withExtra('Orientation = 1 0 0 0 1 0 0 0 1'), 'TransformMatrix', 'Orientation', /synonyms/);
     });
 
-    it.each(['this is not a field', '= 3', 'NDims: 3', '1Key = x', 'Two Words = x', 'Key-Name = x'])('a line that is not Key = Value: %s', (line) => {
-      expectHeaderError(withExtra(line), /line \d+ is not "Key = Value"/);
-    });
+    it.each(['this is not a field', '= 3', 'NDims: 3', '1Key = x', 'Two Words = x', 'Key-Name = x'])(
+      'a line that is not Key = Value: %s',
+      (line) => {
+        expectHeaderError(withExtra(line), /line \d+ is not "Key = Value"/);
+      },
+    );
 
     it('fields after ElementDataFile', () => {
       expectHeaderError(LUNA_HEADER + 'Offset2 = 1 2 3\n', 'ElementDataFile', /last/, 'Offset2');
     });
 
-    it.each(['../other.raw', 'sub/dir.raw', 'C:\\scan.raw', 'LOCAL', 'LIST', 'LIST 2D', 'slice%03d.raw 1 100 1', '..'])('ElementDataFile = %s', (file) => {
-      expectHeaderError(withLine('ElementDataFile', `ElementDataFile = ${file}`), 'ElementDataFile');
-    });
+    it.each(['../other.raw', 'sub/dir.raw', 'C:\\scan.raw', 'LOCAL', 'LIST', 'LIST 2D', 'slice%03d.raw 1 100 1', '..'])(
+      'ElementDataFile = %s',
+      (file) => {
+        expectHeaderError(withLine('ElementDataFile', `ElementDataFile = ${file}`), 'ElementDataFile');
+      },
+    );
 
     it('an unknown ElementType', () => {
       expectHeaderError(withLine('ElementType', 'ElementType = MET_SHORT_ARRAY'), 'ElementType', /not a supported/);
@@ -218,7 +236,11 @@ describe('worldBoundingBox', () => {
       withLine(
         'TransformMatrix',
         'TransformMatrix = -1 0 0 0 -1 0 0 0 1',
-        withLine('Offset', 'Offset = 100 100 0', withLine('ElementSpacing', 'ElementSpacing = 0.5 0.5 2', withLine('DimSize', 'DimSize = 201 101 11'))),
+        withLine(
+          'Offset',
+          'Offset = 100 100 0',
+          withLine('ElementSpacing', 'ElementSpacing = 0.5 0.5 2', withLine('DimSize', 'DimSize = 201 101 11')),
+        ),
       ),
     );
     // x: 100 - 200 * 0.5 = 0; y: 100 - 100 * 0.5 = 50; z: 0 + 10 * 2 = 20.
@@ -244,7 +266,11 @@ describe('worldBoundingBox', () => {
       withLine(
         'TransformMatrix',
         `TransformMatrix = ${c} ${c} 0 ${-c} ${c} 0 0 0 1`,
-        withLine('Offset', 'Offset = 0 0 5', withLine('ElementSpacing', 'ElementSpacing = 1 1 1', withLine('DimSize', 'DimSize = 11 11 2'))),
+        withLine(
+          'Offset',
+          'Offset = 0 0 5',
+          withLine('ElementSpacing', 'ElementSpacing = 1 1 1', withLine('DimSize', 'DimSize = 11 11 2')),
+        ),
       ),
     );
     const box = worldBoundingBox(h);

@@ -4,7 +4,8 @@ import { MeteredDatabase } from './metered.database';
 import { PgliteDatabase } from './pglite.database';
 
 describe('MeteredDatabase (PGlite)', () => {
-  const count = async (m: CageMetrics, reason: string) => (await m.databaseErrors.get()).values.find((v) => v.labels.reason === reason)?.value;
+  const count = async (m: CageMetrics, reason: string) =>
+    (await m.databaseErrors.get()).values.find((v) => v.labels.reason === reason)?.value;
 
   it('counts a refused statement once, also inside a transaction, and passes everything else through', async () => {
     const metrics = new CageMetrics();

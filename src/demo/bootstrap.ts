@@ -15,7 +15,10 @@ const DEMO_JOB_TTL_S = 24 * 3600;
  * the data: the file's URLs are refreshed, its tokens stay valid, and only a demo job that has
  * expired or was revoked is replaced. Only the file's path is printed, never a secret.
  */
-export async function ensureBootstrap(core: Core, urls: Pick<Bootstrap, 'controlUrl' | 'sandboxUrl' | 's3Endpoint' | 's3Region'>): Promise<{ bootstrap: Bootstrap; file: string } | undefined> {
+export async function ensureBootstrap(
+  core: Core,
+  urls: Pick<Bootstrap, 'controlUrl' | 'sandboxUrl' | 's3Endpoint' | 's3Region'>,
+): Promise<{ bootstrap: Bootstrap; file: string } | undefined> {
   const logger = new Logger('Bootstrap');
   const meta = { requestId: `bootstrap-${Date.now()}`, listener: 'internal' as const };
   const { rows } = await core.db.query('SELECT 1 FROM gateway_state WHERE key = $1', [STATE_KEY]);
@@ -51,7 +54,11 @@ export async function ensureBootstrap(core: Core, urls: Pick<Bootstrap, 'control
   const next: Bootstrap = { ...existing, ...urls };
   // A signing-key rotation whose grace is over (or a replaced configured key) leaves tokens that
   // no longer verify: the file's are issued again, with the active key.
-  const verifies = (token: string, audience: typeof CONTROL_AUDIENCE | typeof SANDBOX_AUDIENCE) => core.tokens.verify(token, audience).then(() => true, () => false);
+  const verifies = (token: string, audience: typeof CONTROL_AUDIENCE | typeof SANDBOX_AUDIENCE) =>
+    core.tokens.verify(token, audience).then(
+      () => true,
+      () => false,
+    );
   if (!(await verifies(existing.organizerToken, CONTROL_AUDIENCE)) || !(await verifies(existing.auditorToken, CONTROL_AUDIENCE))) {
     next.organizerToken = await core.tokens.issueUser('bootstrap-organizer', 'organizer', null, ADMIN_TOKEN_TTL_S);
     next.auditorToken = await core.tokens.issueUser('bootstrap-auditor', 'auditor', null, ADMIN_TOKEN_TTL_S);
@@ -59,7 +66,12 @@ export async function ensureBootstrap(core: Core, urls: Pick<Bootstrap, 'control
   }
   if (existing.demoJob !== undefined) {
     const job = await core.jobs.get(existing.demoJob.jobId);
-    if (job === undefined || job.revokedAt !== null || job.expiresAt <= core.clock.now() || !(await verifies(existing.demoJob.token, SANDBOX_AUDIENCE))) {
+    if (
+      job === undefined ||
+      job.revokedAt !== null ||
+      job.expiresAt <= core.clock.now() ||
+      !(await verifies(existing.demoJob.token, SANDBOX_AUDIENCE))
+    ) {
       next.demoJob = await core.jobService.issue(DEMO_TEAM, DEMO_JOB_TTL_S, 'gateway', meta);
       logger.log('the demo job had expired, was revoked or its token was signed by a retired key: a new one was issued');
     }

@@ -17,12 +17,20 @@ export function writeDemoRawExport(ingestRoot: string): string | undefined {
   for (const scan of generateScans('train', { ...DEFAULT_DEMO_SPEC, seed: 61, trainScans: 3 })) {
     scans.push(scan);
     const n = scans.length;
-    const identifying = [`PatientName = Example^Patient^${n}`, `PatientID = MRN-00${n}417`, 'StudyDate = 20250301', 'InstitutionName = St. Example General Hospital', `Comment = scanned for Dr. Sample, ward ${n}`];
+    const identifying = [
+      `PatientName = Example^Patient^${n}`,
+      `PatientID = MRN-00${n}417`,
+      'StudyDate = 20250301',
+      'InstitutionName = St. Example General Hospital',
+      `Comment = scanned for Dr. Sample, ward ${n}`,
+    ];
     const mhd = scan.mhd.replace(/^ElementDataFile = /m, `${identifying.join('\n')}\nElementDataFile = `);
     writeFileSync(join(dir, scan.mhdFileName), mhd);
     writeFileSync(join(dir, scan.rawFileName), scan.raw);
   }
-  const rows = scans.flatMap((s, i) => s.nodules.map((n) => `${s.seriesuid},${n.coordX},${n.coordY},${n.coordZ},${n.diameterMm},Example^Patient^${i + 1},MRN-00${i + 1}417`));
+  const rows = scans.flatMap((s, i) =>
+    s.nodules.map((n) => `${s.seriesuid},${n.coordX},${n.coordY},${n.coordZ},${n.diameterMm},Example^Patient^${i + 1},MRN-00${i + 1}417`),
+  );
   writeFileSync(join(dir, 'annotations.csv'), ['seriesuid,coordX,coordY,coordZ,diameter_mm,patient_name,mrn', ...rows].join('\n') + '\n');
   writeFileSync(join(dir, 'referral-letter.txt'), 'Dear colleague, please scan Example Patient (MRN-001417) ...\n');
   return dir;

@@ -51,7 +51,10 @@ export class DemoSeeder {
       objects += 1;
       bytes += Buffer.byteLength(body);
     };
-    const labels: { train: Pick<{ seriesuid: string; nodules: Nodule[] }, 'seriesuid' | 'nodules'>[]; test: typeof labels.train } = { train: [], test: [] };
+    const labels: { train: Pick<{ seriesuid: string; nodules: Nodule[] }, 'seriesuid' | 'nodules'>[]; test: typeof labels.train } = {
+      train: [],
+      test: [],
+    };
     const index: SeriesEntry[] = [];
     for (const split of ['train', 'test'] as const) {
       // One scan in memory at a time.
@@ -75,11 +78,24 @@ export class DemoSeeder {
       decision: 'allow',
       resource: { type: 'dataset', id: dataset.id },
       detail: {
-        after: { bucket: dataset.bucket, prefix: dataset.prefix, splits: dataset.splits.map((s) => `${s.name}:${s.kind}:${s.prefix}`), objects, bytes, series: index.length },
+        after: {
+          bucket: dataset.bucket,
+          prefix: dataset.prefix,
+          splits: dataset.splits.map((s) => `${s.name}:${s.kind}:${s.prefix}`),
+          objects,
+          bytes,
+          series: index.length,
+        },
       },
     });
     await this.teams.insert({ id: DEMO_TEAM, name: 'Demo team' }, now, BY);
-    await this.audit.record(meta, { principal: BY, team: DEMO_TEAM, action: 'team.create', decision: 'allow', resource: { type: 'team', id: DEMO_TEAM } });
+    await this.audit.record(meta, {
+      principal: BY,
+      team: DEMO_TEAM,
+      action: 'team.create',
+      decision: 'allow',
+      resource: { type: 'team', id: DEMO_TEAM },
+    });
     const notBefore = new Date(now.getTime() - 3600_000);
     const notAfter = new Date(now.getTime() + 365 * 24 * 3600_000);
     for (const split of ['train', 'test']) {
@@ -91,7 +107,9 @@ export class DemoSeeder {
         action: 'grant.create',
         decision: 'allow',
         resource: { type: 'grant', id },
-        detail: { after: { team: DEMO_TEAM, dataset: DEMO_DATASET, split, notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() } },
+        detail: {
+          after: { team: DEMO_TEAM, dataset: DEMO_DATASET, split, notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() },
+        },
       });
     }
     return { objects, bytes };

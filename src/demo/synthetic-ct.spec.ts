@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { annotationsCsv, DEFAULT_DEMO_SPEC, DEMO_HU, DemoCompetitionSpec, generateScans, NODULE_DIAMETER_RANGE_MM, SyntheticScan } from './synthetic-ct';
+import {
+  annotationsCsv,
+  DEFAULT_DEMO_SPEC,
+  DEMO_HU,
+  DemoCompetitionSpec,
+  generateScans,
+  NODULE_DIAMETER_RANGE_MM,
+  SyntheticScan,
+} from './synthetic-ct';
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 

@@ -123,7 +123,10 @@ function uniform(rand: () => number, lo: number, hi: number): number {
 
 function validateSpec(spec: DemoCompetitionSpec): void {
   if (!Number.isInteger(spec.seed)) throw new RangeError(`seed must be an integer, got ${spec.seed}`);
-  for (const [name, n] of [['trainScans', spec.trainScans], ['testScans', spec.testScans]] as const) {
+  for (const [name, n] of [
+    ['trainScans', spec.trainScans],
+    ['testScans', spec.testScans],
+  ] as const) {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`${name} must be a non-negative integer, got ${n}`);
   }
   if (spec.dimSize.length !== 3 || spec.dimSize.some((d) => !Number.isInteger(d) || d < MIN_DIM || d > 2048)) {

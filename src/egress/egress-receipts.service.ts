@@ -81,7 +81,14 @@ export class EgressReceiptsService {
     const everyTeam = seesEveryTeam(user);
     const team = everyTeam ? q.team : (user.team ?? '');
     if (!everyTeam && q.team !== undefined && q.team !== team) return { artifacts: [], nextCursor: null };
-    const artifacts = await this.repo.list({ team, status: q.status, kind: q.kind, after: q.cursor, limit: q.limit, ...(everyTeam ? {} : { byDay: true, publishedBefore: this.publishedBefore() }) });
+    const artifacts = await this.repo.list({
+      team,
+      status: q.status,
+      kind: q.kind,
+      after: q.cursor,
+      limit: q.limit,
+      ...(everyTeam ? {} : { byDay: true, publishedBefore: this.publishedBefore() }),
+    });
     const last = artifacts[artifacts.length - 1];
     const nextCursor = artifacts.length === q.limit && last !== undefined ? last.id : null;
     return { artifacts: everyTeam ? artifacts : artifacts.map(teamView), nextCursor };
@@ -94,7 +101,10 @@ export class EgressReceiptsService {
   }
 
   /** One artifact as the caller may see it: whole for organizers and auditors, TeamArtifactView for a contestant. */
-  async read(user: UserPrincipal, id: string): Promise<{ artifact: Artifact | TeamArtifactView; reviews: Review[] | { decision: Review['decision']; comment: string }[] }> {
+  async read(
+    user: UserPrincipal,
+    id: string,
+  ): Promise<{ artifact: Artifact | TeamArtifactView; reviews: Review[] | { decision: Review['decision']; comment: string }[] }> {
     const whole = await this.get(user, id);
     if (seesEveryTeam(user)) return whole;
     if (!this.published(whole.artifact)) throw new NotFoundException('no such artifact');
@@ -116,14 +126,17 @@ export class EgressReceiptsService {
    */
   async held(user: UserPrincipal, id: string, isText: (kind: string) => boolean): Promise<Buffer> {
     const artifact = await this.visible(user, id);
-    if (artifact.status !== 'pending_review' || artifact.outboxKey === null) throw new NotFoundException('this artifact is not held for review');
-    if (!isText(artifact.kind)) throw new UnsupportedMediaTypeException('this kind is not text; reviewers judge it from its receipt and the job that made it');
+    if (artifact.status !== 'pending_review' || artifact.outboxKey === null)
+      throw new NotFoundException('this artifact is not held for review');
+    if (!isText(artifact.kind))
+      throw new UnsupportedMediaTypeException('this kind is not text; reviewers judge it from its receipt and the job that made it');
     return this.store.getBuffer(HELD_BUCKET, artifact.outboxKey, 32 * 1024 * 1024);
   }
 
   private async visible(user: UserPrincipal, id: string): Promise<Artifact> {
     const artifact = await this.repo.get(id);
-    if (artifact === undefined || !abilityFor(user).can('read', subject('Receipt', { team: artifact.team }))) throw new NotFoundException('no such artifact');
+    if (artifact === undefined || !abilityFor(user).can('read', subject('Receipt', { team: artifact.team })))
+      throw new NotFoundException('no such artifact');
     return artifact;
   }
 }

@@ -20,6 +20,12 @@ export class EgressRefusal extends Error {
     readonly remaining?: Record<string, number>,
     readonly bodyUnread = false,
   ) {
-    super(reasons.length > 0 ? reasons.map((r) => r.message).join('; ') : status === 429 ? 'over the daily limits for this kind, or too many uploads at once' : 'refused');
+    super(
+      reasons.length > 0
+        ? reasons.map((r) => r.message).join('; ')
+        : status === 429
+          ? 'over the daily limits for this kind, or too many uploads at once'
+          : 'refused',
+    );
   }
 }

@@ -39,7 +39,14 @@ export class Releaser {
     meta: RequestMeta,
   ): Promise<number> {
     const resource = { type: 'artifact', id: artifact.id };
-    const base = { principal: leaf.principal, team: artifact.team, resource, policySet: leaf.policySet, sha256: artifact.sha256, bytes: artifact.bytes ?? 0 };
+    const base = {
+      principal: leaf.principal,
+      team: artifact.team,
+      resource,
+      policySet: leaf.policySet,
+      sha256: artifact.sha256,
+      bytes: artifact.bytes ?? 0,
+    };
     let index: number;
     try {
       ({ index } = await this.audit.record(meta, {
@@ -47,7 +54,14 @@ export class Releaser {
         action: 'egress.release',
         decision: 'allow',
         policies: leaf.policies,
-        detail: { artifact: artifact.id, kind: artifact.kind, job: artifact.jobId, bits: artifact.bits, outboxKey: artifact.outboxKey ?? '', ...leaf.detail },
+        detail: {
+          artifact: artifact.id,
+          kind: artifact.kind,
+          job: artifact.jobId,
+          bits: artifact.bits,
+          outboxKey: artifact.outboxKey ?? '',
+          ...leaf.detail,
+        },
       }));
     } catch (err) {
       await this.repo.transition(artifact.id, ['releasing'], 'failed', this.clock.now()).catch(() => undefined);
@@ -58,7 +72,12 @@ export class Releaser {
       await this.store.put(OUTBOX_BUCKET, artifact.outboxKey ?? '', canonical, 'application/octet-stream', canonical.length);
     } catch (err) {
       await this.audit
-        .record(meta, { ...base, action: 'egress.fail', decision: 'error', detail: { artifact: artifact.id, releaseIndex: index, reason: 'outbox write failed' } })
+        .record(meta, {
+          ...base,
+          action: 'egress.fail',
+          decision: 'error',
+          detail: { artifact: artifact.id, releaseIndex: index, reason: 'outbox write failed' },
+        })
         .catch(() => undefined);
       await this.repo.transition(artifact.id, ['releasing'], 'failed', this.clock.now()).catch(() => undefined);
       throw new ReleaseFailedError('the outbox could not be written; nothing was released', { cause: err });

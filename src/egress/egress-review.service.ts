@@ -34,7 +34,12 @@ export class EgressReviewService {
     private readonly clock: Clock,
   ) {}
 
-  async review(user: UserPrincipal, id: string, input: { decision: 'approve' | 'reject'; comment: string }, meta: RequestMeta): Promise<{ artifact: Artifact; reviews: Review[] }> {
+  async review(
+    user: UserPrincipal,
+    id: string,
+    input: { decision: 'approve' | 'reject'; comment: string },
+    meta: RequestMeta,
+  ): Promise<{ artifact: Artifact; reviews: Review[] }> {
     const who: ReviewerIdentity = { reviewer: `user:${user.sub}`, ...personOf(user), role: user.role, tokenTeam: user.team };
     const reviewer = who.reviewer;
     const artifact = await this.repo.get(id);
@@ -46,7 +51,8 @@ export class EgressReviewService {
       const current = await this.repo.get(id);
       if (current?.status !== 'pending_review') throw new ConflictException(`artifact is ${current?.status ?? 'gone'}, not pending review`);
       const reviews = await this.repo.reviews(id);
-      if (reviews.some((r) => r.reviewer === reviewer)) throw new ConflictException('you have already reviewed this artifact; a second reviewer is needed');
+      if (reviews.some((r) => r.reviewer === reviewer))
+        throw new ConflictException('you have already reviewed this artifact; a second reviewer is needed');
       // The review is logged (durable) before it counts.
       const { index } = await this.audit.record(meta, {
         principal: reviewer,
@@ -59,17 +65,26 @@ export class EgressReviewService {
         policySet: allowed.policySet,
         detail: { artifact: id, review: input.decision, comment: input.comment },
       });
-      const review = { reviewer, decision: input.decision, comment: input.comment, createdAt: this.clock.now().toISOString(), auditIndex: index };
+      const review = {
+        reviewer,
+        decision: input.decision,
+        comment: input.comment,
+        createdAt: this.clock.now().toISOString(),
+        auditIndex: index,
+      };
       // The primary key (artifact, reviewer) is the guard across replicas.
       await this.reviewers.addWithIdentity(id, who, (tx) => this.repo.addReview(tx, id, review));
       if (input.decision === 'reject') {
-        return (await this.repo.transition(id, ['pending_review'], 'rejected', this.clock.now())) ? { kind: 'rejected' } : { kind: 'pending' };
+        return (await this.repo.transition(id, ['pending_review'], 'rejected', this.clock.now()))
+          ? { kind: 'rejected' }
+          : { kind: 'pending' };
       }
       const approvals = [...reviews, review].filter((r) => r.decision === 'approve');
       if (approvals.length < APPROVALS_NEEDED) return { kind: 'pending' };
       const approvers = await this.standingApprovals(artifact, approvals, meta);
       // Only one caller wins the pending → releasing transition, so an artifact is released once.
-      if (approvers.length >= APPROVALS_NEEDED && (await this.repo.transition(id, ['pending_review'], 'releasing', this.clock.now()))) return { kind: 'release', approvers };
+      if (approvers.length >= APPROVALS_NEEDED && (await this.repo.transition(id, ['pending_review'], 'releasing', this.clock.now())))
+        return { kind: 'release', approvers };
       return { kind: 'pending' };
     });
 
@@ -133,7 +148,13 @@ export class EgressReviewService {
   }
 
   /** Logs a review the policy refused (durable before the answer) and builds the 403. */
-  private async refuse(who: ReviewerIdentity, artifact: Artifact, review: 'approve' | 'reject', d: ReviewDecision, meta: RequestMeta): Promise<ForbiddenException> {
+  private async refuse(
+    who: ReviewerIdentity,
+    artifact: Artifact,
+    review: 'approve' | 'reject',
+    d: ReviewDecision,
+    meta: RequestMeta,
+  ): Promise<ForbiddenException> {
     await this.audit.record(meta, {
       principal: who.reviewer,
       team: artifact.team,

@@ -31,7 +31,14 @@ export class EgressController {
   @ApiResponse({ status: 429, description: 'Over the daily budget: what remains' })
   async submit(@CurrentJob() job: JobPrincipal, @Param('kind') kind: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const declared = req.headers['content-length'];
-    const receipt = await this.egress.submit(job, kind, req.raw, { requestId: req.id, listener: 'sandbox' }, 'bearer', declared === undefined ? undefined : Number(declared));
+    const receipt = await this.egress.submit(
+      job,
+      kind,
+      req.raw,
+      { requestId: req.id, listener: 'sandbox' },
+      'bearer',
+      declared === undefined ? undefined : Number(declared),
+    );
     void reply.status(receipt.status === 'pending_review' ? 202 : 201).send(receipt);
   }
 }

@@ -86,7 +86,7 @@ export class EgressRepository {
    */
   withTeamLock<T>(team: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock(7162003, hashtext($1))", [team]);
+      await tx.query('SELECT pg_advisory_xact_lock(7162003, hashtext($1))', [team]);
       return fn(tx);
     });
   }
@@ -139,7 +139,14 @@ export class EgressRepository {
   }
 
   /** Moves an artifact from one status to another; false if it was not in `from` (a lost race). */
-  async transition(id: string, from: ArtifactStatus[], to: ArtifactStatus, at: Date, auditIndex?: number, q: Queryable = this.db): Promise<boolean> {
+  async transition(
+    id: string,
+    from: ArtifactStatus[],
+    to: ArtifactStatus,
+    at: Date,
+    auditIndex?: number,
+    q: Queryable = this.db,
+  ): Promise<boolean> {
     const r = await q.query(
       `UPDATE egress_artifacts SET status = $2, decided_at = $3, audit_index = COALESCE($4, audit_index)
        WHERE id = $1 AND status = ANY($5::text[])`,
@@ -161,7 +168,15 @@ export class EgressRepository {
    * Artifacts oldest first, or with `byDay` by UTC day and then by id (random): an order that
    * says nothing about when in a day, or in which order, a team submitted.
    */
-  async list(q: { team?: string; status?: ArtifactStatus; kind?: string; after?: string; limit: number; byDay?: boolean; publishedBefore?: Date }): Promise<Artifact[]> {
+  async list(q: {
+    team?: string;
+    status?: ArtifactStatus;
+    kind?: string;
+    after?: string;
+    limit: number;
+    byDay?: boolean;
+    publishedBefore?: Date;
+  }): Promise<Artifact[]> {
     const order = q.byDay === true ? 'day, id' : 'created_at, id';
     const where: string[] = [];
     const params: unknown[] = [];
@@ -173,7 +188,8 @@ export class EgressRepository {
     if (q.status !== undefined) add('status = ?', q.status);
     if (q.kind !== undefined) add('kind = ?', q.kind);
     // A cursor is an id of the same listing: of another team it matches nothing.
-    if (q.after !== undefined) add(`(${order}) > (SELECT ${order} FROM egress_artifacts WHERE id = ?${q.team === undefined ? '' : ' AND team_id = $1'})`, q.after);
+    if (q.after !== undefined)
+      add(`(${order}) > (SELECT ${order} FROM egress_artifacts WHERE id = ?${q.team === undefined ? '' : ' AND team_id = $1'})`, q.after);
     if (q.publishedBefore !== undefined) {
       add('created_at < ?', q.publishedBefore.toISOString());
       where.push("audit_index IS NOT NULL AND status <> 'failed'");
@@ -199,21 +215,26 @@ export class EgressRepository {
   }
 
   async reviews(id: string): Promise<Review[]> {
-    const { rows } = await this.db.query<{ reviewer: string; decision: 'approve' | 'reject'; comment: string; created_at: string | Date; audit_index: string | number }>(
-      'SELECT reviewer, decision, comment, created_at, audit_index FROM egress_reviews WHERE artifact_id = $1 ORDER BY created_at',
-      [id],
-    );
-    return rows.map((r) => ({ reviewer: r.reviewer, decision: r.decision, comment: r.comment, createdAt: new Date(r.created_at).toISOString(), auditIndex: Number(r.audit_index) }));
+    const { rows } = await this.db.query<{
+      reviewer: string;
+      decision: 'approve' | 'reject';
+      comment: string;
+      created_at: string | Date;
+      audit_index: string | number;
+    }>('SELECT reviewer, decision, comment, created_at, audit_index FROM egress_reviews WHERE artifact_id = $1 ORDER BY created_at', [id]);
+    return rows.map((r) => ({
+      reviewer: r.reviewer,
+      decision: r.decision,
+      comment: r.comment,
+      createdAt: new Date(r.created_at).toISOString(),
+      auditIndex: Number(r.audit_index),
+    }));
   }
 
   async addReview(q: Queryable, id: string, r: Review): Promise<void> {
-    await q.query('INSERT INTO egress_reviews (artifact_id, reviewer, decision, comment, created_at, audit_index) VALUES ($1, $2, $3, $4, $5, $6)', [
-      id,
-      r.reviewer,
-      r.decision,
-      r.comment,
-      r.createdAt,
-      r.auditIndex,
-    ]);
+    await q.query(
+      'INSERT INTO egress_reviews (artifact_id, reviewer, decision, comment, created_at, audit_index) VALUES ($1, $2, $3, $4, $5, $6)',
+      [id, r.reviewer, r.decision, r.comment, r.createdAt, r.auditIndex],
+    );
   }
 }

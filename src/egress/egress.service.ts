@@ -93,7 +93,14 @@ export class EgressService {
    * covers the request, not the bytes), `sha256` or `aws-chunked` (S3: SigV4 signs the bytes),
    * `unsigned` (S3 UNSIGNED-PAYLOAD: nothing binds the bytes to the signature).
    */
-  async submit(job: JobPrincipal, kindName: string, body: Readable, meta: RequestMeta, payload: PayloadAuth = 'bearer', declaredBytes?: number): Promise<Receipt> {
+  async submit(
+    job: JobPrincipal,
+    kindName: string,
+    body: Readable,
+    meta: RequestMeta,
+    payload: PayloadAuth = 'bearer',
+    declaredBytes?: number,
+  ): Promise<Receipt> {
     this.admit(job);
     const release = this.limiter.acquire(job.jobId);
     if (release === null) throw await this.refuseUnseen(job, kindName, meta, 'too_many_at_once');
@@ -113,7 +120,14 @@ export class EgressService {
     await this.abortLeaf(job, kindName, reason, { sha256: sha(Buffer.alloc(0)), bytes: 0, unread: true }, meta);
   }
 
-  private async attempt(job: JobPrincipal, kindName: string, body: Readable, meta: RequestMeta, payload: PayloadAuth, declaredBytes: number | undefined): Promise<Receipt> {
+  private async attempt(
+    job: JobPrincipal,
+    kindName: string,
+    body: Readable,
+    meta: RequestMeta,
+    payload: PayloadAuth,
+    declaredBytes: number | undefined,
+  ): Promise<Receipt> {
     const kind = this.policy.egress.kinds.get(kindName);
     if (kind === undefined) throw await this.refuseUnseen(job, kindName, meta, 'unknown_kind');
     const nothing: ReadSoFar = { sha256: sha(Buffer.alloc(0)), bytes: 0, unread: true };
@@ -125,7 +139,16 @@ export class EgressService {
     if (overBudget(pre)) throw await this.refuseUnseen(job, kindName, meta, 'over_limits', pre);
     if (pre.decision !== 'allow') throw await this.refuse(job, kind, payload, teamGrants, 422, policyReason(pre), nothing, meta);
     if (declaredBytes !== undefined && declaredBytes > kind.maxBytes) {
-      throw await this.refuse(job, kind, payload, teamGrants, 413, [{ code: 'too_large', message: `larger than ${kind.maxBytes} bytes` }], nothing, meta);
+      throw await this.refuse(
+        job,
+        kind,
+        payload,
+        teamGrants,
+        413,
+        [{ code: 'too_large', message: `larger than ${kind.maxBytes} bytes` }],
+        nothing,
+        meta,
+      );
     }
 
     // The body stops being read once it must carry more bits than remain (an upper bound: the
@@ -135,7 +158,12 @@ export class EgressService {
     if ('overBudget' in read) throw await this.refuseUnseen(job, kindName, meta, 'over_limits', undefined, read.read);
     if ('rejection' in read) {
       const err = read.rejection;
-      const reason: RefusalReason = { code: err.code, message: err.message, ...(err.line === undefined ? {} : { line: err.line }), ...(err.field === undefined ? {} : { field: err.field }) };
+      const reason: RefusalReason = {
+        code: err.code,
+        message: err.message,
+        ...(err.line === undefined ? {} : { line: err.line }),
+        ...(err.field === undefined ? {} : { field: err.field }),
+      };
       throw await this.refuse(job, kind, payload, teamGrants, err.code === 'too_large' ? 413 : 422, [reason], read.read, meta);
     }
     return this.decideAndRelease(job, kind, payload, read.checked, read.read, meta);
@@ -156,7 +184,9 @@ export class EgressService {
     meta: RequestMeta,
     payload: PayloadAuth,
     maxBits: number,
-  ): Promise<{ checked: CheckedArtifact; read: ReadSoFar } | { rejection: EgressRejection; read: ReadSoFar } | { overBudget: true; read: ReadSoFar }> {
+  ): Promise<
+    { checked: CheckedArtifact; read: ReadSoFar } | { rejection: EgressRejection; read: ReadSoFar } | { overBudget: true; read: ReadSoFar }
+  > {
     const scans = kind.format === 'predictions-csv' ? await this.predictableScans(job) : new Map();
     const checker = artifactChecker(kind, { scans, maxBits });
     const hash = createHash('sha256');
@@ -190,7 +220,14 @@ export class EgressService {
     return stopped instanceof EgressOverBudget ? { overBudget: true, read: soFar() } : { rejection: stopped, read: soFar() };
   }
 
-  private async decideAndRelease(job: JobPrincipal, kind: EgressKind, payload: PayloadAuth, checked: CheckedArtifact, read: ReadSoFar, meta: RequestMeta): Promise<Receipt> {
+  private async decideAndRelease(
+    job: JobPrincipal,
+    kind: EgressKind,
+    payload: PayloadAuth,
+    checked: CheckedArtifact,
+    read: ReadSoFar,
+    meta: RequestMeta,
+  ): Promise<Receipt> {
     const now = this.clock.now();
     const id = `egr-${randomUUID()}`;
     const bits = roundBitsUp(checked.bits + this.attemptCharge());
@@ -200,7 +237,16 @@ export class EgressService {
     if (checked.series !== undefined && checked.series.length > 0) {
       const now = await this.predictableScans(job);
       if (checked.series.some((uid) => !now.has(uid))) {
-        throw await this.refuse(job, kind, payload, teamGrants, 422, [{ code: 'unknown_series', message: 'seriesuid is not a scan this job may predict on', field: 'seriesuid' }], read, meta);
+        throw await this.refuse(
+          job,
+          kind,
+          payload,
+          teamGrants,
+          422,
+          [{ code: 'unknown_series', message: 'seriesuid is not a scan this job may predict on', field: 'seriesuid' }],
+          read,
+          meta,
+        );
       }
     }
     const held = kind.review === 'two-person';
@@ -238,7 +284,12 @@ export class EgressService {
       const auditIndex = await this.hold(artifact, checked.canonical, leafBase, kind, meta);
       return receipt(artifact, 'pending_review', auditIndex);
     }
-    const auditIndex = await this.releaser.release(artifact, checked.canonical, { ...leafBase, detail: { submittedSha256: read.sha256 } }, meta);
+    const auditIndex = await this.releaser.release(
+      artifact,
+      checked.canonical,
+      { ...leafBase, detail: { submittedSha256: read.sha256 } },
+      meta,
+    );
     return receipt(artifact, 'released', auditIndex);
   }
 
@@ -256,7 +307,15 @@ export class EgressService {
       }),
     );
     const refusal = Object.fromEntries(names.map((k) => [k, this.refusalCharge(kinds.get(k) as EgressKind)]));
-    return { team, day, dailyBits: budget.dailyBits, bitsUsed, bitsRemaining: Math.max(0, budget.dailyBits - bitsUsed), submissions, refusalBits: refusal };
+    return {
+      team,
+      day,
+      dailyBits: budget.dailyBits,
+      bitsUsed,
+      bitsRemaining: Math.max(0, budget.dailyBits - bitsUsed),
+      submissions,
+      refusalBits: refusal,
+    };
   }
 
   /** What every attempt costs on top of its content or refusal (see attemptBits). */
@@ -318,7 +377,13 @@ export class EgressService {
       const ds = await this.datasets.get(g.dataset);
       if (ds?.splits.some((s) => s.name === g.split && s.kind === 'test') !== true) continue;
       const d = this.policy.decide(
-        { principal: { type: 'Job', id: job.jobId, team: job.team }, action: 'list', resource: { type: 'Split', dataset: g.dataset, split: g.split, kind: 'test' }, listener: 'sandbox', now },
+        {
+          principal: { type: 'Job', id: job.jobId, team: job.team },
+          action: 'list',
+          resource: { type: 'Split', dataset: g.dataset, split: g.split, kind: 'test' },
+          listener: 'sandbox',
+          now,
+        },
         grants,
       );
       if (d.decision === 'allow') splits.push({ dataset: g.dataset, split: g.split });
@@ -327,7 +392,13 @@ export class EgressService {
   }
 
   /** Held for review: the hold is logged (durable) before the bytes are parked outside the outbox. */
-  private async hold(artifact: Artifact, canonical: Buffer, leaf: { principal: string; policies: string[]; policySet: string }, kind: EgressKind, meta: RequestMeta): Promise<number> {
+  private async hold(
+    artifact: Artifact,
+    canonical: Buffer,
+    leaf: { principal: string; policies: string[]; policySet: string },
+    kind: EgressKind,
+    meta: RequestMeta,
+  ): Promise<number> {
     const { index } = await this.audit
       .record(meta, {
         ...leaf,
@@ -337,7 +408,13 @@ export class EgressService {
         resource: { type: 'artifact', id: artifact.id },
         sha256: artifact.sha256,
         bytes: artifact.bytes ?? 0,
-        detail: { artifact: artifact.id, kind: artifact.kind, bits: artifact.bits, review: kind.review, submittedSha256: artifact.submittedSha256 },
+        detail: {
+          artifact: artifact.id,
+          kind: artifact.kind,
+          bits: artifact.bits,
+          review: kind.review,
+          submittedSha256: artifact.submittedSha256,
+        },
       })
       .catch(async (err: unknown) => {
         await this.repo.transition(artifact.id, ['pending_review'], 'failed', this.clock.now()).catch(() => undefined);
@@ -349,7 +426,14 @@ export class EgressService {
     } catch (err) {
       await this.repo.transition(artifact.id, ['pending_review'], 'failed', this.clock.now()).catch(() => undefined);
       await this.audit
-        .record(meta, { ...leaf, team: artifact.team, action: 'egress.fail', decision: 'error', resource: { type: 'artifact', id: artifact.id }, detail: { reason: 'holding write failed' } })
+        .record(meta, {
+          ...leaf,
+          team: artifact.team,
+          action: 'egress.fail',
+          decision: 'error',
+          resource: { type: 'artifact', id: artifact.id },
+          detail: { reason: 'holding write failed' },
+        })
         .catch(() => undefined);
       throw err;
     }
@@ -361,7 +445,16 @@ export class EgressService {
    * against the daily cap (a row with reasons), then logged. If the cap or the budget has no room
    * left for it, it becomes a 429 with no reasons and no row instead.
    */
-  private async refuse(job: JobPrincipal, kind: EgressKind, payload: PayloadAuth, grants: TeamGrants, status: 413 | 422, reasons: RefusalReason[], read: ReadSoFar, meta: RequestMeta): Promise<EgressRefusal> {
+  private async refuse(
+    job: JobPrincipal,
+    kind: EgressKind,
+    payload: PayloadAuth,
+    grants: TeamGrants,
+    status: 413 | 422,
+    reasons: RefusalReason[],
+    read: ReadSoFar,
+    meta: RequestMeta,
+  ): Promise<EgressRefusal> {
     const now = this.clock.now();
     const id = `egr-${randomUUID()}`;
     const charge = this.refusalCharge(kind);
@@ -401,7 +494,13 @@ export class EgressService {
       policySet: this.policy.active.sha256,
       sha256: read.sha256,
       bytes: 0,
-      detail: { kind: kind.kind, submittedBytes: read.bytes, bodyUnread: read.unread ? 1 : 0, bits: charge, reasons: reasons.map((r) => (r.line === undefined ? r.code : `${r.code}@${r.line}`)) },
+      detail: {
+        kind: kind.kind,
+        submittedBytes: read.bytes,
+        bodyUnread: read.unread ? 1 : 0,
+        bits: charge,
+        reasons: reasons.map((r) => (r.line === undefined ? r.code : `${r.code}@${r.line}`)),
+      },
     });
     await this.repo.setAuditIndex(id, index);
     return new EgressRefusal(status, reasons, id, undefined, read.unread);
@@ -437,8 +536,15 @@ export class EgressService {
     // A job past its limits (or knocking on a door that does not exist) gets its answer late:
     // hammering costs it time, and the rate limit in admit() bounds how many wait at once.
     if (this.limits.overLimitDelayMs > 0) await delay(this.limits.overLimitDelayMs);
-    if (why === 'unknown_kind') return new EgressRefusal(422, [{ code: 'unknown_kind', message: 'no such egress kind' }], null, undefined, read.unread);
-    return new EgressRefusal(429, [], null, why === 'over_limits' && known ? await this.remaining(job.team, kindName) : undefined, read.unread);
+    if (why === 'unknown_kind')
+      return new EgressRefusal(422, [{ code: 'unknown_kind', message: 'no such egress kind' }], null, undefined, read.unread);
+    return new EgressRefusal(
+      429,
+      [],
+      null,
+      why === 'over_limits' && known ? await this.remaining(job.team, kindName) : undefined,
+      read.unread,
+    );
   }
 
   /**
@@ -464,7 +570,15 @@ export class EgressService {
     await this.audit
       .record(
         { requestId: `throttle-${randomUUID()}`, listener: 'sandbox' },
-        { principal: `job:${jobId}`, team: t.team, action: 'egress.throttle', decision: 'deny', status: 429, policySet: this.policy.active.sha256, detail: { attempts: t.count } },
+        {
+          principal: `job:${jobId}`,
+          team: t.team,
+          action: 'egress.throttle',
+          decision: 'deny',
+          status: 429,
+          policySet: this.policy.active.sha256,
+          detail: { attempts: t.count },
+        },
       )
       .catch(() => undefined);
   }
@@ -496,7 +610,12 @@ function overBudget(d: PolicyDecision): boolean {
 }
 
 function policyReason(d: PolicyDecision): RefusalReason[] {
-  return [{ code: POLICY_REFUSAL_CODE, message: `policy does not allow this egress${d.policies.length > 0 ? ` (${d.policies.join(', ')})` : ''}` }];
+  return [
+    {
+      code: POLICY_REFUSAL_CODE,
+      message: `policy does not allow this egress${d.policies.length > 0 ? ` (${d.policies.join(', ')})` : ''}`,
+    },
+  ];
 }
 
 /** A stable name for why a body failed, from its error's code (never its content). */

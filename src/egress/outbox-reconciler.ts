@@ -45,11 +45,21 @@ export class OutboxReconciler {
       }
       const base = { principal: 'gateway', team: a.team, resource: { type: 'artifact', id: a.id }, sha256: a.sha256 };
       if (complete) {
-        await this.audit.record(meta, { ...base, action: 'egress.reconcile', decision: 'info', detail: { artifact: a.id, outcome: 'released' } });
+        await this.audit.record(meta, {
+          ...base,
+          action: 'egress.reconcile',
+          decision: 'info',
+          detail: { artifact: a.id, outcome: 'released' },
+        });
         await this.repo.transition(a.id, ['releasing'], 'released', this.clock.now());
         report.completed.push(a.id);
       } else {
-        await this.audit.record(meta, { ...base, action: 'egress.fail', decision: 'error', detail: { artifact: a.id, reason: 'half-released at restart' } });
+        await this.audit.record(meta, {
+          ...base,
+          action: 'egress.fail',
+          decision: 'error',
+          detail: { artifact: a.id, reason: 'half-released at restart' },
+        });
         await this.repo.transition(a.id, ['releasing'], 'failed', this.clock.now());
         report.failed.push(a.id);
       }
@@ -80,7 +90,12 @@ export class OutboxReconciler {
       if (!page.truncated || page.objects.length === 0) break;
     }
     if (report.failed.length + report.completed.length + report.quarantined.length > 0) {
-      this.logger.warn({ message: 'outbox reconciled', failed: report.failed, completed: report.completed, quarantined: report.quarantined });
+      this.logger.warn({
+        message: 'outbox reconciled',
+        failed: report.failed,
+        completed: report.completed,
+        quarantined: report.quarantined,
+      });
     }
     return report;
   }

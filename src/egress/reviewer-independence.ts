@@ -29,7 +29,11 @@ export class ReviewerIndependence {
     private readonly clock: Clock,
   ) {}
 
-  async decide(who: ReviewerIdentity, artifact: Pick<Artifact, 'id' | 'kind' | 'team'>, listener: 'sandbox' | 'control'): Promise<ReviewDecision> {
+  async decide(
+    who: ReviewerIdentity,
+    artifact: Pick<Artifact, 'id' | 'kind' | 'team'>,
+    listener: 'sandbox' | 'control',
+  ): Promise<ReviewDecision> {
     const [memberships, tokenTeams, jobTeams] = await Promise.all([
       this.teams.teamsEverOf(who.subject, who.issuer),
       this.teams.teamsByToken(who.subject, who.issuer),

@@ -23,14 +23,10 @@ export class ReviewerRepository {
   async addWithIdentity(artifactId: string, who: ReviewerIdentity, storeReview: (tx: Queryable) => Promise<void>): Promise<void> {
     await this.db.transaction(async (tx) => {
       await storeReview(tx);
-      await tx.query('INSERT INTO egress_reviewers (artifact_id, reviewer, subject, issuer, role, token_team) VALUES ($1, $2, $3, $4, $5, $6)', [
-        artifactId,
-        who.reviewer,
-        who.subject,
-        who.issuer,
-        who.role,
-        who.tokenTeam,
-      ]);
+      await tx.query(
+        'INSERT INTO egress_reviewers (artifact_id, reviewer, subject, issuer, role, token_team) VALUES ($1, $2, $3, $4, $5, $6)',
+        [artifactId, who.reviewer, who.subject, who.issuer, who.role, who.tokenTeam],
+      );
     });
   }
 
@@ -40,6 +36,8 @@ export class ReviewerRepository {
       'SELECT reviewer, subject, issuer, role, token_team FROM egress_reviewers WHERE artifact_id = $1',
       [artifactId],
     );
-    return new Map(rows.map((r) => [r.reviewer, { reviewer: r.reviewer, subject: r.subject, issuer: r.issuer, role: r.role, tokenTeam: r.token_team }]));
+    return new Map(
+      rows.map((r) => [r.reviewer, { reviewer: r.reviewer, subject: r.subject, issuer: r.issuer, role: r.role, tokenTeam: r.token_team }]),
+    );
   }
 }

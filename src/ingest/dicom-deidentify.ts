@@ -83,11 +83,20 @@ export function readDicom(bytes: Buffer): ParsedDicom {
     throw new DicomRefusal('not_dicom', `DICOM does not parse: ${(err as Error).message}`);
   }
   const syntax = stringValue(parsed.meta[TRANSFER_SYNTAX_UID])?.trim() ?? '';
-  if (!UNCOMPRESSED_SYNTAXES.has(syntax)) throw new DicomRefusal('compressed', `transfer syntax ${syntax || '(none)'} is not uncompressed: its pixel data could not be kept byte for byte`);
+  if (!UNCOMPRESSED_SYNTAXES.has(syntax))
+    throw new DicomRefusal(
+      'compressed',
+      `transfer syntax ${syntax || '(none)'} is not uncompressed: its pixel data could not be kept byte for byte`,
+    );
   const sopClass = stringValue(parsed.dict[SOP_CLASS_UID])?.trim() ?? '';
-  if (!CT_SOP_CLASSES.has(sopClass)) throw new DicomRefusal('not_ct_image', `SOP class ${sopClass || '(none)'} is not a CT image (screen captures and documents may carry identity)`);
+  if (!CT_SOP_CLASSES.has(sopClass))
+    throw new DicomRefusal(
+      'not_ct_image',
+      `SOP class ${sopClass || '(none)'} is not a CT image (screen captures and documents may carry identity)`,
+    );
   const imageType = (parsed.dict[IMAGE_TYPE]?.Value ?? []).map(String).map((v) => v.trim().toUpperCase());
-  if (imageType.includes('SECONDARY') || imageType.includes('SCREEN SAVE')) throw new DicomRefusal('not_ct_image', 'Image Type is SECONDARY or SCREEN SAVE: a capture may carry identity in its pixels');
+  if (imageType.includes('SECONDARY') || imageType.includes('SCREEN SAVE'))
+    throw new DicomRefusal('not_ct_image', 'Image Type is SECONDARY or SCREEN SAVE: a capture may carry identity in its pixels');
   const burned = stringValue(parsed.dict[BURNED_IN_ANNOTATION]);
   if (burned?.trim().toUpperCase() === 'YES') {
     throw new DicomRefusal('burned_in_annotation', 'Burned In Annotation is YES: the pixels may carry identifying text');
@@ -210,7 +219,8 @@ function apply(ds: DicomDataset, tag: string, entry: ProfileEntry, ps: DicomPseu
 
 function collectUid(el: DicomElement, into: Set<string>): void {
   if (el.vr !== 'UI') return;
-  for (const v of el.Value ?? []) if (typeof v === 'string' && v.trim() !== '' && !v.trim().startsWith(REGISTRY_UID_ROOT)) into.add(v.trim());
+  for (const v of el.Value ?? [])
+    if (typeof v === 'string' && v.trim() !== '' && !v.trim().startsWith(REGISTRY_UID_ROOT)) into.add(v.trim());
 }
 
 function walk(ds: DicomDataset, visit: (tag: string, el: DicomElement) => void): void {
@@ -238,13 +248,17 @@ function shiftValues(el: DicomElement, days: number): boolean {
     }
     // DA is exactly YYYYMMDD; DT may go on with time, fraction and offset. Anything else (text
     // after a date, a range) is not a date this can shift, and is removed by the caller.
-    const m = (el.vr === 'DA' ? /^(\d{4})(\d{2})(\d{2})()$/ : /^(\d{4})(\d{2})(\d{2})((?:\d{2}){0,3}(?:\.\d{1,6})?(?:[+-]\d{4})?)$/).exec(s);
+    const m = (el.vr === 'DA' ? /^(\d{4})(\d{2})(\d{2})()$/ : /^(\d{4})(\d{2})(\d{2})((?:\d{2}){0,3}(?:\.\d{1,6})?(?:[+-]\d{4})?)$/).exec(
+      s,
+    );
     if (m === null) return false;
     const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
     const d = new Date(t);
     if (d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3])) return false;
     const shifted = new Date(t + days * 86_400_000);
-    out.push(`${shifted.getUTCFullYear().toString().padStart(4, '0')}${String(shifted.getUTCMonth() + 1).padStart(2, '0')}${String(shifted.getUTCDate()).padStart(2, '0')}${m[4]}`);
+    out.push(
+      `${shifted.getUTCFullYear().toString().padStart(4, '0')}${String(shifted.getUTCMonth() + 1).padStart(2, '0')}${String(shifted.getUTCDate()).padStart(2, '0')}${m[4]}`,
+    );
   }
   delete el._rawValue;
   el.Value = out;

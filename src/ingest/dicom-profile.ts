@@ -157,7 +157,11 @@ export const KEPT_TEXT: ReadonlySet<string> = new Set([
 export const TEXT_VRS: ReadonlySet<string> = new Set(['LO', 'SH', 'LT', 'ST', 'UT', 'UC', 'UR', 'AE']);
 
 /** The storage classes taken: CT images (a screen capture may carry a name in its pixels). */
-export const CT_SOP_CLASSES: ReadonlySet<string> = new Set(['1.2.840.10008.5.1.4.1.1.2', '1.2.840.10008.5.1.4.1.1.2.1', '1.2.840.10008.5.1.4.1.1.2.2']);
+export const CT_SOP_CLASSES: ReadonlySet<string> = new Set([
+  '1.2.840.10008.5.1.4.1.1.2',
+  '1.2.840.10008.5.1.4.1.1.2.1',
+  '1.2.840.10008.5.1.4.1.1.2.2',
+]);
 /** Uncompressed transfer syntaxes: implicit and explicit little endian, explicit big endian. */
 export const UNCOMPRESSED_SYNTAXES: ReadonlySet<string> = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
 export const REGISTRY_UID_ROOT = '1.2.840.10008.';

@@ -58,22 +58,29 @@ export class IngestRunRepository {
   constructor(private readonly db: Database) {}
 
   async insert(r: IngestRun): Promise<void> {
-    await this.db.query('INSERT INTO ingest_runs (id, dataset_id, source, target, state, started_at, started_by) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-      r.id,
-      r.dataset,
-      r.source,
-      r.target,
-      r.state,
-      r.startedAt,
-      r.startedBy,
-    ]);
+    await this.db.query(
+      'INSERT INTO ingest_runs (id, dataset_id, source, target, state, started_at, started_by) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [r.id, r.dataset, r.source, r.target, r.state, r.startedAt, r.startedBy],
+    );
   }
 
   async update(r: IngestRun): Promise<void> {
     await this.db.query(
       `UPDATE ingest_runs SET state = $2, files_total = $3, files_done = $4, files_written = $5, files_skipped = $6, files_refused = $7,
          bytes_written = $8, summary = $9, finished_at = $10, error = $11 WHERE id = $1`,
-      [r.id, r.state, r.filesTotal, r.filesDone, r.filesWritten, r.filesSkipped, r.filesRefused, r.bytesWritten, r.summary === null ? null : JSON.stringify(r.summary), r.finishedAt, r.error],
+      [
+        r.id,
+        r.state,
+        r.filesTotal,
+        r.filesDone,
+        r.filesWritten,
+        r.filesSkipped,
+        r.filesRefused,
+        r.bytesWritten,
+        r.summary === null ? null : JSON.stringify(r.summary),
+        r.finishedAt,
+        r.error,
+      ],
     );
   }
 
@@ -89,7 +96,10 @@ export class IngestRunRepository {
 
   /** At start-up: runs a stopped process left `running` are marked `interrupted` (a re-run resumes them). */
   async markInterrupted(at: Date): Promise<number> {
-    const r = await this.db.query("UPDATE ingest_runs SET state = 'interrupted', finished_at = $1, error = 'the gateway stopped during the run' WHERE state = 'running'", [at.toISOString()]);
+    const r = await this.db.query(
+      "UPDATE ingest_runs SET state = 'interrupted', finished_at = $1, error = 'the gateway stopped during the run' WHERE state = 'running'",
+      [at.toISOString()],
+    );
     return r.rowCount;
   }
 }

@@ -45,7 +45,8 @@ export class LocalSource implements IngestSource {
     try {
       root = await realpath(this.root);
       const allowed = await realpath(this.allowedRoot);
-      if (root !== allowed && !root.startsWith(allowed + sep)) throw new SourceError('a local source must lie under the ingest root (CAGE_INGEST_ROOT), links resolved');
+      if (root !== allowed && !root.startsWith(allowed + sep))
+        throw new SourceError('a local source must lie under the ingest root (CAGE_INGEST_ROOT), links resolved');
       if (!(await lstat(root)).isDirectory()) throw new SourceError('the source is not a directory');
     } catch (err) {
       if (err instanceof SourceError) throw err;
@@ -62,7 +63,12 @@ export class LocalSource implements IngestSource {
         else if (d.isFile()) {
           const st = await lstat(full);
           // ctime and inode too: a copy that keeps size and mtime (cp -p, rsync -t) still changes them.
-          files.push({ path: rel, size: st.size, fingerprint: `${st.size}:${Math.trunc(st.mtimeMs)}:${Math.trunc(st.ctimeMs)}:${st.ino}`, ino: st.ino });
+          files.push({
+            path: rel,
+            size: st.size,
+            fingerprint: `${st.size}:${Math.trunc(st.mtimeMs)}:${Math.trunc(st.ctimeMs)}:${st.ino}`,
+            ino: st.ino,
+          });
         } else skipped.push({ path: rel, reason: 'not a regular file' });
       }
     };
@@ -98,7 +104,8 @@ export class S3Source implements IngestSource {
   }
 
   async list(): Promise<{ files: SourceFile[]; skipped: { path: string; reason: string }[] }> {
-    if (!(await this.store.bucketExists(this.bucket))) throw new SourceError(`bucket ${this.bucket} does not exist on the raw-data store or cannot be read`);
+    if (!(await this.store.bucketExists(this.bucket)))
+      throw new SourceError(`bucket ${this.bucket} does not exist on the raw-data store or cannot be read`);
     const files: SourceFile[] = [];
     let after: string | undefined;
     for (;;) {

@@ -58,10 +58,14 @@ export function planUnits(files: SourceFile[]): IngestUnit[] {
     const ext = name.includes('.') ? name.slice(name.lastIndexOf('.')) : '';
     if (ext === '.csv') {
       if (!duplicate(f, `csv:${name}`)) units.push({ type: 'csv', path: f.path, file: f });
-    }
-    else if (ext === '.dcm' || ext === '.dicom' || ext === '') units.push({ type: 'dicom', path: f.path, file: f });
+    } else if (ext === '.dcm' || ext === '.dicom' || ext === '') units.push({ type: 'dicom', path: f.path, file: f });
     else if (ext === '.raw' || ext === '.zraw') units.push({ type: 'refused', path: f.path, reason: 'voxel file without a .mhd header' });
-    else units.push({ type: 'refused', path: f.path, reason: `unsupported file type ${JSON.stringify(ext)} (DICOM, MetaImage .mhd/.raw and label .csv are ingested)` });
+    else
+      units.push({
+        type: 'refused',
+        path: f.path,
+        reason: `unsupported file type ${JSON.stringify(ext)} (DICOM, MetaImage .mhd/.raw and label .csv are ingested)`,
+      });
   }
   return units.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
 }
@@ -175,7 +179,8 @@ async function metaimage(unit: Extract<IngestUnit, { type: 'metaimage' }>, ctx: 
     cleansed = cleanseMetaImageHeader(text, `${pseudo}${dataExt}`);
   } catch (err) {
     // The parser's message may quote a header line (which may hold a name): not echoed.
-    if (err instanceof MetaImageHeaderError) throw new UnitRefusal('MetaImage header refused: not a strict 3-D MetaImage header (see the geometry keys it needs)');
+    if (err instanceof MetaImageHeaderError)
+      throw new UnitRefusal('MetaImage header refused: not a strict 3-D MetaImage header (see the geometry keys it needs)');
     throw err;
   }
   if (cleansed.sourceDataFile !== dataName) throw new UnitRefusal(`ElementDataFile does not name ${dataName}`);
@@ -188,7 +193,8 @@ async function metaimage(unit: Extract<IngestUnit, { type: 'metaimage' }>, ctx: 
   // Voxels first: a header is never in the bucket without its data.
   const raw = await put(ctx, `${pseudo}${dataExt}`, await openSource(ctx, unit.data), unit.data.size, 'application/octet-stream');
   const mhd = await put(ctx, `${pseudo}.mhd`, header, header.length, 'text/plain; charset=utf-8');
-  const series = ctx.split === undefined ? [] : [{ dataset: ctx.dataset, split: ctx.split, seriesuid: pseudo, box: worldBoundingBox(cleansed.header) }];
+  const series =
+    ctx.split === undefined ? [] : [{ dataset: ctx.dataset, split: ctx.split, seriesuid: pseudo, box: worldBoundingBox(cleansed.header) }];
   return { written: [raw, mhd], series };
 }
 
@@ -198,21 +204,31 @@ async function dicom(unit: Extract<IngestUnit, { type: 'dicom' }>, ctx: UnitCont
   try {
     parsed = readDicom(bytes);
   } catch (err) {
-    if (err instanceof DicomRefusal) throw new UnitRefusal(err.code === 'not_dicom' ? 'unsupported file type: not a DICOM Part 10 file, or one that does not parse' : err.message);
+    if (err instanceof DicomRefusal)
+      throw new UnitRefusal(
+        err.code === 'not_dicom' ? 'unsupported file type: not a DICOM Part 10 file, or one that does not parse' : err.message,
+      );
     throw err;
   }
   const uids = await ctx.pseudonyms('uid', parsed.uids);
   const patient = (await ctx.pseudonyms('patient', [parsed.patientId])).get(parsed.patientId)!;
   let out;
   try {
-    out = deidentifyDicom(parsed, { uid: (u) => uids.get(u)?.pseudonym ?? u, patient: patient.pseudonym, shiftDays: patient.shiftDays ?? 0 });
+    out = deidentifyDicom(parsed, {
+      uid: (u) => uids.get(u)?.pseudonym ?? u,
+      patient: patient.pseudonym,
+      shiftDays: patient.shiftDays ?? 0,
+    });
   } catch {
     // dcmjs refuses to write some malformed values (an over-long TM, UI, DA): the file is refused, its values are not echoed.
     throw new UnitRefusal('DICOM could not be rewritten (a malformed value)');
   }
   for (const [k, n] of Object.entries(out.stripped)) ctx.count(`DICOM ${k}`, n);
   if (out.seriesUid === '' || out.sopInstanceUid === '') throw new UnitRefusal('DICOM file without SeriesInstanceUID or SOPInstanceUID');
-  return { written: [await put(ctx, `${out.seriesUid}/${out.sopInstanceUid}.dcm`, out.bytes, out.bytes.length, 'application/dicom')], series: [] };
+  return {
+    written: [await put(ctx, `${out.seriesUid}/${out.sopInstanceUid}.dcm`, out.bytes, out.bytes.length, 'application/dicom')],
+    series: [],
+  };
 }
 
 async function csv(unit: Extract<IngestUnit, { type: 'csv' }>, ctx: UnitContext): Promise<UnitResult> {

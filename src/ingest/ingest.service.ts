@@ -59,9 +59,13 @@ export class IngestService {
     const dataset = await this.datasets.get(datasetId);
     if (dataset === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(datasetId)}`);
     const split = splitOf(dataset, req.target);
-    if (split === undefined) throw new BadRequestException(`target ${JSON.stringify(req.target)} is in no split of ${datasetId} (${dataset.splits.map((s) => s.prefix).join(', ')})`);
+    if (split === undefined)
+      throw new BadRequestException(
+        `target ${JSON.stringify(req.target)} is in no split of ${datasetId} (${dataset.splits.map((s) => s.prefix).join(', ')})`,
+      );
     const source = this.sourceOf(req.source, new Set((await this.datasets.all()).map((d) => d.bucket)));
-    if (this.running.has(datasetId)) throw new ConflictException(`dataset ${datasetId} is being ingested (run ${this.running.get(datasetId)!.runId})`);
+    if (this.running.has(datasetId))
+      throw new ConflictException(`dataset ${datasetId} is being ingested (run ${this.running.get(datasetId)!.runId})`);
     // Reserved before the first await that follows: two starts at once cannot both run.
     const handle: { runId: string; cancel: false | 'cancelled' | 'interrupted' } = { runId: '', cancel: false };
     this.running.set(datasetId, handle);
@@ -101,7 +105,10 @@ export class IngestService {
       this.running.delete(datasetId);
       throw err;
     }
-    const units = [...planUnits(listing.files), ...listing.skipped.map((s): IngestUnit => ({ type: 'refused', path: s.path, reason: s.reason }))];
+    const units = [
+      ...planUnits(listing.files),
+      ...listing.skipped.map((s): IngestUnit => ({ type: 'refused', path: s.path, reason: s.reason })),
+    ];
     void this.execute(dataset, split.name, source, units, req, run, handle, meta).finally(() => this.running.delete(datasetId));
     return run;
   }
@@ -143,7 +150,9 @@ export class IngestService {
       // On the gateway's own store (no separate raw store), never another dataset's bucket or the
       // gateway's own (outbox, held artifacts, quarantine, checkpoints).
       if (this.rawStore === this.store && (s3[1].startsWith('cage-') || datasetBuckets.has(s3[1]))) {
-        throw new BadRequestException(`s3://${s3[1]} holds the gateway's or a dataset's objects: raw data must come from a bucket of its own`);
+        throw new BadRequestException(
+          `s3://${s3[1]} holds the gateway's or a dataset's objects: raw data must come from a bucket of its own`,
+        );
       }
       const prefix = s3[2] ?? '';
       return new S3Source(this.rawStore, s3[1], prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`);
@@ -152,11 +161,21 @@ export class IngestService {
     // Local sources only from under the ingest root: an organizer names data, not the host's files.
     const full = resolve(this.ingestRoot, spec);
     const rel = relative(this.ingestRoot, full);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new BadRequestException(`a local source must lie under the ingest root ${this.ingestRoot} (CAGE_INGEST_ROOT)`);
+    if (rel.startsWith('..') || isAbsolute(rel))
+      throw new BadRequestException(`a local source must lie under the ingest root ${this.ingestRoot} (CAGE_INGEST_ROOT)`);
     return new LocalSource(full, this.ingestRoot);
   }
 
-  private async execute(dataset: Dataset, split: string, source: IngestSource, units: IngestUnit[], req: IngestRequest, run: IngestRun, handle: { cancel: false | 'cancelled' | 'interrupted' }, meta: RequestMeta): Promise<void> {
+  private async execute(
+    dataset: Dataset,
+    split: string,
+    source: IngestSource,
+    units: IngestUnit[],
+    req: IngestRequest,
+    run: IngestRun,
+    handle: { cancel: false | 'cancelled' | 'interrupted' },
+    meta: RequestMeta,
+  ): Promise<void> {
     const stripped: Record<string, number> = {};
     const refused: { path: string; reason: string }[] = [];
     let withdrawn = 0;
@@ -204,7 +223,10 @@ export class IngestService {
             const lookup = this.pseudonyms.sourceLookup(dataset.id, unit.path);
             const fingerprint = fingerprintOf(unit, req);
             for (const w of out.written) {
-              await this.manifest.upsert({ dataset: dataset.id, ...w, ingestId: run.id, sourceLookup: lookup, sourceId, sourceFingerprint: fingerprint }, this.clock.now());
+              await this.manifest.upsert(
+                { dataset: dataset.id, ...w, ingestId: run.id, sourceLookup: lookup, sourceId, sourceFingerprint: fingerprint },
+                this.clock.now(),
+              );
               run.bytesWritten += w.size;
             }
             if (out.series.length > 0) await this.series.upsert(out.series);
@@ -234,7 +256,14 @@ export class IngestService {
     const manifestSha256 = createHash('sha256')
       .update(entries.map((e) => `${e.key} ${e.sha256} ${e.size}\n`).join(''))
       .digest('hex');
-    run.summary = { stripped, refused, refusedTotal: run.filesRefused, withdrawn, manifestSha256, manifestEntries: entries.length } satisfies IngestSummary;
+    run.summary = {
+      stripped,
+      refused,
+      refusedTotal: run.filesRefused,
+      withdrawn,
+      manifestSha256,
+      manifestEntries: entries.length,
+    } satisfies IngestSummary;
     await this.runs.update(run).catch(() => undefined);
     await this.audit
       .record(meta, {
@@ -296,6 +325,9 @@ export class IngestService {
  */
 function fingerprintOf(unit: Exclude<IngestUnit, { type: 'refused' }>, req: IngestRequest): string {
   const source = unit.type === 'metaimage' ? `${unit.header.fingerprint}|${unit.data.fingerprint}` : unit.file.fingerprint;
-  const how = createHash('sha256').update(JSON.stringify([CLEANSING_VERSION, req.target, req.domain, req.csv ?? null])).digest('hex').slice(0, 16);
+  const how = createHash('sha256')
+    .update(JSON.stringify([CLEANSING_VERSION, req.target, req.domain, req.csv ?? null]))
+    .digest('hex')
+    .slice(0, 16);
   return `${source}|${how}`;
 }

@@ -27,7 +27,11 @@ function field(v: string): string {
  * identifiers mapped through `pseudonyms` (resolved a batch of rows at a time), `\n` line ends,
  * RFC 4180 quoting. Parsed as a stream by csv-parse; a malformed file is refused whole.
  */
-export async function cleanseCsv(source: Readable, rule: CsvRule, pseudonyms: (originals: string[]) => Promise<Map<string, string>>): Promise<CleansedCsv> {
+export async function cleanseCsv(
+  source: Readable,
+  rule: CsvRule,
+  pseudonyms: (originals: string[]) => Promise<Map<string, string>>,
+): Promise<CleansedCsv> {
   const parser = source.pipe(parse({ bom: true, relax_column_count: false, skip_empty_lines: true }));
   source.on('error', (err) => parser.destroy(err));
   const out: string[] = [];

@@ -58,6 +58,14 @@ export function cleanseMetaImageHeader(source: string, dataFile: string): Cleans
   lines.push(`ElementDataFile = ${dataFile}`);
   const compressed = /^true$/i.test(header.fields.get('CompressedData') ?? 'False');
   const channels = Number(header.fields.get('ElementNumberOfChannels') ?? '1');
-  const expectedRawBytes = compressed ? undefined : header.dimSize.reduce((n, d) => n * d, 1) * MET_ELEMENT_TYPE_BYTES[header.elementType] * channels;
-  return { text: lines.join('\n') + '\n', header: parseMetaImageHeader(lines.join('\n')), sourceDataFile: header.elementDataFile, dropped, expectedRawBytes };
+  const expectedRawBytes = compressed
+    ? undefined
+    : header.dimSize.reduce((n, d) => n * d, 1) * MET_ELEMENT_TYPE_BYTES[header.elementType] * channels;
+  return {
+    text: lines.join('\n') + '\n',
+    header: parseMetaImageHeader(lines.join('\n')),
+    sourceDataFile: header.elementDataFile,
+    dropped,
+    expectedRawBytes,
+  };
 }

@@ -69,7 +69,9 @@ export class JobRepository {
    * expired jobs included: creating a team's job affiliates a person with it (airlock reviews).
    */
   async teamsWithJobsBy(createdBy: string): Promise<string[]> {
-    const { rows } = await this.db.query<{ team_id: string }>('SELECT DISTINCT team_id FROM jobs WHERE created_by = $1 ORDER BY team_id', [createdBy]);
+    const { rows } = await this.db.query<{ team_id: string }>('SELECT DISTINCT team_id FROM jobs WHERE created_by = $1 ORDER BY team_id', [
+      createdBy,
+    ]);
     return rows.map((r) => r.team_id);
   }
 
@@ -93,7 +95,11 @@ export class JobRepository {
 }
 
 /** Reads through a TTL cache; misses (unknown ids or keys) are cached too, so they cost the same. */
-async function cached(cache: Map<string, { at: number; job: JobRecord | undefined }>, key: string, load: () => Promise<JobRecord | undefined>) {
+async function cached(
+  cache: Map<string, { at: number; job: JobRecord | undefined }>,
+  key: string,
+  load: () => Promise<JobRecord | undefined>,
+) {
   const hit = cache.get(key);
   if (hit !== undefined && Date.now() - hit.at < JOB_CACHE_MS) return hit.job;
   const job = await load();

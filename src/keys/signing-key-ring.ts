@@ -66,7 +66,13 @@ export class SigningKeyRing implements TokenKeys {
   static async open(repo: SigningKeyRepository, root: SigningKeys, clock: Clock): Promise<SigningKeyRing> {
     const ring = new SigningKeyRing(repo, root, clock);
     if ((await repo.list()).length === 0) {
-      await repo.insertFirst({ kid: root.kid, publicKey: root.rawPublicKey(), privateSealed: null, notBefore: clock.now(), createdBy: 'gateway' });
+      await repo.insertFirst({
+        kid: root.kid,
+        publicKey: root.rawPublicKey(),
+        privateSealed: null,
+        notBefore: clock.now(),
+        createdBy: 'gateway',
+      });
     }
     await ring.load();
     const active = ring.activeRow();
@@ -98,10 +104,15 @@ export class SigningKeyRing implements TokenKeys {
     const from = this.pending;
     if (from === undefined) return;
     const at = this.clock.now();
-    const ok = await this.repo.replaceActive(from.kid, { kid: this.root.kid, publicKey: this.root.rawPublicKey(), privateSealed: null, notBefore: at, createdBy: 'gateway' }, at);
+    const ok = await this.repo.replaceActive(
+      from.kid,
+      { kid: this.root.kid, publicKey: this.root.rawPublicKey(), privateSealed: null, notBefore: at, createdBy: 'gateway' },
+      at,
+    );
     this.pending = undefined;
     await this.load();
-    if (!ok && !this.signers.has(this.activeRow()?.kid ?? '')) throw new KeyError('the signing-key ring changed while the configured key was being adopted; start again');
+    if (!ok && !this.signers.has(this.activeRow()?.kid ?? ''))
+      throw new KeyError('the signing-key ring changed while the configured key was being adopted; start again');
   }
 
   /**
@@ -109,7 +120,13 @@ export class SigningKeyRing implements TokenKeys {
    * first). The retired key's window ends at `at`; its tokens are accepted until `tokensUntil`.
    */
   async rotate(expected: string, next: SigningKeys, at: Date, tokensUntil: Date, by: string): Promise<boolean> {
-    const row = { kid: next.kid, publicKey: next.rawPublicKey(), privateSealed: seal(this.root.ringKey, next.pem(), sealBinding(next.kid)), notBefore: at, createdBy: by };
+    const row = {
+      kid: next.kid,
+      publicKey: next.rawPublicKey(),
+      privateSealed: seal(this.root.ringKey, next.pem(), sealBinding(next.kid)),
+      notBefore: at,
+      createdBy: by,
+    };
     const ok = await this.repo.replaceActive(expected, row, tokensUntil);
     if (ok) this.signers.set(next.kid, next);
     await this.load();
@@ -120,7 +137,10 @@ export class SigningKeyRing implements TokenKeys {
   signer(): SigningKeys {
     const kid = this.activeKid;
     const s = kid === undefined ? undefined : this.signers.get(kid);
-    if (s === undefined) throw new KeyError(`this replica cannot sign with the active key ${kid ?? '(none)'}: restart it with the configured key the other replicas have`);
+    if (s === undefined)
+      throw new KeyError(
+        `this replica cannot sign with the active key ${kid ?? '(none)'}: restart it with the configured key the other replicas have`,
+      );
     return s;
   }
 
@@ -138,7 +158,8 @@ export class SigningKeyRing implements TokenKeys {
     const publicKey = this.publicKeys.get(kid);
     if (row === undefined || publicKey === undefined) return { ok: false };
     if (row.notAfter === null) return { ok: true, publicKey, retiredAt: null };
-    if (row.tokensUntil === null || this.clock.now() >= row.tokensUntil) return { ok: false, reason: `its signing key ${kid} was retired at ${row.notAfter.toISOString()}` };
+    if (row.tokensUntil === null || this.clock.now() >= row.tokensUntil)
+      return { ok: false, reason: `its signing key ${kid} was retired at ${row.notAfter.toISOString()}` };
     return { ok: true, publicKey, retiredAt: row.notAfter };
   }
 
@@ -222,7 +243,12 @@ export class SigningKeyRing implements TokenKeys {
       this.signers.set(row.kid, keys);
       return keys;
     } catch (err) {
-      if (this.unopenable !== row.kid) this.logger.error({ message: 'the active signing key cannot be opened with the configured key', kid: row.kid, error: (err as Error).message });
+      if (this.unopenable !== row.kid)
+        this.logger.error({
+          message: 'the active signing key cannot be opened with the configured key',
+          kid: row.kid,
+          error: (err as Error).message,
+        });
       this.unopenable = row.kid;
       return undefined;
     }

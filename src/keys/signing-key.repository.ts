@@ -85,7 +85,11 @@ export class SigningKeyRepository {
     return this.db.transaction(async (tx) => {
       const active = await this.lockActive(tx);
       if (active?.kid !== expected) return false;
-      await tx.query('UPDATE signing_keys SET not_after = $2, tokens_until = $3 WHERE kid = $1', [expected, next.notBefore.toISOString(), tokensUntil.toISOString()]);
+      await tx.query('UPDATE signing_keys SET not_after = $2, tokens_until = $3 WHERE kid = $1', [
+        expected,
+        next.notBefore.toISOString(),
+        tokensUntil.toISOString(),
+      ]);
       await insert(tx, next);
       return true;
     });

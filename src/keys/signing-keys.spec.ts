@@ -25,7 +25,9 @@ describe('SigningKeys', () => {
 
   it('should not accept a key that is not Ed25519, not PEM, or a file that is missing', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    expect(() => SigningKeys.load({ pem: rsa, dataDir: '/nonexistent' })).toThrow(/CAGE_SIGNING_KEY: signing key must be an Ed25519 private key/);
+    expect(() => SigningKeys.load({ pem: rsa, dataDir: '/nonexistent' })).toThrow(
+      /CAGE_SIGNING_KEY: signing key must be an Ed25519 private key/,
+    );
     expect(() => SigningKeys.load({ pem: 'hello', dataDir: '/nonexistent' })).toThrow(KeyError);
     expect(() => SigningKeys.load({ file: '/nonexistent/k.pem', dataDir: '/nonexistent' })).toThrow(/does not exist/);
     const pub = generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString();

@@ -56,7 +56,9 @@ export class SigningKeys implements TokenKeys {
   }
 
   tokenKey(kid: string | undefined): Promise<TokenKeyLookup> {
-    return Promise.resolve(kid === undefined || kid === this.kid ? { ok: true, publicKey: this.publicKey, retiredAt: null } : { ok: false });
+    return Promise.resolve(
+      kid === undefined || kid === this.kid ? { ok: true, publicKey: this.publicKey, retiredAt: null } : { ok: false },
+    );
   }
 
   /** The private key as PKCS#8 PEM (sealed before it is stored). */

@@ -1,5 +1,13 @@
 import { Controller, Get, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
 import { Public } from '../auth/access.decorator';
 import { MetricsAccessGuard } from './metrics-access.guard';
@@ -16,11 +24,13 @@ export class MetricsController {
   @Public()
   @UseGuards(MetricsAccessGuard)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Prometheus metrics (text format 0.0.4): an organizer or auditor token, or the scrape token (CAGE_METRICS_TOKEN)' })
+  @ApiOperation({
+    summary: 'Prometheus metrics (text format 0.0.4): an organizer or auditor token, or the scrape token (CAGE_METRICS_TOKEN)',
+  })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'The exposition text', schema: { type: 'string' } })
   @ApiUnauthorizedResponse({ description: 'No, bad or expired credential' })
-  @ApiForbiddenResponse({ description: 'The caller\'s role may not read metrics' })
+  @ApiForbiddenResponse({ description: "The caller's role may not read metrics" })
   async scrape(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     void reply.header('content-type', this.metrics.contentType).header('cache-control', 'no-store');
     return this.metrics.scrape();

@@ -1,8 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { CageMetrics, labelName } from './metrics.registry';
 
-const value = async (m: { get(): Promise<{ values: { value: number; labels: Record<string, string | number> }[] }> }, labels: Record<string, string>) =>
-  (await m.get()).values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
+const value = async (
+  m: { get(): Promise<{ values: { value: number; labels: Record<string, string | number> }[] }> },
+  labels: Record<string, string>,
+) => (await m.get()).values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
 
 describe('CageMetrics', () => {
   it('keeps each gateway’s figures apart (one registry per instance, not the global one)', async () => {

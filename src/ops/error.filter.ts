@@ -57,7 +57,8 @@ export class ErrorFilter implements ExceptionFilter {
     }
     const { status, message, headers } = this.classify(err, req);
     // Structured detail an HttpException carries (e.g. the failing policy expectations).
-    const extra = err instanceof HttpException && typeof err.getResponse() === 'object' ? detailOf(err.getResponse() as Record<string, unknown>) : {};
+    const extra =
+      err instanceof HttpException && typeof err.getResponse() === 'object' ? detailOf(err.getResponse() as Record<string, unknown>) : {};
     if (reply.sent || reply.raw.headersSent) {
       // Headers are out: the only honest thing left is to cut the response short.
       reply.raw.destroy();
@@ -84,7 +85,12 @@ export class ErrorFilter implements ExceptionFilter {
     if (err instanceof RangeError416) {
       return { status: 416, message: 'range not satisfiable', headers: { 'content-range': `bytes */${err.size}` } };
     }
-    if (err instanceof ReleaseFailedError || err instanceof AuditUnavailableError || err instanceof DatabaseUnavailableError || err instanceof ObjectStoreUnavailableError) {
+    if (
+      err instanceof ReleaseFailedError ||
+      err instanceof AuditUnavailableError ||
+      err instanceof DatabaseUnavailableError ||
+      err instanceof ObjectStoreUnavailableError
+    ) {
       this.logger.error({ message: 'dependency unavailable', error: err.message, requestId: req.id });
       return { status: 503, message: 'a dependency of the gateway is unavailable; nothing was served', headers: { 'retry-after': '1' } };
     }

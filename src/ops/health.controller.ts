@@ -20,7 +20,13 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: start-up finished (bootstrap written), and the database and the object store answer' })
   async readyz() {
     const r = await this.health.check();
-    if (!r.ok) throw new ServiceUnavailableException(`not ready: ${Object.entries(r.checks).filter(([, v]) => v !== 'ok').map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    if (!r.ok)
+      throw new ServiceUnavailableException(
+        `not ready: ${Object.entries(r.checks)
+          .filter(([, v]) => v !== 'ok')
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     return { status: 'ready', checks: r.checks };
   }
 }

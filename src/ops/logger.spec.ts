@@ -12,7 +12,10 @@ function captured(make: (stream: Writable) => LoggerService, fn: (log: LoggerSer
     },
   });
   fn(make(stream));
-  return out.join('').split('\n').filter((l) => l !== '');
+  return out
+    .join('')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 describe('logger', () => {
@@ -32,7 +35,12 @@ describe('logger', () => {
       },
     );
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0])).toMatchObject({ level: 'info', context: 'Main', message: 'cage gateway listening', control: 'http://127.0.0.1:8080' });
+    expect(JSON.parse(lines[0])).toMatchObject({
+      level: 'info',
+      context: 'Main',
+      message: 'cage gateway listening',
+      control: 'http://127.0.0.1:8080',
+    });
     const debug = captured(
       (stream) => createLogger('debug', 'json', stream),
       (log) => {

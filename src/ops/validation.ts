@@ -7,7 +7,11 @@ export function parseOrThrow<S extends z.ZodTypeAny>(schema: S, value: unknown):
   if (r.success) return r.data as z.infer<S>;
   throw new BadRequestException(
     r.error.issues
-      .map((i) => (i.code === 'unrecognized_keys' ? `unknown parameter ${i.keys.join(', ')}` : `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`))
+      .map((i) =>
+        i.code === 'unrecognized_keys'
+          ? `unknown parameter ${i.keys.join(', ')}`
+          : `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`,
+      )
       .join('; '),
   );
 }

@@ -12,13 +12,20 @@ import { Gateway } from '../gateway';
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cage-openapi-'));
   const gateway = await Gateway.start(
-    loadConfig({ CAGE_DATA_DIR: dataDir, CAGE_CONTROL_PORT: '0', CAGE_SANDBOX_PORT: '0', CAGE_DEMO: '0', CAGE_POLICY_DIR: join(__dirname, '..', '..', 'policies') }),
+    loadConfig({
+      CAGE_DATA_DIR: dataDir,
+      CAGE_CONTROL_PORT: '0',
+      CAGE_SANDBOX_PORT: '0',
+      CAGE_DEMO: '0',
+      CAGE_POLICY_DIR: join(__dirname, '..', '..', 'policies'),
+    }),
     { logger: false },
   );
   try {
     const out = join(__dirname, '..', '..', 'openapi');
     mkdirSync(out, { recursive: true });
-    for (const [name, doc] of Object.entries(gateway.openapi)) writeFileSync(join(out, `${name}.json`), `${JSON.stringify(doc, null, 2)}\n`);
+    for (const [name, doc] of Object.entries(gateway.openapi))
+      writeFileSync(join(out, `${name}.json`), `${JSON.stringify(doc, null, 2)}\n`);
   } finally {
     await gateway.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -13,8 +13,20 @@ function grantsOf(team: string, grants: GrantRule[]): TeamGrants {
   return { team, fingerprint: grants.map((g) => `${g.id}@${g.notBefore.getTime()}-${g.notAfter.getTime()}`).join(','), grants };
 }
 
-function read(team: string, split: { name: string; kind: 'train' | 'test' | 'labels' | 'val' } | null, key: string, now = DURING, listener: 'sandbox' | 'control' = 'sandbox'): DecisionRequest {
-  return { principal: { type: 'Job', id: `job-${team}`, team }, action: 'read', resource: { type: 'Object', dataset: 'lung', split, key }, listener, now };
+function read(
+  team: string,
+  split: { name: string; kind: 'train' | 'test' | 'labels' | 'val' } | null,
+  key: string,
+  now = DURING,
+  listener: 'sandbox' | 'control' = 'sandbox',
+): DecisionRequest {
+  return {
+    principal: { type: 'Job', id: `job-${team}`, team },
+    action: 'read',
+    resource: { type: 'Object', dataset: 'lung', split, key },
+    listener,
+    now,
+  };
 }
 
 describe('CedarPolicyEngine: data-plane decisions', () => {
@@ -46,7 +58,10 @@ describe('CedarPolicyEngine: data-plane decisions', () => {
     const d = engine.decide(read('a', labels, 'labels/test_annotations.csv'), g);
     expect(d.decision).toBe('deny');
     expect(d.policies).toEqual(['no-job-reads-labels']);
-    const list = engine.decide({ ...read('a', labels, ''), action: 'list', resource: { type: 'Split', dataset: 'lung', split: 'labels', kind: 'labels' } }, g);
+    const list = engine.decide(
+      { ...read('a', labels, ''), action: 'list', resource: { type: 'Split', dataset: 'lung', split: 'labels', kind: 'labels' } },
+      g,
+    );
     expect(list.decision).toBe('deny');
   });
 
@@ -122,7 +137,10 @@ describe('CedarPolicyEngine: airlock reviews (the policy files alone decide)', (
   it('should not allow an organizer or a contestant to review, nor a review through the sandbox listener', () => {
     expect(engine.decide(review('organizer', [])).decision).toBe('deny');
     expect(engine.decide(review('contestant', ['alpha'])).decision).toBe('deny');
-    expect(engine.decide(review('auditor', [], 'beta', 'sandbox'))).toMatchObject({ decision: 'deny', policies: ['review-on-control-listener'] });
+    expect(engine.decide(review('auditor', [], 'beta', 'sandbox'))).toMatchObject({
+      decision: 'deny',
+      policies: ['review-on-control-listener'],
+    });
   });
 
   it('should not decide with the grants of a team the person is not in, nor about an artifact of no named team', () => {

@@ -112,7 +112,8 @@ export class CedarPolicyEngine extends PolicyEngine {
 
 function preparse(setId: string, staticPolicies: Record<string, cedar.Policy>, what: string): void {
   const result = cedar.preparsePolicySet(setId, { staticPolicies });
-  if (result.type === 'failure') throw new PolicyLoadError(`cannot prepare policies for ${what}: ${result.errors.map((e) => e.message).join('; ')}`);
+  if (result.type === 'failure')
+    throw new PolicyLoadError(`cannot prepare policies for ${what}: ${result.errors.map((e) => e.message).join('; ')}`);
 }
 
 /** The teams a principal is in, as Cedar parents: a job's one team, a person's affiliations. */
@@ -145,7 +146,8 @@ function entitiesFor(req: DecisionRequest): cedar.EntityJson[] {
   const r = req.resource;
   const p = req.principal;
   const parents = teamsOf(p).map((t) => uid('Team', t));
-  const principal: cedar.EntityJson = p.type === 'Job' ? { uid: uid('Job', p.id), attrs: {}, parents } : { uid: uid('User', p.id), attrs: { role: p.role }, parents };
+  const principal: cedar.EntityJson =
+    p.type === 'Job' ? { uid: uid('Job', p.id), attrs: {}, parents } : { uid: uid('User', p.id), attrs: { role: p.role }, parents };
   switch (r.type) {
     case 'Artifact': {
       // A job submits for its own team; anyone else (a reviewer) is asked about a named team.

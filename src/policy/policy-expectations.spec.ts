@@ -16,7 +16,11 @@ describe('policy expectations', () => {
     map['open.cedar'] = '@id("open-door")\npermit (principal, action, resource);';
     const failed = checkExpectations(compilePolicyMap(map)).filter((r) => !r.passed);
     expect(failed.map((r) => r.name)).toEqual(
-      expect.arrayContaining(["team A cannot read team B's grant", 'a contestant token reads no raw data, even of a split the team is granted', 'model weights do not leave without an explicit policy']),
+      expect.arrayContaining([
+        "team A cannot read team B's grant",
+        'a contestant token reads no raw data, even of a split the team is granted',
+        'model weights do not leave without an explicit policy',
+      ]),
     );
     expect(failed.find((r) => r.name === "team A cannot read team B's grant")!.message).toBe('expected deny, got allow (by open-door)');
   });
@@ -40,7 +44,13 @@ describe('policy expectations: airlock reviewer independence', () => {
   it('the shipped set lets an unaffiliated officer review and nobody affiliated', () => {
     const results = checkExpectations(compilePolicyMap(readPolicyDir(POLICY_DIR)));
     const names = results.map((r) => r.name);
-    expect(names).toEqual(expect.arrayContaining([...REVIEW_EXPECTATIONS, 'a compliance officer of no affiliation with the team reviews its artifact', 'an organizer does not review']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        ...REVIEW_EXPECTATIONS,
+        'a compliance officer of no affiliation with the team reviews its artifact',
+        'an organizer does not review',
+      ]),
+    );
   });
 
   it('blocks a set that drops the independence forbid, naming every affiliation it would let review', () => {
@@ -56,13 +66,26 @@ describe('policy expectations: airlock reviewer independence', () => {
     const map = readPolicyDir(POLICY_DIR);
     map['review.cedar'] = map['review.cedar'].replace('when { principal.role == "auditor" }', '');
     const failed = checkExpectations(compilePolicyMap(map)).filter((r) => !r.passed);
-    expect(failed.map((r) => r.name)).toEqual(expect.arrayContaining(['an organizer does not review', "a contestant does not review, not even another team's artifact"]));
+    expect(failed.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['an organizer does not review', "a contestant does not review, not even another team's artifact"]),
+    );
   });
 
   it('refuses an expectation that asks about a person and an artifact of no named team', () => {
     const map = readPolicyDir(POLICY_DIR);
     map['tests/bad.json'] = JSON.stringify({
-      expectations: [{ name: 'no team', request: { listener: 'control', principal: { user: 'ann', role: 'auditor' }, action: 'review', resource: { artifact: 'x', kind: 'model' } }, expect: 'allow' }],
+      expectations: [
+        {
+          name: 'no team',
+          request: {
+            listener: 'control',
+            principal: { user: 'ann', role: 'auditor' },
+            action: 'review',
+            resource: { artifact: 'x', kind: 'model' },
+          },
+          expect: 'allow',
+        },
+      ],
     });
     expect(() => checkExpectations(compilePolicyMap(map))).toThrow(/names its team/);
   });

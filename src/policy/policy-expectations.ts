@@ -9,7 +9,13 @@ import { type DecisionRequest } from './policy.types';
  * is evaluated against every expectation before it may become active; one failure blocks it.
  */
 const grant = z
-  .object({ team: z.string(), dataset: z.string(), split: z.string(), notBefore: z.string().datetime().optional(), notAfter: z.string().datetime().optional() })
+  .object({
+    team: z.string(),
+    dataset: z.string(),
+    split: z.string(),
+    notBefore: z.string().datetime().optional(),
+    notAfter: z.string().datetime().optional(),
+  })
   .strict();
 // A person's `team` is their token's; `teams` the further teams they are or were affiliated with
 // (for a review: member, former member, creator of one of its jobs).
@@ -17,7 +23,9 @@ const principal = z.union([
   z.object({ job: z.string(), team: z.string() }).strict(),
   z.object({ user: z.string(), role: z.string(), team: z.string().optional(), teams: z.array(z.string()).default([]) }).strict(),
 ]);
-const objectResource = z.object({ dataset: z.string(), split: z.string().nullable(), kind: z.enum(['train', 'val', 'test', 'labels']), key: z.string() }).strict();
+const objectResource = z
+  .object({ dataset: z.string(), split: z.string().nullable(), kind: z.enum(['train', 'val', 'test', 'labels']), key: z.string() })
+  .strict();
 const splitResource = z.object({ dataset: z.string(), split: z.string(), kind: z.enum(['train', 'val', 'test', 'labels']) }).strict();
 const artifactResource = z.object({ artifact: z.string(), kind: z.string(), team: z.string().optional() }).strict();
 const expectation = z
@@ -56,14 +64,17 @@ export function checkExpectations(files: PolicyFiles): ExpectationResult[] {
     try {
       parsed = file.parse(JSON.parse(text));
     } catch (err) {
-      throw new ExpectationFileError(`tests/${name}: ${err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : 'not JSON'}`);
+      throw new ExpectationFileError(
+        `tests/${name}: ${err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : 'not JSON'}`,
+      );
     }
     for (const e of parsed.expectations) {
       const now = new Date(e.request.now ?? Date.now());
       const p = e.request.principal;
       const r = e.request.resource;
       const teams = 'job' in p ? [p.team] : [...new Set([...(p.team === undefined ? [] : [p.team]), ...p.teams])];
-      if ('user' in p && 'artifact' in r && r.team === undefined) throw new ExpectationFileError(`tests/${name}: ${e.name}: an artifact a person is asked about names its team`);
+      if ('user' in p && 'artifact' in r && r.team === undefined)
+        throw new ExpectationFileError(`tests/${name}: ${e.name}: an artifact a person is asked about names its team`);
       const grants = e.grants.map((g, i) => ({
         id: `expectation-${i}`,
         team: g.team,
@@ -96,7 +107,9 @@ export function checkExpectations(files: PolicyFiles): ExpectationResult[] {
       results.push({
         name: e.name,
         passed,
-        message: passed ? `${e.expect} as expected` : `expected ${e.expect}, got ${d.decision}${d.policies.length > 0 ? ` (by ${d.policies.join(', ')})` : ''}`,
+        message: passed
+          ? `${e.expect} as expected`
+          : `expected ${e.expect}, got ${d.decision}${d.policies.length > 0 ? ` (by ${d.policies.join(', ')})` : ''}`,
       });
     }
   }

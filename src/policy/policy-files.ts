@@ -67,7 +67,8 @@ export function loadPolicyFiles(dir: string): PolicyFiles {
 /** A policy set as text: relative path → content (what a policy version stores). */
 export type PolicyMap = Record<string, string>;
 
-const POLICY_PATH = /^(schema\.cedarschema|[A-Za-z0-9_.-]+\.cedar|budget\.json|egress\/[A-Za-z0-9_.-]+\.json|tests\/[A-Za-z0-9_.-]+\.json)$/;
+const POLICY_PATH =
+  /^(schema\.cedarschema|[A-Za-z0-9_.-]+\.cedar|budget\.json|egress\/[A-Za-z0-9_.-]+\.json|tests\/[A-Za-z0-9_.-]+\.json)$/;
 
 /** Reads the files of a policy directory that make up a policy set (README files are left out). */
 export function readPolicyDir(dir: string): PolicyMap {
@@ -103,13 +104,22 @@ export function compilePolicyMap(map: PolicyMap): PolicyFiles {
   const budget = map[BUDGET_FILE];
   if (budget === undefined) throw new PolicyLoadError(`${BUDGET_FILE} is missing`);
   const pick = (re: RegExp, strip: string) =>
-    new Map(Object.entries(map).filter(([k]) => re.test(k)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k.slice(strip.length), v]));
+    new Map(
+      Object.entries(map)
+        .filter(([k]) => re.test(k))
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k.slice(strip.length), v]),
+    );
   const files = compilePolicyFiles(schema, pick(/^[^/]+\.cedar$/, ''), { kinds: pick(/^egress\//, `${EGRESS_DIR}/`), budget });
   return { ...files, tests: pick(/^tests\//, `${TESTS_DIR}/`), map };
 }
 
 /** Same as loadPolicyFiles, from text already in memory (policy submissions, tests). */
-export function compilePolicyFiles(schema: string, files: Map<string, string>, egress: EgressPolicyText = { kinds: new Map(), budget: '{"dailyBits":0,"dailySubmissions":{}}' }): PolicyFiles {
+export function compilePolicyFiles(
+  schema: string,
+  files: Map<string, string>,
+  egress: EgressPolicyText = { kinds: new Map(), budget: '{"dailyBits":0,"dailySubmissions":{}}' },
+): PolicyFiles {
   const schemaCheck = cedar.checkParseSchema(schema);
   if (schemaCheck.type === 'failure') throw new PolicyLoadError(`${SCHEMA_FILE}: ${messages(schemaCheck.errors)}`);
 
@@ -142,7 +152,8 @@ export function compilePolicyFiles(schema: string, files: Map<string, string>, e
     throw new PolicyLoadError((err as Error).message);
   }
   const budget = parseBudget(egress.budget, egressKinds);
-  for (const [name, text] of [...egress.kinds.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(`${EGRESS_DIR}/${name}\0${text}\0`);
+  for (const [name, text] of [...egress.kinds.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))
+    hash.update(`${EGRESS_DIR}/${name}\0${text}\0`);
   hash.update(`${BUDGET_FILE}\0${egress.budget}\0`);
   return {
     sha256: hash.digest('hex'),
@@ -162,9 +173,11 @@ function parseBudget(text: string, kinds: EgressKinds): Budget {
     throw new PolicyLoadError(`${BUDGET_FILE}: not JSON`);
   }
   const r = budgetSchema.safeParse(raw);
-  if (!r.success) throw new PolicyLoadError(`${BUDGET_FILE}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new PolicyLoadError(`${BUDGET_FILE}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   for (const kind of kinds.keys()) {
-    if (r.data.dailySubmissions[kind] === undefined) throw new PolicyLoadError(`${BUDGET_FILE}: dailySubmissions has no entry for kind ${kind}`);
+    if (r.data.dailySubmissions[kind] === undefined)
+      throw new PolicyLoadError(`${BUDGET_FILE}: dailySubmissions has no entry for kind ${kind}`);
   }
   return r.data;
 }

@@ -25,7 +25,14 @@ export interface PolicyCheck {
 /** A policy set that may not become active: parse/validation errors or failed expectations. */
 export class PolicyRefused extends Error {
   constructor(readonly check: PolicyCheck) {
-    super(check.errors.length > 0 ? `policy set is invalid: ${check.errors.join('; ')}` : `policy set breaks expectations: ${check.expectations.filter((e) => !e.passed).map((e) => e.name).join('; ')}`);
+    super(
+      check.errors.length > 0
+        ? `policy set is invalid: ${check.errors.join('; ')}`
+        : `policy set breaks expectations: ${check.expectations
+            .filter((e) => !e.passed)
+            .map((e) => e.name)
+            .join('; ')}`,
+    );
   }
 }
 
@@ -82,7 +89,8 @@ export class PolicyStore {
     try {
       expectations = checkExpectations(files);
     } catch (err) {
-      if (err instanceof ExpectationFileError || err instanceof PolicyLoadError) return { ok: false, sha256: files.sha256, errors: [err.message], expectations: [] };
+      if (err instanceof ExpectationFileError || err instanceof PolicyLoadError)
+        return { ok: false, sha256: files.sha256, errors: [err.message], expectations: [] };
       throw err;
     }
     return { ok: expectations.every((e) => e.passed), sha256: files.sha256, errors: [], expectations };
@@ -104,9 +112,13 @@ export class PolicyStore {
   }
 
   async versions(): Promise<PolicyVersion[]> {
-    const { rows } = await this.db.query<{ version: number; sha256: string; files: string; activated_at: string | Date; activated_by: string }>(
-      'SELECT version, sha256, files, activated_at, activated_by FROM policy_versions ORDER BY version DESC',
-    );
+    const { rows } = await this.db.query<{
+      version: number;
+      sha256: string;
+      files: string;
+      activated_at: string | Date;
+      activated_by: string;
+    }>('SELECT version, sha256, files, activated_at, activated_by FROM policy_versions ORDER BY version DESC');
     const active = this.engine.active.version;
     return rows.map((r) => ({
       version: Number(r.version),
@@ -145,7 +157,13 @@ export class PolicyStore {
   }
 
   /** Leaf first (durable), then the version row, then the engine: an unlogged set never decides. */
-  private async record(files: PolicyFiles, version: number, by: string, meta: RequestMeta, detail: Record<string, string | number>): Promise<void> {
+  private async record(
+    files: PolicyFiles,
+    version: number,
+    by: string,
+    meta: RequestMeta,
+    detail: Record<string, string | number>,
+  ): Promise<void> {
     const before = this.engine.active.version === 0 ? null : this.engine.active.sha256;
     const at = this.clock.now();
     await this.audit.record(meta, {
@@ -167,10 +185,19 @@ export class PolicyStore {
   }
 }
 
-async function latestVersion(db: Database): Promise<{ version: number; map: PolicyMap; activatedAt: string; activatedBy: string } | undefined> {
+async function latestVersion(
+  db: Database,
+): Promise<{ version: number; map: PolicyMap; activatedAt: string; activatedBy: string } | undefined> {
   const { rows } = await db.query<{ version: number; files: string; activated_at: string | Date; activated_by: string }>(
     'SELECT version, files, activated_at, activated_by FROM policy_versions ORDER BY version DESC LIMIT 1',
   );
   const r = rows[0];
-  return r === undefined ? undefined : { version: Number(r.version), map: JSON.parse(r.files) as PolicyMap, activatedAt: new Date(r.activated_at).toISOString(), activatedBy: r.activated_by };
+  return r === undefined
+    ? undefined
+    : {
+        version: Number(r.version),
+        map: JSON.parse(r.files) as PolicyMap,
+        activatedAt: new Date(r.activated_at).toISOString(),
+        activatedBy: r.activated_by,
+      };
 }

@@ -74,7 +74,9 @@ export class PolicyWatcher {
       this.logger.error({ message: 'cannot read the policy directory', error: (err as Error).message });
       return;
     }
-    const seen = createHash('sha256').update(JSON.stringify(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('hex');
+    const seen = createHash('sha256')
+      .update(JSON.stringify(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : 1))))
+      .digest('hex');
     const { rows } = await this.db.query<{ value: string }>('SELECT value FROM gateway_state WHERE key = $1', [SEEN_KEY]);
     if (rows[0]?.value === seen) return;
     const meta = { requestId: `policy-dir-${Date.now()}`, listener: 'internal' as const };
@@ -94,7 +96,11 @@ export class PolicyWatcher {
         return;
       }
       await this.remember(seen);
-      this.logger.error({ message: 'policy set rejected; the previous set stays active', error: err.message, active: this.store.engine.active.sha256 });
+      this.logger.error({
+        message: 'policy set rejected; the previous set stays active',
+        error: err.message,
+        active: this.store.engine.active.sha256,
+      });
       await this.audit
         .record(meta, {
           principal: 'policy-dir',
@@ -109,7 +115,10 @@ export class PolicyWatcher {
   }
 
   private async remember(seen: string): Promise<void> {
-    await this.db.query('INSERT INTO gateway_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [SEEN_KEY, seen]);
+    await this.db.query('INSERT INTO gateway_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [
+      SEEN_KEY,
+      seen,
+    ]);
   }
 }
 

@@ -37,8 +37,14 @@ export class S3ApiService {
 
   async listBuckets(caller: S3Caller, meta: RequestMeta): Promise<S3Reply> {
     const datasets = await this.dataPlane.listDatasets(caller, meta);
-    const created = datasets.map((d) => d.createdAt).filter((c): c is string => c !== null).sort();
-    const buckets = [...datasets.map((d) => ({ Name: d.id, CreationDate: d.createdAt ?? created[0] })), { Name: OUTBOX, CreationDate: created[0] ?? new Date(0).toISOString() }];
+    const created = datasets
+      .map((d) => d.createdAt)
+      .filter((c): c is string => c !== null)
+      .sort();
+    const buckets = [
+      ...datasets.map((d) => ({ Name: d.id, CreationDate: d.createdAt ?? created[0] })),
+      { Name: OUTBOX, CreationDate: created[0] ?? new Date(0).toISOString() },
+    ];
     return xml(200, 'ListAllMyBucketsResult', {
       Owner: { ID: caller.team, DisplayName: caller.team },
       Buckets: { Bucket: buckets.sort((a, b) => (a.Name < b.Name ? -1 : 1)) },
@@ -54,7 +60,11 @@ export class S3ApiService {
     if (bucket !== OUTBOX) await this.visibleBucket(caller, bucket, meta);
     // S3 answers us-east-1 with an empty constraint.
     const text = this.region === 'us-east-1' ? '' : xmlText(this.region);
-    return { status: 200, headers: XML, body: `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NS}">${text}</LocationConstraint>` };
+    return {
+      status: 200,
+      headers: XML,
+      body: `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_NS}">${text}</LocationConstraint>`,
+    };
   }
 
   async listObjects(caller: S3Caller, bucket: string, version: 1 | 2, q: Map<string, string>, meta: RequestMeta): Promise<S3Reply> {
@@ -66,7 +76,10 @@ export class S3ApiService {
     if (!isListKey(prefix)) throw invalidArgument('prefix must be at most 1024 bytes, without control characters');
     if (delimiter !== undefined && delimiter.length > 16) throw invalidArgument('delimiter is longer than 16 characters');
     const maxKeys = parseMaxKeys(q.get('max-keys'));
-    for (const [name, v] of [['start-after', q.get('start-after')], ['marker', q.get('marker')]] as const) {
+    for (const [name, v] of [
+      ['start-after', q.get('start-after')],
+      ['marker', q.get('marker')],
+    ] as const) {
       if (v !== undefined && !isListKey(v)) throw invalidArgument(`${name} must be at most 1024 bytes, without control characters`);
     }
     const token = version === 2 ? q.get('continuation-token') : undefined;
@@ -119,7 +132,14 @@ export class S3ApiService {
     return xml(200, 'ListBucketResult', body);
   }
 
-  async getObject(caller: S3Caller, method: 'GET' | 'HEAD', bucket: string, key: string, headers: HeaderList, meta: RequestMeta): Promise<S3Reply> {
+  async getObject(
+    caller: S3Caller,
+    method: 'GET' | 'HEAD',
+    bucket: string,
+    key: string,
+    headers: HeaderList,
+    meta: RequestMeta,
+  ): Promise<S3Reply> {
     if (bucket === OUTBOX) throw accessDenied('The outbox is write-only: released artifacts are fetched by people, on the control API.');
     const one = (name: string) => {
       const v = headerValues(headers, name);
@@ -154,7 +174,8 @@ export class S3ApiService {
     }
     const h: Record<string, string> = { etag: quoted(res.meta.etag), 'accept-ranges': 'bytes', 'cache-control': 'private, no-store' };
     if (res.meta.lastModified !== undefined) h['last-modified'] = res.meta.lastModified.toUTCString();
-    if (res.status === 412) throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {}, h);
+    if (res.status === 412)
+      throw new S3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {}, h);
     if (res.status === 304) return { status: 304, headers: h };
     h['content-type'] = res.meta.contentType ?? 'application/octet-stream';
     h['content-length'] = String(res.contentLength);
@@ -163,21 +184,32 @@ export class S3ApiService {
   }
 
   /** PutObject into `outbox/{kind}/{name}`: the egress pipeline, fed only bytes the signature covers. */
-  async putObject(caller: S3Caller, bucket: string, key: string, raw: IncomingMessage, headers: HeaderList, meta: RequestMeta): Promise<S3Reply> {
+  async putObject(
+    caller: S3Caller,
+    bucket: string,
+    key: string,
+    raw: IncomingMessage,
+    headers: HeaderList,
+    meta: RequestMeta,
+  ): Promise<S3Reply> {
     if (bucket !== OUTBOX) throw accessDenied('Dataset buckets are read-only; artifacts leave through the outbox bucket.');
     const slash = key.indexOf('/');
     const kind = slash < 0 ? '' : key.slice(0, slash);
     let payload: VerifiedPayload;
     try {
       if (headerValues(headers, 'x-amz-copy-source').length > 0) throw unsupported('CopyObject');
-      if (!KIND_RE.test(kind) || slash === key.length - 1) throw invalidArgument('outbox keys are {kind}/{name}, e.g. predictions/run-1.csv');
+      if (!KIND_RE.test(kind) || slash === key.length - 1)
+        throw invalidArgument('outbox keys are {kind}/{name}, e.g. predictions/run-1.csv');
       payload = verifiedPayload(raw, caller.sigv4, headers);
     } catch (err) {
       // An authenticated upload refused on its headers is an egress attempt too: one leaf.
       await this.egress.recordUnread(caller, kind, err instanceof S3Error ? err.code : 'bad_request', meta);
       throw err;
     }
-    const declared = caller.sigv4.payload.kind === 'streaming' ? caller.sigv4.payload.decodedContentLength : headerValues(headers, 'content-length').map(Number)[0];
+    const declared =
+      caller.sigv4.payload.kind === 'streaming'
+        ? caller.sigv4.payload.decodedContentLength
+        : headerValues(headers, 'content-length').map(Number)[0];
     const receipt = await this.egress.submit(caller, kind, payload.body, meta, payload.auth, declared);
     return {
       status: 200,

@@ -32,15 +32,16 @@ export class S3ErrorFilter implements ExceptionFilter {
     for (const [k, v] of Object.entries(e.headers)) void reply.header(k, v);
     void reply.status(e.status).header('x-amz-request-id', req.id);
     // A body left unread is not drained: the connection closes after the answer.
-    if (e.status === 413 || err instanceof ChunkedPayloadError || (err instanceof EgressRefusal && err.bodyUnread)) void reply.header('connection', 'close');
+    if (e.status === 413 || err instanceof ChunkedPayloadError || (err instanceof EgressRefusal && err.bodyUnread))
+      void reply.header('connection', 'close');
     if (req.method === 'HEAD') {
       void reply.send();
       return;
     }
     const resource = (req.raw.url ?? '/').split('?')[0];
-    void reply.header('content-type', 'application/xml').send(
-      s3Document('Error', { Code: e.code, Message: e.message, ...e.extra, Resource: resource, RequestId: req.id }, false),
-    );
+    void reply
+      .header('content-type', 'application/xml')
+      .send(s3Document('Error', { Code: e.code, Message: e.message, ...e.extra, Resource: resource, RequestId: req.id }, false));
   }
 
   private classify(err: unknown, req: FastifyRequest): S3Error {
@@ -49,11 +50,28 @@ export class S3ErrorFilter implements ExceptionFilter {
     if (err instanceof EgressRefusal) return refusal(err);
     if (err instanceof QuotaExhaustedError) return new S3Error(403, 'QuotaExceeded', err.message);
     if (err instanceof RangeError416) {
-      return new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: err.size }, { 'content-range': `bytes */${err.size}` });
+      return new S3Error(
+        416,
+        'InvalidRange',
+        'The requested range is not satisfiable',
+        { ActualObjectSize: err.size },
+        { 'content-range': `bytes */${err.size}` },
+      );
     }
-    if (err instanceof ReleaseFailedError || err instanceof AuditUnavailableError || err instanceof DatabaseUnavailableError || err instanceof ObjectStoreUnavailableError) {
+    if (
+      err instanceof ReleaseFailedError ||
+      err instanceof AuditUnavailableError ||
+      err instanceof DatabaseUnavailableError ||
+      err instanceof ObjectStoreUnavailableError
+    ) {
       this.logger.error({ message: 'dependency unavailable', error: err.message, requestId: req.id });
-      return new S3Error(503, 'ServiceUnavailable', 'A dependency of the gateway is unavailable; nothing was served or released.', {}, { 'retry-after': '1' });
+      return new S3Error(
+        503,
+        'ServiceUnavailable',
+        'A dependency of the gateway is unavailable; nothing was served or released.',
+        {},
+        { 'retry-after': '1' },
+      );
     }
     if (err instanceof HttpException) {
       // The guard's refusals (no credential, a role that may not use the route).
@@ -71,7 +89,9 @@ function refusal(err: EgressRefusal): S3Error {
   const extra = {
     ArtifactId: err.artifactId ?? undefined,
     Reasons: { Reason: err.reasons.map((r) => ({ Code: r.code, Line: r.line, Field: r.field, Message: r.message })) },
-    ...(err.remaining === undefined ? {} : { Remaining: Object.fromEntries(Object.entries(err.remaining).map(([k, v]) => [k, String(v)])) }),
+    ...(err.remaining === undefined
+      ? {}
+      : { Remaining: Object.fromEntries(Object.entries(err.remaining).map(([k, v]) => [k, String(v)])) }),
   };
   if (err.status === 413) return new S3Error(413, 'EntityTooLarge', err.message, extra);
   if (err.status === 429) return new S3Error(403, 'EgressBudgetExhausted', err.message, extra);

@@ -53,7 +53,8 @@ class DigestCheck extends Transform {
   constructor(private readonly expected: Expectation[]) {
     super();
     this.hashes.set('md5', createHash('md5'));
-    for (const e of expected) if (!this.hashes.has(e.digest)) this.hashes.set(e.digest, e.digest === 'crc32' ? new Crc32() : createHash(e.digest));
+    for (const e of expected)
+      if (!this.hashes.has(e.digest)) this.hashes.set(e.digest, e.digest === 'crc32' ? new Crc32() : createHash(e.digest));
   }
 
   /** MD5 of everything that passed (S3's ETag of a single-part upload); valid after the end. */
@@ -82,7 +83,8 @@ class DigestCheck extends Transform {
 
 function base64Digest(value: string, bytes: number, header: string): Buffer {
   const b = Buffer.from(value, 'base64');
-  if (!/^[A-Za-z0-9+/]+=*$/.test(value) || b.length !== bytes) throw new S3Error(400, 'InvalidDigest', `${header} is not a base64 digest of ${bytes} bytes`);
+  if (!/^[A-Za-z0-9+/]+=*$/.test(value) || b.length !== bytes)
+    throw new S3Error(400, 'InvalidDigest', `${header} is not a base64 digest of ${bytes} bytes`);
   return b;
 }
 
@@ -91,20 +93,37 @@ const SIZES: Record<Digest, number> = { md5: 16, sha1: 20, sha256: 32, crc32: 4 
 function expectationsOf(sigv4: SigV4Success, headers: HeaderList): Expectation[] {
   const out: Expectation[] = [];
   if (sigv4.payload.kind === 'sha256') {
-    out.push({ digest: 'sha256', value: Buffer.from(sigv4.payload.sha256Hex, 'hex'), code: 'XAmzContentSHA256Mismatch', message: "The provided 'x-amz-content-sha256' header does not match what was computed." });
+    out.push({
+      digest: 'sha256',
+      value: Buffer.from(sigv4.payload.sha256Hex, 'hex'),
+      code: 'XAmzContentSHA256Mismatch',
+      message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    });
   }
   const md5 = headerValues(headers, 'content-md5');
   if (md5.length > 1) throw invalidArgument('Content-MD5 given more than once');
-  if (md5.length === 1) out.push({ digest: 'md5', value: base64Digest(md5[0].trim(), 16, 'Content-MD5'), code: 'BadDigest', message: 'The Content-MD5 you specified did not match what we received.' });
+  if (md5.length === 1)
+    out.push({
+      digest: 'md5',
+      value: base64Digest(md5[0].trim(), 16, 'Content-MD5'),
+      code: 'BadDigest',
+      message: 'The Content-MD5 you specified did not match what we received.',
+    });
   for (const [name] of headers) {
     const lower = name.toLowerCase();
     if (!lower.startsWith('x-amz-checksum-')) continue;
     if (!(lower in CHECKSUM_HEADERS)) throw invalidArgument(`unknown checksum header ${lower}`);
     const digest = CHECKSUM_HEADERS[lower];
-    if (digest === undefined) throw unsupported(`the ${lower.slice('x-amz-checksum-'.length).toUpperCase()} checksum (use CRC32, SHA1 or SHA256)`);
+    if (digest === undefined)
+      throw unsupported(`the ${lower.slice('x-amz-checksum-'.length).toUpperCase()} checksum (use CRC32, SHA1 or SHA256)`);
     const values = headerValues(headers, lower);
     if (values.length !== 1) throw invalidArgument(`${lower} given more than once`);
-    out.push({ digest, value: base64Digest(values[0].trim(), SIZES[digest], lower), code: 'BadDigest', message: `The ${digest.toUpperCase()} you specified did not match the calculated checksum.` });
+    out.push({
+      digest,
+      value: base64Digest(values[0].trim(), SIZES[digest], lower),
+      code: 'BadDigest',
+      message: `The ${digest.toUpperCase()} you specified did not match the calculated checksum.`,
+    });
   }
   return out;
 }

@@ -19,8 +19,29 @@ export type S3Operation =
   | { op: 'PutObject'; bucket: string; key: string };
 
 /** Query parameters that are part of authentication or client bookkeeping, not of the operation. */
-const IGNORED = new Set(['x-id', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256', 'x-amz-content-sha256']);
-const LIST_PARAMS = new Set(['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type', 'fetch-owner', 'marker']);
+const IGNORED = new Set([
+  'x-id',
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+  'X-Amz-Content-Sha256',
+  'x-amz-content-sha256',
+]);
+const LIST_PARAMS = new Set([
+  'list-type',
+  'prefix',
+  'delimiter',
+  'max-keys',
+  'continuation-token',
+  'start-after',
+  'encoding-type',
+  'fetch-owner',
+  'marker',
+]);
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 function queryOf(rawQuery: string): Map<string, string> {
@@ -29,7 +50,7 @@ function queryOf(rawQuery: string): Map<string, string> {
   try {
     params = parseQuery(rawQuery);
   } catch {
-    throw new S3Error(400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
+    throw new S3Error(400, 'InvalidURI', "Couldn't parse the specified URI.");
   }
   for (const p of params) {
     let name: string;
@@ -55,13 +76,13 @@ function unknownParam(query: Map<string, string>, allowed: ReadonlySet<string>):
 export function parseS3Request(method: string, rawTarget: string): S3Operation {
   const { rawPath, rawQuery } = splitTarget(rawTarget);
   const query = queryOf(rawQuery);
-  if (!rawPath.startsWith('/')) throw new S3Error(400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
+  if (!rawPath.startsWith('/')) throw new S3Error(400, 'InvalidURI', "Couldn't parse the specified URI.");
   const slash = rawPath.indexOf('/', 1);
   const rawBucket = slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash);
   const rawKey = slash < 0 ? '' : rawPath.slice(slash + 1);
 
   if (rawBucket === '') {
-    if (rawKey !== '') throw new S3Error(400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
+    if (rawKey !== '') throw new S3Error(400, 'InvalidURI', "Couldn't parse the specified URI.");
     if (method !== 'GET') throw unsupported(`${method} on the service`);
     if (query.size > 0) throw unsupported(`the ${[...query.keys()][0]} parameter on ListBuckets`);
     return { op: 'ListBuckets' };

@@ -55,7 +55,8 @@ export class SigV4Strategy extends PassportStrategy(Strategy, 'sandbox-sigv4') {
       },
     );
     if (!result.ok) throw new S3Error(statusOf(result.code), result.code, result.message);
-    if (job === undefined) throw new S3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    if (job === undefined)
+      throw new S3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
     const now = this.clock.now();
     if (job.revokedAt !== null) throw new S3Error(403, 'InvalidAccessKeyId', 'This job credential has been revoked.');
     if (job.expiresAt <= now) throw new S3Error(403, 'ExpiredToken', 'This job credential has expired.');

@@ -149,7 +149,12 @@ export class ObjectStore {
    * with a marker: every S3 server implements it alike, and the embedded s3rver cannot issue v2
    * continuation tokens on OpenSSL 3 (it encrypts them with DES).
    */
-  async list(bucket: string, prefix: string, startAfter: string | undefined, maxKeys: number): Promise<{ objects: ListedObject[]; truncated: boolean }> {
+  async list(
+    bucket: string,
+    prefix: string,
+    startAfter: string | undefined,
+    maxKeys: number,
+  ): Promise<{ objects: ListedObject[]; truncated: boolean }> {
     try {
       const out = await this.client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: startAfter, MaxKeys: maxKeys }));
       const objects = (out.Contents ?? []).map((o) => ({
@@ -164,7 +169,13 @@ export class ObjectStore {
     }
   }
 
-  async put(bucket: string, key: string, body: Buffer | string | Readable, contentType = 'application/octet-stream', contentLength?: number): Promise<{ etag: string }> {
+  async put(
+    bucket: string,
+    key: string,
+    body: Buffer | string | Readable,
+    contentType = 'application/octet-stream',
+    contentLength?: number,
+  ): Promise<{ etag: string }> {
     try {
       const out = await this.client.send(
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ContentLength: contentLength }),

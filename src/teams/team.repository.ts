@@ -22,7 +22,12 @@ export class TeamRepository {
   constructor(private readonly db: Database) {}
 
   async insert(t: Team, at: Date, by: string): Promise<void> {
-    await this.db.query('INSERT INTO teams (id, name, created_at, created_by) VALUES ($1, $2, $3, $4)', [t.id, t.name, at.toISOString(), by]);
+    await this.db.query('INSERT INTO teams (id, name, created_at, created_by) VALUES ($1, $2, $3, $4)', [
+      t.id,
+      t.name,
+      at.toISOString(),
+      by,
+    ]);
   }
 
   async get(id: string): Promise<Team | undefined> {
@@ -82,25 +87,27 @@ export class TeamRepository {
 
   /** Records that a person was issued a token carrying a team claim (an affiliation that outlives the token). */
   async recordTokenHolder(h: { team: string; subject: string; issuer: string; role: string }, at: Date, by: string): Promise<void> {
-    await this.db.query('INSERT INTO team_token_holders (team_id, subject, issuer, role, issued_at, issued_by) VALUES ($1, $2, $3, $4, $5, $6)', [
-      h.team,
-      h.subject,
-      h.issuer,
-      h.role,
-      at.toISOString(),
-      by,
-    ]);
+    await this.db.query(
+      'INSERT INTO team_token_holders (team_id, subject, issuer, role, issued_at, issued_by) VALUES ($1, $2, $3, $4, $5, $6)',
+      [h.team, h.subject, h.issuer, h.role, at.toISOString(), by],
+    );
   }
 
   /** Every team a person (subject at issuer) was ever issued a team-claimed token for. */
   async teamsByToken(subject: string, issuer: string): Promise<string[]> {
-    const { rows } = await this.db.query<{ team_id: string }>('SELECT DISTINCT team_id FROM team_token_holders WHERE subject = $1 AND issuer = $2 ORDER BY team_id', [subject, issuer]);
+    const { rows } = await this.db.query<{ team_id: string }>(
+      'SELECT DISTINCT team_id FROM team_token_holders WHERE subject = $1 AND issuer = $2 ORDER BY team_id',
+      [subject, issuer],
+    );
     return rows.map((r) => r.team_id);
   }
 
   /** The teams a person (subject at issuer) belongs to. */
   async teamsOf(subject: string, issuer: string): Promise<string[]> {
-    const { rows } = await this.db.query<{ team_id: string }>('SELECT team_id FROM team_members WHERE subject = $1 AND issuer = $2 ORDER BY team_id', [subject, issuer]);
+    const { rows } = await this.db.query<{ team_id: string }>(
+      'SELECT team_id FROM team_members WHERE subject = $1 AND issuer = $2 ORDER BY team_id',
+      [subject, issuer],
+    );
     return rows.map((r) => r.team_id);
   }
 }

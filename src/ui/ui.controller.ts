@@ -62,7 +62,10 @@ export class UiController {
   @Get()
   @Public()
   redirect(@Res() reply: FastifyReply): void {
-    void reply.status(308).headers({ ...SECURITY_HEADERS, location: '/ui/' }).send();
+    void reply
+      .status(308)
+      .headers({ ...SECURITY_HEADERS, location: '/ui/' })
+      .send();
   }
 
   /**

@@ -26,7 +26,9 @@ describe('cage admin pseudonym-key (local files, never the API)', () => {
     expect(r.stdout).not.toContain(key.toString('base64'));
     expect(Buffer.from(readFileSync(out, 'utf8').trim(), 'base64').equals(key)).toBe(true);
     expect(mode(out)).toBe(0o600);
-    expect((await cage(['admin', 'pseudonym-key', 'export', '--out', out], { env: { CAGE_DATA_DIR: dataDir } })).stdout).toContain('already exported');
+    expect((await cage(['admin', 'pseudonym-key', 'export', '--out', out], { env: { CAGE_DATA_DIR: dataDir } })).stdout).toContain(
+      'already exported',
+    );
   });
 
   it('imports a backup copy into an empty data dir (0600) so the gateway loads the same key', async () => {
@@ -36,7 +38,11 @@ describe('cage admin pseudonym-key (local files, never the API)', () => {
     const dataDir = join(dir, 'fresh');
     const r = await cage(['--json', 'admin', 'pseudonym-key', 'import', copy], { env: { CAGE_DATA_DIR: dataDir } });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ file: join(dataDir, 'keys', 'pseudonym-key'), fingerprint: pseudonymKeyFingerprint(key), written: true });
+    expect(JSON.parse(r.stdout)).toEqual({
+      file: join(dataDir, 'keys', 'pseudonym-key'),
+      fingerprint: pseudonymKeyFingerprint(key),
+      written: true,
+    });
     expect(mode(join(dataDir, 'keys', 'pseudonym-key'))).toBe(0o600);
     expect(mode(join(dataDir, 'keys'))).toBe(0o700);
     expect(loadPseudonymKey({ dataDir }).equals(key)).toBe(true);

@@ -10,10 +10,20 @@ describe('cage error answers', () => {
   it.each([
     [400, apiError(400, 'Bad Request', 'notAfter must be after notBefore'), 1, 'cage: 400 bad request: notAfter must be after notBefore\n'],
     [401, apiError(401, 'Unauthorized', 'token expired'), 4, 'cage: 401 unauthorized: token expired (set CAGE_TOKEN or re-issue)\n'],
-    [403, apiError(403, 'Forbidden', 'auditor may not create teams'), 4, "cage: 403 forbidden: auditor may not create teams (this token's role may not do this)\n"],
+    [
+      403,
+      apiError(403, 'Forbidden', 'auditor may not create teams'),
+      4,
+      "cage: 403 forbidden: auditor may not create teams (this token's role may not do this)\n",
+    ],
     [404, apiError(404, 'Not Found', 'no such team "x"'), 5, 'cage: 404 not found: no such team "x"\n'],
     [409, apiError(409, 'Conflict', 'team "x" already exists'), 6, 'cage: 409 conflict: team "x" already exists\n'],
-    [503, apiError(503, 'Service Unavailable', 'database unavailable'), 1, 'cage: 503 service unavailable: database unavailable (request id req-503)\n'],
+    [
+      503,
+      apiError(503, 'Service Unavailable', 'database unavailable'),
+      1,
+      'cage: 503 service unavailable: database unavailable (request id req-503)\n',
+    ],
     [502, { status: 502, text: '<html>bad gateway</html>' }, 1, 'cage: 502 bad gateway (request id req-1)\n'],
   ])('maps %i to exit %#', async (_status, answer, code, stderr) => {
     api.on('POST /v1/teams', answer);
@@ -60,7 +70,11 @@ describe('cage error answers', () => {
     const port = await closedPort();
     const r = await cage(['team', 'list'], { env: { CAGE_URL: `http://127.0.0.1:${port}`, CAGE_TOKEN: 'very-secret-token' } });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(new RegExp(`^cage: cannot reach the control API at http://127\\.0\\.0\\.1:${port} \\(is the gateway running\\? set CAGE_URL\\)\\n {2}cause: ECONNREFUSED\\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^cage: cannot reach the control API at http://127\\.0\\.0\\.1:${port} \\(is the gateway running\\? set CAGE_URL\\)\\n {2}cause: ECONNREFUSED\\n$`,
+      ),
+    );
     expect(r.stderr).not.toContain('very-secret-token');
   });
 

@@ -76,8 +76,14 @@ describe('times', () => {
   });
 
   it('counts a relative --until from --from, and refuses an empty window', () => {
-    expect(grantWindow(parseTime('2025-06-10'), parseTime('+30d'), base)).toEqual({ notBefore: '2025-06-10T00:00:00.000Z', notAfter: '2025-07-10T00:00:00.000Z' });
-    expect(grantWindow(parseTime('now'), parseTime('+12h'), base)).toEqual({ notBefore: '2025-06-01T00:00:00.000Z', notAfter: '2025-06-01T12:00:00.000Z' });
+    expect(grantWindow(parseTime('2025-06-10'), parseTime('+30d'), base)).toEqual({
+      notBefore: '2025-06-10T00:00:00.000Z',
+      notAfter: '2025-07-10T00:00:00.000Z',
+    });
+    expect(grantWindow(parseTime('now'), parseTime('+12h'), base)).toEqual({
+      notBefore: '2025-06-01T00:00:00.000Z',
+      notAfter: '2025-06-01T12:00:00.000Z',
+    });
     expect(() => grantWindow(parseTime('2025-06-10'), parseTime('2025-06-09'), base)).toThrow(UsageError);
     expect(() => grantWindow(parseTime('2025-06-10'), parseTime('2025-06-10'), base)).toThrow(UsageError);
   });

@@ -76,7 +76,12 @@ export class FakeApi {
         const key = `${recorded.method} ${recorded.url.split('?')[0]}`;
         const queue = this.routes.get(key);
         const responder = queue === undefined ? undefined : queue.length > 1 ? queue.shift() : queue[0];
-        const answer = responder === undefined ? { status: 404, body: { error: 'Not Found', message: `Route ${key} not found`, requestId: 'r-404' } } : typeof responder === 'function' ? responder(recorded) : responder;
+        const answer =
+          responder === undefined
+            ? { status: 404, body: { error: 'Not Found', message: `Route ${key} not found`, requestId: 'r-404' } }
+            : typeof responder === 'function'
+              ? responder(recorded)
+              : responder;
         res.setHeader('x-request-id', 'req-1');
         if (answer.text !== undefined) {
           res.writeHead(answer.status, { 'content-type': 'text/html' }).end(answer.text);

@@ -18,7 +18,17 @@ const GRANT = {
   revokedBy: null,
   state: 'active',
 };
-const RUN = { id: 'run-1', dataset: 'lung', state: 'running', objectsSeen: 0, bytesSeen: 0, seriesIndexed: 0, startedAt: '2025-06-01T00:00:00Z', finishedAt: null, error: null };
+const RUN = {
+  id: 'run-1',
+  dataset: 'lung',
+  state: 'running',
+  objectsSeen: 0,
+  bytesSeen: 0,
+  seriesIndexed: 0,
+  startedAt: '2025-06-01T00:00:00Z',
+  finishedAt: null,
+  error: null,
+};
 
 describe('cage commands against canned answers', () => {
   let api: FakeApi;
@@ -40,24 +50,89 @@ describe('cage commands against canned answers', () => {
   });
 
   it('sends dataset add as the API body, splits in order', async () => {
-    api.on('POST /v1/datasets', (req) => ({ status: 201, body: { ...(req.body as object), title: 'Lung', objects: null, bytes: null, series: 0, indexedAt: null, createdAt: 'x', createdBy: 'o' } }));
-    const r = await cage(['dataset', 'add', 'lung', '--bucket', 'imaging', '--prefix', 'lung/', '--title', 'Lung', '--split', 'train:train:train/', '--split', 'gt:labels:labels/'], { env: api.env() });
+    api.on('POST /v1/datasets', (req) => ({
+      status: 201,
+      body: {
+        ...(req.body as object),
+        title: 'Lung',
+        objects: null,
+        bytes: null,
+        series: 0,
+        indexedAt: null,
+        createdAt: 'x',
+        createdBy: 'o',
+      },
+    }));
+    const r = await cage(
+      [
+        'dataset',
+        'add',
+        'lung',
+        '--bucket',
+        'imaging',
+        '--prefix',
+        'lung/',
+        '--title',
+        'Lung',
+        '--split',
+        'train:train:train/',
+        '--split',
+        'gt:labels:labels/',
+      ],
+      { env: api.env() },
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('added dataset lung (train:train, gt:labels); index it with: cage dataset index lung\n');
     expect(api.requests[0]).toMatchObject({
       method: 'POST',
       contentType: 'application/json',
-      body: { id: 'lung', bucket: 'imaging', prefix: 'lung/', title: 'Lung', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }, { name: 'gt', kind: 'labels', prefix: 'labels/' }] },
+      body: {
+        id: 'lung',
+        bucket: 'imaging',
+        prefix: 'lung/',
+        title: 'Lung',
+        splits: [
+          { name: 'train', kind: 'train', prefix: 'train/' },
+          { name: 'gt', kind: 'labels', prefix: 'labels/' },
+        ],
+      },
     });
   });
 
   it('sends a grant window in ISO UTC and the quota in bytes; lists with filters', async () => {
     api.on('POST /v1/grants', { status: 201, body: GRANT });
     api.on('GET /v1/grants', { status: 200, body: { grants: [GRANT] } });
-    const add = await cage(['grant', 'add', '--team', 'team-042', '--dataset', 'lung', '--split', 'train', '--from', '2025-06-01', '--until', '+30d', '--quota', '10GiB'], { env: api.env() });
+    const add = await cage(
+      [
+        'grant',
+        'add',
+        '--team',
+        'team-042',
+        '--dataset',
+        'lung',
+        '--split',
+        'train',
+        '--from',
+        '2025-06-01',
+        '--until',
+        '+30d',
+        '--quota',
+        '10GiB',
+      ],
+      { env: api.env() },
+    );
     expect(add.code).toBe(0);
-    expect(api.requests[0].body).toEqual({ team: 'team-042', dataset: 'lung', split: 'train', notBefore: '2025-06-01T00:00:00.000Z', notAfter: '2025-07-01T00:00:00.000Z', byteQuota: 10 * 2 ** 30 });
-    expect(add.stdout).toBe('granted team-042 lung/train from 2025-06-01T00:00:00Z until 2025-07-01T00:00:00Z, quota 10 GiB (grant g-1, active)\n');
+    expect(api.requests[0].body).toEqual({
+      team: 'team-042',
+      dataset: 'lung',
+      split: 'train',
+      notBefore: '2025-06-01T00:00:00.000Z',
+      notAfter: '2025-07-01T00:00:00.000Z',
+      byteQuota: 10 * 2 ** 30,
+    });
+    expect(add.stdout).toBe(
+      'granted team-042 lung/train from 2025-06-01T00:00:00Z until 2025-07-01T00:00:00Z, quota 10 GiB (grant g-1, active)\n',
+    );
 
     const list = await cage(['grant', 'list', '--team', 'team-042', '--active'], { env: api.env() });
     expect(api.requests[1].url).toBe('/v1/grants?team=team-042&active=true');
@@ -65,7 +140,14 @@ describe('cage commands against canned answers', () => {
   });
 
   it('prints job credentials once on stdout and the warning on stderr, which never sees a secret', async () => {
-    const creds = { jobId: 'j-7', team: 'team-042', token: 'eyJ.job.token', accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG', expiresAt: '2025-06-01T12:00:00.000Z' };
+    const creds = {
+      jobId: 'j-7',
+      team: 'team-042',
+      token: 'eyJ.job.token',
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG',
+      expiresAt: '2025-06-01T12:00:00.000Z',
+    };
     api.on('POST /v1/jobs', { status: 201, body: creds });
     const r = await cage(['job', 'create', '--team', 'team-042', '--ttl', '12h'], { env: api.env() });
     expect(r.code).toBe(0);
@@ -83,7 +165,9 @@ describe('cage commands against canned answers', () => {
 
   it('prints only the issued token on stdout', async () => {
     api.on('POST /v1/tokens', { status: 201, body: { token: 'eyJ.user.token', expiresAt: '2025-07-01T00:00:00.000Z' } });
-    const r = await cage(['token', 'issue', '--subject', 'alice', '--role', 'contestant', '--team', 'team-042', '--ttl', '30d'], { env: api.env() });
+    const r = await cage(['token', 'issue', '--subject', 'alice', '--role', 'contestant', '--team', 'team-042', '--ttl', '30d'], {
+      env: api.env(),
+    });
     expect(r).toMatchObject({ code: 0, stdout: 'eyJ.user.token\n' });
     expect(r.stderr).not.toContain('eyJ.user.token');
     expect(api.requests[0].body).toEqual({ subject: 'alice', role: 'contestant', team: 'team-042', ttlSeconds: 30 * 86400 });
@@ -94,11 +178,18 @@ describe('cage commands against canned answers', () => {
     api.on(
       'GET /v1/datasets/lung/index',
       { status: 200, body: { ...RUN, objectsSeen: 10, bytesSeen: 2048, seriesIndexed: 1 } },
-      { status: 200, body: { ...RUN, state: 'done', objectsSeen: 24, bytesSeen: 31457280, seriesIndexed: 12, finishedAt: '2025-06-01T00:00:05Z' } },
+      {
+        status: 200,
+        body: { ...RUN, state: 'done', objectsSeen: 24, bytesSeen: 31457280, seriesIndexed: 12, finishedAt: '2025-06-01T00:00:05Z' },
+      },
     );
     const r = await cage(['dataset', 'index', 'lung'], { env: api.env(), tty: true });
     expect(r.code).toBe(0);
-    expect(api.requests.map((q) => `${q.method} ${q.url}`)).toEqual(['POST /v1/datasets/lung/index', 'GET /v1/datasets/lung/index', 'GET /v1/datasets/lung/index']);
+    expect(api.requests.map((q) => `${q.method} ${q.url}`)).toEqual([
+      'POST /v1/datasets/lung/index',
+      'GET /v1/datasets/lung/index',
+      'GET /v1/datasets/lung/index',
+    ]);
     expect(r.stderr).toContain('\rindexing lung: 10 objects, 2.0 KiB, 1 series');
     expect(r.stdout).toMatch(/^indexed lung: 24 objects, 30 MiB, 12 series in \d+s\n$/);
   });
@@ -110,7 +201,9 @@ describe('cage commands against canned answers', () => {
     const r = await cage(['dataset', 'index', 'lung', '--json'], { env: api.env() });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toEqual(failed);
-    expect(r.stderr).toBe('cage: indexing lung failed: AccessDenied listing imaging/lung/\n  seen before failing: 3 objects, 0 B, 0 series\n');
+    expect(r.stderr).toBe(
+      'cage: indexing lung failed: AccessDenied listing imaging/lung/\n  seen before failing: 3 objects, 0 B, 0 series\n',
+    );
   });
 
   it('returns at once with --no-wait', async () => {
@@ -148,10 +241,19 @@ describe('cage commands against canned answers', () => {
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
     it('sends the whole set keyed by relative path and reports a passing check', async () => {
-      api.on('POST /v1/policy/check', { status: 200, body: { ok: true, sha256: 'ab'.repeat(32), errors: [], expectations: [{ name: 'labels deny', passed: true, message: '' }] } });
+      api.on('POST /v1/policy/check', {
+        status: 200,
+        body: { ok: true, sha256: 'ab'.repeat(32), errors: [], expectations: [{ name: 'labels deny', passed: true, message: '' }] },
+      });
       const r = await cage(['policy', 'check', dir], { env: api.env() });
       expect(r.code).toBe(0);
-      expect(Object.keys((api.requests[0].body as { files: Record<string, string> }).files)).toEqual(['budget.json', 'data-plane.cedar', 'egress/metrics.json', 'schema.cedarschema', 'tests/labels.json']);
+      expect(Object.keys((api.requests[0].body as { files: Record<string, string> }).files)).toEqual([
+        'budget.json',
+        'data-plane.cedar',
+        'egress/metrics.json',
+        'schema.cedarschema',
+        'tests/labels.json',
+      ]);
       expect(r.stdout).toBe(`policy set in ${dir} is valid: 5 files, 1 of 1 expectations passed (sha256 abababababab)\n`);
     });
 
@@ -161,7 +263,15 @@ describe('cage commands against canned answers', () => {
       writeFileSync(join(policies, 'a.cedar'), 'forbid(principal, action, resource);');
       api.on('POST /v1/policy/check', {
         status: 200,
-        body: { ok: false, sha256: 'cd'.repeat(32), errors: ['a.cedar:1: parse error'], expectations: [{ name: 'train readable', passed: false, message: 'expected allow, got deny' }, { name: 'x', passed: true, message: '' }] },
+        body: {
+          ok: false,
+          sha256: 'cd'.repeat(32),
+          errors: ['a.cedar:1: parse error'],
+          expectations: [
+            { name: 'train readable', passed: false, message: 'expected allow, got deny' },
+            { name: 'x', passed: true, message: '' },
+          ],
+        },
       });
       const r = await cage(['policy', 'check'], { env: api.env(), cwd: dir });
       expect(r.code).toBe(7);
@@ -173,7 +283,10 @@ describe('cage commands against canned answers', () => {
     });
 
     it('activates a directory and prints the new version', async () => {
-      api.on('POST /v1/policy', { status: 201, body: { version: 4, sha256: 'ef'.repeat(32), activatedAt: 'x', activatedBy: 'org', files: ['a', 'b'], active: true } });
+      api.on('POST /v1/policy', {
+        status: 201,
+        body: { version: 4, sha256: 'ef'.repeat(32), activatedAt: 'x', activatedBy: 'org', files: ['a', 'b'], active: true },
+      });
       const r = await cage(['policy', 'activate', dir], { env: api.env() });
       expect(r).toMatchObject({ code: 0, stdout: 'activated policy version 4 (2 files, sha256 efefefefefef)\n' });
     });
@@ -188,7 +301,10 @@ describe('cage commands against canned answers', () => {
   });
 
   it('sends a rollback version as a number', async () => {
-    api.on('POST /v1/policy/rollback', { status: 201, body: { version: 9, sha256: '12'.repeat(32), activatedAt: 'x', activatedBy: 'org', files: [], active: true } });
+    api.on('POST /v1/policy/rollback', {
+      status: 201,
+      body: { version: 9, sha256: '12'.repeat(32), activatedAt: 'x', activatedBy: 'org', files: [], active: true },
+    });
     const r = await cage(['policy', 'rollback', '3'], { env: api.env() });
     expect(r.code).toBe(0);
     expect(api.requests[0].body).toEqual({ version: 3 });

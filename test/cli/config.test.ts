@@ -24,7 +24,12 @@ describe('cage configuration: flags, env, then bootstrap.json', () => {
   }
 
   it('uses ./.cage/bootstrap.json of a local install when nothing is set', async () => {
-    writeBootstrap(join(dir, '.cage'), { controlUrl: `${api.url}/`, sandboxUrl: 'http://127.0.0.1:1', organizerToken: 'boot-organizer', auditorToken: 'boot-auditor' });
+    writeBootstrap(join(dir, '.cage'), {
+      controlUrl: `${api.url}/`,
+      sandboxUrl: 'http://127.0.0.1:1',
+      organizerToken: 'boot-organizer',
+      auditorToken: 'boot-auditor',
+    });
     const r = await cage(['team', 'list'], { cwd: dir });
     expect(r).toMatchObject({ code: 0, stdout: 'no teams\n' });
     expect(api.requests.map((q) => [q.url, q.authorization])).toEqual([['/v1/teams', 'Bearer boot-organizer']]);
@@ -54,14 +59,18 @@ describe('cage configuration: flags, env, then bootstrap.json', () => {
     writeBootstrap(join(dir, '.cage'), { controlUrl: 'http://127.0.0.1:8080', organizerToken: 'boot-organizer' });
     const r = await cage(['team', 'list'], { cwd: dir, env: { CAGE_URL: api.url } });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^cage: no token: set CAGE_TOKEN or --token \(.*bootstrap\.json is for http:\/\/127\.0\.0\.1:8080, not this URL\)\n$/);
+    expect(r.stderr).toMatch(
+      /^cage: no token: set CAGE_TOKEN or --token \(.*bootstrap\.json is for http:\/\/127\.0\.0\.1:8080, not this URL\)\n$/,
+    );
     expect(api.requests).toHaveLength(0);
   });
 
   it('exits 3 with a hint when there is no URL at all', async () => {
     const r = await cage(['team', 'list'], { cwd: dir });
     expect(r.code).toBe(3);
-    expect(r.stderr).toBe(`cage: no control API URL: set CAGE_URL or --url (or run a local gateway, which writes ${join(dir, '.cage', 'bootstrap.json')})\n`);
+    expect(r.stderr).toBe(
+      `cage: no control API URL: set CAGE_URL or --url (or run a local gateway, which writes ${join(dir, '.cage', 'bootstrap.json')})\n`,
+    );
   });
 
   it('exits 3 on a broken bootstrap.json or CAGE_URL, without echoing the file', async () => {

@@ -57,7 +57,12 @@ describe('real S3 clients against the sandbox listener', () => {
   it('aws s3 ls: the granted dataset and the outbox', async () => {
     const r = await aws('s3', 'ls');
     expect(r.stderr).toBe('');
-    expect(r.stdout.trim().split('\n').map((l) => l.split(/\s+/).pop())).toEqual([DATASET, 'outbox']);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/).pop()),
+    ).toEqual([DATASET, 'outbox']);
     const inside = await aws('s3', 'ls', `s3://${DATASET}/`);
     expect(inside.stdout).toContain('PRE train/');
     expect(inside.stdout).not.toContain('test/');
@@ -67,7 +72,10 @@ describe('real S3 clients against the sandbox listener', () => {
   it('aws s3 ls --recursive: every granted key, none other', async () => {
     const r = await aws('s3', 'ls', '--recursive', `s3://${DATASET}/`);
     expect(r.status).toBe(0);
-    const keys = r.stdout.trim().split('\n').map((l) => l.replace(/^\S+\s+\S+\s+\d+\s+/, ''));
+    const keys = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(/^\S+\s+\S+\s+\d+\s+/, ''));
     expect(keys.sort()).toEqual([...f.objects.keys()].filter((k) => k.startsWith('train/')).sort());
   });
 
@@ -87,7 +95,9 @@ describe('real S3 clients against the sandbox listener', () => {
     expect(r.status).toBe(0);
     expect(readFileSync(out).equals(big)).toBe(true);
     const keyHex = Buffer.from('train/big.raw').toString('hex');
-    const reads = (await f.gateway.core.auditRepo.find({ limit: 100_000 })).map((l) => l.leaf).filter((l) => l.action === 'read' && l.resource?.keyHex === keyHex);
+    const reads = (await f.gateway.core.auditRepo.find({ limit: 100_000 }))
+      .map((l) => l.leaf)
+      .filter((l) => l.action === 'read' && l.resource?.keyHex === keyHex);
     expect(reads.length).toBeGreaterThan(1);
     expect(reads.every((l) => l.decision === 'allow' && l.status === 206 && l.range !== null)).toBe(true);
     expect(reads.reduce((n, l) => n + l.bytes, 0)).toBe(big.length);
@@ -98,7 +108,10 @@ describe('real S3 clients against the sandbox listener', () => {
     const out = join(home, 'range.bin');
     const r = await aws('s3api', 'get-object', '--bucket', DATASET, '--key', 'train/scan-1.raw', '--range', 'bytes=1000-1999', out);
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ContentLength: 1000, ContentRange: `bytes 1000-1999/${f.objects.get('train/scan-1.raw')!.length}` });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ContentLength: 1000,
+      ContentRange: `bytes 1000-1999/${f.objects.get('train/scan-1.raw')!.length}`,
+    });
     expect(readFileSync(out).equals(f.objects.get('train/scan-1.raw')!.subarray(1000, 2000))).toBe(true);
   });
 
@@ -153,12 +166,14 @@ except ClientError as e:
   });
 
   it('boto3 presigned GET, fetched with curl', async () => {
-    const url = (await python(
-      `import sys, boto3
+    const url = (
+      await python(
+        `import sys, boto3
 from botocore.config import Config
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], config=Config(signature_version="s3v4"))
 print(s3.generate_presigned_url("get_object", Params={"Bucket": "${DATASET}", "Key": "train/annotations.csv"}, ExpiresIn=300))`,
-    )).stdout.trim();
+      )
+    ).stdout.trim();
     expect(url).toContain('X-Amz-Signature=');
     const r = await run(CURL, ['-sS', '--fail', url], env);
     expect(r.status).toBe(0);

@@ -87,13 +87,15 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
       while (polling) {
         const r = await rawRequest(`http://127.0.0.1:${ports.control}`, 'GET', '/readyz').catch(() => undefined);
         if (r !== undefined) {
-          const bootstrapped = existsSync(file) && (() => {
-            try {
-              return typeof (JSON.parse(readFileSync(file, 'utf8')) as Bootstrap).organizerToken === 'string';
-            } catch {
-              return false;
-            }
-          })();
+          const bootstrapped =
+            existsSync(file) &&
+            (() => {
+              try {
+                return typeof (JSON.parse(readFileSync(file, 'utf8')) as Bootstrap).organizerToken === 'string';
+              } catch {
+                return false;
+              }
+            })();
           readiness.push({ status: r.status, bootstrapped });
           if (r.status === 200) return;
         }
@@ -110,7 +112,15 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     expect(running.output()).not.toContain('Mapped {');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const boot = JSON.parse(readFileSync(file, 'utf8')) as Bootstrap;
-    expect(Object.keys(boot).sort()).toEqual(['auditorToken', 'controlUrl', 'demoJob', 'organizerToken', 's3Endpoint', 's3Region', 'sandboxUrl']);
+    expect(Object.keys(boot).sort()).toEqual([
+      'auditorToken',
+      'controlUrl',
+      'demoJob',
+      'organizerToken',
+      's3Endpoint',
+      's3Region',
+      'sandboxUrl',
+    ]);
     expect(boot.s3Endpoint).toBe(boot.sandboxUrl);
     expect(Object.keys(boot.demoJob!).sort()).toEqual(['accessKeyId', 'expiresAt', 'jobId', 'secretAccessKey', 'team', 'token']);
     // The path is printed, never a secret.
@@ -120,7 +130,9 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     }
 
     const auth = bearer(boot.demoJob!.token);
-    const datasets = JSON.parse((await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets', auth)).body.toString()) as { datasets: { id: string }[] };
+    const datasets = JSON.parse((await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets', auth)).body.toString()) as {
+      datasets: { id: string }[];
+    };
     expect(datasets.datasets.map((d) => d.id)).toEqual(['lung-demo']);
 
     const annotations = await rawRequest(boot.sandboxUrl, 'GET', '/v1/datasets/lung-demo/objects/train/annotations.csv', auth);
@@ -137,7 +149,10 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
       expect(v).toBeGreaterThanOrEqual(box.min[i]);
       expect(v).toBeLessThanOrEqual(box.max[i]);
     });
-    const slice = await rawRequest(boot.sandboxUrl, 'GET', `/v1/datasets/lung-demo/objects/train/${header.elementDataFile}`, { ...auth, range: 'bytes=0-1023' });
+    const slice = await rawRequest(boot.sandboxUrl, 'GET', `/v1/datasets/lung-demo/objects/train/${header.elementDataFile}`, {
+      ...auth,
+      range: 'bytes=0-1023',
+    });
     expect(slice.status).toBe(206);
     expect(slice.body.length).toBe(1024);
 
@@ -147,14 +162,21 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     expect((await rawRequest(boot.controlUrl, 'GET', '/healthz')).status).toBe(200);
     expect((await rawRequest(boot.controlUrl, 'GET', '/readyz')).status).toBe(200);
     expect((await rawRequest(boot.controlUrl, 'GET', '/docs/openapi.json')).status).toBe(200);
-    const audit = JSON.parse((await rawRequest(boot.controlUrl, 'GET', '/v1/audit?limit=1000', bearer(boot.auditorToken))).body.toString()) as {
+    const audit = JSON.parse(
+      (await rawRequest(boot.controlUrl, 'GET', '/v1/audit?limit=1000', bearer(boot.auditorToken))).body.toString(),
+    ) as {
       leaves: { leaf: { action: string; decision: string } }[];
     };
     const leavesBefore = audit.leaves.length;
     expect(audit.leaves.some((l) => l.leaf.action === 'read' && l.leaf.decision === 'deny')).toBe(true);
 
     // The sample contestant job, as the README runs it, end to end: reads, predicts, egresses.
-    const job = spawnSync(process.execPath, [join(ROOT, 'examples', 'nodule-job.mjs')], { cwd: ROOT, env: { ...process.env, CAGE_BOOTSTRAP: file }, encoding: 'utf8', timeout: 120_000 });
+    const job = spawnSync(process.execPath, [join(ROOT, 'examples', 'nodule-job.mjs')], {
+      cwd: ROOT,
+      env: { ...process.env, CAGE_BOOTSTRAP: file },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(job.stderr).toBe('');
     expect(job.status).toBe(0);
     expect(job.stdout).toMatch(/egress predictions: 201 .*"status":"released"/);
@@ -174,16 +196,42 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     expect(py.stdout.split('\n')[0]).toBe(job.stdout.split('\n').find((l) => l.startsWith('train:')));
     expect(py.stdout).toMatch(/egress predictions: released receipt egr-/);
     expect(py.stdout).toMatch(/egress metrics: released receipt egr-/);
-    const released = JSON.parse((await rawRequest(boot.controlUrl, 'GET', '/v1/egress?status=released', bearer(boot.auditorToken))).body.toString()) as { artifacts: { kind: string }[] };
+    const released = JSON.parse(
+      (await rawRequest(boot.controlUrl, 'GET', '/v1/egress?status=released', bearer(boot.auditorToken))).body.toString(),
+    ) as { artifacts: { kind: string }[] };
     expect(released.artifacts.map((a) => a.kind).sort()).toEqual(['metrics', 'metrics', 'predictions', 'predictions']);
 
     // The demo's synthetic raw export, ingested with the CLI as the README says.
     const cli = (...args: string[]) =>
-      spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), ...args], { cwd: ROOT, env: { ...process.env, CAGE_URL: boot.controlUrl, CAGE_TOKEN: boot.organizerToken }, encoding: 'utf8', timeout: 60_000 });
-    expect(cli('dataset', 'add', 'lung-ingested', '--bucket', 'cage-datasets', '--prefix', 'lung-ingested/', '--split', 'train:train:train/').status).toBe(0);
-    const ingested = cli('ingest', 'lung-ingested', 'demo-export', '--target', 'train/', '--csv-columns', 'seriesuid,coordX,coordY,coordZ,diameter_mm', '--csv-pseudonymize', 'seriesuid', '--json');
+      spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), ...args], {
+        cwd: ROOT,
+        env: { ...process.env, CAGE_URL: boot.controlUrl, CAGE_TOKEN: boot.organizerToken },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    expect(
+      cli('dataset', 'add', 'lung-ingested', '--bucket', 'cage-datasets', '--prefix', 'lung-ingested/', '--split', 'train:train:train/')
+        .status,
+    ).toBe(0);
+    const ingested = cli(
+      'ingest',
+      'lung-ingested',
+      'demo-export',
+      '--target',
+      'train/',
+      '--csv-columns',
+      'seriesuid,coordX,coordY,coordZ,diameter_mm',
+      '--csv-pseudonymize',
+      'seriesuid',
+      '--json',
+    );
     expect(ingested.stderr).toBe('');
-    const runReport = JSON.parse(ingested.stdout) as { state: string; filesWritten: number; filesRefused: number; summary: { stripped: Record<string, number> } };
+    const runReport = JSON.parse(ingested.stdout) as {
+      state: string;
+      filesWritten: number;
+      filesRefused: number;
+      summary: { stripped: Record<string, number> };
+    };
     expect(runReport).toMatchObject({ state: 'done', filesWritten: 4, filesRefused: 1 });
     expect(runReport.summary.stripped).toMatchObject({ 'MetaImage PatientName (X)': 3, 'CSV column mrn (X)': 1 });
 
@@ -200,9 +248,16 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     expect(again.demoJob!.token).toBe(boot.demoJob!.token);
     expect(again.organizerToken).toBe(boot.organizerToken);
     expect(running.output()).not.toContain('demo competition seeded');
-    const reread = await rawRequest(again.sandboxUrl, 'GET', '/v1/datasets/lung-demo/objects/train/annotations.csv', bearer(boot.demoJob!.token));
+    const reread = await rawRequest(
+      again.sandboxUrl,
+      'GET',
+      '/v1/datasets/lung-demo/objects/train/annotations.csv',
+      bearer(boot.demoJob!.token),
+    );
     expect(reread.body.equals(annotations.body)).toBe(true);
-    const audit2 = JSON.parse((await rawRequest(again.controlUrl, 'GET', '/v1/audit?limit=1000', bearer(boot.auditorToken))).body.toString()) as typeof audit;
+    const audit2 = JSON.parse(
+      (await rawRequest(again.controlUrl, 'GET', '/v1/audit?limit=1000', bearer(boot.auditorToken))).body.toString(),
+    ) as typeof audit;
     expect(audit2.leaves.length).toBeGreaterThan(leavesBefore);
     expect(await interrupt(running)).toContain('stopped cleanly');
   }, 240_000);

@@ -11,11 +11,7 @@ function boto3Present(): boolean {
 }
 
 function missing(): string[] {
-  return [
-    ...(existsSync(AWS_CLI) ? [] : ['awscli']),
-    ...(boto3Present() ? [] : ['python3-boto3']),
-    ...(existsSync(CURL) ? [] : ['curl']),
-  ];
+  return [...(existsSync(AWS_CLI) ? [] : ['awscli']), ...(boto3Present() ? [] : ['python3-boto3']), ...(existsSync(CURL) ? [] : ['curl'])];
 }
 
 /**
@@ -25,5 +21,8 @@ function missing(): string[] {
  */
 export function ensureDebianClients(): void {
   const need = missing();
-  if (need.length > 0) throw new Error(`the real-client S3 tests need Debian's ${need.join(', ')}: run npm test (it installs them as root), or sudo apt-get install -y ${need.join(' ')}`);
+  if (need.length > 0)
+    throw new Error(
+      `the real-client S3 tests need Debian's ${need.join(', ')}: run npm test (it installs them as root), or sudo apt-get install -y ${need.join(' ')}`,
+    );
 }

@@ -42,7 +42,15 @@ function phiValue(tag: string, vr: string, keyword: string): Element {
     case 'SL':
       return { vr, Value: [7] };
     case 'SQ':
-      return { vr, Value: [{ '00100010': { vr: 'PN', Value: [{ Alphabetic: `${PHI}^In^${keyword}` }] }, '00081030': { vr: 'LO', Value: [`${PHI} nested ${keyword}`] } }] };
+      return {
+        vr,
+        Value: [
+          {
+            '00100010': { vr: 'PN', Value: [{ Alphabetic: `${PHI}^In^${keyword}` }] },
+            '00081030': { vr: 'LO', Value: [`${PHI} nested ${keyword}`] },
+          },
+        ],
+      };
     default:
       return { vr, Value: [`${PHI} ${keyword}`] };
   }
@@ -114,7 +122,13 @@ export function syntheticDicom(i: SyntheticInstance): Buffer {
     '00091001': { vr: 'LO', Value: [`${PHI} private MRN`] },
     '7FE00010': { vr: 'OW', Value: [i.pixels.buffer.slice(i.pixels.byteOffset, i.pixels.byteOffset + i.pixels.byteLength)] },
   });
-  ds['00082112'] = { vr: 'SQ', Value: i.references === undefined ? [] : [{ '00081150': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] }, '00081155': { vr: 'UI', Value: [i.references] } }] };
+  ds['00082112'] = {
+    vr: 'SQ',
+    Value:
+      i.references === undefined
+        ? []
+        : [{ '00081150': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] }, '00081155': { vr: 'UI', Value: [i.references] } }],
+  };
   const meta: Dataset = {
     '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },
     '00020002': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] },

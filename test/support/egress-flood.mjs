@@ -4,7 +4,12 @@
 // Prints a JSON summary.
 import { request } from 'node:http';
 
-const [url, tokens, seconds, parallel] = [process.argv[2], process.argv[3].split(','), Number(process.argv[4]), Number(process.argv[5] ?? 2)];
+const [url, tokens, seconds, parallel] = [
+  process.argv[2],
+  process.argv[3].split(','),
+  Number(process.argv[4]),
+  Number(process.argv[5] ?? 2),
+];
 const u = new URL(url);
 const deadline = Date.now() + seconds * 1000;
 const SIZE = 16 * 1024 * 1024;
@@ -13,12 +18,22 @@ const statuses = {};
 
 function upload(token) {
   return new Promise((resolve) => {
-    const req = request({ host: u.hostname, port: u.port, method: 'POST', path: '/v1/egress/predictions', agent: false, headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'content-length': SIZE } }, (res) => {
-      statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-      res.resume();
-      res.on('end', resolve);
-      res.on('error', resolve);
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: 'POST',
+        path: '/v1/egress/predictions',
+        agent: false,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'content-length': SIZE },
+      },
+      (res) => {
+        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+        res.resume();
+        res.on('end', resolve);
+        res.on('error', resolve);
+      },
+    );
     req.on('error', () => resolve());
     let sent = 0;
     const write = () => {

@@ -7,7 +7,10 @@ export type Fault = 'cut-after-64k' | 'fail-500';
  * An S3 endpoint in front of a real one that injects faults: `rule` picks a fault per request
  * (or none, to pass it through untouched).
  */
-export async function faultProxy(target: string, rule: (req: IncomingMessage) => Fault | undefined): Promise<{ url: string; server: Server }> {
+export async function faultProxy(
+  target: string,
+  rule: (req: IncomingMessage) => Fault | undefined,
+): Promise<{ url: string; server: Server }> {
   const t = new URL(target);
   const server = createServer((req, res) => {
     const fault = rule(req);

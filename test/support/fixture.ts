@@ -81,7 +81,9 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
           CAGE_S3_SECRET_ACCESS_KEY: external.secretAccessKey,
           CAGE_S3_REGION: external.region,
         }),
-    ...(opts.s3Endpoint === undefined ? {} : { CAGE_S3_ENDPOINT: opts.s3Endpoint, CAGE_S3_ACCESS_KEY_ID: 'S3RVER', CAGE_S3_SECRET_ACCESS_KEY: 'S3RVER' }),
+    ...(opts.s3Endpoint === undefined
+      ? {}
+      : { CAGE_S3_ENDPOINT: opts.s3Endpoint, CAGE_S3_ACCESS_KEY_ID: 'S3RVER', CAGE_S3_SECRET_ACCESS_KEY: 'S3RVER' }),
     ...opts.env,
   };
   const config = loadConfig(env);
@@ -108,7 +110,14 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
     now,
     'test',
   );
-  await core.series.upsert(TEST_SERIES.map((seriesuid) => ({ dataset: DATASET, split: 'test', seriesuid, box: { min: [-100, -100, -100], max: [100, 100, 100] } })));
+  await core.series.upsert(
+    TEST_SERIES.map((seriesuid) => ({
+      dataset: DATASET,
+      split: 'test',
+      seriesuid,
+      box: { min: [-100, -100, -100], max: [100, 100, 100] },
+    })),
+  );
   const meta = { requestId: 'fixture', listener: 'internal' as const };
   const window = { notBefore: new Date(now.getTime() - 3600_000), notAfter: new Date(now.getTime() + 3600_000), byteQuota: null };
   for (const [team, split] of [

@@ -12,7 +12,13 @@ export interface RawResponse {
  * A request with the path sent byte for byte as given (no client-side normalization of `..`,
  * `//` or percent-encoding), which is what the key-handling tests need.
  */
-export function rawRequest(baseUrl: string, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<RawResponse> {
+export function rawRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string | Buffer,
+): Promise<RawResponse> {
   const u = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: u.hostname, port: u.port, method, path, headers, agent: false }, (res) => {

@@ -74,7 +74,8 @@ export class Scrape {
   histogramSeries(name: string): { labels: Record<string, string>; buckets: [number, number][]; count: number }[] {
     const out = new Map<string, { labels: Record<string, string>; buckets: [number, number][]; count: number }>();
     const key = (l: Record<string, string>) => JSON.stringify(Object.entries(l).sort());
-    for (const c of this.samples(`${name}_count`)) out.set(key(c.labels ?? {}), { labels: c.labels ?? {}, buckets: [], count: Number(c.value) });
+    for (const c of this.samples(`${name}_count`))
+      out.set(key(c.labels ?? {}), { labels: c.labels ?? {}, buckets: [], count: Number(c.value) });
     for (const b of this.samples(`${name}_bucket`)) {
       const { le, ...rest } = b.labels ?? {};
       const series = out.get(key(rest));

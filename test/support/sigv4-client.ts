@@ -50,7 +50,14 @@ export class SigV4TestClient {
   ) {}
 
   private signer(region = 'us-east-1', service = 's3') {
-    return new SignatureV4({ credentials: { accessKeyId: this.job.accessKeyId, secretAccessKey: this.job.secretAccessKey }, region, service, sha256: NodeSha256, uriEscapePath: false, applyChecksum: true });
+    return new SignatureV4({
+      credentials: { accessKeyId: this.job.accessKeyId, secretAccessKey: this.job.secretAccessKey },
+      region,
+      service,
+      sha256: NodeSha256,
+      uriEscapePath: false,
+      applyChecksum: true,
+    });
   }
 
   private base(r: SignedRequest) {
@@ -58,8 +65,21 @@ export class SigV4TestClient {
     const body = r.body === undefined ? undefined : Buffer.from(r.body);
     const headers: Record<string, string> = { host: u.host, ...(r.headers ?? {}) };
     if (body !== undefined) headers['content-length'] = String(body.length);
-    headers['x-amz-content-sha256'] = r.payloadHash ?? createHash('sha256').update(body ?? Buffer.alloc(0)).digest('hex');
-    return { method: r.method, protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: r.path, query: r.query ?? {}, headers, body };
+    headers['x-amz-content-sha256'] =
+      r.payloadHash ??
+      createHash('sha256')
+        .update(body ?? Buffer.alloc(0))
+        .digest('hex');
+    return {
+      method: r.method,
+      protocol: 'http:',
+      hostname: u.hostname,
+      port: Number(u.port),
+      path: r.path,
+      query: r.query ?? {},
+      headers,
+      body,
+    };
   }
 
   /** Signed headers for the request (Authorization, X-Amz-Date, …), nothing sent. */
@@ -69,7 +89,10 @@ export class SigV4TestClient {
     return { target: r.path + queryString(r.query ?? {}), headers: signed.headers, body: req.body };
   }
 
-  async send(r: SignedRequest, tamper: (s: { target: string; headers: Record<string, string>; body?: Buffer }) => void = () => undefined): Promise<RawResponse> {
+  async send(
+    r: SignedRequest,
+    tamper: (s: { target: string; headers: Record<string, string>; body?: Buffer }) => void = () => undefined,
+  ): Promise<RawResponse> {
     const s = await this.sign(r);
     tamper(s);
     return rawRequest(this.baseUrl, r.method, s.target, s.headers, s.body);
@@ -94,7 +117,12 @@ export function queryString(q: Record<string, string>): string {
 }
 
 /** An aws-chunked body, each chunk signed by hand (RFC-style, from the AWS documentation) on the seed signature. */
-export function awsChunked(parts: Buffer[], seed: string, key: { secret: string; date: string; region: string }, amzDate: string): { chunks: Buffer[]; encode: (order?: number[]) => Buffer } {
+export function awsChunked(
+  parts: Buffer[],
+  seed: string,
+  key: { secret: string; date: string; region: string },
+  amzDate: string,
+): { chunks: Buffer[]; encode: (order?: number[]) => Buffer } {
   const hmac = (k: Buffer | string, d: string) => createHmac('sha256', k).update(d).digest();
   const signingKey = hmac(hmac(hmac(hmac(`AWS4${key.secret}`, key.date), key.region), 's3'), 'aws4_request');
   const scope = `${key.date}/${key.region}/s3/aws4_request`;

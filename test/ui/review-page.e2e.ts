@@ -18,7 +18,9 @@ const CHROMIUM = process.env.CAGE_TEST_CHROMIUM ?? '/usr/bin/chromium';
 // The README's screenshots are rewritten only on request (CAGE_UPDATE_SCREENSHOTS=1), so a test
 // run leaves the working tree clean; otherwise they go to a temporary directory.
 const SCREENSHOTS =
-  process.env.CAGE_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'screenshots') : join(tmpdir(), `cage-screenshots-${process.pid}`);
+  process.env.CAGE_UPDATE_SCREENSHOTS === '1'
+    ? join(__dirname, '..', '..', 'docs', 'screenshots')
+    : join(tmpdir(), `cage-screenshots-${process.pid}`);
 
 const MODELS_AFTER_REVIEW = `@id("models-after-review")
 permit (principal is Cage::Job, action == Cage::Action::"egress", resource is Cage::Artifact)
@@ -35,7 +37,10 @@ function metricsHeldForReview(): string {
 interface InPage {
   sessionStorage: { length: number; setItem(key: string, value: string): void };
   localStorage: { length: number };
-  document: { querySelectorAll(selector: string): { length: number }; querySelector(selector: string): { getAttribute(name: string): string | null } | null };
+  document: {
+    querySelectorAll(selector: string): { length: number };
+    querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+  };
   __pwned?: number;
 }
 
@@ -85,22 +90,46 @@ describe('the review page (/ui/) in a real browser', () => {
 
     // What the log will hold: a held metrics artifact (text), a held model (opaque), a refused
     // metrics submission, a denied read of the labels, and a read whose key is markup.
-    const metrics = await postEgress(f.gateway.sandboxUrl, 'metrics', f.beta.token, '{"n": 120, "metrics": {"froc": 0.81234, "loss": [0.93456, 0.7102]}}', 'application/json');
+    const metrics = await postEgress(
+      f.gateway.sandboxUrl,
+      'metrics',
+      f.beta.token,
+      '{"n": 120, "metrics": {"froc": 0.81234, "loss": [0.93456, 0.7102]}}',
+      'application/json',
+    );
     expect(metrics.status).toBe(202);
     expect(metrics.json).toMatchObject({ status: 'pending_review', kind: 'metrics' });
     metricsId = metrics.json.id as string;
     const model = await postEgress(f.gateway.sandboxUrl, 'model', f.beta.token, Buffer.alloc(64, 7), 'application/octet-stream');
     expect(model.status).toBe(202);
     modelId = model.json.id as string;
-    expect((await postEgress(f.gateway.sandboxUrl, 'metrics', f.beta.token, '{"n": 5, "metrics": {"froc": 0.5}}', 'application/json')).status).toBe(422);
-    expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ct', 'labels/test_annotations.csv'), bearer(f.alpha.token))).status).toBe(404);
-    await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ct', 'train/<img src=x onerror="window.__pwned=1">.txt'), bearer(f.alpha.token));
+    expect(
+      (await postEgress(f.gateway.sandboxUrl, 'metrics', f.beta.token, '{"n": 5, "metrics": {"froc": 0.5}}', 'application/json')).status,
+    ).toBe(422);
+    expect(
+      (await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ct', 'labels/test_annotations.csv'), bearer(f.alpha.token))).status,
+    ).toBe(404);
+    await rawRequest(
+      f.gateway.sandboxUrl,
+      'GET',
+      objectPath('ct', 'train/<img src=x onerror="window.__pwned=1">.txt'),
+      bearer(f.alpha.token),
+    );
     // Enough leaves for more than one page.
-    for (let i = 0; i < 30; i++) expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ct', 'train/empty.bin'), bearer(f.alpha.token))).status).toBe(200);
+    for (let i = 0; i < 30; i++)
+      expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ct', 'train/empty.bin'), bearer(f.alpha.token))).status).toBe(200);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     context = await browser.newContext({ viewport: { width: 1440, height: 960 }, acceptDownloads: true });
     page = await context.newPage();
@@ -175,7 +204,20 @@ describe('the review page (/ui/) in a real browser', () => {
       expect(r.headers['content-security-policy']).toBe(csp);
       expect(r.body.equals(readFileSync(join(__dirname, '..', '..', 'src', 'ui', 'public', file)))).toBe(true);
     }
-    for (const path of ['/ui/nope.js', '/ui/..%2Fui.controller.ts', '/ui/%2e%2e%2f%2e%2e%2fpackage.json', '/ui/../package.json', '/ui/constructor', '/ui/__proto__', '/ui/index.html%00', '/ui/public', '/ui/app.js/', '/ui/x/app.js', '/ui/%61pp.js', '/ui//app.js']) {
+    for (const path of [
+      '/ui/nope.js',
+      '/ui/..%2Fui.controller.ts',
+      '/ui/%2e%2e%2f%2e%2e%2fpackage.json',
+      '/ui/../package.json',
+      '/ui/constructor',
+      '/ui/__proto__',
+      '/ui/index.html%00',
+      '/ui/public',
+      '/ui/app.js/',
+      '/ui/x/app.js',
+      '/ui/%61pp.js',
+      '/ui//app.js',
+    ]) {
       const r = await rawRequest(f.gateway.controlUrl, 'GET', path);
       expect({ path, status: r.status }).toEqual({ path, status: 404 });
       expect(r.body.toString()).not.toContain('import ');
@@ -233,8 +275,13 @@ describe('the review page (/ui/) in a real browser', () => {
     await page.locator('#log-filter select[name=decision]').selectOption('deny');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.locator('#log-caption', { hasText: /Leaves #\d+ – #\d+ \(\d+ shown/ }).waitFor();
-    const denied = JSON.parse((await api('/v1/audit?decision=deny&limit=50')).body.toString()) as { leaves: { index: number; leaf: { action: string } }[] };
-    await page.waitForFunction((n) => (globalThis as unknown as InPage).document.querySelectorAll('#log-rows tr[data-index]').length === n, denied.leaves.length);
+    const denied = JSON.parse((await api('/v1/audit?decision=deny&limit=50')).body.toString()) as {
+      leaves: { index: number; leaf: { action: string } }[];
+    };
+    await page.waitForFunction(
+      (n) => (globalThis as unknown as InPage).document.querySelectorAll('#log-rows tr[data-index]').length === n,
+      denied.leaves.length,
+    );
     const decisions = await page.locator('#log-rows tr[data-index] td:nth-child(6)').allTextContents();
     expect(new Set(decisions)).toEqual(new Set(['deny']));
     const actions = await page.locator('#log-rows tr[data-index] td:nth-child(5)').allTextContents();
@@ -255,11 +302,17 @@ describe('the review page (/ui/) in a real browser', () => {
     await page.locator('#log-caption', { hasText: '(25 shown)' }).waitFor();
     const first = await page.locator('#log-rows tr[data-index]').first().getAttribute('data-index');
     await page.getByRole('button', { name: 'Next page' }).click();
-    await page.waitForFunction((idx) => (globalThis as unknown as InPage).document.querySelector('#log-rows tr[data-index]')?.getAttribute('data-index') !== idx, first);
+    await page.waitForFunction(
+      (idx) => (globalThis as unknown as InPage).document.querySelector('#log-rows tr[data-index]')?.getAttribute('data-index') !== idx,
+      first,
+    );
     const next = Number(await page.locator('#log-rows tr[data-index]').first().getAttribute('data-index'));
     expect(next).toBeGreaterThan(Number(first) + 24);
     await page.getByRole('button', { name: 'First page' }).click();
-    await page.waitForFunction((idx) => (globalThis as unknown as InPage).document.querySelector('#log-rows tr[data-index]')?.getAttribute('data-index') === idx, first);
+    await page.waitForFunction(
+      (idx) => (globalThis as unknown as InPage).document.querySelector('#log-rows tr[data-index]')?.getAttribute('data-index') === idx,
+      first,
+    );
   });
 
   it('shows markup from the log as text, never as HTML', async () => {
@@ -274,7 +327,9 @@ describe('the review page (/ui/) in a real browser', () => {
 
   it('opens the held metrics artifact: inspection, canonical content; the first officer approves', async () => {
     await openArtifact(metricsId);
-    const { artifact } = JSON.parse((await api(`/v1/egress/${metricsId}`)).body.toString()) as { artifact: { sha256: string; bits: number; bytes: number } };
+    const { artifact } = JSON.parse((await api(`/v1/egress/${metricsId}`)).body.toString()) as {
+      artifact: { sha256: string; bits: number; bytes: number };
+    };
     expect(await text(page.locator('#artifact-status'))).toBe('pending review');
     const facts = await text(page.locator('#artifact-facts'));
     expect(facts).toContain('metrics');
@@ -309,7 +364,10 @@ describe('the review page (/ui/) in a real browser', () => {
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.locator('#review-error', { hasText: 'reviewers must be independent of the submitting team' }).waitFor();
     expect(await text(page.locator('#review-error'))).toContain('403');
-    const { artifact, reviews } = JSON.parse((await api(`/v1/egress/${metricsId}`)).body.toString()) as { artifact: { status: string }; reviews: unknown[] };
+    const { artifact, reviews } = JSON.parse((await api(`/v1/egress/${metricsId}`)).body.toString()) as {
+      artifact: { status: string };
+      reviews: unknown[];
+    };
     expect(artifact.status).toBe('pending_review');
     expect(reviews).toHaveLength(1);
     await signOut();
@@ -332,7 +390,10 @@ describe('the review page (/ui/) in a real browser', () => {
 
     const content = await api(`/v1/egress/${metricsId}/content`);
     expect(content.status).toBe(200);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download released content' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download released content' }).click(),
+    ]);
     const saved = readFileSync(await download.path());
     expect(saved.equals(content.body)).toBe(true);
     expect(download.suggestedFilename()).toBe(metricsId);
@@ -362,9 +423,15 @@ describe('the review page (/ui/) in a real browser', () => {
     let note = cp.note;
     let notePresent = true;
     await page.route('**/v1/audit/checkpoint', (route) =>
-      route.fulfill(notePresent ? { status: 200, contentType: 'text/plain; charset=utf-8', body: note } : { status: 404, contentType: 'application/json', body: '{"error":"not_found","message":"no checkpoint yet"}' }),
+      route.fulfill(
+        notePresent
+          ? { status: 200, contentType: 'text/plain; charset=utf-8', body: note }
+          : { status: 404, contentType: 'application/json', body: '{"error":"not_found","message":"no checkpoint yet"}' },
+      ),
     );
-    await page.route('**/v1/audit/checkpoint/key', (route) => route.fulfill({ status: 200, contentType: 'text/plain; charset=utf-8', body: `${cp.verifierKey}\n` }));
+    await page.route('**/v1/audit/checkpoint/key', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/plain; charset=utf-8', body: `${cp.verifierKey}\n` }),
+    );
     const refresh = async (expected: string) => {
       await page.getByRole('button', { name: 'Refresh' }).click();
       await page.locator('#cp-badge', { hasText: new RegExp(`^${expected}$`) }).waitFor();
@@ -386,8 +453,18 @@ describe('the review page (/ui/) in a real browser', () => {
     expect(await text(page.locator('#cp-message'))).toContain('no signature by');
     // Right after a rotation the newest checkpoint is the retired key's: it verifies with that key,
     // which the gateway lists with its window (GET /v1/audit/checkpoint/keys).
-    const retired = { keyId: '00000000', verifierKey: other.verifierKey, kid: 'k', notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2026-02-01T00:00:00.000Z', tokensUntil: '2026-02-01T00:00:00.000Z', active: false };
-    await page.route('**/v1/audit/checkpoint/keys', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ keys: [retired] }) }));
+    const retired = {
+      keyId: '00000000',
+      verifierKey: other.verifierKey,
+      kid: 'k',
+      notBefore: '2026-01-01T00:00:00.000Z',
+      notAfter: '2026-02-01T00:00:00.000Z',
+      tokensUntil: '2026-02-01T00:00:00.000Z',
+      active: false,
+    };
+    await page.route('**/v1/audit/checkpoint/keys', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ keys: [retired] }) }),
+    );
     await refresh('Verified');
     expect(await text(page.locator('#cp-message'))).toContain('by a key retired at 2026-02-01T00:00:00.000Z');
     await page.unroute('**/v1/audit/checkpoint/keys');

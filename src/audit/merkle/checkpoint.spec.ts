@@ -65,7 +65,10 @@ describe('checkpoints (C2SP tlog-checkpoint in a signed note)', () => {
     expect(opened.origin).toBe(ORIGIN);
     expect(opened.size).toBe(1234567);
     expect(opened.rootHash.equals(root)).toBe(true);
-    const empty = openCheckpoint(signCheckpoint({ origin: ORIGIN, size: 0, rootHash: createHash('sha256').digest() }, ORIGIN, gateway.privateKey), verifier);
+    const empty = openCheckpoint(
+      signCheckpoint({ origin: ORIGIN, size: 0, rootHash: createHash('sha256').digest() }, ORIGIN, gateway.privateKey),
+      verifier,
+    );
     expect(empty.size).toBe(0);
   });
 
@@ -80,9 +83,13 @@ describe('checkpoints (C2SP tlog-checkpoint in a signed note)', () => {
   it('a note re-signed with another key: no signature by this key', () => {
     // Same name, another key: the key id differs.
     const forged = signCheckpoint(checkpoint, ORIGIN, other.privateKey);
-    expect(errorOf(() => openCheckpoint(forged, verifier), 'no-signature')).toMatch(/no signature by cage\.example\.org\/audit\+[0-9a-f]{8}.*with key id/);
+    expect(errorOf(() => openCheckpoint(forged, verifier), 'no-signature')).toMatch(
+      /no signature by cage\.example\.org\/audit\+[0-9a-f]{8}.*with key id/,
+    );
     // Another name.
-    expect(errorOf(() => openCheckpoint(signCheckpoint(checkpoint, 'someone', other.privateKey), verifier), 'no-signature')).toMatch(/no signature by/);
+    expect(errorOf(() => openCheckpoint(signCheckpoint(checkpoint, 'someone', other.privateKey), verifier), 'no-signature')).toMatch(
+      /no signature by/,
+    );
   });
 
   it('a signature line with the right name and key id but another key’s signature: bad signature', () => {

@@ -51,7 +51,11 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 /** First 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ publicKey). */
 export function keyId(name: string, publicKey: Buffer): Buffer {
   checkRawKey(publicKey);
-  const h = createHash('sha256').update(name, 'utf8').update(Buffer.from([0x0a, ED25519])).update(publicKey).digest();
+  const h = createHash('sha256')
+    .update(name, 'utf8')
+    .update(Buffer.from([0x0a, ED25519]))
+    .update(publicKey)
+    .digest();
   return Buffer.from(h.subarray(0, 4));
 }
 
@@ -90,8 +94,10 @@ export function parseVerifierKey(text: string): { name: string; keyId: Buffer; p
 /** The checkpoint body: "<origin>\n<size>\n<base64 root>\n". */
 export function checkpointBody(c: Checkpoint): string {
   checkOrigin(c.origin);
-  if (!Number.isSafeInteger(c.size) || c.size < 0) throw new CheckpointError('bad-size', `checkpoint size ${c.size} is not a non-negative integer`);
-  if (!Buffer.isBuffer(c.rootHash) || c.rootHash.length !== 32) throw new CheckpointError('bad-root', 'checkpoint root hash is not 32 bytes');
+  if (!Number.isSafeInteger(c.size) || c.size < 0)
+    throw new CheckpointError('bad-size', `checkpoint size ${c.size} is not a non-negative integer`);
+  if (!Buffer.isBuffer(c.rootHash) || c.rootHash.length !== 32)
+    throw new CheckpointError('bad-root', 'checkpoint root hash is not 32 bytes');
   return `${c.origin}\n${c.size}\n${c.rootHash.toString('base64')}\n`;
 }
 
@@ -116,7 +122,8 @@ export function parseCheckpointBody(body: string): Checkpoint {
   if (lines.length < 3) throw new CheckpointError('bad-format', `checkpoint body has ${lines.length} line(s), needs origin, size and root`);
   const [origin, sizeText, rootText, ...extensions] = lines as [string, string, string, ...string[]];
   checkOrigin(origin);
-  if (!/^(0|[1-9][0-9]*)$/.test(sizeText)) throw new CheckpointError('bad-size', `checkpoint size ${JSON.stringify(sizeText)} is not a decimal without leading zeros`);
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeText))
+    throw new CheckpointError('bad-size', `checkpoint size ${JSON.stringify(sizeText)} is not a decimal without leading zeros`);
   const size = Number(sizeText);
   if (!Number.isSafeInteger(size)) throw new CheckpointError('bad-size', `checkpoint size ${sizeText} is too large`);
   const rootHash = decodeBase64(rootText);

@@ -109,7 +109,9 @@ describe('a tree of a million leaves, grown in batches of 512', () => {
         expect(ids.length).toBeLessThanOrEqual(43);
         expect(allComplete(ids, n)).toBe(true);
         const proof = consistencyProof(m, n, pick(store, ids));
-        expect(proof.map((h) => h.toString('hex'))).toEqual(referenceConsistency(m, leaves.slice(0, n), memo).map((h) => h.toString('hex')));
+        expect(proof.map((h) => h.toString('hex'))).toEqual(
+          referenceConsistency(m, leaves.slice(0, n), memo).map((h) => h.toString('hex')),
+        );
         expect(verifyConsistency(m, n, roots.get(m)!, roots.get(n)!, proof)).toBe(true);
         if (m < n) {
           const bent = proof.slice();

@@ -97,7 +97,13 @@ describe('RFC 6962 known answers', () => {
   it('node hash is SHA-256(0x01 ‖ l ‖ r)', () => {
     const l = leaves[0];
     const r = leaves[1];
-    expect(hex(nodeHash(l, r))).toBe(hex(createHash('sha256').update(Buffer.concat([Buffer.from([1]), l, r])).digest()));
+    expect(hex(nodeHash(l, r))).toBe(
+      hex(
+        createHash('sha256')
+          .update(Buffer.concat([Buffer.from([1]), l, r]))
+          .digest(),
+      ),
+    );
     expect(hex(nodeHash(l, r))).toBe(roots[1]);
   });
 });
@@ -172,7 +178,8 @@ describe('storage-based trees equal the RFC definitions', () => {
         }
         for (const other of [n + 1, rand(N) + 1]) {
           // A proof binds the size through the root: the wrong size with that size's root fails.
-          if (other !== n && other > m && other <= N && verifyInclusion(leaf, m, other, proof, roots[other])) fail(`verifies at size ${other}`);
+          if (other !== n && other > m && other <= N && verifyInclusion(leaf, m, other, proof, roots[other]))
+            fail(`verifies at size ${other}`);
         }
         if (verifyInclusion(leaf, m, n, proof, forkRoots[n])) fail('verifies against the fork');
         checked++;
@@ -210,10 +217,12 @@ describe('storage-based trees equal the RFC definitions', () => {
           if (verifyConsistency(m, n, rm, rn, [...proof, rn])) fail('verifies lengthened');
           if (verifyConsistency(m, n, rm, rn, [])) fail('verifies empty');
           for (const other of [m + 1]) {
-            if (other >= 1 && other <= n && other !== m && verifyConsistency(other, n, roots[other], rn, proof)) fail(`verifies from ${other}`);
+            if (other >= 1 && other <= n && other !== m && verifyConsistency(other, n, roots[other], rn, proof))
+              fail(`verifies from ${other}`);
           }
           for (const other of [n + 1]) {
-            if (other >= m && other <= N && other !== n && verifyConsistency(m, other, rm, roots[other], proof)) fail(`verifies to ${other}`);
+            if (other >= m && other <= N && other !== n && verifyConsistency(m, other, rm, roots[other], proof))
+              fail(`verifies to ${other}`);
           }
         }
         if (verifyConsistency(m, n, flipBit(rm, 3), rn, proof)) fail('verifies another first root');
@@ -223,7 +232,8 @@ describe('storage-based trees equal the RFC definitions', () => {
         // its size-m tree to our size-n tree, nor our size-m tree to its size-n tree.
         const [forkM, forkN] = [forkRoots[m], forkRoots[n]];
         const forkProof = consistencyProof(m, n, forkStore);
-        if (hexes(forkProof).join() !== hexes(referenceConsistency(m, forkLeaves.slice(0, n), forkMemo)).join()) fail('fork proof differs from PROOF');
+        if (hexes(forkProof).join() !== hexes(referenceConsistency(m, forkLeaves.slice(0, n), forkMemo)).join())
+          fail('fork proof differs from PROOF');
         if (!verifyConsistency(m, n, forkM, forkN, forkProof)) fail('the fork does not verify against itself');
         if (verifyConsistency(m, n, forkM, rn, proof) || verifyConsistency(m, n, forkM, rn, forkProof)) fail('links the fork to our tree');
         if (verifyConsistency(m, n, rm, forkN, proof) || verifyConsistency(m, n, rm, forkN, forkProof)) fail('links our tree to the fork');
@@ -260,7 +270,8 @@ describe('storage-based trees equal the RFC definitions', () => {
         if (hexes(proof).join() !== hexes(referenceConsistency(m, slice, memo)).join()) fail(`consistency from ${m} differs from PROOF`);
         if (!verifyConsistency(m, n, roots[m], roots[n], proof)) fail(`consistency from ${m} does not verify`);
         for (let other = 1; other <= n; other++) {
-          if (other !== m && m > 0 && verifyConsistency(other, n, roots[other], roots[n], proof)) fail(`consistency from ${m} verifies from ${other}`);
+          if (other !== m && m > 0 && verifyConsistency(other, n, roots[other], roots[n], proof))
+            fail(`consistency from ${m} verifies from ${other}`);
         }
       }
     }

@@ -65,7 +65,6 @@ export function emptyRoot(): Buffer {
   return createHash('sha256').digest();
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Shapes: the ranges [a, b) whose hashes make up a root or a proof.
 

@@ -13,8 +13,7 @@ export interface ExportBundle {
 }
 
 export type Verdict =
-  | { ok: true; size: number; root: string; checkpoints: number; keys: number }
-  | { ok: false; index: number | null; reason: string };
+  { ok: true; size: number; root: string; checkpoints: number; keys: number } | { ok: false; index: number | null; reason: string };
 
 /** The audit action of a signing-key rotation; its leaf names both keys (RotationDetail). */
 export const ROTATION_ACTION = 'keys.rotate';
@@ -63,7 +62,12 @@ export function verifyExport(bundle: ExportBundle, pinned: string | readonly str
   const signed: SignedCheckpoint[] = [];
   for (const note of bundle.checkpoints) {
     const opened = openWithAny(note, known);
-    if (!opened.ok) return { ok: false, index: null, reason: `a checkpoint does not verify with the pinned key${pinnedKeys.length > 1 ? 's' : ''}: ${opened.reason}` };
+    if (!opened.ok)
+      return {
+        ok: false,
+        index: null,
+        reason: `a checkpoint does not verify with the pinned key${pinnedKeys.length > 1 ? 's' : ''}: ${opened.reason}`,
+      };
     signed.push({ checkpoint: opened.checkpoint, key: opened.key });
   }
   signed.sort((a, b) => a.checkpoint.size - b.checkpoint.size);
@@ -86,10 +90,15 @@ export function verifyExport(bundle: ExportBundle, pinned: string | readonly str
       if (logged === undefined) return { ok: false, index: i, reason: `leaf ${i} has no logged hash: the export and the tree disagree` };
       const next = hashes[i + 1]?.toString('hex');
       if (bundle.leafHashes.get(i + 1) === got && next !== logged) {
-        return { ok: false, index: i, reason: `leaf ${i} is missing: the export's line ${i} is the log's leaf ${i + 1} (a leaf was deleted)` };
+        return {
+          ok: false,
+          index: i,
+          reason: `leaf ${i} is missing: the export's line ${i} is the log's leaf ${i + 1} (a leaf was deleted)`,
+        };
       }
       const elsewhere = [...bundle.leafHashes.entries()].find(([, h]) => h === got);
-      if (elsewhere !== undefined) return { ok: false, index: i, reason: `leaf ${i} holds the bytes of leaf ${elsewhere[0]} (leaves were moved or swapped)` };
+      if (elsewhere !== undefined)
+        return { ok: false, index: i, reason: `leaf ${i} holds the bytes of leaf ${elsewhere[0]} (leaves were moved or swapped)` };
       return { ok: false, index: i, reason: `leaf ${i} does not match its logged hash (its bytes were edited)` };
     }
   }
@@ -97,21 +106,38 @@ export function verifyExport(bundle: ExportBundle, pinned: string | readonly str
   const newest = checkpoints[checkpoints.length - 1];
   const wanted = Math.max(newest?.size ?? 0, pinnedEarlier?.size ?? 0);
   if (hashes.length < wanted) {
-    return { ok: false, index: hashes.length, reason: `the log is truncated: a checkpoint signs ${wanted} leaves, the export holds ${hashes.length}` };
+    return {
+      ok: false,
+      index: hashes.length,
+      reason: `the log is truncated: a checkpoint signs ${wanted} leaves, the export holds ${hashes.length}`,
+    };
   }
 
   // One pass over the leaves with the tree's right frontier (one complete subtree per level, so
   // memory is O(log n) at any size); at each checkpoint's size the frontier folds into its root.
   const targets = new Map<number, Checkpoint[]>();
-  for (const c of [...checkpoints, ...(pinnedEarlier === undefined ? [] : [pinnedEarlier])]) targets.set(c.size, [...(targets.get(c.size) ?? []), c]);
+  for (const c of [...checkpoints, ...(pinnedEarlier === undefined ? [] : [pinnedEarlier])])
+    targets.set(c.size, [...(targets.get(c.size) ?? []), c]);
   const frontier: { level: number; hash: Buffer }[] = [];
-  const root = () => (frontier.length === 0 ? emptyRoot() : frontier.reduceRight((acc, n) => (acc === undefined ? n.hash : nodeHash(n.hash, acc)), undefined as Buffer | undefined)!);
+  const root = () =>
+    frontier.length === 0
+      ? emptyRoot()
+      : frontier.reduceRight((acc, n) => (acc === undefined ? n.hash : nodeHash(n.hash, acc)), undefined as Buffer | undefined)!;
   let previous = 0;
   const check = (size: number): Verdict | undefined => {
     for (const c of targets.get(size) ?? []) {
       if (root().equals(c.rootHash)) continue;
-      if (c === pinnedEarlier) return { ok: false, index: null, reason: `the log is not consistent with the earlier checkpoint of size ${c.size} (a fork or a rewrite)` };
-      return { ok: false, index: previous, reason: `the root of the first ${c.size} leaves differs from the signed checkpoint: a leaf in [${previous}, ${c.size}) was altered` };
+      if (c === pinnedEarlier)
+        return {
+          ok: false,
+          index: null,
+          reason: `the log is not consistent with the earlier checkpoint of size ${c.size} (a fork or a rewrite)`,
+        };
+      return {
+        ok: false,
+        index: previous,
+        reason: `the root of the first ${c.size} leaves differs from the signed checkpoint: a leaf in [${previous}, ${c.size}) was altered`,
+      };
     }
     if (targets.has(size)) previous = size;
     return undefined;
@@ -126,7 +152,13 @@ export function verifyExport(bundle: ExportBundle, pinned: string | readonly str
     const bad = check(i + 1);
     if (bad !== undefined) return bad;
   }
-  return { ok: true, size: hashes.length, root: root().toString('hex'), checkpoints: checkpoints.length, keys: new Set(signed.map((c) => c.key)).size };
+  return {
+    ok: true,
+    size: hashes.length,
+    root: root().toString('hex'),
+    checkpoints: checkpoints.length,
+    keys: new Set(signed.map((c) => c.key)).size,
+  };
 }
 
 /** The `keys.rotate` leaves of the export, in log order (the leaves' bytes are checked later, against the tree). */
@@ -142,14 +174,23 @@ function rotationsIn(lines: Buffer[]): { index: number; detail: RotationDetail }
       return; // an edited leaf: its hash check names it
     }
     const d = leaf.detail;
-    if (leaf.action !== ROTATION_ACTION || leaf.decision !== 'allow' || typeof d?.to?.verifierKey !== 'string' || typeof d.from?.verifierKey !== 'string') return;
+    if (
+      leaf.action !== ROTATION_ACTION ||
+      leaf.decision !== 'allow' ||
+      typeof d?.to?.verifierKey !== 'string' ||
+      typeof d.from?.verifierKey !== 'string'
+    )
+      return;
     out.push({ index, detail: d as RotationDetail });
   });
   return out;
 }
 
 /** Opens a note with the key its signature line names, among `keys`. */
-function openWithAny(note: string, keys: readonly string[]): { ok: true; checkpoint: Checkpoint; key: string } | { ok: false; reason: string } {
+function openWithAny(
+  note: string,
+  keys: readonly string[],
+): { ok: true; checkpoint: Checkpoint; key: string } | { ok: false; reason: string } {
   let last = '';
   for (const key of keys) {
     try {
@@ -171,12 +212,16 @@ function openWithAny(note: string, keys: readonly string[]): { ok: true; checkpo
  * no checkpoint may be signed by a key after its successor has signed one. Returns the trusted
  * keys, or what is wrong.
  */
-function walkTrust(signed: SignedCheckpoint[], pinned: string[], rotations: { index: number; detail: RotationDetail }[]): Set<string> | string {
+function walkTrust(
+  signed: SignedCheckpoint[],
+  pinned: string[],
+  rotations: { index: number; detail: RotationDetail }[],
+): Set<string> | string {
   const trusted = new Set(pinned);
   const largestBy = new Map<string, number>();
   for (const { checkpoint, key } of signed) largestBy.set(key, Math.max(largestBy.get(key) ?? 0, checkpoint.size));
   const covers = (key: string, index: number) => (largestBy.get(key) ?? 0) > index;
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const { index, detail } of rotations) {
       const from = detail.from.verifierKey;

@@ -1,13 +1,18 @@
 import { isAbsolute, resolve } from 'node:path';
 import { type Command } from 'commander';
 import { KeyError } from '../../keys/signing-keys';
-import { PseudonymKeyConflict, pseudonymKeyFingerprint, pseudonymKeyPath, readPseudonymKey, writePseudonymKey } from '../../keys/pseudonym-key';
+import {
+  PseudonymKeyConflict,
+  pseudonymKeyFingerprint,
+  pseudonymKeyPath,
+  readPseudonymKey,
+  writePseudonymKey,
+} from '../../keys/pseudonym-key';
 import { parseDuration } from '../arg-parsers';
 import { CliError, ExitCode } from '../cli-error';
 import { type CliIo, type CommandContext, examples, handler } from '../context';
 import { type SigningKey } from '../api-types';
 import { time } from '../output';
-
 
 /** `0` (refuse the retired key's tokens at once) or a duration: 24h, 7d, 3600. */
 function parseGrace(text: string): number {
@@ -42,7 +47,11 @@ export function registerAdminCommands(program: Command, io: CliIo): void {
   admin
     .command('rotate-signing-key')
     .description('retire the signing key (tokens, checkpoints) and make a new one active on every replica within 1 s')
-    .option('--token-grace <duration>', "how long the retired key's tokens are still accepted: 0 refuses them at once (a key that may have leaked), 24h, 7d (default: until they expire)", parseGrace)
+    .option(
+      '--token-grace <duration>',
+      "how long the retired key's tokens are still accepted: 0 refuses them at once (a key that may have leaked), 24h, 7d (default: until they expire)",
+      parseGrace,
+    )
     .addHelpText(
       'after',
       `${examples('cage admin rotate-signing-key', 'cage admin rotate-signing-key --token-grace 0   # the old key may have leaked')}
@@ -55,7 +64,9 @@ key with its window, and \`cage audit verify\` follows the rotation through its 
         const body = opts.tokenGrace === undefined ? {} : { tokenGraceSeconds: opts.tokenGrace };
         const r = await ctx.api().post<{ retired: SigningKey; active: SigningKey }>('/v1/keys/signing/rotate', body);
         if (ctx.json) return ctx.out.data(r);
-        ctx.out.line(`retired ${r.retired.kid} (checkpoint key ${r.retired.keyId}); its tokens are accepted until ${time(r.retired.tokensUntil)}`);
+        ctx.out.line(
+          `retired ${r.retired.kid} (checkpoint key ${r.retired.keyId}); its tokens are accepted until ${time(r.retired.tokensUntil)}`,
+        );
         ctx.out.line(`active  ${r.active.kid} (checkpoint key ${r.active.keyId})`);
         ctx.out.line(`verifier key: ${r.active.verifierKey}`);
       }),
@@ -102,7 +113,10 @@ key with its window, and \`cage audit verify\` follows the rotation through its 
     .requiredOption('--out <file>', 'where to write the copy')
     .option(keyFileOption, keyFileHelp)
     .option('--force', 'replace a different key already in the --out file')
-    .addHelpText('after', examples('cage admin pseudonym-key export --out /secure/backup/pseudonym-key', 'cage admin pseudonym-key fingerprint'))
+    .addHelpText(
+      'after',
+      examples('cage admin pseudonym-key export --out /secure/backup/pseudonym-key', 'cage admin pseudonym-key fingerprint'),
+    )
     .action(
       handler(io, (ctx, opts: { out: string; keyFile?: string; force?: boolean }) => {
         const file = localKeyFile(ctx, opts.keyFile);

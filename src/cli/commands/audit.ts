@@ -7,7 +7,11 @@ import { CliError, ExitCode, UsageError } from '../cli-error';
 import { type CliIo, examples, handler } from '../context';
 
 interface AuditPage {
-  leaves: { index: number; hash: string; leaf: { time: string; principal: string; team: string | null; action: string; decision: string; status: number | null; bytes: number } }[];
+  leaves: {
+    index: number;
+    hash: string;
+    leaf: { time: string; principal: string; team: string | null; action: string; decision: string; status: number | null; bytes: number };
+  }[];
   nextCursor: string | null;
 }
 
@@ -30,7 +34,10 @@ export function readVerifierKeys(file: string): string[] {
     }
     return keys.map((k) => (k as { verifierKey: string }).verifierKey);
   }
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 function count(v: string): number {
@@ -47,11 +54,16 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
     .description('export the log [0, to) with everything needed to verify it offline')
     .requiredOption('--out <dir>', 'directory to write leaves.jsonl, leaf-hashes.txt, checkpoints/*.checkpoint, key.txt and keys.json into')
     .option('--to <size>', 'tree size to export (default: the latest checkpoint)', count)
-    .addHelpText('after', examples('cage audit export --out ./audit-2026-11-26', 'cage audit verify ./audit-2026-11-26 --key pinned-key.txt'))
+    .addHelpText(
+      'after',
+      examples('cage audit export --out ./audit-2026-11-26', 'cage audit verify ./audit-2026-11-26 --key pinned-key.txt'),
+    )
     .action(
       handler(io, async (ctx, opts: { out: string; to?: number }) => {
         const api = ctx.api();
-        const leaves = await api.text('/v1/audit/export', { query: { format: 'jsonl', to: opts.to === undefined ? undefined : String(opts.to) } });
+        const leaves = await api.text('/v1/audit/export', {
+          query: { format: 'jsonl', to: opts.to === undefined ? undefined : String(opts.to) },
+        });
         const size = leaves === '' ? 0 : leaves.split('\n').length - 1;
         const hashes = await api.text('/v1/audit/leaf-hashes', { query: { to: String(size) } });
         // Every checkpoint, also those past the export's end: a log cut short below a signed size shows.
@@ -74,19 +86,26 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
     .command('verify')
     .description('verify an export offline: leaf hashes, signed checkpoints, truncation, consistency with an earlier checkpoint')
     .argument('<dir>', 'a directory written by `cage audit export`')
-    .option('--key <file>', 'the checkpoint verifier key(s) you pinned: one key, one a line, or a keys.json (default: the export\'s keys.json or key.txt — which only proves self-consistency)')
+    .option(
+      '--key <file>',
+      "the checkpoint verifier key(s) you pinned: one key, one a line, or a keys.json (default: the export's keys.json or key.txt — which only proves self-consistency)",
+    )
     .option('--earlier <file>', 'a checkpoint you kept from before: the log must be consistent with it')
-    .addHelpText('after', `Exits 0 when everything verifies, 1 naming the first bad index and why.\n${examples('cage audit verify ./audit-2026-11-26 --key pinned-key.txt --earlier last-month.checkpoint')}`)
+    .addHelpText(
+      'after',
+      `Exits 0 when everything verifies, 1 naming the first bad index and why.\n${examples('cage audit verify ./audit-2026-11-26 --key pinned-key.txt --earlier last-month.checkpoint')}`,
+    )
     .action(
       handler(io, async (ctx, dirArg: string, opts: { key?: string; earlier?: string }) => {
         const dir = resolve(ctx.cwd(), dirArg);
         if (!existsSync(join(dir, 'leaves.jsonl'))) throw new UsageError(`${dir} holds no leaves.jsonl: write one with cage audit export`);
         const exported = existsSync(join(dir, 'keys.json')) ? 'keys.json' : 'key.txt';
         const keyFile = opts.key === undefined ? join(dir, exported) : resolve(ctx.cwd(), opts.key);
-        if (opts.key === undefined) ctx.out.note(`warning: verifying with the export's own ${exported}; pin the key with --key to prove who signed it`);
+        if (opts.key === undefined)
+          ctx.out.note(`warning: verifying with the export's own ${exported}; pin the key with --key to prove who signed it`);
         const text = await readFile(join(dir, 'leaves.jsonl'));
         const lines: Buffer[] = [];
-        for (let at = 0; at < text.length; ) {
+        for (let at = 0; at < text.length;) {
           const nl = text.indexOf(0x0a, at);
           if (nl < 0) throw new CliError(ExitCode.Failed, 'leaves.jsonl does not end with a newline: the export is cut short');
           lines.push(text.subarray(at, nl));
@@ -107,10 +126,21 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
         }
         const cpDir = join(dir, 'checkpoints');
         if (existsSync(cpDir)) for (const f of readdirSync(cpDir).sort()) bundle.checkpoints.push(readFileSync(join(cpDir, f), 'utf8'));
-        const verdict = verifyExport(bundle, readVerifierKeys(keyFile), opts.earlier === undefined ? undefined : readFileSync(resolve(ctx.cwd(), opts.earlier), 'utf8'));
+        const verdict = verifyExport(
+          bundle,
+          readVerifierKeys(keyFile),
+          opts.earlier === undefined ? undefined : readFileSync(resolve(ctx.cwd(), opts.earlier), 'utf8'),
+        );
         if (ctx.json) ctx.out.data(verdict);
-        if (!verdict.ok) throw new CliError(ExitCode.Failed, `verification failed${verdict.index === null ? '' : ` at index ${verdict.index}`}: ${verdict.reason}`);
-        if (!ctx.json) ctx.out.line(`ok: ${verdict.size} leaves, root ${verdict.root}, ${verdict.checkpoints} signed checkpoints verified${verdict.keys > 1 ? ` (${verdict.keys} signing keys)` : ''}`);
+        if (!verdict.ok)
+          throw new CliError(
+            ExitCode.Failed,
+            `verification failed${verdict.index === null ? '' : ` at index ${verdict.index}`}: ${verdict.reason}`,
+          );
+        if (!ctx.json)
+          ctx.out.line(
+            `ok: ${verdict.size} leaves, root ${verdict.root}, ${verdict.checkpoints} signed checkpoints verified${verdict.keys > 1 ? ` (${verdict.keys} signing keys)` : ''}`,
+          );
       }),
     );
 
@@ -129,7 +159,9 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
         const all: AuditPage['leaves'] = [];
         let cursor: string | null = null;
         do {
-          const page: AuditPage = await api.get<AuditPage>('/v1/audit', { query: { ...filters, limit: '1000', cursor: cursor ?? undefined } });
+          const page: AuditPage = await api.get<AuditPage>('/v1/audit', {
+            query: { ...filters, limit: '1000', cursor: cursor ?? undefined },
+          });
           all.push(...page.leaves);
           if (all.length > opts.lines) all.splice(0, all.length - opts.lines);
           cursor = page.nextCursor;
@@ -137,14 +169,19 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
         const print = (leaves: AuditPage['leaves']) => {
           for (const l of leaves) {
             if (ctx.json) ctx.out.line(JSON.stringify(l));
-            else ctx.out.line(`${l.index}\t${l.leaf.time}\t${l.leaf.principal}\t${l.leaf.team ?? '-'}\t${l.leaf.action}\t${l.leaf.decision}\t${l.leaf.status ?? '-'}\t${l.leaf.bytes}`);
+            else
+              ctx.out.line(
+                `${l.index}\t${l.leaf.time}\t${l.leaf.principal}\t${l.leaf.team ?? '-'}\t${l.leaf.action}\t${l.leaf.decision}\t${l.leaf.status ?? '-'}\t${l.leaf.bytes}`,
+              );
           }
         };
         print(all);
         let last = all.at(-1)?.index;
         while (opts.follow === true) {
           await new Promise((r) => setTimeout(r, ctx.io.pollIntervalMs ?? 1000));
-          const page = await api.get<AuditPage>('/v1/audit', { query: { ...filters, limit: '1000', cursor: last === undefined ? undefined : String(last) } });
+          const page = await api.get<AuditPage>('/v1/audit', {
+            query: { ...filters, limit: '1000', cursor: last === undefined ? undefined : String(last) },
+          });
           print(page.leaves);
           last = page.leaves.at(-1)?.index ?? last;
         }

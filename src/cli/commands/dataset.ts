@@ -33,37 +33,60 @@ export function registerDatasetCommands(program: Command, io: CliIo): void {
     )
     .addHelpText(
       'after',
-      examples('cage dataset add lung-2025 --bucket imaging --prefix lung-2025/ --title "Lung nodules 2025" \\\n      --split train:train:train/ --split test:test:test/ --split labels:labels:labels/'),
+      examples(
+        'cage dataset add lung-2025 --bucket imaging --prefix lung-2025/ --title "Lung nodules 2025" \\\n      --split train:train:train/ --split test:test:test/ --split labels:labels:labels/',
+      ),
     )
     .action(
       handler(io, async (ctx, id: string, opts: AddOptions) => {
-        const body = { id, bucket: opts.bucket, prefix: opts.prefix, ...(opts.title === undefined ? {} : { title: opts.title }), splits: opts.split };
+        const body = {
+          id,
+          bucket: opts.bucket,
+          prefix: opts.prefix,
+          ...(opts.title === undefined ? {} : { title: opts.title }),
+          splits: opts.split,
+        };
         const created = await ctx.api().post<Dataset>('/v1/datasets', body);
         if (ctx.json) return ctx.out.data(created);
-        ctx.out.line(`added dataset ${created.id} (${created.splits.map((s) => `${s.name}:${s.kind}`).join(', ')}); index it with: cage dataset index ${created.id}`);
+        ctx.out.line(
+          `added dataset ${created.id} (${created.splits.map((s) => `${s.name}:${s.kind}`).join(', ')}); index it with: cage dataset index ${created.id}`,
+        );
       }),
     );
 
   dataset
     .command('index')
-    .description('index the dataset\'s objects (series, sizes) and wait until the run is done or failed')
+    .description("index the dataset's objects (series, sizes) and wait until the run is done or failed")
     .argument('<id>', 'dataset id')
     .option('--no-wait', 'start the run and return at once')
-    .addHelpText('after', `${examples('cage dataset index lung-2025', 'cage dataset index lung-2025 --no-wait --json')}\nWhile waiting, a TTY shows objects, bytes and series seen so far. Exits 1 when the run fails.\n`)
+    .addHelpText(
+      'after',
+      `${examples('cage dataset index lung-2025', 'cage dataset index lung-2025 --no-wait --json')}\nWhile waiting, a TTY shows objects, bytes and series seen so far. Exits 1 when the run fails.\n`,
+    )
     .action(handler(io, (ctx, id: string, opts: { wait: boolean }) => indexDataset(ctx, id, opts.wait)));
 
   dataset
     .command('verify')
-    .description("compare an ingested dataset's bucket with its manifest; exits 1 if anything was added, changed or removed behind the gateway")
+    .description(
+      "compare an ingested dataset's bucket with its manifest; exits 1 if anything was added, changed or removed behind the gateway",
+    )
     .argument('<id>', 'dataset id')
     .action(
       handler(io, async (ctx, id: string) => {
-        const r = await ctx.api().post<ManifestReport>(`/v1/datasets/${seg(id)}/manifest/verify`, undefined, { notFound: `no such dataset "${id}"` });
+        const r = await ctx
+          .api()
+          .post<ManifestReport>(`/v1/datasets/${seg(id)}/manifest/verify`, undefined, { notFound: `no such dataset "${id}"` });
         const bad = r.unexpected.length + r.changed.length + r.missing.length;
         if (ctx.json) ctx.out.data(r);
         else {
-          ctx.out.line(`${id}: ${count(r.checked)} objects in the bucket, ${count(r.listed)} in the manifest; ${bad === 0 ? 'they match' : `${count(bad)} discrepancies`}`);
-          const rows = [...r.unexpected.map((k) => ['unexpected (never served)', k]), ...r.changed.map((k) => ['changed (never served)', k]), ...r.missing.map((k) => ['missing', k])];
+          ctx.out.line(
+            `${id}: ${count(r.checked)} objects in the bucket, ${count(r.listed)} in the manifest; ${bad === 0 ? 'they match' : `${count(bad)} discrepancies`}`,
+          );
+          const rows = [
+            ...r.unexpected.map((k) => ['unexpected (never served)', k]),
+            ...r.changed.map((k) => ['changed (never served)', k]),
+            ...r.missing.map((k) => ['missing', k]),
+          ];
           if (rows.length > 0) ctx.out.table(['what', 'key'], rows, '');
         }
         if (bad > 0) throw new CliError(ExitCode.Failed, `${id}: the bucket does not match the manifest (${count(bad)} discrepancies)`);
@@ -79,7 +102,16 @@ export function registerDatasetCommands(program: Command, io: CliIo): void {
         if (ctx.json) return ctx.out.data({ datasets });
         ctx.out.table(
           ['id', 'title', 'location', 'splits', 'objects', 'bytes', 'series', 'indexed'],
-          datasets.map((d) => [d.id, d.title, `${d.bucket}/${d.prefix}`, d.splits.map((s) => s.name).join(', '), count(d.objects), bytes(d.bytes), count(d.series), time(d.indexedAt)]),
+          datasets.map((d) => [
+            d.id,
+            d.title,
+            `${d.bucket}/${d.prefix}`,
+            d.splits.map((s) => s.name).join(', '),
+            count(d.objects),
+            bytes(d.bytes),
+            count(d.series),
+            time(d.indexedAt),
+          ]),
           'no datasets',
         );
       }),
@@ -103,7 +135,11 @@ export function registerDatasetCommands(program: Command, io: CliIo): void {
           ['indexed', time(d.indexedAt)],
           ['created', `${time(d.createdAt)} by ${d.createdBy}`],
         ]);
-        ctx.out.table(['split', 'kind', 'prefix'], d.splits.map((s) => [s.name, s.kind, s.prefix]), 'no splits');
+        ctx.out.table(
+          ['split', 'kind', 'prefix'],
+          d.splits.map((s) => [s.name, s.kind, s.prefix]),
+          'no splits',
+        );
       }),
     );
 }
@@ -138,6 +174,8 @@ async function indexDataset(ctx: CommandContext, id: string, wait: boolean): Pro
   if (ctx.json) ctx.out.data(run);
   else if (run.state === 'done') ctx.out.line(`indexed ${id}: ${runSummary(run)} in ${elapsed(Date.now() - started)}`);
   if (run.state === 'failed') {
-    throw new CliError(ExitCode.Failed, `indexing ${id} failed: ${run.error ?? 'no reason given'}`, [`seen before failing: ${runSummary(run)}`]);
+    throw new CliError(ExitCode.Failed, `indexing ${id} failed: ${run.error ?? 'no reason given'}`, [
+      `seen before failing: ${runSummary(run)}`,
+    ]);
   }
 }

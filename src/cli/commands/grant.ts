@@ -40,7 +40,11 @@ export function registerGrantCommands(program: Command, io: CliIo): void {
     .requiredOption('--team <team>', 'team id')
     .requiredOption('--dataset <dataset>', 'dataset id')
     .requiredOption('--split <split>', 'split name (a labels split is never readable, whatever the grant)')
-    .requiredOption('--from <time>', 'start: now, ISO 8601 (2025-06-01T00:00:00Z, 2025-06-01 = UTC midnight) or +duration from now', parseTime)
+    .requiredOption(
+      '--from <time>',
+      'start: now, ISO 8601 (2025-06-01T00:00:00Z, 2025-06-01 = UTC midnight) or +duration from now',
+      parseTime,
+    )
     .requiredOption('--until <time>', 'end: ISO 8601, or a duration after --from (+30d, +12h)', parseTime)
     .option('--quota <size>', 'bytes the team may read under this grant: 1073741824, 500MB, 10GiB', parseSize)
     .addHelpText(
@@ -53,11 +57,19 @@ export function registerGrantCommands(program: Command, io: CliIo): void {
     .action(
       handler(io, async (ctx, opts: AddOptions) => {
         const window = grantWindow(opts.from, opts.until, new Date());
-        const body = { team: opts.team, dataset: opts.dataset, split: opts.split, ...window, ...(opts.quota === undefined ? {} : { byteQuota: opts.quota }) };
+        const body = {
+          team: opts.team,
+          dataset: opts.dataset,
+          split: opts.split,
+          ...window,
+          ...(opts.quota === undefined ? {} : { byteQuota: opts.quota }),
+        };
         const created = await ctx.api().post<Grant>('/v1/grants', body);
         if (ctx.json) return ctx.out.data(created);
         const quota = created.byteQuota === null ? '' : `, quota ${bytes(created.byteQuota)}`;
-        ctx.out.line(`granted ${created.team} ${created.dataset}/${created.split} from ${time(created.notBefore)} until ${time(created.notAfter)}${quota} (grant ${created.id}, ${created.state})`);
+        ctx.out.line(
+          `granted ${created.team} ${created.dataset}/${created.split} from ${time(created.notBefore)} until ${time(created.notAfter)}${quota} (grant ${created.id}, ${created.state})`,
+        );
       }),
     );
 

@@ -19,14 +19,20 @@ interface IngestOptions {
   wait: boolean;
 }
 
-const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((c) => c.trim()).filter((c) => c !== ''));
+const list = (v: string | undefined) =>
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((c) => c.trim())
+        .filter((c) => c !== '');
 
 export function registerIngestCommands(program: Command, io: CliIo): void {
   program
     .command('ingest')
     .description('bring raw data into a dataset, de-identified on the way (DICOM, MetaImage, label CSV); resumes when run again')
     .argument('<dataset>', 'dataset id (registered with `cage dataset add`)')
-    .argument('<source>', 'a directory under the gateway\'s CAGE_INGEST_ROOT, or s3://bucket/prefix on the raw-data store')
+    .argument('<source>', "a directory under the gateway's CAGE_INGEST_ROOT, or s3://bucket/prefix on the raw-data store")
     .requiredOption('--target <prefix>', 'dataset-relative prefix the cleansed files go under, e.g. train/')
     .option('--csv-columns <a,b,…>', 'label CSV columns that survive (all others are dropped; without it CSVs are refused)')
     .option('--csv-pseudonymize <a,…>', 'of those, the columns holding series or patient identifiers')
@@ -48,11 +54,24 @@ export function registerIngestCommands(program: Command, io: CliIo): void {
     .argument('<dataset>', 'dataset id')
     .action(
       handler(io, async (ctx, dataset: string) => {
-        const { runs } = await ctx.api().get<{ runs: IngestRun[] }>(`/v1/datasets/${seg(dataset)}/ingests`, { notFound: `no such dataset "${dataset}"` });
+        const { runs } = await ctx
+          .api()
+          .get<{ runs: IngestRun[] }>(`/v1/datasets/${seg(dataset)}/ingests`, { notFound: `no such dataset "${dataset}"` });
         if (ctx.json) return ctx.out.data({ runs });
         ctx.out.table(
           ['run', 'state', 'source', 'target', 'written', 'skipped', 'refused', 'bytes', 'started', 'by'],
-          runs.map((r) => [r.id, r.state, r.source, r.target, count(r.filesWritten), count(r.filesSkipped), count(r.filesRefused), bytes(r.bytesWritten), time(r.startedAt), r.startedBy]),
+          runs.map((r) => [
+            r.id,
+            r.state,
+            r.source,
+            r.target,
+            count(r.filesWritten),
+            count(r.filesSkipped),
+            count(r.filesRefused),
+            bytes(r.bytesWritten),
+            time(r.startedAt),
+            r.startedBy,
+          ]),
           'no ingest runs',
         );
       }),
@@ -105,7 +124,10 @@ async function ingest(ctx: CommandContext, dataset: string, source: string, opts
   }
   if (ctx.json) ctx.out.data(run);
   else report(ctx, dataset, run, Date.now() - started);
-  if (run.state === 'failed') throw new CliError(ExitCode.Failed, `ingest into ${dataset} failed: ${run.error ?? 'no reason given'}`, ['run it again to resume: what was done and verified is skipped']);
+  if (run.state === 'failed')
+    throw new CliError(ExitCode.Failed, `ingest into ${dataset} failed: ${run.error ?? 'no reason given'}`, [
+      'run it again to resume: what was done and verified is skipped',
+    ]);
 }
 
 function report(ctx: CommandContext, dataset: string, run: IngestRun, ms: number): void {
@@ -113,11 +135,24 @@ function report(ctx: CommandContext, dataset: string, run: IngestRun, ms: number
   const verb = run.state === 'done' ? 'ingested' : `ingest ${run.state}:`;
   ctx.out.line(
     `${verb} ${dataset}: ${count(run.filesWritten)} written, ${count(run.filesSkipped)} skipped, ${count(run.filesRefused)} refused, ${bytes(run.bytesWritten)} in ${elapsed(ms)}` +
-      (s === null ? '' : `${s.withdrawn > 0 ? `, ${count(s.withdrawn)} withdrawn` : ''}; manifest ${count(s.manifestEntries)} objects (sha256 ${s.manifestSha256?.slice(0, 12) ?? '-'}…)`),
+      (s === null
+        ? ''
+        : `${s.withdrawn > 0 ? `, ${count(s.withdrawn)} withdrawn` : ''}; manifest ${count(s.manifestEntries)} objects (sha256 ${s.manifestSha256?.slice(0, 12) ?? '-'}…)`),
   );
   if (s === null) return;
-  if (s.refused.length > 0) ctx.out.table(['refused', 'why'], s.refused.map((r) => [r.path, r.reason]), '');
+  if (s.refused.length > 0)
+    ctx.out.table(
+      ['refused', 'why'],
+      s.refused.map((r) => [r.path, r.reason]),
+      '',
+    );
   const stripped = Object.entries(s.stripped).sort(([a], [b]) => (a < b ? -1 : 1));
-  if (stripped.length > 0) ctx.out.table(['stripped', 'count'], stripped.map(([k, n]) => [k, count(n)]), '');
-  if (run.state === 'partial' || run.state === 'cancelled') ctx.out.line('run the same command again to go on: what is done and verified is skipped');
+  if (stripped.length > 0)
+    ctx.out.table(
+      ['stripped', 'count'],
+      stripped.map(([k, n]) => [k, count(n)]),
+      '',
+    );
+  if (run.state === 'partial' || run.state === 'cancelled')
+    ctx.out.line('run the same command again to go on: what is done and verified is skipped');
 }

@@ -10,7 +10,7 @@ export function registerJobCommands(program: Command, io: CliIo): void {
 
   job
     .command('create')
-    .description("issue a job credential for a team: a bearer token and an S3-style key pair, printed once")
+    .description('issue a job credential for a team: a bearer token and an S3-style key pair, printed once')
     .requiredOption('--team <team>', 'team id')
     .option('--ttl <duration>', 'lifetime, 60 s to 24 h: 3600, 90m, 1h (default: 1h)', parseJobTtl)
     .addHelpText(
@@ -40,7 +40,9 @@ to show them again. Revoke a job with \`cage job revoke <jobId>\`.
     .option('--active', 'only jobs that are neither expired nor revoked')
     .action(
       handler(io, async (ctx, opts: { team?: string; active?: boolean }) => {
-        const { jobs } = await ctx.api().get<{ jobs: Job[] }>('/v1/jobs', { query: { team: opts.team, active: opts.active === true ? true : undefined } });
+        const { jobs } = await ctx
+          .api()
+          .get<{ jobs: Job[] }>('/v1/jobs', { query: { team: opts.team, active: opts.active === true ? true : undefined } });
         if (ctx.json) return ctx.out.data({ jobs });
         ctx.out.table(
           ['job', 'team', 'access key id', 'state', 'created', 'expires'],

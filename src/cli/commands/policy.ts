@@ -14,7 +14,10 @@ function short(sha256: string): string {
 
 /** The problems of a check that did not pass, one line each, as the 422 of an activation lists them. */
 export function checkProblems(result: PolicyCheck): string[] {
-  return [...result.errors.map((e) => `error: ${e}`), ...result.expectations.filter((x) => !x.passed).map((x) => `failed: ${x.name}: ${x.message}`)];
+  return [
+    ...result.errors.map((e) => `error: ${e}`),
+    ...result.expectations.filter((x) => !x.passed).map((x) => `failed: ${x.name}: ${x.message}`),
+  ];
 }
 
 export function registerPolicyCommands(program: Command, io: CliIo): void {
@@ -70,9 +73,16 @@ set does not validate or a test expectation fails, listing each one on stderr.
         if (ctx.json) ctx.out.data(result);
         const passed = result.expectations.filter((x) => x.passed).length;
         if (!result.ok) {
-          throw new CliError(ExitCode.PolicyRefused, `policy set in ${dir} does not pass (sha256 ${short(result.sha256)}): ${passed} of ${result.expectations.length} expectations passed`, checkProblems(result));
+          throw new CliError(
+            ExitCode.PolicyRefused,
+            `policy set in ${dir} does not pass (sha256 ${short(result.sha256)}): ${passed} of ${result.expectations.length} expectations passed`,
+            checkProblems(result),
+          );
         }
-        if (!ctx.json) ctx.out.line(`policy set in ${dir} is valid: ${Object.keys(files).length} files, ${passed} of ${result.expectations.length} expectations passed (sha256 ${short(result.sha256)})`);
+        if (!ctx.json)
+          ctx.out.line(
+            `policy set in ${dir} is valid: ${Object.keys(files).length} files, ${passed} of ${result.expectations.length} expectations passed (sha256 ${short(result.sha256)})`,
+          );
       }),
     );
 
@@ -80,7 +90,10 @@ set does not validate or a test expectation fails, listing each one on stderr.
     .command('activate')
     .description('check a policy directory and make it the active set on every replica')
     .argument('[dir]', 'policy directory', DEFAULT_DIR)
-    .addHelpText('after', `${examples('cage policy check ./policies && cage policy activate ./policies')}\nA set that fails validation or its tests is refused (exit 7) and the active set keeps deciding.\n`)
+    .addHelpText(
+      'after',
+      `${examples('cage policy check ./policies && cage policy activate ./policies')}\nA set that fails validation or its tests is refused (exit 7) and the active set keeps deciding.\n`,
+    )
     .action(
       handler(io, async (ctx, dir: string) => {
         const files = readPolicyDir(dir, ctx.cwd());

@@ -28,7 +28,11 @@ export function registerTeamCommands(program: Command, io: CliIo): void {
       handler(io, async (ctx) => {
         const { teams } = await ctx.api().get<{ teams: Team[] }>('/v1/teams');
         if (ctx.json) return ctx.out.data({ teams });
-        ctx.out.table(['id', 'name', 'members', 'created'], teams.map((t) => [t.id, t.name, t.members, time(t.createdAt)]), 'no teams');
+        ctx.out.table(
+          ['id', 'name', 'members', 'created'],
+          teams.map((t) => [t.id, t.name, t.members, time(t.createdAt)]),
+          'no teams',
+        );
       }),
     );
 
@@ -39,8 +43,11 @@ export function registerTeamCommands(program: Command, io: CliIo): void {
     .description('add a person to a team')
     .argument('<team>', 'team id')
     .argument('<subject>', "the person's subject (the `sub` of their identity token)")
-    .option('--issuer <url>', 'identity provider that issued the subject (default: the server\'s)')
-    .addHelpText('after', examples('cage team member add team-042 alice@example.org', 'cage team member add team-042 8f1c… --issuer https://login.example.org'))
+    .option('--issuer <url>', "identity provider that issued the subject (default: the server's)")
+    .addHelpText(
+      'after',
+      examples('cage team member add team-042 alice@example.org', 'cage team member add team-042 8f1c… --issuer https://login.example.org'),
+    )
     .action(
       handler(io, async (ctx, teamId: string, subject: string, opts: { issuer?: string }) => {
         const body = { subject, ...(opts.issuer === undefined ? {} : { issuer: opts.issuer }) };
@@ -56,9 +63,15 @@ export function registerTeamCommands(program: Command, io: CliIo): void {
     .argument('<team>', 'team id')
     .action(
       handler(io, async (ctx, teamId: string) => {
-        const { members } = await ctx.api().get<{ members: Member[] }>(`/v1/teams/${seg(teamId)}/members`, { notFound: `no such team "${teamId}"` });
+        const { members } = await ctx
+          .api()
+          .get<{ members: Member[] }>(`/v1/teams/${seg(teamId)}/members`, { notFound: `no such team "${teamId}"` });
         if (ctx.json) return ctx.out.data({ members });
-        ctx.out.table(['subject', 'issuer', 'added'], members.map((m) => [m.subject, m.issuer, time(m.addedAt)]), `team ${teamId} has no members`);
+        ctx.out.table(
+          ['subject', 'issuer', 'added'],
+          members.map((m) => [m.subject, m.issuer, time(m.addedAt)]),
+          `team ${teamId} has no members`,
+        );
       }),
     );
 
@@ -69,7 +82,9 @@ export function registerTeamCommands(program: Command, io: CliIo): void {
     .argument('<subject>', "the person's subject")
     .action(
       handler(io, async (ctx, teamId: string, subject: string) => {
-        await ctx.api().delete(`/v1/teams/${seg(teamId)}/members/${seg(subject)}`, { notFound: `"${subject}" is not a member of team "${teamId}"` });
+        await ctx
+          .api()
+          .delete(`/v1/teams/${seg(teamId)}/members/${seg(subject)}`, { notFound: `"${subject}" is not a member of team "${teamId}"` });
         if (ctx.json) return ctx.out.data({ team: teamId, subject, removed: true });
         ctx.out.line(`removed ${subject} from team ${teamId}`);
       }),

@@ -15,12 +15,20 @@ function kind(name: string) {
 
 describe('checkArtifact with the shipped kinds', () => {
   it('runs the predictions checker for predictions', () => {
-    const out = checkArtifact(Buffer.from('seriesuid,coordX,coordY,coordZ,probability\r\nscan-1,1.26,-2,3,0.91234\r\n'), kind('predictions'), { scans: SCANS });
+    const out = checkArtifact(
+      Buffer.from('seriesuid,coordX,coordY,coordZ,probability\r\nscan-1,1.26,-2,3,0.91234\r\n'),
+      kind('predictions'),
+      { scans: SCANS },
+    );
     expect(out.canonical.toString()).toBe('seriesuid,coordX,coordY,coordZ,probability\nscan-1,1.5,-2.0,3.0,0.912\n');
   });
 
   it('runs the metrics checker for metrics', () => {
-    const out = checkArtifact(Buffer.from('{"n": 120, "metrics": {"froc": 0.8123, "auc": 0.91, "loss": [0.93, 0.71, 0.64]}}'), kind('metrics'), { scans: SCANS });
+    const out = checkArtifact(
+      Buffer.from('{"n": 120, "metrics": {"froc": 0.8123, "auc": 0.91, "loss": [0.93, 0.71, 0.64]}}'),
+      kind('metrics'),
+      { scans: SCANS },
+    );
     expect(out.canonical.toString()).toBe('{"metrics":{"auc":0.91,"froc":0.812,"loss":[0.93,0.71,0.64]},"n":120}');
   });
 

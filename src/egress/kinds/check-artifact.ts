@@ -38,7 +38,8 @@ class CollectingChecker implements ArtifactChecker {
 
   push(chunk: Buffer): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) throw new EgressRejection('too_large', `artifact is larger than the kind's limit of ${this.maxBytes} bytes`);
+    if (this.bytes > this.maxBytes)
+      throw new EgressRejection('too_large', `artifact is larger than the kind's limit of ${this.maxBytes} bytes`);
     if (this.bytes > this.overBudgetAt) throw new EgressOverBudget();
     this.chunks.push(chunk);
   }
@@ -57,7 +58,11 @@ export function artifactChecker(kind: EgressKind, context: EgressCheckContext): 
       // At most tens of KiB: checked whole, its bits decided with the budget afterwards.
       return new CollectingChecker(kind.maxBytes, (bytes) => checkMetrics(bytes, kind));
     case 'opaque':
-      return new CollectingChecker(kind.maxBytes, (bytes) => checkOpaque(bytes, kind), context.maxBits === undefined ? Infinity : Math.floor(context.maxBits / 8));
+      return new CollectingChecker(
+        kind.maxBytes,
+        (bytes) => checkOpaque(bytes, kind),
+        context.maxBits === undefined ? Infinity : Math.floor(context.maxBits / 8),
+      );
   }
 }
 

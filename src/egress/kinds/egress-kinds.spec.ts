@@ -88,7 +88,14 @@ describe('loadEgressKinds', () => {
     });
 
     it('refuses a file that is not UTF-8, or starts with a BOM', () => {
-      writeFileSync(join(dir, 'model.json'), Buffer.concat([Buffer.from('{"kind": "model", "format": "opaque", "maxBytes": 1, "review": "'), Buffer.from([0xff]), Buffer.from('"}')]));
+      writeFileSync(
+        join(dir, 'model.json'),
+        Buffer.concat([
+          Buffer.from('{"kind": "model", "format": "opaque", "maxBytes": 1, "review": "'),
+          Buffer.from([0xff]),
+          Buffer.from('"}'),
+        ]),
+      );
       expect(() => loadEgressKinds(dir)).toThrow(/^model\.json: not valid UTF-8/);
       writeFileSync(join(dir, 'model.json'), `\uFEFF${JSON.stringify(MODEL)}`);
       expect(() => loadEgressKinds(dir)).toThrow(/^model\.json: invalid JSON at line 1/);
@@ -105,7 +112,13 @@ describe('compileEgressKinds refuses invalid kind files, naming file and field',
   const cases: [string, string, unknown, string | undefined, RegExp?][] = [
     ['bad JSON', 'predictions.json', '{"kind": "predictions",', undefined, /invalid JSON at line 1/],
     ['a trailing comma', 'model.json', '{"kind": "model", "format": "opaque", "maxBytes": 1, "review": "none",}', undefined],
-    ['a duplicate key', 'predictions.json', '{"kind": "predictions", "format": "predictions-csv", "maxBytes": 1, "maxRows": 1,\n"maxRows": 100, "maxCandidatesPerScan": 1, "coordinateQuantumMm": 1, "probabilityDecimals": 1, "review": "none"}', 'maxRows', /line 2/],
+    [
+      'a duplicate key',
+      'predictions.json',
+      '{"kind": "predictions", "format": "predictions-csv", "maxBytes": 1, "maxRows": 1,\n"maxRows": 100, "maxCandidatesPerScan": 1, "coordinateQuantumMm": 1, "probabilityDecimals": 1, "review": "none"}',
+      'maxRows',
+      /line 2/,
+    ],
     ['a top-level array', 'model.json', [MODEL], undefined],
     ['an unknown format', 'model.json', { ...MODEL, format: 'zip' }, 'format'],
     ['a missing format', 'model.json', { kind: 'model', maxBytes: 1, review: 'none' }, 'format'],
@@ -116,7 +129,12 @@ describe('compileEgressKinds refuses invalid kind files, naming file and field',
     ['a negative cap', 'predictions.json', { ...PREDICTIONS, maxRows: -1 }, 'maxRows'],
     ['a zero cap', 'model.json', { ...MODEL, maxBytes: 0 }, 'maxBytes'],
     ['a fractional cap', 'predictions.json', { ...PREDICTIONS, maxCandidatesPerScan: 1.5 }, 'maxCandidatesPerScan'],
-    ['a huge cap', 'predictions.json', '{"kind": "predictions", "format": "predictions-csv", "maxBytes": 1e400, "maxRows": 1, "maxCandidatesPerScan": 1, "coordinateQuantumMm": 1, "probabilityDecimals": 1, "review": "none"}', 'maxBytes'],
+    [
+      'a huge cap',
+      'predictions.json',
+      '{"kind": "predictions", "format": "predictions-csv", "maxBytes": 1e400, "maxRows": 1, "maxCandidatesPerScan": 1, "coordinateQuantumMm": 1, "probabilityDecimals": 1, "review": "none"}',
+      'maxBytes',
+    ],
     ['a string cap', 'predictions.json', { ...PREDICTIONS, maxBytes: '16777216' }, 'maxBytes'],
     ['quantum 0', 'predictions.json', { ...PREDICTIONS, coordinateQuantumMm: 0 }, 'coordinateQuantumMm'],
     ['a negative quantum', 'predictions.json', { ...PREDICTIONS, coordinateQuantumMm: -0.5 }, 'coordinateQuantumMm'],
@@ -140,13 +158,16 @@ describe('compileEgressKinds refuses invalid kind files, naming file and field',
     ['a series length of 0', 'metrics.json', { ...METRICS, maxSeriesLength: 0 }, 'maxSeriesLength'],
   ];
 
-  it.each(cases.map(([name, file, content, field, extra]) => ({ name, file, content, field, extra })))('$name', ({ file, content, field, extra }) => {
-    const err = errorOf(withFile(file, content));
-    expect(err.file).toBe(file);
-    expect(err.field).toBe(field);
-    expect(err.message.startsWith(`${file}: ${field === undefined ? '' : `${field}: `}`)).toBe(true);
-    if (extra) expect(err.message).toMatch(extra);
-  });
+  it.each(cases.map(([name, file, content, field, extra]) => ({ name, file, content, field, extra })))(
+    '$name',
+    ({ file, content, field, extra }) => {
+      const err = errorOf(withFile(file, content));
+      expect(err.file).toBe(file);
+      expect(err.field).toBe(field);
+      expect(err.message.startsWith(`${file}: ${field === undefined ? '' : `${field}: `}`)).toBe(true);
+      if (extra) expect(err.message).toMatch(extra);
+    },
+  );
 
   it('refuses a kind defined twice (same file name in two places)', () => {
     const err = errorOf(
@@ -161,7 +182,9 @@ describe('compileEgressKinds refuses invalid kind files, naming file and field',
   });
 
   it('accepts other kinds of the shipped formats under their own names', () => {
-    const kinds = compileEgressKinds(new Map([['val-predictions.json', JSON.stringify({ ...PREDICTIONS, kind: 'val-predictions', coordinateQuantumMm: 0.25 })]]));
+    const kinds = compileEgressKinds(
+      new Map([['val-predictions.json', JSON.stringify({ ...PREDICTIONS, kind: 'val-predictions', coordinateQuantumMm: 0.25 })]]),
+    );
     expect(kinds.get('val-predictions')?.format).toBe('predictions-csv');
   });
 });

@@ -107,7 +107,8 @@ function deepFreeze<T>(value: T): T {
 /** Parses and validates one kind file; `file` is its name (the kind name plus `.json`). */
 function compileKind(file: string, text: string): EgressKind {
   if (!file.endsWith('.json')) throw new EgressKindError(file, undefined, 'kind files must be named <kind>.json');
-  if (Buffer.byteLength(text, 'utf8') > MAX_KIND_FILE_BYTES) throw new EgressKindError(file, undefined, `larger than ${MAX_KIND_FILE_BYTES} bytes`);
+  if (Buffer.byteLength(text, 'utf8') > MAX_KIND_FILE_BYTES)
+    throw new EgressKindError(file, undefined, `larger than ${MAX_KIND_FILE_BYTES} bytes`);
   let json: unknown;
   try {
     json = toPlainJson(parseStrictJson(text));

@@ -51,9 +51,7 @@ export const METRICS_REJECTION_CODES = [
 export const OPAQUE_REJECTION_CODES = ['too_large', 'empty'] as const;
 
 export type EgressRejectionCode =
-  | (typeof PREDICTIONS_REJECTION_CODES)[number]
-  | (typeof METRICS_REJECTION_CODES)[number]
-  | (typeof OPAQUE_REJECTION_CODES)[number];
+  (typeof PREDICTIONS_REJECTION_CODES)[number] | (typeof METRICS_REJECTION_CODES)[number] | (typeof OPAQUE_REJECTION_CODES)[number];
 
 export interface RejectionPlace {
   /** 1-based line of the submission, when the problem has one. */

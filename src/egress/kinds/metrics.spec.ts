@@ -47,7 +47,10 @@ describe('checkMetrics rejections (one per reason code)', () => {
   };
 
   it('too_large: more bytes than maxBytes', () => {
-    reject(`{"n": 120, "metrics": {"loss": [${Array(40).fill('0.5').join(',')}]}}`, { code: 'too_large', line: undefined }, [], { ...KIND, maxBytes: 64 });
+    reject(`{"n": 120, "metrics": {"loss": [${Array(40).fill('0.5').join(',')}]}}`, { code: 'too_large', line: undefined }, [], {
+      ...KIND,
+      maxBytes: 64,
+    });
   });
 
   it('empty: no bytes', () => {
@@ -55,11 +58,17 @@ describe('checkMetrics rejections (one per reason code)', () => {
   });
 
   it('byte_order_mark: a UTF-8 BOM', () => {
-    reject(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), buf('{"n": 120, "metrics": {"auc": 0.9}}')]), { code: 'byte_order_mark', line: 1 });
+    reject(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), buf('{"n": 120, "metrics": {"auc": 0.9}}')]), {
+      code: 'byte_order_mark',
+      line: 1,
+    });
   });
 
   it('invalid_utf8: bytes that are not UTF-8', () => {
-    reject(Buffer.concat([buf('{"n": 120, "metrics": {"a'), Buffer.from([0xc3, 0x28]), buf('": 0.9}}')]), { code: 'invalid_utf8', line: undefined });
+    reject(Buffer.concat([buf('{"n": 120, "metrics": {"a'), Buffer.from([0xc3, 0x28]), buf('": 0.9}}')]), {
+      code: 'invalid_utf8',
+      line: undefined,
+    });
   });
 
   it('invalid_json: anything RFC 8259 refuses (NaN, Infinity, comments, trailing commas, quotes, leading zeros, garbage)', () => {
@@ -99,7 +108,10 @@ describe('checkMetrics rejections (one per reason code)', () => {
   });
 
   it('unknown_field: a top-level key other than n and metrics', () => {
-    reject('{"n": 120, "metrics": {"auc": 0.91},\n "hidden_channel": 31337}', { code: 'unknown_field', line: 2 }, ['hidden_channel', '31337']);
+    reject('{"n": 120, "metrics": {"auc": 0.91},\n "hidden_channel": 31337}', { code: 'unknown_field', line: 2 }, [
+      'hidden_channel',
+      '31337',
+    ]);
   });
 
   it('missing_field: no n, or no metrics', () => {
@@ -108,7 +120,11 @@ describe('checkMetrics rejections (one per reason code)', () => {
   });
 
   it('unknown_metric: a name that is not on the allow-list', () => {
-    reject('{"n": 120, "metrics": {"auc": 0.91,\n "patient_4711_age": 63}}', { code: 'unknown_metric', line: 2 }, ['patient_4711_age', '4711', '63']);
+    reject('{"n": 120, "metrics": {"auc": 0.91,\n "patient_4711_age": 63}}', { code: 'unknown_metric', line: 2 }, [
+      'patient_4711_age',
+      '4711',
+      '63',
+    ]);
     reject('{"n": 120, "metrics": {"AUC": 0.91}}', { code: 'unknown_metric', line: 1 }, ['AUC']);
   });
 
@@ -142,7 +158,9 @@ describe('checkMetrics rejections (one per reason code)', () => {
   it('cohort_too_large: n above maxCohort, however written', () => {
     reject('{"n": 1000001, "metrics": {"auc": 0.91}}', { code: 'cohort_too_large', line: 1, field: 'n' }, ['1000001']);
     reject('{"n": 1e400, "metrics": {"auc": 0.91}}', { code: 'cohort_too_large', line: 1, field: 'n' }, ['1e400']);
-    reject('{"n": 123456789012345678901234567890, "metrics": {"auc": 0.91}}', { code: 'cohort_too_large', line: 1, field: 'n' }, ['12345678901']);
+    reject('{"n": 123456789012345678901234567890, "metrics": {"auc": 0.91}}', { code: 'cohort_too_large', line: 1, field: 'n' }, [
+      '12345678901',
+    ]);
   });
 
   it('out_of_range: a rounded value outside 1e-12 ≤ |x| < 1e13', () => {
@@ -195,7 +213,9 @@ describe('checkMetrics canonical form', () => {
   });
 
   it('rounds halves away from zero on the written digits, carrying into the exponent', () => {
-    const out = check('{"n": 20, "metrics": {"auc": 0.8125, "f1": -0.8125, "loss": 9.995, "dice": 0.00012345, "precision": 1234567, "recall": 1.23456e-7, "accuracy": 1.2e12}}');
+    const out = check(
+      '{"n": 20, "metrics": {"auc": 0.8125, "f1": -0.8125, "loss": 9.995, "dice": 0.00012345, "precision": 1234567, "recall": 1.23456e-7, "accuracy": 1.2e12}}',
+    );
     expect(JSON.parse(out.canonical.toString())).toEqual({
       n: 20,
       metrics: { auc: 0.813, f1: -0.813, loss: 10, dice: 0.000123, precision: 1230000, recall: 1.23e-7, accuracy: 1.2e12 },
@@ -210,7 +230,15 @@ describe('checkMetrics information bits', () => {
   // n: 10..17 → 8 values (3 bits). Two allowed names: 2 presence bits. A present metric's shape
   // is a scalar or a series of 1..3 values: log2 4 = 2 bits. One significant digit, exponent 0
   // only: ±1..9 and 0 → 19 values, log2 19 = 4.247927513443585 bits each.
-  const kind: MetricsKind = { ...KIND, metrics: ['auc', 'loss'], maxSeriesLength: 3, significantDigits: 1, exponentRange: [0, 0], minCohort: 10, maxCohort: 17 };
+  const kind: MetricsKind = {
+    ...KIND,
+    metrics: ['auc', 'loss'],
+    maxSeriesLength: 3,
+    significantDigits: 1,
+    exponentRange: [0, 0],
+    minCohort: 10,
+    maxCohort: 17,
+  };
 
   it('has the documented value domain', () => {
     expect(metricValueDomain(kind)).toBe(19);

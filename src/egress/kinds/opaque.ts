@@ -9,7 +9,8 @@ import { EgressRejection } from './egress-rejection';
  * person cannot check).
  */
 export function checkOpaque(bytes: Buffer, kind: OpaqueKind): CheckedArtifact {
-  if (bytes.length > kind.maxBytes) throw new EgressRejection('too_large', `artifact is larger than the kind's limit of ${kind.maxBytes} bytes`);
+  if (bytes.length > kind.maxBytes)
+    throw new EgressRejection('too_large', `artifact is larger than the kind's limit of ${kind.maxBytes} bytes`);
   if (bytes.length === 0) throw new EgressRejection('empty', 'artifact is empty');
   return { canonical: bytes, bits: 8 * bytes.length, rows: 0, summary: { bytes: bytes.length } };
 }

@@ -59,7 +59,12 @@ const GOOD_ROW = `${SCAN_A},-10.5,20,-100,0.5`;
 
 describe('checkPredictions rejections (one per reason code)', () => {
   const covered = new Set<string>();
-  const reject = (bytes: Buffer, expected: { code: string; line: number | undefined; field?: string }, secrets: string[] = [], kind = KIND) => {
+  const reject = (
+    bytes: Buffer,
+    expected: { code: string; line: number | undefined; field?: string },
+    secrets: string[] = [],
+    kind = KIND,
+  ) => {
     covered.add(expected.code);
     return expectRejected(bytes, expected, secrets, kind);
   };
@@ -138,7 +143,9 @@ describe('checkPredictions rejections (one per reason code)', () => {
   });
 
   it('unknown_series: not a scan this job may predict on, and the same answer for a train-split series', () => {
-    const absent = reject(csv([GOOD_ROW, 'secret-series-77,1,2,3,0.5']), { code: 'unknown_series', line: 3, field: 'seriesuid' }, ['secret-series-77']);
+    const absent = reject(csv([GOOD_ROW, 'secret-series-77,1,2,3,0.5']), { code: 'unknown_series', line: 3, field: 'seriesuid' }, [
+      'secret-series-77',
+    ]);
     const train = reject(csv([GOOD_ROW, `${TRAIN_SCAN},1,2,3,0.5`]), { code: 'unknown_series', line: 3, field: 'seriesuid' }, [TRAIN_SCAN]);
     // No split oracle: a series that exists elsewhere is indistinguishable from one that does not.
     expect(train.message).toBe(absent.message);
@@ -155,9 +162,34 @@ describe('checkPredictions rejections (one per reason code)', () => {
   it('malformed_number: exponents, hex, NaN, Infinity, leading + or zeros, bare points, spaces, too many digits', () => {
     const long = `1.${'1'.repeat(MAX_NUMBER_CHARS - 1)}`;
     expect(long.length).toBe(MAX_NUMBER_CHARS + 1);
-    const spellings = ['1e2', '1E2', '0x1A', 'NaN', 'Infinity', '-Infinity', '+12', '012', '-012', '1.', '.5', '-.5', '', '-', ' 12', '12 ', '1.2.3', '١٢', '12_0', long];
+    const spellings = [
+      '1e2',
+      '1E2',
+      '0x1A',
+      'NaN',
+      'Infinity',
+      '-Infinity',
+      '+12',
+      '012',
+      '-012',
+      '1.',
+      '.5',
+      '-.5',
+      '',
+      '-',
+      ' 12',
+      '12 ',
+      '1.2.3',
+      '١٢',
+      '12_0',
+      long,
+    ];
     for (const bad of spellings) {
-      reject(csv([GOOD_ROW, `${SCAN_A},${bad},20,-100,0.5`]), { code: 'malformed_number', line: 3, field: 'coordX' }, bad.trim().length < 3 ? [] : [bad.trim()]);
+      reject(
+        csv([GOOD_ROW, `${SCAN_A},${bad},20,-100,0.5`]),
+        { code: 'malformed_number', line: 3, field: 'coordX' },
+        bad.trim().length < 3 ? [] : [bad.trim()],
+      );
     }
     reject(csv([`${SCAN_A},1,2,-1e2,0.5`]), { code: 'malformed_number', line: 2, field: 'coordZ' }, ['-1e2']);
     reject(csv([`${SCAN_A},1,2,-100,5e-1`]), { code: 'malformed_number', line: 2, field: 'probability' }, ['5e-1']);
@@ -221,7 +253,12 @@ describe('checkPredictions canonical form', () => {
     const reference = checkPredictions(csv(baseline), KIND, SCANS);
     const variants: Buffer[] = [
       // low-order digits below the quantum / probability decimals
-      csv([`${SCAN_B},10.2,-20.7,-0.26,0.5004`, `${SCAN_A},-10.74,20.24,-100.1,0.12549`, `${SCAN_A},-10.26,19.76,-99.3,0.9996`, `${SCAN_A},9.74,0.2,-99.76,0.0004`]),
+      csv([
+        `${SCAN_B},10.2,-20.7,-0.26,0.5004`,
+        `${SCAN_A},-10.74,20.24,-100.1,0.12549`,
+        `${SCAN_A},-10.26,19.76,-99.3,0.9996`,
+        `${SCAN_A},9.74,0.2,-99.76,0.0004`,
+      ]),
       // row order
       csv([...baseline].reverse()),
       csv([baseline[2], baseline[0], baseline[3], baseline[1]]),
@@ -230,8 +267,18 @@ describe('checkPredictions canonical form', () => {
       csv(baseline, '\r\n', false),
       csv(baseline, '\n', false),
       // number spelling: 0.50 / 0.5, 1.0 / 1, -0 / 0, trailing zeros
-      csv([`${SCAN_B},10.0,-20.50,-0.500,0.50`, `${SCAN_A},-10.50,20.000,-100.0,0.1250`, `${SCAN_A},-10.5,20.0,-99.50,1.0`, `${SCAN_A},9.5,-0,-100,-0`]),
-      csv([`${SCAN_B},10,-20.5,-0.5,0.500`, `${SCAN_A},-10.5,20,-100,0.125`, `${SCAN_A},-10.5,20,-99.5,1.000`, `${SCAN_A},9.5,-0.0,-100,0.000`]),
+      csv([
+        `${SCAN_B},10.0,-20.50,-0.500,0.50`,
+        `${SCAN_A},-10.50,20.000,-100.0,0.1250`,
+        `${SCAN_A},-10.5,20.0,-99.50,1.0`,
+        `${SCAN_A},9.5,-0,-100,-0`,
+      ]),
+      csv([
+        `${SCAN_B},10,-20.5,-0.5,0.500`,
+        `${SCAN_A},-10.5,20,-100,0.125`,
+        `${SCAN_A},-10.5,20,-99.5,1.000`,
+        `${SCAN_A},9.5,-0.0,-100,0.000`,
+      ]),
     ];
     for (const v of variants) {
       const out = checkPredictions(v, KIND, SCANS);
@@ -251,15 +298,32 @@ describe('checkPredictions canonical form', () => {
 
   it('derives the printed decimals from the quantum', () => {
     const row = [`${SCAN_B},1.3,-2.6,3.875,0.5`];
-    expect(checkPredictions(csv(row), { ...KIND, coordinateQuantumMm: 0.25 }, SCANS).canonical.toString()).toBe(`${PREDICTIONS_HEADER}\n${SCAN_B},1.25,-2.50,4.00,0.500\n`);
-    expect(checkPredictions(csv(row), { ...KIND, coordinateQuantumMm: 1 }, SCANS).canonical.toString()).toBe(`${PREDICTIONS_HEADER}\n${SCAN_B},1,-3,4,0.500\n`);
-    expect(checkPredictions(csv(row), { ...KIND, coordinateQuantumMm: 2 }, SCANS).canonical.toString()).toBe(`${PREDICTIONS_HEADER}\n${SCAN_B},2,-2,4,0.500\n`);
-    expect(checkPredictions(csv(row), { ...KIND, probabilityDecimals: 0 }, SCANS).canonical.toString()).toBe(`${PREDICTIONS_HEADER}\n${SCAN_B},1.5,-2.5,4.0,1\n`);
+    expect(checkPredictions(csv(row), { ...KIND, coordinateQuantumMm: 0.25 }, SCANS).canonical.toString()).toBe(
+      `${PREDICTIONS_HEADER}\n${SCAN_B},1.25,-2.50,4.00,0.500\n`,
+    );
+    expect(checkPredictions(csv(row), { ...KIND, coordinateQuantumMm: 1 }, SCANS).canonical.toString()).toBe(
+      `${PREDICTIONS_HEADER}\n${SCAN_B},1,-3,4,0.500\n`,
+    );
+    expect(checkPredictions(csv(row), { ...KIND, coordinateQuantumMm: 2 }, SCANS).canonical.toString()).toBe(
+      `${PREDICTIONS_HEADER}\n${SCAN_B},2,-2,4,0.500\n`,
+    );
+    expect(checkPredictions(csv(row), { ...KIND, probabilityDecimals: 0 }, SCANS).canonical.toString()).toBe(
+      `${PREDICTIONS_HEADER}\n${SCAN_B},1.5,-2.5,4.0,1\n`,
+    );
   });
 
   it('sorts coordinates numerically, not as text', () => {
-    const out = checkPredictions(csv([`${SCAN_B},10,0,0,0.5`, `${SCAN_B},9,0,0,0.5`, `${SCAN_B},-1,0,0,0.5`, `${SCAN_B},-10,0,0,0.5`, `${SCAN_B},9,0,0,0.25`]), KIND, SCANS);
-    const xs = out.canonical.toString().trim().split('\n').slice(1).map((l) => l.split(',').slice(1, 2).concat(l.split(',')[4]).join(' '));
+    const out = checkPredictions(
+      csv([`${SCAN_B},10,0,0,0.5`, `${SCAN_B},9,0,0,0.5`, `${SCAN_B},-1,0,0,0.5`, `${SCAN_B},-10,0,0,0.5`, `${SCAN_B},9,0,0,0.25`]),
+      KIND,
+      SCANS,
+    );
+    const xs = out.canonical
+      .toString()
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').slice(1, 2).concat(l.split(',')[4]).join(' '));
     expect(xs).toEqual(['-10.0 0.500', '-1.0 0.500', '9.0 0.250', '9.0 0.500', '10.0 0.500']);
   });
 
@@ -301,12 +365,15 @@ describe('checkPredictions information bits', () => {
 describe('checkPredictions at scale', () => {
   it('checks a 10,000-row file over 100 scans (linear work: one pass, one sort)', () => {
     const scans = new Map<string, WorldBoundingBox>();
-    for (let s = 0; s < 100; s++) scans.set(`1.2.826.0.1.3680043.${String(s).padStart(4, '0')}`, { min: [-200, -200, -400], max: [200, 200, 0] });
+    for (let s = 0; s < 100; s++)
+      scans.set(`1.2.826.0.1.3680043.${String(s).padStart(4, '0')}`, { min: [-200, -200, -400], max: [200, 200, 0] });
     const uids = [...scans.keys()];
     const rows: string[] = [];
     for (let i = 0; i < 10_000; i++) {
       const x = ((i * 7919) % 40000) / 100 - 200;
-      rows.push(`${uids[(i * 31) % 100]},${x.toFixed(2)},${(((i * 104729) % 40000) / 100 - 200).toFixed(3)},${(-((i * 13) % 40000) / 100).toFixed(2)},${((i % 1000) / 1000).toFixed(4)}`);
+      rows.push(
+        `${uids[(i * 31) % 100]},${x.toFixed(2)},${(((i * 104729) % 40000) / 100 - 200).toFixed(3)},${(-((i * 13) % 40000) / 100).toFixed(2)},${((i % 1000) / 1000).toFixed(4)}`,
+      );
     }
     const out = checkPredictions(csv(rows), KIND, scans);
     expect(out.rows).toBeGreaterThan(9_900);

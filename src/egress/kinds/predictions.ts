@@ -65,7 +65,12 @@ function gridOf(box: WorldBoundingBox, quantum: ExactDecimal): ScanGrid {
 
 function plainDecimal(text: string, line: number, field: string): string {
   if (text.length > MAX_NUMBER_CHARS || !PLAIN_DECIMAL_RE.test(text)) {
-    reject('malformed_number', line, `${field} is not a plain decimal number (digits, optional "-" and ".", no exponent, at most ${MAX_NUMBER_CHARS} characters)`, field);
+    reject(
+      'malformed_number',
+      line,
+      `${field} is not a plain decimal number (digits, optional "-" and ".", no exponent, at most ${MAX_NUMBER_CHARS} characters)`,
+      field,
+    );
   }
   return text;
 }
@@ -149,7 +154,8 @@ export class PredictionsChecker {
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.bytes += chunk.length;
-    if (this.bytes > this.kind.maxBytes) throw new EgressRejection('too_large', `artifact is larger than the kind's limit of ${this.kind.maxBytes} bytes`);
+    if (this.bytes > this.kind.maxBytes)
+      throw new EgressRejection('too_large', `artifact is larger than the kind's limit of ${this.kind.maxBytes} bytes`);
     for (let i = 0; this.head.length < UTF8_BOM.length && i < chunk.length; i++) this.head.push(chunk[i]);
     if (this.head.length === UTF8_BOM.length && UTF8_BOM.every((b, i) => this.head[i] === b)) {
       throw new EgressRejection('byte_order_mark', 'artifact starts with a byte-order mark', { line: 1 });
@@ -200,7 +206,12 @@ export class PredictionsChecker {
       if (!line.endsWith('\r')) reject('inconsistent_line_endings', lineNo, 'line ends with LF, but the file uses CRLF (from line 1)');
       line = line.slice(0, -1);
     }
-    if (line.endsWith('\r')) reject('inconsistent_line_endings', lineNo, this.crlf === true ? 'line ends with a stray CR' : 'line ends with CRLF, but the file uses LF (from line 1)');
+    if (line.endsWith('\r'))
+      reject(
+        'inconsistent_line_endings',
+        lineNo,
+        this.crlf === true ? 'line ends with a stray CR' : 'line ends with CRLF, but the file uses LF (from line 1)',
+      );
     if (CONTROL_RE.test(line)) reject('control_character', lineNo, 'line contains a control character (tab, CR, NUL, …)');
     if (line === '') reject('blank_line', lineNo, 'blank lines are not allowed');
     if (line.charCodeAt(0) === 0x23) reject('comment_line', lineNo, 'comment lines are not allowed');
@@ -227,7 +238,12 @@ export class PredictionsChecker {
       this.grids.set(uid, grid);
     }
     if (grid.rows.length >= kind.maxCandidatesPerScan) {
-      reject('too_many_candidates', lineNo, `more than the kind's limit of ${kind.maxCandidatesPerScan} candidates for one scan`, 'seriesuid');
+      reject(
+        'too_many_candidates',
+        lineNo,
+        `more than the kind's limit of ${kind.maxCandidatesPerScan} candidates for one scan`,
+        'seriesuid',
+      );
     }
 
     const g = grid;

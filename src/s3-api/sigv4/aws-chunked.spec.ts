@@ -26,7 +26,9 @@ function signChunks(parts: Buffer[]): Chunk[] {
 }
 
 function encode(chunks: Chunk[]): Buffer {
-  return Buffer.concat(chunks.flatMap((c) => [Buffer.from(`${c.data.length.toString(16)};chunk-signature=${c.signature}\r\n`), c.data, Buffer.from('\r\n')]));
+  return Buffer.concat(
+    chunks.flatMap((c) => [Buffer.from(`${c.data.length.toString(16)};chunk-signature=${c.signature}\r\n`), c.data, Buffer.from('\r\n')]),
+  );
 }
 
 function chain(decodedContentLength: number): ChunkChain {
@@ -85,7 +87,9 @@ describe('aws-chunked decoding', () => {
   it('should not accept a chain seeded by another request', async () => {
     const body = encode(signChunks(parts));
     const other = { ...chain(payload.length), seedSignature: 'b'.repeat(64) };
-    await expect(Readable.from([body]).pipe(new AwsChunkedDecoder(other)).toArray()).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
+    await expect(Readable.from([body]).pipe(new AwsChunkedDecoder(other)).toArray()).rejects.toMatchObject({
+      code: 'SignatureDoesNotMatch',
+    });
   });
 
   it('should not accept a body cut before its final chunk', async () => {
@@ -104,7 +108,9 @@ describe('aws-chunked decoding', () => {
     expect((await refusal(Buffer.concat([good, Buffer.from('x')]), payload.length)).code).toBe('InvalidRequest');
     expect((await refusal(Buffer.from('zz;chunk-signature=' + 'a'.repeat(64) + '\r\n'), 0)).code).toBe('InvalidRequest');
     expect((await refusal(Buffer.from('0;chunk-signature=' + 'A'.repeat(64) + '\r\n\r\n'), 0)).code).toBe('InvalidRequest');
-    const noCrlf = encode(signChunks([Buffer.from('abc')])).toString('latin1').replace('abc\r\n', 'abcXY');
+    const noCrlf = encode(signChunks([Buffer.from('abc')]))
+      .toString('latin1')
+      .replace('abc\r\n', 'abcXY');
     expect((await refusal(Buffer.from(noCrlf, 'latin1'), 3)).code).toBe('InvalidRequest');
   });
 });

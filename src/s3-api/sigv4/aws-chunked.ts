@@ -40,7 +40,9 @@ export interface ChunkChain {
 
 /** The signature a chunk must carry, given the previous one in the chain. */
 export function chunkSignature(key: Buffer, amzDate: string, scope: string, previous: string, data: Uint8Array): string {
-  const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', amzDate, scope, previous, EMPTY_SHA256, createHash('sha256').update(data).digest('hex')].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', amzDate, scope, previous, EMPTY_SHA256, createHash('sha256').update(data).digest('hex')].join(
+    '\n',
+  );
   return createHmac('sha256', key).update(toSign, 'utf8').digest('hex');
 }
 
@@ -86,14 +88,16 @@ export class AwsChunkedDecoder extends Transform {
         case 'header': {
           const eol = this.pending.indexOf('\r\n');
           if (eol < 0) {
-            if (this.pending.length > MAX_HEADER_LINE) throw new ChunkedPayloadError('InvalidRequest', 'aws-chunked chunk header is malformed');
+            if (this.pending.length > MAX_HEADER_LINE)
+              throw new ChunkedPayloadError('InvalidRequest', 'aws-chunked chunk header is malformed');
             return;
           }
           const m = CHUNK_HEADER_RE.exec(this.pending.subarray(0, eol).toString('latin1'));
           if (m === null) throw new ChunkedPayloadError('InvalidRequest', 'aws-chunked chunk header is malformed');
           this.size = parseInt(m[1], 16);
           this.signature = m[2];
-          if (this.size > MAX_CHUNK_BYTES) throw new ChunkedPayloadError('InvalidRequest', `aws-chunked chunks may be at most ${MAX_CHUNK_BYTES} bytes`);
+          if (this.size > MAX_CHUNK_BYTES)
+            throw new ChunkedPayloadError('InvalidRequest', `aws-chunked chunks may be at most ${MAX_CHUNK_BYTES} bytes`);
           if (this.decoded + this.size > this.chain.decodedContentLength) {
             throw new ChunkedPayloadError('InvalidRequest', 'aws-chunked body is longer than x-amz-decoded-content-length');
           }
@@ -116,7 +120,8 @@ export class AwsChunkedDecoder extends Transform {
         }
         case 'data-crlf': {
           if (this.pending.length < 2) return;
-          if (this.pending[0] !== 0x0d || this.pending[1] !== 0x0a) throw new ChunkedPayloadError('InvalidRequest', 'aws-chunked chunk is not followed by CRLF');
+          if (this.pending[0] !== 0x0d || this.pending[1] !== 0x0a)
+            throw new ChunkedPayloadError('InvalidRequest', 'aws-chunked chunk is not followed by CRLF');
           this.pending = this.pending.subarray(2);
           this.finishChunk();
           break;
@@ -132,7 +137,10 @@ export class AwsChunkedDecoder extends Transform {
     const data = this.chunk.length === 1 ? this.chunk[0] : Buffer.concat(this.chunk);
     const expected = Buffer.from(chunkSignature(this.chain.signingKey, this.chain.amzDate, this.chain.scope, this.previous, data), 'hex');
     if (!timingSafeEqual(expected, Buffer.from(this.signature, 'hex'))) {
-      throw new ChunkedPayloadError('SignatureDoesNotMatch', 'a chunk signature does not match: the body was altered, reordered or truncated');
+      throw new ChunkedPayloadError(
+        'SignatureDoesNotMatch',
+        'a chunk signature does not match: the body was altered, reordered or truncated',
+      );
     }
     this.previous = this.signature;
     this.chunk = [];

@@ -58,7 +58,16 @@ const VECTORS: Vector[] = [
     headers: [HOST, DATE],
     signedHeaders: ['host', 'x-amz-date'],
     payloadHash: EMPTY_SHA256,
-    creq: ['GET', '/', 'Param1=value1&Param2=value2', 'host:example.amazonaws.com', 'x-amz-date:20150830T123600Z', '', 'host;x-amz-date', EMPTY_SHA256].join('\n'),
+    creq: [
+      'GET',
+      '/',
+      'Param1=value1&Param2=value2',
+      'host:example.amazonaws.com',
+      'x-amz-date:20150830T123600Z',
+      '',
+      'host;x-amz-date',
+      EMPTY_SHA256,
+    ].join('\n'),
     sts: [ALGORITHM, AMZ_DATE, SCOPE, '816cd5b414d056048ba4f7c5386d6e0533120fb1fcfa93762cf0fc39e2cf19e0'].join('\n'),
     signature: 'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500',
   },
@@ -111,7 +120,11 @@ const VECTORS: Vector[] = [
 describe('SigV4 canonical request: AWS test-suite vectors', () => {
   for (const v of VECTORS) {
     it(`${v.name}: canonical request, string to sign and signature`, () => {
-      const creq = canonicalRequestFromRaw({ method: v.method, rawTarget: v.rawTarget, headers: v.headers }, v.signedHeaders, v.payloadHash);
+      const creq = canonicalRequestFromRaw(
+        { method: v.method, rawTarget: v.rawTarget, headers: v.headers },
+        v.signedHeaders,
+        v.payloadHash,
+      );
       expect(creq).toBe(v.creq);
       const sts = stringToSign(ALGORITHM, AMZ_DATE, SCOPE, creq);
       expect(sts).toBe(v.sts);
@@ -120,7 +133,9 @@ describe('SigV4 canonical request: AWS test-suite vectors', () => {
   }
 
   it('derives the documented signing key for the AWS example (iam, 20150830)', () => {
-    expect(signingKey(SECRET, '20150830', 'us-east-1', 'iam').toString('hex')).toBe('c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9');
+    expect(signingKey(SECRET, '20150830', 'us-east-1', 'iam').toString('hex')).toBe(
+      'c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9',
+    );
   });
 });
 

@@ -41,7 +41,10 @@ function isUnreserved(b: number): boolean {
     (b >= 0x41 && b <= 0x5a) || // A-Z
     (b >= 0x61 && b <= 0x7a) || // a-z
     (b >= 0x30 && b <= 0x39) || // 0-9
-    b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e // - . _ ~
+    b === 0x2d ||
+    b === 0x2e ||
+    b === 0x5f ||
+    b === 0x7e // - . _ ~
   );
 }
 

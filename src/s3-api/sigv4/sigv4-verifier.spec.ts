@@ -62,7 +62,12 @@ interface ClientRequest {
   body?: string;
 }
 
-function toRaw(method: string, path: string, query: Record<string, string | string[] | null> | undefined, headers: Record<string, string>): RawSignedRequest {
+function toRaw(
+  method: string,
+  path: string,
+  query: Record<string, string | string[] | null> | undefined,
+  headers: Record<string, string>,
+): RawSignedRequest {
   const qs = Object.entries(query ?? {})
     .map(([k, v]) => `${enc(k)}=${enc(typeof v === 'string' ? v : '')}`)
     .join('&');
@@ -154,7 +159,10 @@ describe('verifySigV4: round trips with @smithy/signature-v4 as the client', () 
   });
 
   it('accepts a query-bearing request (list-type=2&prefix=...)', async () => {
-    const r = await verifySigV4(await signHeader({ path: '/bucket', query: { 'list-type': '2', prefix: 'a b/c+d', 'max-keys': '10' } }), opts());
+    const r = await verifySigV4(
+      await signHeader({ path: '/bucket', query: { 'list-type': '2', prefix: 'a b/c+d', 'max-keys': '10' } }),
+      opts(),
+    );
     expect(r.ok).toBe(true);
   });
 
@@ -162,7 +170,10 @@ describe('verifySigV4: round trips with @smithy/signature-v4 as the client', () 
     const u = await verifySigV4(await signHeader({ method: 'PUT', headers: { 'x-amz-content-sha256': UNSIGNED_PAYLOAD } }), opts());
     expect(u.ok && u.payload).toEqual({ kind: 'unsigned' });
     const s = await verifySigV4(
-      await signHeader({ method: 'PUT', headers: { 'x-amz-content-sha256': STREAMING_PAYLOAD, 'x-amz-decoded-content-length': '66560', 'content-encoding': 'aws-chunked' } }),
+      await signHeader({
+        method: 'PUT',
+        headers: { 'x-amz-content-sha256': STREAMING_PAYLOAD, 'x-amz-decoded-content-length': '66560', 'content-encoding': 'aws-chunked' },
+      }),
       opts(),
     );
     expect(s.ok && s.payload).toEqual({ kind: 'streaming', decodedContentLength: 66560 });
@@ -295,11 +306,25 @@ describe('verifySigV4: refusals', () => {
     const req = await signHeader();
     const sig = /Signature=([0-9a-f]{64})/.exec(authOf(req))![1];
     for (const bad of [sig.slice(1), sig + '0', sig.toUpperCase()]) {
-      expectFail(await verifySigV4(withAuth(req, (a) => a.replace(sig, bad)), opts()), 'AuthorizationHeaderMalformed', 'malformed-signature');
+      expectFail(
+        await verifySigV4(
+          withAuth(req, (a) => a.replace(sig, bad)),
+          opts(),
+        ),
+        'AuthorizationHeaderMalformed',
+        'malformed-signature',
+      );
     }
     const pre = await presign();
     const psig = new URLSearchParams(pre.rawTarget.split('?')[1]).get('X-Amz-Signature')!;
-    expectFail(await verifySigV4(withQuery(pre, (q) => q.set('X-Amz-Signature', psig.toUpperCase())), opts()), 'AuthorizationQueryParametersError', 'malformed-signature');
+    expectFail(
+      await verifySigV4(
+        withQuery(pre, (q) => q.set('X-Amz-Signature', psig.toUpperCase())),
+        opts(),
+      ),
+      'AuthorizationQueryParametersError',
+      'malformed-signature',
+    );
   });
 
   it('should not accept clock skew of 15m01s either way', async () => {
@@ -320,7 +345,14 @@ describe('verifySigV4: refusals', () => {
   it('should not accept X-Amz-Expires of 0, -7, 604801 or abc', async () => {
     const pre = await presign();
     for (const bad of ['0', '-7', '604801', 'abc', '1.5', '']) {
-      expectFail(await verifySigV4(withQuery(pre, (q) => q.set('X-Amz-Expires', bad)), opts()), 'AuthorizationQueryParametersError', 'invalid-expires');
+      expectFail(
+        await verifySigV4(
+          withQuery(pre, (q) => q.set('X-Amz-Expires', bad)),
+          opts(),
+        ),
+        'AuthorizationQueryParametersError',
+        'invalid-expires',
+      );
     }
   });
 
@@ -347,8 +379,16 @@ describe('verifySigV4: refusals', () => {
   it('should not accept both auth mechanisms, or none', async () => {
     const pre = await presign();
     const req = await signHeader();
-    expectFail(await verifySigV4({ ...pre, headers: [...pre.headers, ['Authorization', authOf(req)]] }, opts()), 'InvalidArgument', 'ambiguous-auth');
-    expectFail(await verifySigV4({ method: 'GET', rawTarget: '/bucket/k', headers: [['host', HOST]] }, opts()), 'AccessDenied', 'missing-auth');
+    expectFail(
+      await verifySigV4({ ...pre, headers: [...pre.headers, ['Authorization', authOf(req)]] }, opts()),
+      'InvalidArgument',
+      'ambiguous-auth',
+    );
+    expectFail(
+      await verifySigV4({ method: 'GET', rawTarget: '/bucket/k', headers: [['host', HOST]] }, opts()),
+      'AccessDenied',
+      'missing-auth',
+    );
   });
 
   it('should not accept header auth without x-amz-content-sha256, or with a bad value', async () => {
@@ -360,7 +400,11 @@ describe('verifySigV4: refusals', () => {
       uriEscapePath: false,
       applyChecksum: false,
     }).sign(base({}), { signingDate: NOW });
-    expectFail(await verifySigV4(toRaw(signedNoHash.method, signedNoHash.path, signedNoHash.query, signedNoHash.headers), opts()), 'InvalidRequest', 'missing-content-sha256');
+    expectFail(
+      await verifySigV4(toRaw(signedNoHash.method, signedNoHash.path, signedNoHash.query, signedNoHash.headers), opts()),
+      'InvalidRequest',
+      'missing-content-sha256',
+    );
     const bad = await signHeader({ headers: { 'x-amz-content-sha256': EMPTY_SHA256.toUpperCase() } });
     expectFail(await verifySigV4(bad, opts()), 'InvalidArgument', 'invalid-content-sha256');
   });

@@ -83,9 +83,7 @@ export interface SigV4Failure {
 }
 
 export type PayloadMode =
-  | { kind: 'unsigned' }
-  | { kind: 'streaming'; decodedContentLength: number }
-  | { kind: 'sha256'; sha256Hex: string };
+  { kind: 'unsigned' } | { kind: 'streaming'; decodedContentLength: number } | { kind: 'sha256'; sha256Hex: string };
 
 export interface SigV4Success {
   ok: true;
@@ -161,7 +159,14 @@ export function parseAmzDate(value: string): number | undefined {
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
   const t = Date.UTC(y, mo - 1, d, h, mi, s);
   const back = new Date(t);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s) {
+  if (
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo - 1 ||
+    back.getUTCDate() !== d ||
+    back.getUTCHours() !== h ||
+    back.getUTCMinutes() !== mi ||
+    back.getUTCSeconds() !== s
+  ) {
     return undefined;
   }
   return t;
@@ -212,7 +217,11 @@ function parseAuthorizationHeader(value: string): Omit<ParsedAuth, 'amzDate' | '
   const signedHeaders = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
   if (fields.size !== 3 || credential === undefined || signedHeaders === undefined || signature === undefined) {
-    refuse('AuthorizationHeaderMalformed', 'malformed-authorization', 'Authorization needs exactly Credential, SignedHeaders and Signature');
+    refuse(
+      'AuthorizationHeaderMalformed',
+      'malformed-authorization',
+      'Authorization needs exactly Credential, SignedHeaders and Signature',
+    );
   }
   return {
     mode: 'header',
@@ -241,7 +250,8 @@ function parsePresigned(params: readonly QueryParam[]): ParsedAuth {
     if (v === undefined) refuse('AuthorizationQueryParametersError', 'malformed-authorization', `${n} is required`);
     return v;
   };
-  if (get('X-Amz-Algorithm') !== ALGORITHM) refuse('AuthorizationQueryParametersError', 'unsupported-algorithm', `only ${ALGORITHM} is supported`);
+  if (get('X-Amz-Algorithm') !== ALGORITHM)
+    refuse('AuthorizationQueryParametersError', 'unsupported-algorithm', `only ${ALGORITHM} is supported`);
   const credential = parseCredential(get('X-Amz-Credential'), 'presigned');
   const amzDate = get('X-Amz-Date');
   const amzTime = parseAmzDate(amzDate);
@@ -264,7 +274,12 @@ function parsePresigned(params: readonly QueryParam[]): ParsedAuth {
 
 function singleHeader(headers: HeaderList, name: string, mode: 'header' | 'presigned'): string | undefined {
   const values = headerValues(headers, name);
-  if (values.length > 1) refuse(mode === 'header' ? 'AuthorizationHeaderMalformed' : 'InvalidArgument', 'malformed-authorization', `${name} given more than once`);
+  if (values.length > 1)
+    refuse(
+      mode === 'header' ? 'AuthorizationHeaderMalformed' : 'InvalidArgument',
+      'malformed-authorization',
+      `${name} given more than once`,
+    );
   return values[0];
 }
 
@@ -281,9 +296,17 @@ function payloadMode(hash: string, headers: HeaderList, mode: 'header' | 'presig
   // Trailer-signed and unsigned streaming uploads are refused outright (other servers have skipped
   // their signature checks): NotImplemented is the S3 error code for that refusal.
   if (hash.startsWith('STREAMING-')) {
-    refuse('NotImplemented', 'unsupported-payload', `${hash} is not supported: only signed payloads (a SHA-256 or ${STREAMING_PAYLOAD}) are; give the SDK a Buffer or string body, not a stream`); // S3 error code
+    refuse(
+      'NotImplemented',
+      'unsupported-payload',
+      `${hash} is not supported: only signed payloads (a SHA-256 or ${STREAMING_PAYLOAD}) are; give the SDK a Buffer or string body, not a stream`,
+    ); // S3 error code
   }
-  return refuse('InvalidArgument', 'invalid-content-sha256', 'x-amz-content-sha256 must be a lowercase hex SHA-256, UNSIGNED-PAYLOAD or STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
+  return refuse(
+    'InvalidArgument',
+    'invalid-content-sha256',
+    'x-amz-content-sha256 must be a lowercase hex SHA-256, UNSIGNED-PAYLOAD or STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+  );
 }
 
 /** Verify a request's SigV4 signature. Never throws for a bad request; rethrows lookup failures. */
@@ -305,7 +328,12 @@ export async function verifySigV4(req: RawSignedRequest, opts: SigV4VerifierOpti
   const expected = Buffer.from(computeSignature(key, buildStringToSign(ALGORITHM, auth.amzDate, scope, canonicalRequest)), 'hex');
   const matches = timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'));
   if (!(matches && known)) {
-    return { ok: false, code: 'SignatureDoesNotMatch', reason: 'signature-mismatch', message: 'The request signature we calculated does not match the signature you provided.' };
+    return {
+      ok: false,
+      code: 'SignatureDoesNotMatch',
+      reason: 'signature-mismatch',
+      message: 'The request signature we calculated does not match the signature you provided.',
+    };
   }
   return {
     ok: true,
@@ -337,7 +365,13 @@ function prepare(req: RawSignedRequest, opts: SigV4VerifierOptions): { auth: Par
   if (authHeaders.length > 0 && presignedParams) refuse('InvalidArgument', 'ambiguous-auth', 'Only one auth mechanism allowed');
   if (authHeaders.length === 0 && !presignedParams) {
     const sigV2 = params.some((p) => p.name.toString('latin1') === 'AWSAccessKeyId');
-    refuse('AccessDenied', 'missing-auth', sigV2 ? `SigV2 presigned URLs are not accepted; presign with ${ALGORITHM} (boto3: Config(signature_version='s3v4'))` : 'No SigV4 authentication in the request');
+    refuse(
+      'AccessDenied',
+      'missing-auth',
+      sigV2
+        ? `SigV2 presigned URLs are not accepted; presign with ${ALGORITHM} (boto3: Config(signature_version='s3v4'))`
+        : 'No SigV4 authentication in the request',
+    );
   }
   if (authHeaders.length > 1) refuse('AuthorizationHeaderMalformed', 'malformed-authorization', 'more than one Authorization header');
 
@@ -355,9 +389,11 @@ function prepare(req: RawSignedRequest, opts: SigV4VerifierOptions): { auth: Par
   const mode = auth.mode;
   const { credential } = auth;
 
-  if (credential.date !== auth.amzDate.slice(0, 8)) refuse(malformedCode(mode), 'scope-date-mismatch', 'credential scope date must equal the X-Amz-Date date');
+  if (credential.date !== auth.amzDate.slice(0, 8))
+    refuse(malformedCode(mode), 'scope-date-mismatch', 'credential scope date must equal the X-Amz-Date date');
   if (credential.region !== opts.region) refuse(malformedCode(mode), 'region-mismatch', `the region is wrong; expecting '${opts.region}'`);
-  if (credential.service !== opts.service) refuse(malformedCode(mode), 'service-mismatch', `the service is wrong; expecting '${opts.service}'`);
+  if (credential.service !== opts.service)
+    refuse(malformedCode(mode), 'service-mismatch', `the service is wrong; expecting '${opts.service}'`);
   if (!auth.signedHeaders.includes('host')) refuse(malformedCode(mode), 'host-not-signed', 'the host header must be signed');
   for (const [name] of req.headers) {
     const lower = name.toLowerCase();
@@ -379,7 +415,8 @@ function prepare(req: RawSignedRequest, opts: SigV4VerifierOptions): { auth: Par
   const headerHash = singleHeader(req.headers, 'x-amz-content-sha256', mode);
   let payloadHash: string;
   if (mode === 'header') {
-    if (headerHash === undefined) refuse('InvalidRequest', 'missing-content-sha256', 'Missing required header for this request: x-amz-content-sha256');
+    if (headerHash === undefined)
+      refuse('InvalidRequest', 'missing-content-sha256', 'Missing required header for this request: x-amz-content-sha256');
     payloadHash = headerHash.trim();
   } else {
     // Clients hoist the header into the query in either spelling (smithy keeps it lowercase).
@@ -388,7 +425,8 @@ function prepare(req: RawSignedRequest, opts: SigV4VerifierOptions): { auth: Par
   const payload = payloadMode(payloadHash, req.headers, mode);
 
   const headerBlock = canonicalHeaders(req.headers, auth.signedHeaders);
-  if (headerBlock.missing.length > 0) refuse('AccessDenied', 'signed-header-missing', `signed header(s) not in the request: ${headerBlock.missing.join(', ')}`);
+  if (headerBlock.missing.length > 0)
+    refuse('AccessDenied', 'signed-header-missing', `signed header(s) not in the request: ${headerBlock.missing.join(', ')}`);
 
   const canonicalRequest = buildCanonicalRequest({
     method: req.method,

@@ -45,7 +45,13 @@ function badge(text, tone) {
 }
 const DECISION_TONE = { allow: 'ok', deny: 'bad', error: 'warn', info: 'neutral' };
 const STATUS_TONE = { pending_review: 'warn', released: 'ok', releasing: 'neutral', rejected: 'bad', failed: 'bad' };
-const STATUS_TEXT = { pending_review: 'pending review', released: 'released', releasing: 'releasing', rejected: 'rejected', failed: 'failed' };
+const STATUS_TEXT = {
+  pending_review: 'pending review',
+  released: 'released',
+  releasing: 'releasing',
+  rejected: 'rejected',
+  failed: 'failed',
+};
 
 function setBadge(el, text, tone) {
   el.textContent = text;
@@ -76,7 +82,8 @@ function showSignedIn(claims) {
   $('who-sub').textContent = String(claims.sub ?? '?');
   $('who-role').textContent = String(claims.role ?? 'no role');
   $('who-team').textContent = typeof claims.team === 'string' ? `team ${claims.team}` : '';
-  $('who-exp').textContent = typeof claims.exp === 'number' ? `token expires ${fmtTime(new Date(claims.exp * 1000).toISOString().slice(0, 16))} UTC` : '';
+  $('who-exp').textContent =
+    typeof claims.exp === 'number' ? `token expires ${fmtTime(new Date(claims.exp * 1000).toISOString().slice(0, 16))} UTC` : '';
   $('whoami').hidden = false;
   $('signin').hidden = true;
   $('app').hidden = false;
@@ -95,7 +102,9 @@ async function signIn(event) {
   event.preventDefault();
   const errEl = $('signin-error');
   showError(errEl, null);
-  const token = $('token').value.trim().replace(/^Bearer\s+/i, '');
+  const token = $('token')
+    .value.trim()
+    .replace(/^Bearer\s+/i, '');
   let claims;
   try {
     if (token === '') throw new Error('paste a token first');
@@ -150,7 +159,9 @@ async function loadCheckpoint() {
     }
     if (r.verified) setBadge(badgeEl, 'Verified', 'ok');
     else setBadge(badgeEl, 'NOT verified', 'bad');
-    msg.textContent = r.verified ? `${r.reason}. The key is served by this gateway: compare its id with the one your organization published.` : `Not verified: ${r.reason}.`;
+    msg.textContent = r.verified
+      ? `${r.reason}. The key is served by this gateway: compare its id with the one your organization published.`
+      : `Not verified: ${r.reason}.`;
     if (r.note !== undefined) {
       $('cp-origin').textContent = r.note.origin;
       $('cp-size').textContent = `${/^\d{1,15}$/.test(r.note.size) ? nf.format(Number(r.note.size)) : r.note.size} leaves`;
@@ -207,8 +218,16 @@ function resourceText(r) {
 function logRow(entry) {
   const l = entry.leaf ?? {};
   const detailId = `leaf-${entry.index}`;
-  const detailRow = h('tr', { class: 'leaf-detail', id: detailId, hidden: true }, h('td', { colspan: 10 }, h('pre', { class: 'json', text: `${JSON.stringify(l, null, 2)}\n\nleaf hash ${entry.hash}` })));
-  const toggle = h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', 'aria-controls': detailId, title: `leaf hash ${entry.hash}` }, `${String(entry.hash).slice(0, 10)}…`);
+  const detailRow = h(
+    'tr',
+    { class: 'leaf-detail', id: detailId, hidden: true },
+    h('td', { colspan: 10 }, h('pre', { class: 'json', text: `${JSON.stringify(l, null, 2)}\n\nleaf hash ${entry.hash}` })),
+  );
+  const toggle = h(
+    'button',
+    { type: 'button', class: 'link', 'aria-expanded': 'false', 'aria-controls': detailId, title: `leaf hash ${entry.hash}` },
+    `${String(entry.hash).slice(0, 10)}…`,
+  );
   toggle.addEventListener('click', () => {
     const open = toggle.getAttribute('aria-expanded') !== 'true';
     toggle.setAttribute('aria-expanded', String(open));
@@ -298,7 +317,11 @@ const arts = { params: {}, next: null, seq: 0, openSeq: 0, openId: null };
 
 function artifactRow(a) {
   const short = a.id.length > 16 ? `${a.id.slice(0, 13)}…` : a.id;
-  const open = h('button', { type: 'button', class: 'link mono', 'data-artifact': a.id, title: a.id, 'aria-label': `Open artifact ${a.id}` }, short);
+  const open = h(
+    'button',
+    { type: 'button', class: 'link mono', 'data-artifact': a.id, title: a.id, 'aria-label': `Open artifact ${a.id}` },
+    short,
+  );
   open.addEventListener('click', () => void openArtifact(a.id));
   return h(
     'tr',
@@ -318,7 +341,12 @@ async function loadArtifacts(more) {
   showError(errEl, null);
   if (!more) {
     const f = new FormData($('artifact-filter'));
-    arts.params = { status: String(f.get('status') ?? ''), kind: String(f.get('kind') ?? '').trim(), team: String(f.get('team') ?? '').trim(), limit: 50 };
+    arts.params = {
+      status: String(f.get('status') ?? ''),
+      kind: String(f.get('kind') ?? '').trim(),
+      team: String(f.get('team') ?? '').trim(),
+      limit: 50,
+    };
   }
   try {
     const data = await getJson(`/v1/egress${query({ ...arts.params, cursor: more ? arts.next : undefined })}`);
@@ -332,7 +360,9 @@ async function loadArtifacts(more) {
     const shown = $('artifact-rows').children.length;
     const status = arts.params.status === '' ? '' : `${STATUS_TEXT[arts.params.status] ?? arts.params.status} `;
     $('artifacts-caption').textContent =
-      shown === 0 ? `No ${status}artifacts.` : `${shown} ${status}${shown === 1 ? 'artifact' : 'artifacts'}${arts.next === null ? '' : ' (more available)'}`;
+      shown === 0
+        ? `No ${status}artifacts.`
+        : `${shown} ${status}${shown === 1 ? 'artifact' : 'artifacts'}${arts.next === null ? '' : ' (more available)'}`;
   } catch (err) {
     if (seq !== arts.seq) return;
     if (!more) $('artifact-rows').replaceChildren();
@@ -342,7 +372,10 @@ async function loadArtifacts(more) {
 }
 
 function fact(dl, label, value, cls) {
-  dl.append(h('dt', { text: label }), h('dd', { class: cls, text: value === null || value === undefined || value === '' ? '—' : String(value) }));
+  dl.append(
+    h('dt', { text: label }),
+    h('dd', { class: cls, text: value === null || value === undefined || value === '' ? '—' : String(value) }),
+  );
 }
 
 const MAX_SHOWN_CHARS = 500_000;
@@ -361,7 +394,8 @@ async function showContent(a, seq) {
     return;
   }
   if (a.status !== 'pending_review') {
-    msg.textContent = a.status === 'rejected' ? 'Rejected: nothing was released.' : `Status ${STATUS_TEXT[a.status] ?? a.status}: no content to show.`;
+    msg.textContent =
+      a.status === 'rejected' ? 'Rejected: nothing was released.' : `Status ${STATUS_TEXT[a.status] ?? a.status}: no content to show.`;
     return;
   }
   msg.textContent = 'Loading the held (canonical) content…';
@@ -380,7 +414,8 @@ async function showContent(a, seq) {
     msg.textContent = `Canonical content as it would leave (${fmtNum(a.bytes)} bytes${cut ? `; the first ${nf.format(MAX_SHOWN_CHARS)} characters shown` : ''}):`;
   } catch (err) {
     if (seq !== arts.openSeq) return;
-    if (err?.status === 415) msg.textContent = `Opaque artifact (kind ${a.kind}): its bytes are not shown as text; it can be downloaded only after release. The gateway says: ${err.message}`;
+    if (err?.status === 415)
+      msg.textContent = `Opaque artifact (kind ${a.kind}): its bytes are not shown as text; it can be downloaded only after release. The gateway says: ${err.message}`;
     else msg.textContent = `The held content is not available: ${err instanceof Error ? err.message : String(err)}`;
   }
 }

@@ -104,14 +104,20 @@ export async function verifyCheckpoint(noteBytes, keyText) {
     return { verified: false, reason: err instanceof Error ? err.message : String(err), note, key };
   }
   const computedId = bytesToHex(await keyIdOf(key.name, key.encoded));
-  if (computedId !== key.idHex) return { verified: false, reason: `the verifier key’s id ${key.idHex} does not match its key (${computedId})`, note, key };
+  if (computedId !== key.idHex)
+    return { verified: false, reason: `the verifier key’s id ${key.idHex} does not match its key (${computedId})`, note, key };
   const mine = note.signatures.filter((s) => s.name === key.name && bytesToHex(s.keyId) === key.idHex);
   if (mine.length === 0) return { verified: false, reason: `no signature by ${key.name}+${key.idHex}`, note, key };
   let publicKey;
   try {
     publicKey = await crypto.subtle.importKey('raw', key.publicKey, { name: 'Ed25519' }, false, ['verify']);
   } catch (err) {
-    return { verified: false, reason: `this browser cannot verify Ed25519 (${err instanceof Error ? err.message : String(err)})`, note, key };
+    return {
+      verified: false,
+      reason: `this browser cannot verify Ed25519 (${err instanceof Error ? err.message : String(err)})`,
+      note,
+      key,
+    };
   }
   const message = enc.encode(note.body);
   for (const s of mine) {
