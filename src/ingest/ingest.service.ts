@@ -109,7 +109,7 @@ export class IngestService {
       ...planUnits(listing.files),
       ...listing.skipped.map((s): IngestUnit => ({ type: 'refused', path: s.path, reason: s.reason })),
     ];
-    void this.execute(dataset, split.name, source, units, req, run, handle, meta).finally(() => this.running.delete(datasetId));
+    void this.execute(dataset, split.name, source, units, req, run, handle, meta).finally(() => this.release(datasetId, handle));
     return run;
   }
 
@@ -264,7 +264,6 @@ export class IngestService {
       manifestSha256,
       manifestEntries: entries.length,
     } satisfies IngestSummary;
-    await this.runs.update(run).catch(() => undefined);
     await this.audit
       .record(meta, {
         principal: run.startedBy,
@@ -285,6 +284,15 @@ export class IngestService {
         },
       })
       .catch((err: unknown) => this.logger.error({ message: 'could not log the ingest run', run: run.id, error: (err as Error).message }));
+    // Logged first; then the dataset is free again, and only then does the run read as finished:
+    // whoever waits for it to finish may start the next one at once.
+    this.release(dataset.id, handle);
+    await this.runs.update(run).catch(() => undefined);
+  }
+
+  /** Frees the dataset for another run, unless a later run holds it already. */
+  private release(datasetId: string, handle: object): void {
+    if (this.running.get(datasetId) === handle) this.running.delete(datasetId);
   }
 
   /**
