@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -6,10 +7,13 @@ import { AuditWriter } from './audit/audit-writer.service';
 import { AuditRepository } from './audit/audit.repository';
 import { SiemMirror } from './audit/siem.transport';
 import { AuditExport } from './audit/audit-export.service';
+import { ComplianceReportsRepository } from './audit/compliance-reports.repository';
 import { ComplianceReports } from './audit/compliance-reports.service';
+import { CheckpointRepository } from './audit/checkpoint.repository';
 import { CHECKPOINT_BUCKET, Checkpointer } from './audit/checkpointer.service';
 import { countLeaf } from './audit/leaf-metrics';
 import { MerkleStore } from './audit/merkle-store.repository';
+import { OidcIssuerRepository } from './auth/oidc-issuer.repository';
 import { OidcIssuers } from './auth/oidc-issuers';
 import { TokenService } from './auth/token.service';
 import { Clock } from './clock/clock';
@@ -20,12 +24,14 @@ import { JobService } from './control/job.service';
 import { TeamService } from './control/team.service';
 import { DataPlaneService } from './data-plane/data-plane.service';
 import { DatasetRepository } from './datasets/dataset.repository';
+import { IndexRunRepository } from './datasets/index-run.repository';
 import { ManifestRepository } from './datasets/manifest.repository';
 import { IngestRunRepository } from './ingest/ingest-run.repository';
 import { IngestService } from './ingest/ingest.service';
 import { PseudonymRepository } from './ingest/pseudonym.repository';
 import { SeriesRepository } from './datasets/series.repository';
 import { type Database } from './db/database';
+import { GatewayStateRepository } from './db/gateway-state.repository';
 import { MeteredDatabase } from './db/metered.database';
 import { migrate } from './db/migrator';
 import { PgliteDatabase } from './db/pglite.database';
@@ -50,6 +56,7 @@ import { CageMetrics } from './metrics/metrics.registry';
 import { HealthService } from './ops/health.service';
 import { CedarPolicyEngine } from './policy/cedar-policy.engine';
 import { PolicyStore } from './policy/policy-store';
+import { PolicyVersionRepository } from './policy/policy-version.repository';
 import { PolicyWatcher } from './policy/policy-watcher';
 import { EmbeddedS3 } from './storage/embedded-s3';
 import { ObjectStore } from './storage/object-store.service';
@@ -103,6 +110,7 @@ export class Core {
     readonly keyRing: SigningKeyRing,
     readonly signingKeys: SigningKeyService,
     readonly metrics: CageMetrics,
+    readonly gatewayState: GatewayStateRepository,
   ) {}
 
   static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
@@ -169,9 +177,10 @@ export class Core {
     // The active policy set: the latest version, or the policy directory on a first start (a
     // gateway with no valid policy cannot decide anything, so it does not start). Then the
     // directory, if it changed while the gateway was down.
-    const policyStore = await PolicyStore.open(db, config.policyDir, auditLog, clock);
+    const gatewayState = new GatewayStateRepository(db);
+    const policyStore = await PolicyStore.open(new PolicyVersionRepository(db), config.policyDir, auditLog, clock);
     const policy = policyStore.engine;
-    const policyWatcher = new PolicyWatcher(config.policyDir, policyStore, db, auditLog);
+    const policyWatcher = new PolicyWatcher(config.policyDir, policyStore, gatewayState, auditLog);
     await policyWatcher.reload();
 
     const datasets = new DatasetRepository(db);
@@ -192,7 +201,7 @@ export class Core {
     for (const bucket of [OUTBOX_BUCKET, HELD_BUCKET, QUARANTINE_BUCKET]) await store.ensureBucket(bucket);
     // Before any listener accepts egress: finish or fail what a crash left half-released.
     await store.ensureBucket(CHECKPOINT_BUCKET);
-    const checkpointer = new Checkpointer(db, tree, keyRing, store, clock, config.checkpoint);
+    const checkpointer = new Checkpointer(db, new CheckpointRepository(db), tree, keyRing, store, clock, config.checkpoint);
     const signingKeys = new SigningKeyService(keyRing, checkpointer, auditLog, clock, config.checkpoint.origin);
     await signingKeys.adoptConfiguredKey({ requestId: `startup-${Date.now()}`, listener: 'internal' });
     auditWriter.onCommitted(() => checkpointer.onLeaves(1));
@@ -238,12 +247,12 @@ export class Core {
       reconciler,
       new TeamService(teams, auditLog, clock),
       new GrantService(grants, teams, datasets, auditLog, clock),
-      new DatasetAdminService(db, datasets, series, store, auditLog, clock, manifest),
-      new OidcIssuers(db),
+      new DatasetAdminService(new IndexRunRepository(db), datasets, series, store, auditLog, clock, manifest, randomUUID),
+      new OidcIssuers(new OidcIssuerRepository(db), () => clock.now().getTime()),
       tree,
       checkpointer,
-      new AuditExport(db),
-      new ComplianceReports(db),
+      new AuditExport(new AuditRepository(db), tree),
+      new ComplianceReports(new ComplianceReportsRepository(db)),
       new IngestService(
         datasets,
         manifest,
@@ -259,6 +268,7 @@ export class Core {
       keyRing,
       signingKeys,
       metrics,
+      gatewayState,
     );
   }
 

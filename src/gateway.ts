@@ -4,7 +4,7 @@ import { type AddressInfo } from 'node:net';
 import { Logger, type LoggerService, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type CageConfig } from './config/config';
 import { ControlModule } from './control.module';
@@ -13,6 +13,7 @@ import { type Database } from './db/database';
 import { type CageMetrics } from './metrics/metrics.registry';
 import { ensureBootstrap } from './demo/bootstrap';
 import { type Bootstrap } from './demo/bootstrap-file';
+import { openApiDocument } from './ops/openapi-document';
 import { requestContext } from './ops/request-context';
 import { SandboxModule } from './sandbox.module';
 import { type Clock } from './clock/clock';
@@ -162,7 +163,7 @@ async function createListener(
     );
     done();
   });
-  const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(title).setVersion('1').addBearerAuth().build());
+  const doc = openApiDocument(app, title);
   return { app, doc };
 }
 

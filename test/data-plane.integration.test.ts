@@ -243,6 +243,98 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
     });
   });
 
+  describe("a grant's byte quota", () => {
+    const key = 'train/scan-1.mhd';
+    /** Team gamma, granted train under a quota of `quota` bytes, and a job of it. */
+    const quotaTeam = async (team: string, quota: number) => {
+      const core = f.gateway.core;
+      const now = core.clock.now();
+      await core.teams.insert({ id: team, name: team }, now, 'test');
+      const grant = `${team}-train-quota`;
+      const window = { notBefore: new Date(now.getTime() - 3600_000), notAfter: new Date(now.getTime() + 3600_000) };
+      await core.grants.insert({ id: grant, team, dataset: DATASET, split: 'train', ...window, byteQuota: quota }, now, 'test');
+      const job = await core.jobService.issue(team, 600, 'test', { requestId: 'test', listener: 'internal' });
+      return { grant, token: job.token };
+    };
+    const usage = async (grant: string) => {
+      const { rows } = await f.gateway.core.db.query<{ bytes: string | number }>('SELECT bytes FROM grant_usage WHERE grant_id = $1', [
+        grant,
+      ]);
+      return Number(rows[0]?.bytes ?? 0);
+    };
+
+    it('should not serve past the quota, however many reads race for its last bytes', async () => {
+      const size = f.objects.get(key)!.length;
+      // Room for seven whole reads and not quite an eighth.
+      const quota = 8 * size - 1;
+      const { grant, token } = await quotaTeam('gamma', quota);
+      expect((await get(key, {}, token)).status).toBe(200);
+      const raced = await Promise.all(Array.from({ length: 24 }, () => get(key, {}, token)));
+      const served = raced.filter((r) => r.status === 200);
+      expect(served).toHaveLength(6);
+      expect(raced.filter((r) => r.status === 429)).toHaveLength(18);
+      expect(await usage(grant)).toBe(7 * size);
+      // What is left is served as a range, to the last byte, and not one byte more.
+      const rest = await get(key, { range: `bytes=0-${size - 2}` }, token);
+      expect(rest.status).toBe(206);
+      expect(await usage(grant)).toBe(quota);
+      const head = await rawRequest(f.gateway.sandboxUrl, 'HEAD', objectPath(DATASET, key), bearer(token));
+      expect(head.status).toBe(200);
+      const over = await get(key, { range: 'bytes=0-0' }, token);
+      expect(over.status).toBe(429);
+      expect(await usage(grant)).toBe(quota);
+      // The policy decided, and the leaf says which one.
+      const [leaf] = await leavesFor(f, over.headers['x-request-id'] as string);
+      expect(leaf).toMatchObject({ action: 'read', decision: 'deny', status: 429, bytes: 0, policies: ['read-within-byte-quota'] });
+      expect(leaf.detail).toMatchObject({ grant, quota, remaining: 0 });
+    });
+
+    it('should not charge a read that was never answered (its leaf could not be written)', async () => {
+      const size = f.objects.get(key)!.length;
+      const { grant, token } = await quotaTeam('epsilon', 10 * size);
+      await f.db.query('ALTER TABLE audit_leaves ADD CONSTRAINT refuse_all CHECK (false) NOT VALID');
+      try {
+        expect((await get(key, {}, token)).status).toBe(503);
+      } finally {
+        await f.db.query('ALTER TABLE audit_leaves DROP CONSTRAINT refuse_all');
+      }
+      expect(await usage(grant)).toBe(0);
+      expect((await get(key, {}, token)).status).toBe(200);
+      expect(await usage(grant)).toBe(size);
+    });
+
+    it('charges what each answer carries: a range its length, HEAD and 304 nothing; a grant without a quota lets the read past', async () => {
+      const size = f.objects.get(key)!.length;
+      const { grant, token } = await quotaTeam('delta', 100);
+      const etag = (await rawRequest(f.gateway.sandboxUrl, 'HEAD', objectPath(DATASET, key), bearer(token))).headers.etag as string;
+      expect((await get(key, { 'if-none-match': etag }, token)).status).toBe(304);
+      expect(await usage(grant)).toBe(0);
+      const ranged = await get(key, { range: 'bytes=0-9' }, token);
+      expect(ranged.status).toBe(206);
+      expect(await usage(grant)).toBe(10);
+      const [leaf] = await leavesFor(f, ranged.headers['x-request-id'] as string);
+      expect(leaf).toMatchObject({ decision: 'allow', status: 206, bytes: 10, policies: [`grant:${grant}`] });
+      // A second grant on the same split, without a quota: reads are no longer limited.
+      const core = f.gateway.core;
+      const now = core.clock.now();
+      await core.grants.insert(
+        {
+          id: 'delta-train-open',
+          team: 'delta',
+          dataset: DATASET,
+          split: 'train',
+          notBefore: new Date(now.getTime() - 3600_000),
+          notAfter: new Date(now.getTime() + 3600_000),
+          byteQuota: null,
+        },
+        now,
+        'test',
+      );
+      for (let i = 0; i < Math.ceil(100 / size) + 1; i++) expect((await get(key, {}, token)).status).toBe(200);
+      expect(await usage(grant)).toBe(10);
+    });
+  });
+
   describe('audit: exactly one leaf per decision', () => {
     it('writes one leaf per request, allow and deny, naming the request, the decision and the grant', async () => {
       const before = await leafCount(f);

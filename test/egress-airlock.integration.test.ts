@@ -98,6 +98,16 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
     await expectRefused(id, await auditorFor('dora'), 'dora', ['team token']);
   });
 
+  it('should not release an artifact on one approval', async () => {
+    const id = await submit(40);
+    const one = await review(id, officers.ann, 'approve');
+    expect(one.status).toBe(201);
+    expect(JSON.parse(one.body.toString())).toMatchObject({ artifact: { status: 'pending_review' } });
+    expect(await outbox()).not.toContain((await artifactOf(id)).outboxKey);
+    expect(await leavesOf(id, 'egress.release')).toEqual([]);
+    expect((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${id}/content`, bearer(f.organizerToken))).status).toBe(404);
+  });
+
   it('holds the artifact outside the outbox, with nothing to download', async () => {
     const id = await submit(1);
     const { artifact } = await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id);
@@ -133,6 +143,13 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
     const leaves = (await f.gateway.core.auditRepo.find({ limit: 1000 })).map((l) => l.leaf).filter((l) => l.resource?.id === id);
     expect(leaves.map((l) => l.action)).toEqual(['egress.hold', 'egress.review', 'egress.review', 'egress.release']);
     expect(leaves[3].sha256).toBe(content.headers['x-cage-sha256']);
+    // The release was policy's decision, and its leaf says which policy let the artifact out.
+    expect(leaves[3]).toMatchObject({
+      principal: 'user:bob',
+      policies: ['release-after-two-approvals'],
+      policySet: f.gateway.core.policy.active.sha256,
+      detail: { approvals: 2, approvers: 'user:ann,user:bob' },
+    });
   });
 
   it('rejects on one reject after an approval, and releases nothing', async () => {
@@ -222,6 +239,7 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
     expect(JSON.parse(third.body.toString())).toMatchObject({ artifact: { status: 'released' } });
     const [release] = await leavesOf(id, 'egress.release');
     expect(release.leaf.detail).toMatchObject({ approvals: 2, approvers: 'user:bob,user:cy' });
+    expect(release.leaf.policies).toEqual(['release-after-two-approvals']);
   });
 
   it('should not accept a review without a comment or with an unknown decision', async () => {

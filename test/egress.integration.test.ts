@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { OUTBOX_BUCKET } from '../src/egress/egress-release';
 import { DB_KINDS } from './support/backends';
 import { postEgress, predictions } from './support/egress';
-import { type Fixture, startFixture, TestClock } from './support/fixture';
+import { type Fixture, POLICY_DIR, startFixture, TestClock } from './support/fixture';
 import { policyDirWith } from './support/policies';
 import { bearer, rawRequest } from './support/http';
 
@@ -221,6 +222,34 @@ describe('information budget in bits', () => {
     );
     expect(second.status).toBe(429);
     expect(second.json).toMatchObject({ reasons: [], remaining: { bits: 120 - Math.ceil(bits) } });
+  });
+});
+
+describe('a budget policy under another name', () => {
+  let f: Fixture;
+  let dir: string;
+  beforeAll(async () => {
+    // The policy files say which forbids are budget rules (@category("budget")), not their ids.
+    const egress = readFileSync(join(POLICY_DIR, 'egress.cedar'), 'utf8').replace('@id("egress-daily-submissions")', '@id("one-a-day")');
+    dir = policyDirWith({
+      'budget.json': '{"dailyBits": 8000000, "dailySubmissions": {"predictions": 1, "metrics": 50, "model": 1}}',
+      'egress.cedar': egress,
+    });
+    f = await startFixture({ db: 'pglite', policyDir: dir });
+  });
+  afterAll(async () => {
+    await f?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('should not give reasons or a row for an attempt past the cap: 429, the leaf naming the renamed policy', async () => {
+    expect((await postEgress(f.gateway.sandboxUrl, 'predictions', f.beta.token, GOOD)).status).toBe(201);
+    const over = await postEgress(f.gateway.sandboxUrl, 'predictions', f.beta.token, GOOD);
+    expect(over.status).toBe(429);
+    expect(over.json).toMatchObject({ reasons: [], remaining: { submissions: 0 } });
+    const rejected = (await f.gateway.core.auditRepo.find({ action: 'egress.reject', limit: 10 })).map((l) => l.leaf);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatchObject({ status: 429, policies: ['one-a-day'], detail: { reasons: ['over_limits'] } });
   });
 });
 

@@ -350,15 +350,25 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     await core.store.put(bucket, `ing/${entry.key}`, randomBytes(entry.size));
     const swapped = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', entry.key), bearer(f.alpha.token));
     expect(swapped.status).toBe(404);
+    // Nor its size or a part of it: HEAD and a range are decided on what the store answered too.
+    expect((await rawRequest(f.gateway.sandboxUrl, 'HEAD', objectPath('ing', entry.key), bearer(f.alpha.token))).status).toBe(404);
+    const part = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', entry.key), {
+      ...bearer(f.alpha.token),
+      range: 'bytes=0-3',
+    });
+    expect(part.status).toBe(404);
     const leaves = (await core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf);
+    // Policy refused both, and the leaves say which policy.
     expect(leaves.find((l) => l.requestId === injected.headers['x-request-id'])).toMatchObject({
       decision: 'deny',
       status: 404,
+      policies: ['manifest-listed-only'],
       detail: { reason: 'not_in_manifest' },
     });
     expect(leaves.find((l) => l.requestId === swapped.headers['x-request-id'])).toMatchObject({
       decision: 'deny',
       status: 404,
+      policies: ['manifest-listed-only'],
       detail: { reason: 'manifest_mismatch' },
     });
     // And the organizers' check of the whole bucket names both.

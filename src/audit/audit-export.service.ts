@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
-import { type Database } from '../db/database';
 import { type AuditLeaf } from './audit-leaf';
+import { type AuditRepository } from './audit.repository';
 import { csvCell } from './csv';
+import { type MerkleStore } from './merkle-store.repository';
 
 const PAGE = 2000;
 
@@ -11,7 +12,10 @@ const PAGE = 2000;
  * this code. CSV adds the index and hash and flattens the fields, with the leaf bytes last.
  */
 export class AuditExport {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly leaves: AuditRepository,
+    private readonly tree: MerkleStore,
+  ) {}
 
   stream(format: 'jsonl' | 'csv', from: number, to: number): Readable {
     const pages = this.pages(from, to);
@@ -28,14 +32,11 @@ export class AuditExport {
   }
 
   hashes(from: number, to: number): Readable {
-    const db = this.db;
+    const tree = this.tree;
     async function* lines() {
       for (let at = from; at < to; at += PAGE) {
-        const { rows } = await db.query<{ idx: string | number; h: string }>(
-          "SELECT idx, encode(hash, 'hex') AS h FROM audit_nodes WHERE level = 0 AND idx >= $1 AND idx < $2 ORDER BY idx",
-          [at, Math.min(to, at + PAGE)],
-        );
-        yield rows.map((r) => `${r.idx} ${r.h}\n`).join('');
+        const hashes = await tree.leafHashes(at, Math.min(to, at + PAGE));
+        yield [...hashes].map(([idx, h]) => `${idx} ${h.toString('hex')}\n`).join('');
       }
     }
     return Readable.from(lines());
@@ -43,11 +44,7 @@ export class AuditExport {
 
   private async *pages(from: number, to: number): AsyncGenerator<{ idx: number; hash: string; leaf: string }[]> {
     for (let at = from; at < to; at += PAGE) {
-      const { rows } = await this.db.query<{ idx: string | number; hash: string; leaf: string }>(
-        "SELECT idx, encode(leaf_hash, 'hex') AS hash, leaf FROM audit_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-        [at, Math.min(to, at + PAGE)],
-      );
-      yield rows.map((r) => ({ idx: Number(r.idx), hash: r.hash, leaf: r.leaf }));
+      yield await this.leaves.rawRange(at, Math.min(to, at + PAGE));
     }
   }
 }

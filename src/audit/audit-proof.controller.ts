@@ -1,17 +1,23 @@
-import { BadRequestException, Controller, Get, NotFoundException, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Controller, Get, NotFoundException, Res } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
-import { parseOrThrow } from '../ops/validation';
+import { ContentResponse, ZodQuery, ZodResponse } from '../ops/openapi.decorators';
 import { AuditExport } from './audit-export.service';
+import {
+  checkpointList,
+  checkpointsQuery,
+  consistencyProof,
+  consistencyQuery,
+  exportQuery,
+  inclusionProof,
+  inclusionQuery,
+  leafHashesQuery,
+  signingKeyList,
+} from './audit.dto';
 import { Checkpointer } from './checkpointer.service';
 import { MerkleStore } from './merkle-store.repository';
-
-const index = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const inclusionQuery = z.object({ index, size: index.optional() }).strict();
-const consistencyQuery = z.object({ from: index, to: index.optional() }).strict();
-const exportQuery = z.object({ format: z.enum(['jsonl', 'csv']).default('jsonl'), from: index.default(0), to: index.optional() }).strict();
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -28,6 +34,8 @@ export class AuditProofController {
   @Get('checkpoint')
   @Allow('read', 'AuditLog')
   @ApiOperation({ summary: 'The latest signed checkpoint (C2SP tlog-checkpoint note, text/plain)' })
+  @ContentResponse(200, 'The note', { 'text/plain': 'text' })
+  @ApiNotFoundResponse({ description: 'No checkpoint yet' })
   async checkpoint(@Res() reply: FastifyReply) {
     const c = await this.checkpoints.latest();
     if (c === undefined) throw new NotFoundException('no checkpoint yet');
@@ -37,6 +45,7 @@ export class AuditProofController {
   @Get('checkpoint/key')
   @Allow('read', 'AuditLog')
   @ApiOperation({ summary: 'The active checkpoint verifier key: name+keyid+base64(0x01‖Ed25519 key)' })
+  @ContentResponse(200, 'The key, one line', { 'text/plain': 'text' })
   key(@Res() reply: FastifyReply) {
     void reply.header('content-type', 'text/plain; charset=utf-8').send(`${this.checkpoints.verifierKey}\n`);
   }
@@ -47,17 +56,18 @@ export class AuditProofController {
     summary:
       'Every checkpoint key, oldest first, with its validity window [notBefore, notAfter): checkpoints signed before a rotation verify with the key that was active then',
   })
-  keys() {
+  @ZodResponse(200, signingKeyList)
+  keys(): z.infer<typeof signingKeyList> {
     return { keys: this.checkpoints.keys() };
   }
 
   @Get('checkpoints')
   @Allow('read', 'AuditLog')
   @ApiOperation({ summary: 'Signed checkpoints, newest first (up to maxSize), for offline verification' })
-  async list(@Query('maxSize') maxSize?: string) {
-    const max = maxSize === undefined ? undefined : parseOrThrow(index, maxSize);
+  @ZodResponse(200, checkpointList)
+  async list(@ZodQuery(checkpointsQuery) q: z.infer<typeof checkpointsQuery>): Promise<z.infer<typeof checkpointList>> {
     return {
-      checkpoints: (await this.checkpoints.list(10_000, max)).map((c) => ({
+      checkpoints: (await this.checkpoints.list(10_000, q.maxSize)).map((c) => ({
         size: c.size,
         root: hex(c.root),
         createdAt: c.createdAt,
@@ -69,10 +79,8 @@ export class AuditProofController {
   @Get('proof/inclusion')
   @Allow('read', 'AuditLog')
   @ApiOperation({ summary: 'RFC 6962 inclusion proof of leaf `index` in the tree of `size` (default: latest checkpoint)' })
-  @ApiQuery({ name: 'index' })
-  @ApiQuery({ name: 'size', required: false })
-  async inclusion(@Query() query: unknown) {
-    const q = parseOrThrow(inclusionQuery, query);
+  @ZodResponse(200, inclusionProof)
+  async inclusion(@ZodQuery(inclusionQuery) q: z.infer<typeof inclusionQuery>): Promise<z.infer<typeof inclusionProof>> {
     const size = q.size ?? (await this.checkpointSize());
     await this.mustFit(size);
     if (q.index >= size) throw new BadRequestException(`index must be below size (${size})`);
@@ -83,10 +91,8 @@ export class AuditProofController {
   @Get('proof/consistency')
   @Allow('read', 'AuditLog')
   @ApiOperation({ summary: 'RFC 6962 consistency proof between tree sizes `from` and `to` (default: latest checkpoint)' })
-  @ApiQuery({ name: 'from' })
-  @ApiQuery({ name: 'to', required: false })
-  async consistency(@Query() query: unknown) {
-    const q = parseOrThrow(consistencyQuery, query);
+  @ZodResponse(200, consistencyProof)
+  async consistency(@ZodQuery(consistencyQuery) q: z.infer<typeof consistencyQuery>): Promise<z.infer<typeof consistencyProof>> {
     const to = q.to ?? (await this.checkpointSize());
     await this.mustFit(to);
     if (q.from < 1 || q.from > to) throw new BadRequestException(`from must be 1..to (${to})`);
@@ -99,11 +105,8 @@ export class AuditProofController {
   @ApiOperation({
     summary: 'Leaves [from, to) streamed as JSONL (each line exactly the leaf bytes) or CSV; `to` defaults to the latest checkpoint size',
   })
-  @ApiQuery({ name: 'format', required: false, enum: ['jsonl', 'csv'] })
-  @ApiQuery({ name: 'from', required: false })
-  @ApiQuery({ name: 'to', required: false })
-  async export(@Query() query: unknown, @Res() reply: FastifyReply) {
-    const q = parseOrThrow(exportQuery, query);
+  @ContentResponse(200, 'The leaves; x-cage-from and x-cage-to say which', { 'application/x-ndjson': 'text', 'text/csv': 'text' })
+  async export(@ZodQuery(exportQuery) q: z.infer<typeof exportQuery>, @Res() reply: FastifyReply) {
     const to = q.to ?? (await this.checkpointSize());
     await this.mustFit(to);
     if (q.from > to) throw new BadRequestException('from must not be after to');
@@ -117,8 +120,8 @@ export class AuditProofController {
   @Get('leaf-hashes')
   @Allow('read', 'AuditLog')
   @ApiOperation({ summary: 'The tree’s leaf hashes [from, to), one hex per line: lets a verifier name the first bad index' })
-  async leafHashes(@Query() query: unknown, @Res() reply: FastifyReply) {
-    const q = parseOrThrow(exportQuery.omit({ format: true }), query);
+  @ContentResponse(200, 'One `index hash` line per leaf', { 'text/plain': 'text' })
+  async leafHashes(@ZodQuery(leafHashesQuery) q: z.infer<typeof leafHashesQuery>, @Res() reply: FastifyReply) {
     const to = q.to ?? (await this.checkpointSize());
     await this.mustFit(to);
     void reply.header('content-type', 'text/plain; charset=utf-8').send(this.exporter.hashes(q.from, to));

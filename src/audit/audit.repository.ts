@@ -47,6 +47,15 @@ export class AuditRepository {
     return rows.map((r) => ({ index: Number(r.idx), hash: r.hash, leaf: JSON.parse(r.leaf) as AuditLeaf }));
   }
 
+  /** Leaves [from, to) as stored: index, leaf hash (hex), and the leaf's exact bytes. */
+  async rawRange(from: number, to: number): Promise<{ idx: number; hash: string; leaf: string }[]> {
+    const { rows } = await this.db.query<{ idx: string | number; hash: string; leaf: string }>(
+      "SELECT idx, encode(leaf_hash, 'hex') AS hash, leaf FROM audit_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+      [from, to],
+    );
+    return rows.map((r) => ({ idx: Number(r.idx), hash: r.hash, leaf: r.leaf }));
+  }
+
   async size(): Promise<number> {
     const { rows } = await this.db.query<{ n: string | number }>('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM audit_leaves');
     return Number(rows[0]?.n ?? 0);

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type Clock } from '../clock/clock';
 import { type Database } from '../db/database';
-import { type Queryable } from '../db/database';
 import { type SigningKeyRing } from '../keys/signing-key-ring';
 import { type ObjectStore } from '../storage/object-store.service';
 import { type MerkleStore } from './merkle-store.repository';
@@ -10,12 +9,9 @@ import { type Checkpoint, keyId, openCheckpoint, signCheckpoint, verifierKey } f
 /** Checkpoints are copied here too, so a copy lives outside the database. */
 export const CHECKPOINT_BUCKET = 'cage-checkpoints';
 
-export interface StoredCheckpoint {
-  size: number;
-  root: Buffer;
-  note: string;
-  createdAt: string;
-}
+import { type CheckpointRepository, type StoredCheckpoint } from './checkpoint.repository';
+
+export type { StoredCheckpoint } from './checkpoint.repository';
 
 /** A checkpoint key with its validity window, as `GET /v1/audit/checkpoint/keys` serves it. */
 export interface CheckpointKey {
@@ -46,6 +42,7 @@ export class Checkpointer {
 
   constructor(
     private readonly db: Database,
+    private readonly checkpoints: CheckpointRepository,
     private readonly tree: MerkleStore,
     private readonly ring: SigningKeyRing,
     private readonly store: ObjectStore,
@@ -110,17 +107,8 @@ export class Checkpointer {
     return (await this.list(1))[0];
   }
 
-  async list(limit = 1000, maxSize?: number, q: Queryable = this.db): Promise<StoredCheckpoint[]> {
-    const { rows } = await q.query<{ size: string | number; root: string; note: string; created_at: string | Date }>(
-      `SELECT size, encode(root, 'hex') AS root, note, created_at FROM audit_checkpoints ${maxSize === undefined ? '' : 'WHERE size <= $2'} ORDER BY size DESC LIMIT $1`,
-      maxSize === undefined ? [limit] : [limit, maxSize],
-    );
-    return rows.map((r) => ({
-      size: Number(r.size),
-      root: Buffer.from(r.root, 'hex'),
-      note: r.note,
-      createdAt: new Date(r.created_at).toISOString(),
-    }));
+  async list(limit = 1000, maxSize?: number): Promise<StoredCheckpoint[]> {
+    return this.checkpoints.list(limit, maxSize);
   }
 
   private async make(): Promise<void> {
@@ -128,19 +116,14 @@ export class Checkpointer {
     const made = await this.db.transaction(async (tx) => {
       const key = await this.ring.lockActive(tx);
       const size = await this.tree.size(tx);
-      const last = (await this.list(1, undefined, tx))[0];
+      const last = (await this.checkpoints.list(1, undefined, tx))[0];
       if (size === 0 || (last !== undefined && last.size >= size)) return undefined;
       if (key === undefined)
         throw new Error('this replica cannot sign with the active signing key; another replica will make the checkpoint');
       const c: Checkpoint = { origin: this.opts.origin, size, rootHash: await this.tree.root(size, tx) };
       const note = signCheckpoint(c, this.opts.origin, key.privateKey);
       openCheckpoint(note, verifierKey(this.opts.origin, key.rawPublicKey())); // never store a note that does not verify
-      await tx.query('INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING', [
-        size,
-        c.rootHash,
-        note,
-        this.clock.now().toISOString(),
-      ]);
+      await this.checkpoints.insert(tx, { size, root: c.rootHash, note, createdAt: this.clock.now() });
       return { size, note };
     });
     if (made === undefined) return;

@@ -1,19 +1,14 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply } from 'fastify';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
-import { parseOrThrow } from '../ops/validation';
+import { ContentResponse, ZodQuery } from '../ops/openapi.decorators';
 import { PolicyEngine } from '../policy/policy.types';
+import { auditEventList, reportQuery, teamReportList } from './audit.dto';
 import { ComplianceReports, toCsv } from './compliance-reports.service';
 
-const windowQuery = z
-  .object({
-    from: z.string().datetime({ offset: true, message: 'from must be an ISO 8601 time' }).default('1970-01-01T00:00:00Z'),
-    to: z.string().datetime({ offset: true, message: 'to must be an ISO 8601 time' }).optional(),
-    format: z.enum(['json', 'csv']).default('json'),
-  })
-  .strict();
+const CSV = { 'text/csv': 'text' } as const;
 
 /** Compliance reports, JSON or CSV (auditor and organizer roles). */
 @ApiTags('reports')
@@ -27,28 +22,25 @@ export class ComplianceReportsController {
   @Get('teams')
   @Allow('read', 'AuditLog')
   @ApiOperation({ summary: 'Per team: artifacts released and rejected (by reason), bits released, bytes read per dataset, denied reads' })
-  @ApiQuery({ name: 'from', required: false })
-  @ApiQuery({ name: 'to', required: false })
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'csv'] })
-  async teams(@Query() query: unknown, @Res() reply: FastifyReply) {
-    const q = parseOrThrow(windowQuery, query);
-    const rows = await this.reports.teams(window(q), this.policy.egress.budget);
+  @ContentResponse(200, 'JSON, or CSV with format=csv', CSV, teamReportList)
+  async teams(@ZodQuery(reportQuery) q: z.infer<typeof reportQuery>, @Res() reply: FastifyReply) {
+    const rows = await this.reports.teams(window(q), this.policy.egress.budget.dailyBits);
     send(reply, q.format, 'teams', rows as unknown as Record<string, unknown>[]);
   }
 
   @Get('policy')
   @Allow('read', 'AuditLog')
   @ApiOperation({ summary: 'Every policy activation and rejection, with the SHA-256 of the set' })
-  async policies(@Query() query: unknown, @Res() reply: FastifyReply) {
-    const q = parseOrThrow(windowQuery, query);
+  @ContentResponse(200, 'JSON, or CSV with format=csv', CSV, auditEventList)
+  async policies(@ZodQuery(reportQuery) q: z.infer<typeof reportQuery>, @Res() reply: FastifyReply) {
     send(reply, q.format, 'events', await this.reports.events(['policy.activate', 'policy.reject'], window(q)));
   }
 
   @Get('airlock')
   @Allow('read', 'AuditLog')
   @ApiOperation({ summary: 'Every airlock decision: holds, reviews, releases and rejections of reviewed artifacts' })
-  async airlock(@Query() query: unknown, @Res() reply: FastifyReply) {
-    const q = parseOrThrow(windowQuery, query);
+  @ContentResponse(200, 'JSON, or CSV with format=csv', CSV, auditEventList)
+  async airlock(@ZodQuery(reportQuery) q: z.infer<typeof reportQuery>, @Res() reply: FastifyReply) {
     send(
       reply,
       q.format,

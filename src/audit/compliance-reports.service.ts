@@ -1,6 +1,7 @@
-import { type Database } from '../db/database';
-import { type Budget } from '../policy/policy-files';
+import { type ComplianceReportsRepository, type Window } from './compliance-reports.repository';
 import { csvCell } from './csv';
+
+export type { Window } from './compliance-reports.repository';
 
 export interface TeamReport {
   team: string;
@@ -13,20 +14,16 @@ export interface TeamReport {
   readsDenied: number;
 }
 
-export interface Window {
-  from: Date;
-  to: Date;
-}
-
 /**
  * Reports a compliance officer hands a regulator: per team what was released and rejected (by
  * reason), bits used against the budget, bytes read per dataset; every policy activation; every
  * airlock decision. All of it is computed from the artifacts table and the audit leaves.
  */
 export class ComplianceReports {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly repo: ComplianceReportsRepository) {}
 
-  async teams(w: Window, budget: Budget): Promise<TeamReport[]> {
+  /** `dailyBits`: the budget in force, shown beside what each team used. */
+  async teams(w: Window, dailyBits: number): Promise<TeamReport[]> {
     const teams = new Map<string, TeamReport>();
     const team = (id: string) => {
       let t = teams.get(id);
@@ -37,7 +34,7 @@ export class ComplianceReports {
           rejected: {},
           rejectedByReason: {},
           bitsReleased: 0,
-          bitsBudgetPerDay: budget.dailyBits,
+          bitsBudgetPerDay: dailyBits,
           bytesReadByDataset: {},
           readsDenied: 0,
         };
@@ -45,36 +42,20 @@ export class ComplianceReports {
       }
       return t;
     };
-    const params = [w.from.toISOString(), w.to.toISOString()];
-    const artifacts = await this.db.query<{ team_id: string; kind: string; status: string; bits: number; reasons: string }>(
-      "SELECT team_id, kind, status, bits, reasons FROM egress_artifacts WHERE created_at >= $1 AND created_at < $2 AND status IN ('released', 'rejected')",
-      params,
-    );
-    for (const a of artifacts.rows) {
-      const t = team(a.team_id);
+    for (const a of await this.repo.egressOutcomes(w)) {
+      const t = team(a.team);
       if (a.status === 'released') {
         t.released[a.kind] = (t.released[a.kind] ?? 0) + 1;
-        t.bitsReleased += Number(a.bits);
+        t.bitsReleased += a.bits;
       } else {
         t.rejected[a.kind] = (t.rejected[a.kind] ?? 0) + 1;
-        for (const r of JSON.parse(a.reasons) as { code: string }[]) t.rejectedByReason[r.code] = (t.rejectedByReason[r.code] ?? 0) + 1;
+        for (const r of a.reasons) t.rejectedByReason[r.code] = (t.rejectedByReason[r.code] ?? 0) + 1;
       }
     }
-    const reads = await this.db.query<{
-      team: string;
-      dataset: string | null;
-      decision: string;
-      bytes: string | number;
-      n: string | number;
-    }>(
-      `SELECT team, (leaf::jsonb -> 'resource' ->> 'dataset') AS dataset, decision, SUM((leaf::jsonb ->> 'bytes')::bigint) AS bytes, COUNT(*) AS n
-       FROM audit_leaves WHERE action = 'read' AND team IS NOT NULL AND time >= $1 AND time < $2 GROUP BY 1, 2, 3`,
-      params,
-    );
-    for (const r of reads.rows) {
+    for (const r of await this.repo.readTotals(w)) {
       const t = team(r.team);
-      if (r.decision === 'deny') t.readsDenied += Number(r.n);
-      else if (r.dataset !== null) t.bytesReadByDataset[r.dataset] = (t.bytesReadByDataset[r.dataset] ?? 0) + Number(r.bytes);
+      if (r.decision === 'deny') t.readsDenied += r.count;
+      else if (r.dataset !== null) t.bytesReadByDataset[r.dataset] = (t.bytesReadByDataset[r.dataset] ?? 0) + r.bytes;
     }
     return [...teams.values()]
       .sort((a, b) => (a.team < b.team ? -1 : 1))
@@ -97,23 +78,11 @@ export class ComplianceReports {
       detail: string;
     }[]
   > {
-    const { rows } = await this.db.query<{
-      idx: string | number;
-      time: string | Date;
-      principal: string;
-      team: string | null;
-      action: string;
-      decision: string;
-      leaf: string;
-    }>(
-      'SELECT idx, time, principal, team, action, decision, leaf FROM audit_leaves WHERE action = ANY($1::text[]) AND time >= $2 AND time < $3 ORDER BY idx',
-      [actions, w.from.toISOString(), w.to.toISOString()],
-    );
-    return rows.map((r) => {
+    return (await this.repo.events(actions, w)).map((r) => {
       const leaf = JSON.parse(r.leaf) as { resource: { id?: string } | null; detail: unknown; policySet: string | null };
       return {
-        index: Number(r.idx),
-        time: new Date(r.time).toISOString(),
+        index: r.index,
+        time: r.time,
         principal: r.principal,
         team: r.team,
         action: r.action,

@@ -14,12 +14,17 @@ export type AppSubject =
   | 'Egress'
   | 'Budget'
   | 'Receipt'
+  | 'AllReceipts'
   | 'Token'
   | 'Issuer'
   | 'Metrics'
   | 'SigningKey';
 
-/** A receipt as CASL sees it: its team is what a contestant's rows are filtered on. */
+/**
+ * A receipt as CASL sees it: its team is what a contestant's rows are filtered on. `AllReceipts`
+ * is reading every team's receipts whole, with no row filter (organizers and auditors): a rule of
+ * its own, so no caller has to probe `Receipt` with a team nobody is in.
+ */
 export interface ReceiptRow extends ForcedSubject<'Receipt'> {
   team: string;
 }
@@ -44,10 +49,10 @@ export function abilityFor(p: Principal): AppAbility {
   switch (p.role) {
     case 'organizer':
       can('manage', ['Dataset', 'Team', 'Grant', 'Job', 'Policy', 'Token', 'Issuer', 'SigningKey']);
-      can('read', ['AuditLog', 'Egress', 'Receipt', 'Metrics']);
+      can('read', ['AuditLog', 'Egress', 'Receipt', 'AllReceipts', 'Metrics']);
       break;
     case 'auditor':
-      can('read', ['AuditLog', 'Egress', 'Receipt', 'Policy', 'Team', 'Grant', 'Dataset', 'Metrics', 'SigningKey']);
+      can('read', ['AuditLog', 'Egress', 'Receipt', 'AllReceipts', 'Policy', 'Team', 'Grant', 'Dataset', 'Metrics', 'SigningKey']);
       can('review', 'Egress');
       break;
     case 'contestant':

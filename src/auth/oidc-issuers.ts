@@ -1,13 +1,8 @@
 import { createRemoteJWKSet, decodeJwt, importJWK, type JWK, jwtVerify } from 'jose';
-import { type Database } from '../db/database';
+import { type OidcIssuer, type OidcIssuerRepository } from './oidc-issuer.repository';
 import { ROLES, type Role, TokenError, type UserPrincipal } from './token.service';
 
-export interface OidcIssuer {
-  issuer: string;
-  jwksUrl: string;
-  audience: string;
-  roleClaim: string;
-}
+export type { OidcIssuer } from './oidc-issuer.repository';
 
 export class JwksError extends Error {}
 
@@ -23,7 +18,10 @@ export class OidcIssuers {
   private cache: { at: number; byIssuer: Map<string, OidcIssuer> } | undefined;
   private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly repo: OidcIssuerRepository,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Fetches and checks a JWKS: JSON with a non-empty `keys` array of public keys jose can import. */
   static async validateJwks(url: string): Promise<number> {
@@ -52,12 +50,9 @@ export class OidcIssuers {
   }
 
   async add(i: OidcIssuer, at: Date, by: string): Promise<boolean> {
-    const r = await this.db.query(
-      'INSERT INTO oidc_issuers (issuer, jwks_url, audience, role_claim, added_at, added_by) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
-      [i.issuer, i.jwksUrl, i.audience, i.roleClaim, at.toISOString(), by],
-    );
+    const added = await this.repo.insert(i, at, by);
     this.cache = undefined;
-    return r.rowCount > 0;
+    return added;
   }
 
   async list(): Promise<OidcIssuer[]> {
@@ -103,14 +98,9 @@ export class OidcIssuers {
   }
 
   private async load(): Promise<Map<string, OidcIssuer>> {
-    if (this.cache !== undefined && Date.now() - this.cache.at < CACHE_MS) return this.cache.byIssuer;
-    const { rows } = await this.db.query<{ issuer: string; jwks_url: string; audience: string; role_claim: string }>(
-      'SELECT issuer, jwks_url, audience, role_claim FROM oidc_issuers',
-    );
-    const byIssuer = new Map(
-      rows.map((r) => [r.issuer, { issuer: r.issuer, jwksUrl: r.jwks_url, audience: r.audience, roleClaim: r.role_claim }]),
-    );
-    this.cache = { at: Date.now(), byIssuer };
+    if (this.cache !== undefined && this.now() - this.cache.at < CACHE_MS) return this.cache.byIssuer;
+    const byIssuer = new Map((await this.repo.list()).map((i) => [i.issuer, i]));
+    this.cache = { at: this.now(), byIssuer };
     return byIssuer;
   }
 }

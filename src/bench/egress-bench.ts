@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseMetaImageHeader, type WorldBoundingBox, worldBoundingBox } from '../datasets/metaimage-header';
 import { type GatewayClient } from './http-load';
 import { processCpuUs } from './processes';
 import { type FigureResult, type RowId } from './report';
+import { RAISED, ROWS, SAMPLES, WARMUP } from './bench-policies';
 import { type Rig } from './rig';
 import { distribution, fmt, nowNs, nsToMs } from './stats';
 
@@ -27,41 +26,8 @@ export const EGRESS_ROW: RowId = {
   target: 'p50 ≤ 150 ms',
 };
 
-const ROWS = 10_000;
-const WARMUP = 3;
-const SAMPLES = 30;
 const SEED = 0x5eed_c5a6;
 const TARGET_P50_MS = 150;
-
-/** The limits raised in the gateway's copy of ./policies. */
-const RAISED = { maxCandidatesPerScan: 5000, dailyPredictions: 100_000, dailyBits: 1e12 };
-
-/** The source ./policies next to the build (dist/ or .bench-dist/ at the repository root). */
-const SOURCE_POLICY_DIR = join(__dirname, '..', '..', 'policies');
-
-/**
- * Copies ./policies into `dir` and raises the limits a 10,000-row predictions file runs into.
- * Returns a sentence for the table notes naming every change (old → new).
- */
-export function preparePolicyDir(dir: string): string {
-  cpSync(SOURCE_POLICY_DIR, dir, { recursive: true });
-  const predictionsFile = join(dir, 'egress', 'predictions.json');
-  const budgetFile = join(dir, 'budget.json');
-  const predictions = JSON.parse(readFileSync(predictionsFile, 'utf8')) as { maxCandidatesPerScan: number };
-  const budget = JSON.parse(readFileSync(budgetFile, 'utf8')) as { dailyBits: number; dailySubmissions: Record<string, number> };
-  const before = { perScan: predictions.maxCandidatesPerScan, bits: budget.dailyBits, submissions: budget.dailySubmissions.predictions };
-  predictions.maxCandidatesPerScan = RAISED.maxCandidatesPerScan;
-  budget.dailyBits = RAISED.dailyBits;
-  budget.dailySubmissions.predictions = RAISED.dailyPredictions;
-  writeFileSync(predictionsFile, `${JSON.stringify(predictions, null, 2)}\n`);
-  writeFileSync(budgetFile, `${JSON.stringify(budget, null, 2)}\n`);
-  const n = (v: number | undefined) => (v === undefined ? '(unset)' : v.toLocaleString('en-US'));
-  return (
-    `gateway policies: a copy of ./policies with egress/predictions.json maxCandidatesPerScan ${n(before.perScan)} → ${n(RAISED.maxCandidatesPerScan)} ` +
-    `and budget.json dailySubmissions.predictions ${n(before.submissions)} → ${n(RAISED.dailyPredictions)}, dailyBits ${n(before.bits)} → 10^12 ` +
-    `(figure 7 sends ${ROWS.toLocaleString('en-US')} rows over the demo's test scans, ${WARMUP + SAMPLES} times); the Cedar files are unchanged`
-  );
-}
 
 /** Mulberry32: a small seeded generator, so every run submits the same file. */
 function seeded(seed: number): () => number {

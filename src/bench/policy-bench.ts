@@ -47,17 +47,19 @@ function requests(team: string, now: Date): DecisionRequest[] {
     out.push({
       principal,
       action: 'read',
-      resource: { type: 'Object', dataset: 'lung', split, key: `${split.name}/scan-${i}.raw` },
+      resource: { type: 'Object', dataset: 'lung', split, key: `${split.name}/scan-${i}.raw`, manifest: 'none' },
       listener: 'sandbox',
       now,
+      context: { bytes: 65536 },
     });
   }
   out.push({
     principal,
     action: 'read',
-    resource: { type: 'Object', dataset: 'lung', split: { name: 'labels', kind: 'labels' }, key: 'labels/test.csv' },
+    resource: { type: 'Object', dataset: 'lung', split: { name: 'labels', kind: 'labels' }, key: 'labels/test.csv', manifest: 'none' },
     listener: 'sandbox',
     now,
+    context: { bytes: 65536 },
   });
   out.push({
     principal,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ObjectStore } from '../storage/object-store.service';
-import { preparePolicyDir } from './egress-bench';
+import { preparePolicyDir } from './bench-policies';
 import { DirectClient, GatewayClient } from './http-load';
 import { type Child, onCleanup, removeTempDir, startGateway, startS3rver, tempDir } from './processes';
 import { GiB, MiB } from './stats';

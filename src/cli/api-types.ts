@@ -1,155 +1,59 @@
-/* The control API's response shapes, as docs/control-api.md specifies them. */
+/*
+ * The control API's shapes the CLI uses, by name. They are generated (api.generated.ts, from
+ * openapi/control.json, from the server's zod models): nothing here is copied by hand, so a
+ * change on the server that the CLI does not follow fails the type check.
+ */
 
-import { type SplitKind } from './arg-parsers';
+import { type components } from './api.generated';
 
-export interface Split {
-  name: string;
-  kind: SplitKind;
-  prefix: string;
-}
+type Schemas = components['schemas'];
 
-export interface Dataset {
-  id: string;
-  bucket: string;
-  prefix: string;
-  title: string;
-  splits: Split[];
-  objects: number | null;
-  bytes: number | null;
-  series: number;
-  indexedAt: string | null;
-  createdAt: string;
-  createdBy: string;
-}
+export type ApiError = Schemas['ApiError'];
 
-export interface IndexRun {
-  id: string;
-  dataset: string;
-  state: 'running' | 'done' | 'failed';
-  objectsSeen: number;
-  bytesSeen: number;
-  seriesIndexed: number;
-  startedAt: string;
-  finishedAt: string | null;
-  error: string | null;
-}
+export type Split = Schemas['Split'];
+export type Dataset = Schemas['Dataset'];
+export type DatasetList = Schemas['DatasetList'];
+export type NewDataset = Schemas['NewDataset'];
+export type IndexRun = Schemas['IndexRun'];
+export type ManifestReport = Schemas['ManifestReport'];
 
-export interface ManifestReport {
-  dataset: string;
-  checked: number;
-  listed: number;
-  unexpected: string[];
-  changed: string[];
-  missing: string[];
-}
+export type IngestRun = Schemas['IngestRun'];
+export type IngestRunList = Schemas['IngestRunList'];
+export type NewIngest = Schemas['NewIngest'];
 
-export interface IngestRun {
-  id: string;
-  dataset: string;
-  source: string;
-  target: string;
-  state: 'running' | 'done' | 'partial' | 'cancelled' | 'failed' | 'interrupted';
-  filesTotal: number;
-  filesDone: number;
-  filesWritten: number;
-  filesSkipped: number;
-  filesRefused: number;
-  bytesWritten: number;
-  summary: {
-    stripped: Record<string, number>;
-    refused: { path: string; reason: string }[];
-    refusedTotal: number;
-    withdrawn: number;
-    manifestSha256: string | null;
-    manifestEntries: number;
-  } | null;
-  startedAt: string;
-  startedBy: string;
-  finishedAt: string | null;
-  error: string | null;
-}
+export type Team = Schemas['Team'];
+export type TeamList = Schemas['TeamList'];
+export type NewTeam = Schemas['NewTeam'];
+export type Member = Schemas['Member'];
+export type MemberList = Schemas['MemberList'];
+export type NewMember = Schemas['NewMember'];
 
-export interface Team {
-  id: string;
-  name: string;
-  members: number;
-  createdAt: string;
-}
+export type Grant = Schemas['Grant'];
+export type GrantList = Schemas['GrantList'];
+export type NewGrant = Schemas['NewGrant'];
 
-export interface Member {
-  team: string;
-  subject: string;
-  issuer: string;
-  addedAt: string;
-}
+export type JobCredentials = Schemas['JobCredentials'];
+export type Job = Schemas['Job'];
+export type JobList = Schemas['JobList'];
+export type NewJob = Schemas['NewJob'];
 
-export interface Grant {
-  id: string;
-  team: string;
-  dataset: string;
-  split: string;
-  notBefore: string;
-  notAfter: string;
-  byteQuota: number | null;
-  createdAt: string;
-  createdBy: string;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  state: 'active' | 'scheduled' | 'expired' | 'revoked';
-}
+export type PolicyVersion = Schemas['PolicyVersion'];
+export type PolicyVersionList = Schemas['PolicyVersionList'];
+export type PolicyCheck = Schemas['PolicyCheck'];
+export type PolicyFiles = Schemas['PolicyFiles'];
+export type PolicyRollback = Schemas['PolicyRollback'];
 
-export interface JobCredentials {
-  jobId: string;
-  team: string;
-  token: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  expiresAt: string;
-}
+export type IssuedToken = Schemas['IssuedToken'];
+export type NewToken = Schemas['NewToken'];
+export type Role = NewToken['role'];
+/** The roles `--role` offers, in help order; the type check holds them to the server's. */
+export const ROLES = ['organizer', 'auditor', 'contestant'] as const satisfies readonly Role[];
 
-export interface Job {
-  jobId: string;
-  team: string;
-  accessKeyId: string;
-  createdAt: string;
-  createdBy: string;
-  expiresAt: string;
-  revokedAt: string | null;
-  state: 'active' | 'expired' | 'revoked';
-}
+export type SigningKey = Schemas['SigningKey'];
+export type SigningKeyList = Schemas['SigningKeyList'];
+export type SigningKeyRotation = Schemas['SigningKeyRotation'];
+export type RotateSigningKey = Schemas['RotateSigningKey'];
 
-export interface PolicyVersion {
-  version: number;
-  sha256: string;
-  activatedAt: string;
-  activatedBy: string;
-  files: string[];
-  active: boolean;
-}
-
-export interface PolicyCheck {
-  ok: boolean;
-  sha256: string;
-  errors: string[];
-  expectations: { name: string; passed: boolean; message: string }[];
-}
-
-export const ROLES = ['organizer', 'auditor', 'contestant'] as const;
-export type Role = (typeof ROLES)[number];
-
-export interface IssuedToken {
-  token: string;
-  expiresAt: string;
-}
-
-/** A signing key of the ring, with its validity window (`GET /v1/keys/signing`). */
-export interface SigningKey {
-  keyId: string;
-  verifierKey: string;
-  kid: string;
-  notBefore: string;
-  /** null: the active key. */
-  notAfter: string | null;
-  tokensUntil: string | null;
-  active: boolean;
-}
+export type AuditPage = Schemas['AuditPage'];
+export type StoredLeaf = Schemas['StoredLeaf'];
+export type CheckpointList = Schemas['CheckpointList'];

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, Logger, NotFoundException } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type UserPrincipal } from '../auth/token.service';
@@ -6,7 +5,7 @@ import { type Clock } from '../clock/clock';
 import { type Dataset, DatasetLayoutError, type DatasetRepository, splitOf } from '../datasets/dataset.repository';
 import { MetaImageHeaderError, parseMetaImageHeader, worldBoundingBox } from '../datasets/metaimage-header';
 import { type SeriesEntry, type SeriesRepository } from '../datasets/series.repository';
-import { type Database } from '../db/database';
+import { type IndexRun, type IndexRunRepository } from '../datasets/index-run.repository';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.service';
 import { isListed, type ManifestRepository } from '../datasets/manifest.repository';
 import { actor } from './actor';
@@ -34,17 +33,7 @@ export interface ManifestReport {
   missing: string[];
 }
 
-export interface IndexRun {
-  id: string;
-  dataset: string;
-  state: 'running' | 'done' | 'failed';
-  objectsSeen: number;
-  bytesSeen: number;
-  seriesIndexed: number;
-  startedAt: string;
-  finishedAt: string | null;
-  error: string | null;
-}
+export type { IndexRun } from '../datasets/index-run.repository';
 
 const MAX_HEADER_BYTES = 64 * 1024;
 const PAGE = 1000;
@@ -59,13 +48,14 @@ export class DatasetAdminService {
   private readonly running = new Set<string>();
 
   constructor(
-    private readonly db: Database,
+    private readonly runs: IndexRunRepository,
     private readonly datasets: DatasetRepository,
     private readonly series: SeriesRepository,
     private readonly store: ObjectStore,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly manifest: ManifestRepository,
+    private readonly newId: () => string,
   ) {}
 
   async register(user: UserPrincipal, d: Omit<Dataset, 'title'> & { title?: string }, meta: RequestMeta): Promise<DatasetView> {
@@ -99,27 +89,9 @@ export class DatasetAdminService {
   async get(id: string): Promise<DatasetView> {
     const d = await this.datasets.get(id);
     if (d === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(id)}`);
-    const { rows } = await this.db.query<{
-      objects: string | number | null;
-      bytes: string | number | null;
-      indexed_at: string | Date | null;
-      created_at: string | Date;
-      created_by: string;
-      series: string | number;
-    }>(
-      `SELECT objects, bytes, indexed_at, created_at, created_by, (SELECT COUNT(*) FROM series s WHERE s.dataset_id = d.id) AS series FROM datasets d WHERE id = $1`,
-      [id],
-    );
-    const r = rows[0];
-    return {
-      ...d,
-      objects: r.objects === null ? null : Number(r.objects),
-      bytes: r.bytes === null ? null : Number(r.bytes),
-      series: Number(r.series),
-      indexedAt: r.indexed_at === null ? null : new Date(r.indexed_at).toISOString(),
-      createdAt: new Date(r.created_at).toISOString(),
-      createdBy: r.created_by,
-    };
+    const stats = await this.datasets.stats(id);
+    if (stats === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(id)}`);
+    return { ...d, ...stats };
   }
 
   /** Starts an index run in the background; resolves with the run as started. */
@@ -128,7 +100,7 @@ export class DatasetAdminService {
     if (d === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(id)}`);
     if (this.running.has(id)) throw new ConflictException(`dataset ${id} is being indexed; follow it with GET /v1/datasets/${id}/index`);
     const run: IndexRun = {
-      id: `idx-${randomUUID()}`,
+      id: `idx-${this.newId()}`,
       dataset: id,
       state: 'running',
       objectsSeen: 0,
@@ -138,13 +110,7 @@ export class DatasetAdminService {
       finishedAt: null,
       error: null,
     };
-    await this.db.query('INSERT INTO index_runs (id, dataset_id, state, started_at, started_by) VALUES ($1, $2, $3, $4, $5)', [
-      run.id,
-      id,
-      'running',
-      run.startedAt,
-      actor(user),
-    ]);
+    await this.runs.insert(run, actor(user));
     this.running.add(id);
     void this.index(d, run, actor(user), meta).finally(() => this.running.delete(id));
     return run;
@@ -194,36 +160,14 @@ export class DatasetAdminService {
   }
 
   async latestRun(id: string): Promise<IndexRun> {
-    const { rows } = await this.db.query<{
-      id: string;
-      dataset_id: string;
-      state: IndexRun['state'];
-      objects_seen: string | number;
-      bytes_seen: string | number;
-      series_indexed: string | number;
-      started_at: string | Date;
-      finished_at: string | Date | null;
-      error: string | null;
-    }>('SELECT * FROM index_runs WHERE dataset_id = $1 ORDER BY started_at DESC LIMIT 1', [id]);
-    const r = rows[0];
-    if (r === undefined) throw new NotFoundException(`dataset ${JSON.stringify(id)} has never been indexed`);
-    return {
-      id: r.id,
-      dataset: r.dataset_id,
-      state: r.state,
-      objectsSeen: Number(r.objects_seen),
-      bytesSeen: Number(r.bytes_seen),
-      seriesIndexed: Number(r.series_indexed),
-      startedAt: new Date(r.started_at).toISOString(),
-      finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
-      error: r.error,
-    };
+    const run = await this.runs.latest(id);
+    if (run === undefined) throw new NotFoundException(`dataset ${JSON.stringify(id)} has never been indexed`);
+    return run;
   }
 
   private async index(d: Dataset, run: IndexRun, by: string, meta: RequestMeta): Promise<void> {
     let unlisted = 0;
     try {
-      const seen = new Set<string>();
       let marker: string | undefined;
       for (;;) {
         const page = await this.store.list(d.bucket, d.prefix, marker, PAGE);
@@ -243,14 +187,8 @@ export class DatasetAdminService {
             unlisted += 1;
             continue;
           }
-          seen.add(key);
           run.objectsSeen += 1;
           run.bytesSeen += o.size;
-          await this.db.query(
-            `INSERT INTO dataset_objects (dataset_id, key, size, etag) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (dataset_id, key) DO UPDATE SET size = EXCLUDED.size, etag = EXCLUDED.etag`,
-            [d.id, key, o.size, o.etag],
-          );
           const split = splitOf(d, key);
           if (split !== undefined && split.kind !== 'labels' && key.endsWith('.mhd') && o.size <= MAX_HEADER_BYTES) {
             const entry = await this.seriesEntry(d, split.name, key);
@@ -262,10 +200,6 @@ export class DatasetAdminService {
         await this.progress(run);
         if (!page.truncated || page.objects.length === 0) break;
       }
-      // Objects gone from the store leave the manifest.
-      const { rows } = await this.db.query<{ key: string }>('SELECT key FROM dataset_objects WHERE dataset_id = $1', [d.id]);
-      for (const r of rows)
-        if (!seen.has(r.key)) await this.db.query('DELETE FROM dataset_objects WHERE dataset_id = $1 AND key = $2', [d.id, r.key]);
       if (unlisted > 0)
         this.logger.warn({
           message: 'objects in the bucket that the manifest does not list: not indexed, never served',
@@ -274,12 +208,7 @@ export class DatasetAdminService {
         });
       run.state = 'done';
       run.finishedAt = this.clock.now().toISOString();
-      await this.db.query('UPDATE datasets SET objects = $2, bytes = $3, indexed_at = $4 WHERE id = $1', [
-        d.id,
-        run.objectsSeen,
-        run.bytesSeen,
-        run.finishedAt,
-      ]);
+      await this.datasets.setIndexed(d.id, run.objectsSeen, run.bytesSeen, run.finishedAt);
       await this.progress(run);
       await this.audit.record(meta, {
         principal: by,
@@ -316,9 +245,6 @@ export class DatasetAdminService {
   }
 
   private async progress(run: IndexRun): Promise<void> {
-    await this.db.query(
-      'UPDATE index_runs SET state = $2, objects_seen = $3, bytes_seen = $4, series_indexed = $5, finished_at = $6, error = $7 WHERE id = $1',
-      [run.id, run.state, run.objectsSeen, run.bytesSeen, run.seriesIndexed, run.finishedAt, run.error],
-    );
+    await this.runs.update(run);
   }
 }

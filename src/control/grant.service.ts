@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, NotFoundException } from '@nestjs/common';
+import { type z } from 'zod';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type UserPrincipal } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
@@ -7,17 +8,9 @@ import { type DatasetRepository } from '../datasets/dataset.repository';
 import { type GrantRecord, type GrantRepository } from '../grants/grant.repository';
 import { type TeamRepository } from '../teams/team.repository';
 import { actor } from './actor';
+import { type GrantView, type newGrant } from './organizer.dto';
 
-export type GrantView = GrantRecord & { state: 'active' | 'scheduled' | 'expired' | 'revoked' };
-
-export interface NewGrantInput {
-  team: string;
-  dataset: string;
-  split: string;
-  notBefore: Date;
-  notAfter: Date;
-  byteQuota?: number;
-}
+export type NewGrantInput = z.infer<typeof newGrant>;
 
 /**
  * Grants: team → dataset split, inside [notBefore, notAfter). Refused with a clear 4xx and no

@@ -1,14 +1,15 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyRequest } from 'fastify';
+import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
 import { CurrentUser } from '../auth/principal.decorator';
 import { type UserPrincipal } from '../auth/token.service';
 import { type IngestRun } from '../ingest/ingest-run.repository';
 import { IngestService } from '../ingest/ingest.service';
-import { parseOrThrow } from '../ops/validation';
+import { ZodBody, ZodResponse } from '../ops/openapi.decorators';
 import { actor } from './actor';
-import { newIngest } from './ingest.dto';
+import { ingestRun, ingestRunList, newIngest } from './ingest.dto';
 
 const meta = (req: FastifyRequest) => ({ requestId: req.id, listener: 'control' as const });
 const HIDDEN = '(shown to organizers only)';
@@ -37,8 +38,15 @@ export class IngestController {
   @HttpCode(202)
   @Allow('update', 'Dataset')
   @ApiOperation({ summary: 'Start an ingest run: de-identify a raw source into the dataset (background; re-runnable, resumes)' })
-  start(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Body() body: unknown, @Req() req: FastifyRequest) {
-    const b = parseOrThrow(newIngest, body);
+  @ZodResponse(202, ingestRun, 'The run as started')
+  @ApiNotFoundResponse({ description: 'No such dataset' })
+  @ApiConflictResponse({ description: 'A run into this dataset is in progress' })
+  start(
+    @CurrentUser() user: UserPrincipal,
+    @Param('id') id: string,
+    @ZodBody(newIngest) b: z.infer<typeof newIngest>,
+    @Req() req: FastifyRequest,
+  ): Promise<IngestRun> {
     const csv = b.csvColumns === undefined ? undefined : { columns: b.csvColumns, pseudonymize: b.csvPseudonymize ?? [] };
     return this.ingest.start(actor(user), id, { source: b.source, target: b.target, csv, domain: b.domain, limit: b.limit }, meta(req));
   }
@@ -46,14 +54,18 @@ export class IngestController {
   @Get('datasets/:id/ingests')
   @Allow('read', 'Dataset')
   @ApiOperation({ summary: "A dataset's ingest runs, newest first (source paths: organizers only)" })
-  async list(@CurrentUser() user: UserPrincipal, @Param('id') id: string) {
+  @ZodResponse(200, ingestRunList)
+  @ApiNotFoundResponse({ description: 'No such dataset' })
+  async list(@CurrentUser() user: UserPrincipal, @Param('id') id: string): Promise<z.infer<typeof ingestRunList>> {
     return { runs: (await this.ingest.list(id)).map((r) => forRole(r, user)) };
   }
 
   @Get('ingests/:run')
   @Allow('read', 'Dataset')
   @ApiOperation({ summary: 'One ingest run: progress, and when done, what was stripped and refused (source paths: organizers only)' })
-  async get(@CurrentUser() user: UserPrincipal, @Param('run') run: string) {
+  @ZodResponse(200, ingestRun)
+  @ApiNotFoundResponse({ description: 'No such run' })
+  async get(@CurrentUser() user: UserPrincipal, @Param('run') run: string): Promise<z.infer<typeof ingestRun>> {
     return forRole(await this.ingest.get(run), user);
   }
 
@@ -61,7 +73,10 @@ export class IngestController {
   @HttpCode(202)
   @Allow('update', 'Dataset')
   @ApiOperation({ summary: 'Stop a run after the file in hand (run it again to resume)' })
-  cancel(@Param('run') run: string) {
+  @ZodResponse(202, ingestRun, 'The run, as it was when asked to stop')
+  @ApiNotFoundResponse({ description: 'No such run' })
+  @ApiConflictResponse({ description: 'The run is not running' })
+  cancel(@Param('run') run: string): Promise<z.infer<typeof ingestRun>> {
     return this.ingest.cancel(run);
   }
 }

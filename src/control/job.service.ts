@@ -5,32 +5,15 @@ import { type Clock } from '../clock/clock';
 import { type JobRepository } from '../keys/job.repository';
 import { seal } from '../keys/secret-box';
 import { type SigningKeys } from '../keys/signing-keys';
+import { type JobCredentials, type JobView } from './organizer.dto';
 
 /** A job's credentials can live at most a day: a leaked one expires soon. */
 export const MAX_JOB_TTL_S = 24 * 3600;
 
-export interface IssuedJob {
-  jobId: string;
-  team: string;
-  token: string;
-  accessKeyId: string;
-  /** Shown once, at issue; stored only sealed. */
-  secretAccessKey: string;
-  expiresAt: string;
-}
+/** A job's credentials as issued: the secret access key is shown once, and stored only sealed. */
+export type IssuedJob = JobCredentials;
 
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-export interface JobView {
-  jobId: string;
-  team: string;
-  accessKeyId: string | null;
-  createdAt: string;
-  createdBy: string;
-  expiresAt: string;
-  revokedAt: string | null;
-  state: 'active' | 'expired' | 'revoked';
-}
 
 /** Job credentials: a JWT for the REST data plane and an S3 access-key pair for SigV4 clients. */
 export class JobService {

@@ -1,13 +1,14 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Post, Req, UnprocessableEntityException } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, NotFoundException, Post, Req, UnprocessableEntityException } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyRequest } from 'fastify';
+import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
 import { CurrentUser } from '../auth/principal.decorator';
 import { type UserPrincipal } from '../auth/token.service';
-import { parseOrThrow } from '../ops/validation';
+import { ZodBody, ZodResponse } from '../ops/openapi.decorators';
 import { PolicyRefused, PolicyStore } from '../policy/policy-store';
 import { actor } from './actor';
-import { policyFiles, rollback } from './organizer.dto';
+import { policyCheck, policyFiles, policyRefused, policyVersion, policyVersionList, rollback } from './policy.dto';
 
 /** Policy management: show, check, activate (atomic, audited), roll back. */
 @ApiTags('policy')
@@ -18,13 +19,16 @@ export class PolicyController {
   @Get()
   @Allow('read', 'Policy')
   @ApiOperation({ summary: 'The active policy set: version, SHA-256, activated when and by whom' })
-  async active() {
+  @ZodResponse(200, policyVersion)
+  async active(): Promise<z.infer<typeof policyVersion> | undefined> {
     return (await this.store.versions()).find((v) => v.active);
   }
 
   @Get('versions')
   @Allow('read', 'Policy')
-  async versions() {
+  @ApiOperation({ summary: 'Every policy version ever activated, oldest first' })
+  @ZodResponse(200, policyVersionList)
+  async versions(): Promise<z.infer<typeof policyVersionList>> {
     return { versions: await this.store.versions() };
   }
 
@@ -32,16 +36,23 @@ export class PolicyController {
   @HttpCode(200)
   @Allow('update', 'Policy')
   @ApiOperation({ summary: 'Validate a policy set and run its expectations, without activating it' })
-  check(@Body() body: unknown) {
-    return this.store.check(parseOrThrow(policyFiles, body).files);
+  @ZodResponse(200, policyCheck, 'The verdict (ok: false names every error and failing expectation)')
+  check(@ZodBody(policyFiles) body: z.infer<typeof policyFiles>): z.infer<typeof policyCheck> {
+    return this.store.check(body.files);
   }
 
   @Post()
   @Allow('update', 'Policy')
   @ApiOperation({ summary: 'Activate a policy set (422 naming the failing expectation; the old set keeps deciding)' })
-  async activate(@CurrentUser() user: UserPrincipal, @Body() body: unknown, @Req() req: FastifyRequest) {
+  @ZodResponse(201, policyVersion, 'The new active version')
+  @ZodResponse(422, policyRefused, 'Refused: the set does not validate or an expectation fails')
+  async activate(
+    @CurrentUser() user: UserPrincipal,
+    @ZodBody(policyFiles) body: z.infer<typeof policyFiles>,
+    @Req() req: FastifyRequest,
+  ): Promise<z.infer<typeof policyVersion>> {
     try {
-      return await this.store.activate(parseOrThrow(policyFiles, body).files, actor(user), { requestId: req.id, listener: 'control' });
+      return await this.store.activate(body.files, actor(user), { requestId: req.id, listener: 'control' });
     } catch (err) {
       throw refused(err);
     }
@@ -50,8 +61,14 @@ export class PolicyController {
   @Post('rollback')
   @Allow('update', 'Policy')
   @ApiOperation({ summary: 'Activate an earlier version again (as a new version)' })
-  async rollback(@CurrentUser() user: UserPrincipal, @Body() body: unknown, @Req() req: FastifyRequest) {
-    const { version } = parseOrThrow(rollback, body);
+  @ZodResponse(201, policyVersion, 'The new active version, with the files of the one named')
+  @ZodResponse(422, policyRefused, 'Refused: those files no longer pass')
+  @ApiNotFoundResponse({ description: 'No such version' })
+  async rollback(
+    @CurrentUser() user: UserPrincipal,
+    @ZodBody(rollback) { version }: z.infer<typeof rollback>,
+    @Req() req: FastifyRequest,
+  ): Promise<z.infer<typeof policyVersion>> {
     let v;
     try {
       v = await this.store.rollback(version, actor(user), { requestId: req.id, listener: 'control' });

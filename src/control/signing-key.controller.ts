@@ -1,11 +1,12 @@
-import { Body, Controller, Get, Post, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Post, Req } from '@nestjs/common';
+import { ApiConflictResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyRequest } from 'fastify';
+import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
 import { CurrentUser } from '../auth/principal.decorator';
 import { type UserPrincipal } from '../auth/token.service';
-import { parseOrThrow } from '../ops/validation';
-import { rotateSigningKey } from './signing-key.dto';
+import { ZodBody, ZodResponse } from '../ops/openapi.decorators';
+import { rotateSigningKey, signingKeyList, signingKeyRotation } from './signing-key.dto';
 import { SigningKeyService } from './signing-key.service';
 
 /** The gateway's signing keys (tokens and checkpoints): organizers rotate them. */
@@ -17,7 +18,8 @@ export class SigningKeyController {
   @Get()
   @Allow('read', 'SigningKey')
   @ApiOperation({ summary: 'Every signing key, oldest first, with its validity window and until when its tokens are accepted' })
-  list() {
+  @ZodResponse(200, signingKeyList)
+  list(): z.infer<typeof signingKeyList> {
     return { keys: this.keys.list() };
   }
 
@@ -27,7 +29,13 @@ export class SigningKeyController {
     summary:
       'Retire the active signing key and make a new one active on every replica (within 1 s). The retired key keeps verifying its checkpoints; its tokens are accepted for tokenGraceSeconds (default: until they expire; 0: refused at once). Logged as keys.rotate.',
   })
-  rotate(@CurrentUser() user: UserPrincipal, @Body() body: unknown, @Req() req: FastifyRequest) {
-    return this.keys.rotate(user, parseOrThrow(rotateSigningKey, body), { requestId: req.id, listener: 'control' });
+  @ZodResponse(201, signingKeyRotation, 'The retired key and the new active one')
+  @ApiConflictResponse({ description: 'Another rotation came first' })
+  rotate(
+    @CurrentUser() user: UserPrincipal,
+    @ZodBody(rotateSigningKey) body: z.infer<typeof rotateSigningKey>,
+    @Req() req: FastifyRequest,
+  ): Promise<z.infer<typeof signingKeyRotation>> {
+    return this.keys.rotate(user, body, { requestId: req.id, listener: 'control' });
   }
 }

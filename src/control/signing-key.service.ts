@@ -8,11 +8,9 @@ import { type Clock } from '../clock/clock';
 import { type SigningKeyRing } from '../keys/signing-key-ring';
 import { SigningKeys } from '../keys/signing-keys';
 import { actor } from './actor';
+import { type SigningKeyRotation } from './signing-key.dto';
 
-export interface Rotation {
-  retired: CheckpointKey;
-  active: CheckpointKey;
-}
+export type Rotation = SigningKeyRotation;
 
 /**
  * The signing key's lifecycle: rotation by an organizer, and adoption of a configured key an

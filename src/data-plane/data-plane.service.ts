@@ -5,10 +5,11 @@ import { type AuditResource } from '../audit/audit-leaf';
 import { type JobPrincipal } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
 import { type Dataset, type DatasetRepository, type Split, splitOf } from '../datasets/dataset.repository';
-import { isListed, type ManifestEntry, type ManifestRepository } from '../datasets/manifest.repository';
+import { isListed, type ManifestRepository } from '../datasets/manifest.repository';
+import { DatabaseUnavailableError } from '../db/database';
 import { type GrantRepository } from '../grants/grant.repository';
 import { type CageMetrics } from '../metrics/metrics.registry';
-import { type PolicyDecision, type PolicyEngine, type TeamGrants } from '../policy/policy.types';
+import { grantPolicyId, type ManifestStatus, type PolicyDecision, type PolicyEngine, type TeamGrants } from '../policy/policy.types';
 import {
   ObjectNotFoundError,
   type ObjectBody,
@@ -25,6 +26,12 @@ export class NotVisibleError extends Error {}
 export class QuotaExhaustedError extends Error {
   constructor(readonly grant: string) {
     super('the byte quota of the grant that allows this read is used up');
+  }
+}
+/** Reads racing for one grant's quota kept changing its usage under this one: 503, nothing served. */
+export class QuotaContendedError extends DatabaseUnavailableError {
+  constructor(readonly grant: string) {
+    super('the byte quota of the grant that allows this read is too contended to charge');
   }
 }
 export class RangeError416 extends Error {
@@ -81,6 +88,21 @@ export interface ListedPage {
  * byte a valid UTF-8 key can have at that position. A cursor ending in it skips a rolled-up prefix.
  */
 export const AFTER_PREFIX = '\u{10FFFF}';
+
+/** A grant's quota, as a read is decided and charged against it. */
+interface Charge {
+  grant: string;
+  quota: number;
+  /** Bytes the grant had served when policy decided. */
+  served: number;
+  remaining: number;
+}
+
+/**
+ * Tries at deciding and charging a read before giving up (503). Each failed try means another
+ * read under the same grant was charged, so this bounds the wait of one of that many at once.
+ */
+const MAX_CHARGE_ATTEMPTS = 100;
 
 const STORE_PAGE = 1000;
 const MAX_SCANNED = 20_000;
@@ -217,48 +239,47 @@ export class DataPlaneService {
   }
 
   /**
-   * Opens one object for GET or HEAD. The decision is made and logged before the store is
-   * asked; the leaf of an allowed read (status and bytes included) is durable before the body
-   * is handed back, so a failing audit store means nothing is served.
+   * Opens one object for GET or HEAD. Policy decides the read before the store is asked (grants,
+   * labels, listener, and whether the manifest lists the key), and again once the store has
+   * answered, before a byte is sent: with the object's manifest status (same size and ETag?) and
+   * the bytes this answer carries against what is left of the grant's byte quota. The leaf of an
+   * allowed read (status, bytes and the deciding policies) is durable before the body is handed
+   * back, so a failing audit store means nothing is served.
    */
   async openObject(job: JobPrincipal, req: ObjectRequest, meta: RequestMeta): Promise<ObjectResponse> {
-    const action = req.method === 'GET' ? 'read' : 'head';
-    const resource: AuditResource = { type: 'object', dataset: req.dataset, keyHex: hex(req.key) };
+    const base = {
+      ...who(job),
+      action: req.method === 'GET' ? 'read' : 'head',
+      resource: { type: 'object', dataset: req.dataset, keyHex: hex(req.key) },
+    };
     const dataset = await this.datasets.get(req.dataset);
-    let decision: PolicyDecision | undefined;
-    if (dataset !== undefined) {
-      const split = splitOf(dataset, req.key) ?? null;
-      decision = this.policy.decide(
+    if (dataset === undefined) {
+      await this.audit.record(meta, { ...base, policies: [], policySet: this.policy.active.sha256, decision: 'deny', status: 404 });
+      throw new NotVisibleError();
+    }
+    const teamGrants = await this.grants.forTeam(job.team);
+    const now = this.clock.now();
+    const split = splitOf(dataset, req.key) ?? null;
+    const decide = (manifest: ManifestStatus, context: { bytes: number; quotaRemaining?: number }) =>
+      this.policy.decide(
         {
           principal: { type: 'Job', id: job.jobId, team: job.team },
           action: 'read',
-          resource: { type: 'Object', dataset: dataset.id, split: split && { name: split.name, kind: split.kind }, key: req.key },
+          resource: { type: 'Object', dataset: dataset.id, split: split && { name: split.name, kind: split.kind }, key: req.key, manifest },
           listener: 'sandbox',
-          now: this.clock.now(),
+          now,
+          context,
         },
-        await this.grants.forTeam(job.team),
+        teamGrants,
       );
-    }
-    const logged = {
-      ...who(job),
-      action,
-      resource,
-      policies: decision?.policies ?? [],
-      policySet: decision?.policySet ?? this.policy.active.sha256,
-      ...(decision !== undefined && decision.errors.length > 0 ? { detail: { policyErrors: decision.errors } } : {}),
-    };
-    if (dataset === undefined || decision === undefined || decision.decision !== 'allow') {
-      await this.audit.record(meta, { ...logged, decision: 'deny', status: 404 });
-      throw new NotVisibleError();
-    }
-
-    // An ingested dataset serves only its manifest: an object put behind the gateway's back is
-    // absent to jobs, and the attempt is on record for the organizers.
-    let listed: ManifestEntry | undefined;
-    if (dataset.manifestEnforced === true) {
-      listed = await this.manifest.get(dataset.id, req.key);
-      if (listed === undefined) await this.unlisted(meta, logged, 'not_in_manifest');
-    }
+    // An ingested dataset serves only its manifest. Whether it lists the key is known before the
+    // store is asked; whether with the bytes the store holds, only after.
+    const enforced = dataset.manifestEnforced === true;
+    const entry = enforced ? await this.manifest.get(dataset.id, req.key) : undefined;
+    const listed: ManifestStatus = !enforced ? 'none' : entry === undefined ? 'absent' : 'listed';
+    const first = decide(listed, { bytes: 0 });
+    if (first.decision !== 'allow') return this.refuse(meta, base, first, listed);
+    const logged = { ...base, policies: first.policies, policySet: first.policySet, ...errorsOf(first) };
 
     let opened: { meta: ObjectMeta; body: ObjectBody | undefined; range: { start: number; end: number } | undefined };
     try {
@@ -279,44 +300,48 @@ export class DataPlaneService {
     }
 
     const { body } = opened;
-    if (listed !== undefined && !isListed(listed, opened.meta)) {
-      body?.body.destroy();
-      await this.unlisted(meta, logged, 'manifest_mismatch');
-    }
-    const quotaGrant = await this.quotaGrant(job, decision);
-    const etag = opened.meta.etag;
     let status: ObjectResponse['status'] = opened.range === undefined ? 200 : 206;
-    status = preconditions(req, etag, opened.meta.lastModified) ?? status;
+    status = preconditions(req, opened.meta.etag, opened.meta.lastModified) ?? status;
     const sending = status === 200 || status === 206;
     const contentLength = opened.range === undefined ? opened.meta.size : opened.range.end - opened.range.start + 1;
+    // What this answer serves, and what a quota is charged: the body of a GET (the object, or the
+    // range). HEAD, 304 and 412 carry none. A download the client cuts short counts in full, as
+    // its leaf (durable before the first byte) says.
     const bytes = sending && req.method === 'GET' ? contentLength : 0;
-    if (
-      quotaGrant !== undefined &&
-      bytes > 0 &&
-      (await this.grants.bytesServed(quotaGrant.id)) + bytes > (quotaGrant.byteQuota ?? Infinity)
-    ) {
+    const manifest: ManifestStatus = listed !== 'listed' || isListed(entry, opened.meta) ? listed : 'mismatch';
+    let decided: { decision: PolicyDecision; quota: Charge | undefined; charged: boolean };
+    try {
+      decided = await this.decideAndCharge(first, teamGrants, bytes, (quotaRemaining) =>
+        decide(manifest, { bytes, ...(quotaRemaining === undefined ? {} : { quotaRemaining }) }),
+      );
+    } catch (err) {
       body?.body.destroy();
-      await this.audit.record(meta, {
-        ...logged,
-        decision: 'deny',
-        status: 429,
-        detail: { quota: quotaGrant.byteQuota ?? 0, grant: quotaGrant.id },
-      });
-      throw new QuotaExhaustedError(quotaGrant.id);
+      if (err instanceof QuotaContendedError)
+        await this.audit.record(meta, { ...logged, decision: 'allow', status: 503, detail: { grant: err.grant } }).catch(() => undefined);
+      throw err;
+    }
+    const { decision, quota, charged } = decided;
+    if (decision.decision !== 'allow') {
+      body?.body.destroy();
+      return this.refuse(meta, base, decision, manifest, quota);
     }
     try {
       await this.audit.record(meta, {
-        ...logged,
+        ...base,
+        policies: decision.policies,
+        policySet: decision.policySet,
         decision: 'allow',
         status,
         range: opened.range === undefined ? null : `${opened.range.start}-${opened.range.end}`,
         bytes,
+        ...(charged && quota !== undefined ? { detail: { grant: quota.grant } } : {}),
       });
     } catch (err) {
       body?.body.destroy();
+      // Nothing was served: the charge goes back (if the database can take it).
+      if (charged && quota !== undefined) await this.grants.refundBytes(quota.grant, bytes).catch(() => undefined);
       throw err;
     }
-    if (quotaGrant !== undefined && bytes > 0) await this.grants.addBytesServed(quotaGrant.id, bytes);
     if (!sending || body === undefined) body?.body.destroy();
     else if (req.method === 'GET') this.metrics?.streamOpened(meta.listener, body.body);
     return {
@@ -328,20 +353,83 @@ export class DataPlaneService {
     };
   }
 
-  /** A read of an object the manifest does not list (or lists otherwise): 404, logged as such, reported. */
-  private async unlisted(
+  /**
+   * The read decided again with the quota it is charged to, and the charge made. Policy decides
+   * on what the grant has served, and the charge lands only if that is still what it has served
+   * (compare and set); if another read was charged in between, both are done again on the new
+   * usage. So every charge that lands was decided on exactly the usage it adds to, and charges
+   * never add up past the quota, however many reads race for its last bytes.
+   */
+  private async decideAndCharge(
+    allowed: PolicyDecision,
+    teamGrants: TeamGrants,
+    bytes: number,
+    decide: (quotaRemaining: number | undefined) => PolicyDecision,
+  ): Promise<{ decision: PolicyDecision; quota: Charge | undefined; charged: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      const quota = await this.quotaOf(allowed, teamGrants);
+      const decision = decide(quota?.remaining);
+      if (decision.decision !== 'allow' || quota === undefined || bytes === 0) return { decision, quota, charged: false };
+      if (await this.grants.chargeBytes(quota.grant, quota.served, bytes)) return { decision, quota, charged: true };
+      if (attempt === MAX_CHARGE_ATTEMPTS) throw new QuotaContendedError(quota.grant);
+    }
+  }
+
+  /**
+   * What is left of the byte quota a read is charged to: of the grants that allowed it, the one
+   * with the most left (a read is refused only when every grant allowing it is spent). Undefined
+   * when no quota applies: a grant without one, or a permit that is not a grant, allowed it too.
+   */
+  private async quotaOf(allowed: PolicyDecision, teamGrants: TeamGrants): Promise<Charge | undefined> {
+    const byPolicy = new Map(teamGrants.grants.map((g) => [grantPolicyId(g.id), g]));
+    const quotas: { grant: string; quota: number }[] = [];
+    for (const p of allowed.policies) {
+      const g = byPolicy.get(p);
+      if (g?.byteQuota === undefined || g.byteQuota === null) return undefined;
+      quotas.push({ grant: g.id, quota: g.byteQuota });
+    }
+    if (quotas.length === 0) return undefined;
+    const served = await this.grants.bytesServed(quotas.map((q) => q.grant));
+    let best: Charge | undefined;
+    for (const q of quotas) {
+      const used = served.get(q.grant) ?? 0;
+      const remaining = Math.max(0, q.quota - used);
+      if (best === undefined || remaining > best.remaining) best = { ...q, served: used, remaining };
+    }
+    return best;
+  }
+
+  /**
+   * A read policy refused, logged as refused: a spent byte quota is a 429; anything else is a
+   * 404 like an absent object, and one outside an ingested dataset's manifest is reported.
+   */
+  private async refuse(
     meta: RequestMeta,
-    logged: { principal: string; team: string; action: string; resource: AuditResource; policySet: string },
-    reason: 'not_in_manifest' | 'manifest_mismatch',
+    base: { principal: string; team: string; action: string; resource: AuditResource },
+    d: PolicyDecision,
+    manifest: ManifestStatus,
+    quota?: Charge,
   ): Promise<never> {
-    this.logger.warn({
-      message: 'an object outside the manifest was asked for and not served',
-      reason,
-      dataset: logged.resource.dataset,
-      keyHex: logged.resource.keyHex,
-      requestId: meta.requestId,
-    });
-    await this.audit.record(meta, { ...logged, policies: [], decision: 'deny', status: 404, detail: { reason } });
+    const logged = { ...base, policies: d.policies, policySet: d.policySet, decision: 'deny' as const };
+    const errors = errorsOf(d).detail;
+    if (d.categories.includes('manifest')) {
+      const reason = manifest === 'mismatch' ? 'manifest_mismatch' : 'not_in_manifest';
+      this.logger.warn({
+        message: 'an object outside the manifest was asked for and not served',
+        reason,
+        dataset: base.resource.dataset,
+        keyHex: base.resource.keyHex,
+        requestId: meta.requestId,
+      });
+      await this.audit.record(meta, { ...logged, status: 404, detail: { reason, ...errors } });
+      throw new NotVisibleError();
+    }
+    if (d.categories.includes('quota') && quota !== undefined) {
+      const detail = { grant: quota.grant, quota: quota.quota, remaining: quota.remaining, ...errors };
+      await this.audit.record(meta, { ...logged, status: 429, detail });
+      throw new QuotaExhaustedError(quota.grant);
+    }
+    await this.audit.record(meta, { ...logged, status: 404, ...errorsOf(d) });
     throw new NotVisibleError();
   }
 
@@ -364,17 +452,6 @@ export class DataPlaneService {
     if (asked === undefined) return { meta: body, body, range: undefined };
     const range = { start: asked.start, end: Math.min(asked.end ?? body.size - 1, body.size - 1) };
     return { meta: body, body: trimToRange(body, range), range };
-  }
-
-  /** The grant that allowed a read, when it has a byte quota (counted per grant, all its jobs). */
-  private async quotaGrant(job: JobPrincipal, decision: PolicyDecision) {
-    const ids = new Set(decision.policies.filter((p) => p.startsWith('grant:')).map((p) => p.slice('grant:'.length)));
-    if (ids.size === 0) return undefined;
-    const limited = (await this.grants.forTeam(job.team)).grants.filter(
-      (g) => ids.has(g.id) && g.byteQuota !== undefined && g.byteQuota !== null,
-    );
-    // Several grants may allow the same read; it is refused only when every one of them is spent.
-    return limited.length === ids.size ? limited[0] : undefined;
   }
 
   private decideList(job: JobPrincipal, dataset: Dataset, split: Split, now: Date, teamGrants: TeamGrants): PolicyDecision {
@@ -522,6 +599,11 @@ function trimToRange(body: ObjectBody, want: { start: number; end: number }): Ob
   source.on('error', (err) => trimmed.destroy(err));
   source.pipe(trimmed);
   return { ...body, body: trimmed, contentLength: want.end - want.start + 1, range: want };
+}
+
+/** Evaluation errors of a decision, for its leaf (a policy that errors is skipped, so they are logged). */
+function errorsOf(d: PolicyDecision): { detail?: { policyErrors: string[] } } {
+  return d.errors.length > 0 ? { detail: { policyErrors: d.errors } } : {};
 }
 
 function who(job: JobPrincipal): { principal: string; team: string } {

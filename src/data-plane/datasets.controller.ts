@@ -1,12 +1,15 @@
-import { Controller, Get, Head, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Head, Param, Req, Res } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
+import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
 import { CurrentJob } from '../auth/principal.decorator';
 import { type JobPrincipal } from '../auth/token.service';
 import { httpDate, parseRange } from './byte-range';
 import { DataPlaneService, type ObjectResponse } from './data-plane.service';
-import { encodeCursor, parseListQuery } from './list-query.dto';
+import { ContentResponse, ZodQuery, ZodResponse } from '../ops/openapi.decorators';
+import { objectPage, visibleDatasetList } from './datasets.dto';
+import { encodeCursor, listQuery } from './list-query.dto';
 import { BadKeyError, decodePathSegment, validateDatasetId, validateObjectKey } from './object-key';
 
 const OBJECT_PATH = /^\/v1\/datasets\/([^/?]+)\/objects\/([^?]*)/;
@@ -23,26 +26,28 @@ export class DatasetsController {
   @Get()
   @Allow('list', 'Dataset')
   @ApiOperation({ summary: 'Datasets this job may read, with the splits it may see' })
-  async list(@CurrentJob() job: JobPrincipal, @Req() req: FastifyRequest) {
+  @ZodResponse(200, visibleDatasetList)
+  async list(@CurrentJob() job: JobPrincipal, @Req() req: FastifyRequest): Promise<z.infer<typeof visibleDatasetList>> {
     return { datasets: await this.dataPlane.listDatasets(job, { requestId: req.id, listener: 'sandbox' }) };
   }
 
   @Get(':dataset/objects')
   @Allow('list', 'Dataset')
   @ApiOperation({ summary: 'List objects the job may read, in key order, paginated by cursor' })
-  @ApiQuery({ name: 'prefix', required: false })
-  @ApiQuery({ name: 'cursor', required: false })
-  @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 100' })
-  @ApiQuery({ name: 'delimiter', required: false, description: 'roll keys up to the first delimiter after the prefix (commonPrefixes)' })
+  @ZodResponse(200, objectPage)
   @ApiNotFoundResponse({ description: 'No such dataset, or none of it is granted (the two are not told apart)' })
   async listObjects(
     @CurrentJob() job: JobPrincipal,
     @Param('dataset') dataset: string,
-    @Query() query: unknown,
+    @ZodQuery(listQuery) q: z.infer<typeof listQuery>,
     @Req() req: FastifyRequest,
-  ) {
-    const q = parseListQuery(query);
-    const page = await this.dataPlane.listObjects(job, validateDatasetId(dataset), q, { requestId: req.id, listener: 'sandbox' });
+  ): Promise<z.infer<typeof objectPage>> {
+    const page = await this.dataPlane.listObjects(
+      job,
+      validateDatasetId(dataset),
+      { prefix: q.prefix, cursor: q.cursor, limit: q.limit, delimiter: q.delimiter },
+      { requestId: req.id, listener: 'sandbox' },
+    );
     return {
       objects: page.objects,
       ...(q.delimiter === undefined ? {} : { commonPrefixes: page.commonPrefixes }),
@@ -54,7 +59,9 @@ export class DatasetsController {
   @Allow('read', 'DatasetObject')
   @ApiOperation({ summary: 'Read one object (streamed); one Range; If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since' })
   @ApiParam({ name: 'dataset' })
-  @ApiOkResponse({ description: 'The object bytes (206 for a range)' })
+  @ApiParam({ name: 'path', description: 'the object key, percent-encoded (decoded exactly once)' })
+  @ContentResponse(200, 'The object bytes', { 'application/octet-stream': 'bytes' })
+  @ContentResponse(206, 'The range asked for (Content-Range)', { 'application/octet-stream': 'bytes' })
   @ApiNotFoundResponse({ description: 'No such object, or not granted (the two are not told apart)' })
   async get(@CurrentJob() job: JobPrincipal, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     await this.serve('GET', job, req, reply);
@@ -63,6 +70,10 @@ export class DatasetsController {
   @Head(':dataset/objects/*')
   @Allow('read', 'DatasetObject')
   @ApiOperation({ summary: 'Object metadata' })
+  @ApiParam({ name: 'dataset' })
+  @ApiParam({ name: 'path', description: 'the object key, percent-encoded (decoded exactly once)' })
+  @ApiOkResponse({ description: 'The headers a GET would send (Content-Length, ETag, Last-Modified), no body' })
+  @ApiNotFoundResponse({ description: 'No such object, or not granted (the two are not told apart)' })
   async head(@CurrentJob() job: JobPrincipal, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     await this.serve('HEAD', job, req, reply);
   }

@@ -1,7 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
-import { parseOrThrow } from '../ops/validation';
-import { type ListQuery } from './data-plane.service';
 
 /**
  * A key-shaped listing parameter (prefix, start-after, marker), on either API: at most 1024
@@ -12,11 +10,17 @@ export function isListKey(v: string): boolean {
   return Buffer.byteLength(v, 'utf8') <= 1024 && !/[\u0000-\u001f\u007f]/.test(v);
 }
 
-const listQuery = z
+/** ?prefix=&cursor=&limit=&delimiter=; unknown parameters are refused, a cursor comes out decoded. */
+export const listQuery = z
   .object({
     prefix: z.string().refine(isListKey, 'prefix must be at most 1024 bytes, without control characters').default(''),
-    cursor: z.string().max(4096).optional(),
-    delimiter: z.string().min(1).max(16, 'delimiter is longer than 16 characters').optional(),
+    cursor: z.string().max(4096).transform(decodeCursor).optional().describe('the nextCursor of the previous page (opaque)'),
+    delimiter: z
+      .string()
+      .min(1)
+      .max(16, 'delimiter is longer than 16 characters')
+      .optional()
+      .describe('roll keys up to the first delimiter after the prefix (commonPrefixes)'),
     limit: z.coerce
       .number()
       .int('limit must be an integer')
@@ -25,12 +29,6 @@ const listQuery = z
       .default(100),
   })
   .strict();
-
-/** Validates ?prefix=&cursor=&limit=&delimiter=; unknown parameters are refused. */
-export function parseListQuery(q: unknown): ListQuery {
-  const r = parseOrThrow(listQuery, q);
-  return { prefix: r.prefix, cursor: r.cursor === undefined ? undefined : decodeCursor(r.cursor), limit: r.limit, delimiter: r.delimiter };
-}
 
 /** Cursors are opaque to clients: base64url of the last key examined (S3: the continuation token). */
 export function encodeCursor(lastKey: string): string {

@@ -58,6 +58,42 @@ export class DatasetRepository {
   }
 
   /** From now on the dataset serves only what its manifest lists. There is no way back. */
+  /** What the last index run counted, the series indexed, and who registered the dataset when. */
+  async stats(
+    id: string,
+  ): Promise<
+    | { objects: number | null; bytes: number | null; series: number; indexedAt: string | null; createdAt: string; createdBy: string }
+    | undefined
+  > {
+    const { rows } = await this.db.query<{
+      objects: string | number | null;
+      bytes: string | number | null;
+      indexed_at: string | Date | null;
+      created_at: string | Date;
+      created_by: string;
+      series: string | number;
+    }>(
+      `SELECT objects, bytes, indexed_at, created_at, created_by, (SELECT COUNT(*) FROM series s WHERE s.dataset_id = d.id) AS series FROM datasets d WHERE id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    return r === undefined
+      ? undefined
+      : {
+          objects: r.objects === null ? null : Number(r.objects),
+          bytes: r.bytes === null ? null : Number(r.bytes),
+          series: Number(r.series),
+          indexedAt: r.indexed_at === null ? null : new Date(r.indexed_at).toISOString(),
+          createdAt: new Date(r.created_at).toISOString(),
+          createdBy: r.created_by,
+        };
+  }
+
+  /** Records what an index run counted. */
+  async setIndexed(id: string, objects: number, bytes: number, at: string): Promise<void> {
+    await this.db.query('UPDATE datasets SET objects = $2, bytes = $3, indexed_at = $4 WHERE id = $1', [id, objects, bytes, at]);
+  }
+
   async enforceManifest(id: string): Promise<void> {
     await this.db.query('UPDATE datasets SET manifest_enforced = true WHERE id = $1', [id]);
     this.cache = undefined;

@@ -20,6 +20,10 @@ export abstract class Database implements Queryable {
   /** Runs a script of several statements (migrations). */
   abstract exec(sql: string): Promise<void>;
   abstract close(): Promise<void>;
+  /** Resolves when the database answers a trivial statement (readiness). */
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
   abstract get closed(): boolean;
 }
 

@@ -20,11 +20,10 @@ export async function ensureBootstrap(
   urls: Pick<Bootstrap, 'controlUrl' | 'sandboxUrl' | 's3Endpoint' | 's3Region'>,
 ): Promise<{ bootstrap: Bootstrap; file: string } | undefined> {
   const logger = new Logger('Bootstrap');
-  const meta = { requestId: `bootstrap-${Date.now()}`, listener: 'internal' as const };
-  const { rows } = await core.db.query('SELECT 1 FROM gateway_state WHERE key = $1', [STATE_KEY]);
+  const meta = { requestId: `bootstrap-${core.clock.now().getTime()}`, listener: 'internal' as const };
   const dataDir = core.config.dataDir;
 
-  if (rows.length === 0) {
+  if ((await core.gatewayState.get(STATE_KEY)) === undefined) {
     let demoJob: Bootstrap['demoJob'];
     if (core.config.demo) {
       const seeder = new DemoSeeder(core.store, core.datasets, core.teams, core.grants, core.series, core.auditLog, core.clock);
@@ -41,7 +40,7 @@ export async function ensureBootstrap(
       ...(demoJob === undefined ? {} : { demoJob }),
     };
     const file = writeBootstrap(dataDir, bootstrap);
-    await core.db.query('INSERT INTO gateway_state (key, value) VALUES ($1, $2)', [STATE_KEY, core.clock.now().toISOString()]);
+    await core.gatewayState.set(STATE_KEY, core.clock.now().toISOString());
     logger.log(`bootstrap credentials written to ${file}`);
     return { bootstrap, file };
   }

@@ -1,31 +1,15 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOperation, ApiTags, ApiUnsupportedMediaTypeResponse } from '@nestjs/swagger';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
 import { CurrentUser } from '../auth/principal.decorator';
 import { type UserPrincipal } from '../auth/token.service';
-import { parseOrThrow } from '../ops/validation';
+import { ContentResponse, ZodBody, ZodQuery, ZodResponse } from '../ops/openapi.decorators';
 import { PolicyEngine } from '../policy/policy.types';
 import { EgressReceiptsService } from './egress-receipts.service';
 import { EgressReviewService } from './egress-review.service';
-
-const listQuery = z
-  .object({
-    status: z.enum(['releasing', 'released', 'pending_review', 'rejected', 'failed']).optional(),
-    kind: z.string().max(64).optional(),
-    team: z.string().max(64).optional(),
-    cursor: z.string().max(100).optional(),
-    limit: z.coerce.number().int().min(1, 'limit must be 1..1000').max(1000, 'limit must be 1..1000').default(100),
-  })
-  .strict();
-
-const reviewBody = z
-  .object({
-    decision: z.enum(['approve', 'reject'], { errorMap: () => ({ message: 'decision must be approve or reject' }) }),
-    comment: z.string().trim().min(1, 'a comment is required').max(4000),
-  })
-  .strict();
+import { artifactDetail, artifactWithReviews, egressListQuery, egressPage, reviewBody } from './egress.dto';
 
 /** Egress receipts, released artifacts and the airlock (control listener, people). */
 @ApiTags('egress')
@@ -39,26 +23,32 @@ export class EgressAdminController {
 
   @Get()
   @Allow('read', 'Receipt')
-  @ApiOperation({ summary: 'Egress artifacts, oldest first (a contestant sees only their team’s)' })
-  @ApiQuery({ name: 'status', required: false })
-  @ApiQuery({ name: 'kind', required: false })
-  @ApiQuery({ name: 'team', required: false })
-  @ApiQuery({ name: 'cursor', required: false })
-  @ApiQuery({ name: 'limit', required: false })
-  list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
-    return this.receipts.list(user, parseOrThrow(listQuery, query));
+  @ApiOperation({
+    summary:
+      'Egress artifacts: every row whole, oldest first; a contestant their team’s rows as TeamArtifactView (published slots only), by day then id',
+  })
+  @ZodResponse(200, egressPage)
+  list(
+    @CurrentUser() user: UserPrincipal,
+    @ZodQuery(egressListQuery) query: z.infer<typeof egressListQuery>,
+  ): Promise<z.infer<typeof egressPage>> {
+    return this.receipts.list(user, query);
   }
 
   @Get(':id')
   @Allow('read', 'Receipt')
-  @ApiOperation({ summary: 'One artifact: receipt, reasons, reviews' })
-  get(@CurrentUser() user: UserPrincipal, @Param('id') id: string) {
+  @ApiOperation({ summary: 'One artifact: receipt, reasons, reviews (a contestant: the team view, reviews as decision and comment)' })
+  @ZodResponse(200, artifactDetail)
+  @ApiNotFoundResponse({ description: 'No such artifact, or not the caller’s to see' })
+  get(@CurrentUser() user: UserPrincipal, @Param('id') id: string): Promise<z.infer<typeof artifactDetail>> {
     return this.receipts.read(user, id);
   }
 
   @Get(':id/content')
   @Allow('read', 'Receipt')
   @ApiOperation({ summary: 'The released bytes (released artifacts only), exactly what the release leaf hashes' })
+  @ContentResponse(200, 'The canonical bytes; x-cage-sha256 is their SHA-256', { 'application/octet-stream': 'bytes' })
+  @ApiNotFoundResponse({ description: 'No such artifact, or nothing released' })
   async content(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Res() reply: FastifyReply) {
     const c = await this.receipts.content(user, id);
     void reply
@@ -72,6 +62,9 @@ export class EgressAdminController {
   @Get(':id/held')
   @Allow('review', 'Egress')
   @ApiOperation({ summary: 'The canonical content of a held text artifact, for its reviewers' })
+  @ContentResponse(200, 'The canonical text', { 'text/plain': 'text' })
+  @ApiNotFoundResponse({ description: 'No such artifact, or not held' })
+  @ApiUnsupportedMediaTypeResponse({ description: 'Not a text kind' })
   async held(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Res() reply: FastifyReply) {
     const kinds = this.policy.egress.kinds;
     const bytes = await this.receipts.held(user, id, (k) => kinds.get(k)?.format !== 'opaque' && kinds.has(k));
@@ -81,7 +74,14 @@ export class EgressAdminController {
   @Post(':id/reviews')
   @Allow('review', 'Egress')
   @ApiOperation({ summary: 'Approve or reject a held artifact (two distinct compliance officers release it; one reject rejects)' })
-  review(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Body() body: unknown, @Req() req: FastifyRequest) {
-    return this.reviews.review(user, id, parseOrThrow(reviewBody, body), { requestId: req.id, listener: 'control' });
+  @ZodResponse(201, artifactWithReviews, 'The artifact after the review, with every review')
+  @ApiNotFoundResponse({ description: 'No such artifact, or not held' })
+  review(
+    @CurrentUser() user: UserPrincipal,
+    @Param('id') id: string,
+    @ZodBody(reviewBody) body: z.infer<typeof reviewBody>,
+    @Req() req: FastifyRequest,
+  ): Promise<z.infer<typeof artifactWithReviews>> {
+    return this.reviews.review(user, id, body, { requestId: req.id, listener: 'control' });
   }
 }

@@ -6,26 +6,12 @@ import { type UserPrincipal } from '../auth/token.service';
 import { type ObjectStore } from '../storage/object-store.service';
 import { HELD_BUCKET, OUTBOX_BUCKET } from './egress-release';
 import { type Artifact, type ArtifactStatus, type EgressRepository, type Review } from './egress.repository';
+import { type TeamArtifactView } from './egress.dto';
 import { Clock } from '../clock/clock';
 import { DEFAULT_PUBLISH_SECONDS, REFUSAL_MESSAGES, type RefusalCode } from './kinds/refusal-feedback';
 
-/**
- * An artifact as its own team's contestants see it: only what is charged to the team's budget
- * or fixed by the gateway. Not the size or hash of what was submitted (the submitter chose
- * them), not when in the day it came (the day only), not the audit index (it counts every
- * team's activity); a refusal's message is the fixed text of its code.
- */
-export interface TeamArtifactView {
-  id: string;
-  team: string;
-  kind: string;
-  status: ArtifactStatus;
-  day: string;
-  sha256: string | null;
-  bytes: number | null;
-  bits: number;
-  reasons: { code: string; line?: number; field?: string; message: string }[];
-}
+/** An artifact as its own team's contestants see it (what it leaves out and why: egress.dto.ts). */
+export type { TeamArtifactView };
 
 export function teamView(a: Artifact): TeamArtifactView {
   return {
@@ -141,7 +127,7 @@ export class EgressReceiptsService {
   }
 }
 
-/** Organizers and auditors read every team's receipts; anyone else only their own team's view. */
+/** Organizers and auditors read every team's receipts whole; anyone else only their own team's view. */
 function seesEveryTeam(user: UserPrincipal): boolean {
-  return abilityFor(user).can('read', subject('Receipt', { team: '\u0000any team' }));
+  return abilityFor(user).can('read', 'AllReceipts');
 }

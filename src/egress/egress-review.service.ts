@@ -2,26 +2,26 @@ import { ConflictException, ForbiddenException, NotFoundException } from '@nestj
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { personOf, type UserPrincipal } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
+import { type PolicyDecision } from '../policy/policy.types';
 import { type ObjectStore } from '../storage/object-store.service';
 import { HELD_BUCKET, type Releaser } from './egress-release';
 import { type Artifact, type EgressRepository, type Review } from './egress.repository';
 import { type ReviewDecision, type ReviewerIndependence } from './reviewer-independence';
 import { type ReviewerIdentity, type ReviewerRepository } from './reviewer.repository';
 
-/** Distinct compliance officers who must approve an artifact a machine cannot check. */
-export const APPROVALS_NEEDED = 2;
 const MAX_HELD_BYTES = 1024 * 1024 * 1024;
 
-type Outcome = { kind: 'pending' } | { kind: 'rejected' } | { kind: 'release'; approvers: string[] };
+type Outcome = { kind: 'pending' } | { kind: 'rejected' } | { kind: 'release'; approvers: string[]; decision: PolicyDecision };
 
 /**
- * The airlock. An artifact held for review is released only after two distinct compliance
- * officers approve; one reject rejects. Who may review is policy (`review` in
- * policies/review.cedar): no one affiliated with the submitting team — member now or before,
- * token team, creator of one of its jobs — and it is asked twice: when a review is submitted,
- * and for every approval again when enough are in, so an approver who has since joined the team
- * no longer counts. Nobody reviews twice, and every review, refusal and voided approval is an
- * audit leaf (durable before it counts).
+ * The airlock. An artifact held for review is released when policy says the approvals that
+ * still stand are enough (`release` in policies/review.cedar: two distinct compliance officers);
+ * one reject rejects. Who may review is policy too (`review`): no one affiliated with the
+ * submitting team — member now or before, token team, creator of one of its jobs — and it is
+ * asked when a review is submitted, and for every approval again whenever one comes in, so an
+ * approver who has since joined the team no longer counts. Nobody reviews twice, and every
+ * review, refusal and voided approval is an audit leaf (durable before it counts); the release
+ * leaf names the policies that let the artifact out.
  */
 export class EgressReviewService {
   constructor(
@@ -80,11 +80,11 @@ export class EgressReviewService {
           : { kind: 'pending' };
       }
       const approvals = [...reviews, review].filter((r) => r.decision === 'approve');
-      if (approvals.length < APPROVALS_NEEDED) return { kind: 'pending' };
       const approvers = await this.standingApprovals(artifact, approvals, meta);
+      const decision = this.independence.decideRelease(allowed.principal, artifact, approvers.length, listenerOf(meta));
       // Only one caller wins the pending → releasing transition, so an artifact is released once.
-      if (approvers.length >= APPROVALS_NEEDED && (await this.repo.transition(id, ['pending_review'], 'releasing', this.clock.now())))
-        return { kind: 'release', approvers };
+      if (decision.decision === 'allow' && (await this.repo.transition(id, ['pending_review'], 'releasing', this.clock.now())))
+        return { kind: 'release', approvers, decision };
       return { kind: 'pending' };
     });
 
@@ -104,7 +104,8 @@ export class EgressReviewService {
     if (outcome.kind === 'release') {
       const held = await this.store.getBuffer(HELD_BUCKET, artifact.outboxKey ?? id, MAX_HELD_BYTES);
       const detail = { approvals: outcome.approvers.length, approvers: outcome.approvers.join(',') };
-      await this.releaser.release(artifact, held, { principal: reviewer, policies: [], policySet: null, detail }, meta);
+      const { policies, policySet } = outcome.decision;
+      await this.releaser.release(artifact, held, { principal: reviewer, policies, policySet, detail }, meta);
       await this.store.delete(HELD_BUCKET, artifact.outboxKey ?? id).catch(() => undefined);
     }
     return { artifact: (await this.repo.get(id)) ?? artifact, reviews: await this.repo.reviews(id) };

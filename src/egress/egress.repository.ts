@@ -1,33 +1,10 @@
 import { type Database, type Queryable } from '../db/database';
+import { type ArtifactRow, type ReviewRow } from './egress.dto';
 
-export type ArtifactStatus = 'releasing' | 'released' | 'pending_review' | 'rejected' | 'failed';
-
-export interface Artifact {
-  id: string;
-  team: string;
-  jobId: string;
-  kind: string;
-  status: ArtifactStatus;
-  day: string;
-  submittedSha256: string;
-  submittedBytes: number;
-  sha256: string | null;
-  bytes: number | null;
-  bits: number;
-  reasons: { code: string; line?: number; field?: string; message: string }[];
-  outboxKey: string | null;
-  auditIndex: number | null;
-  createdAt: string;
-  decidedAt: string | null;
-}
-
-export interface Review {
-  reviewer: string;
-  decision: 'approve' | 'reject';
-  comment: string;
-  createdAt: string;
-  auditIndex: number;
-}
+/** An egress row, as stored and as organizers and auditors read it (the shape: egress.dto.ts). */
+export type Artifact = ArtifactRow;
+export type ArtifactStatus = Artifact['status'];
+export type Review = ReviewRow;
 
 interface Row {
   id: string;

@@ -42,8 +42,6 @@ export interface BudgetView {
   refusalBits: Record<string, number>;
 }
 
-const BUDGET_POLICIES = new Set(['egress-daily-bits', 'egress-daily-submissions']);
-
 /** What was read of a body before it was refused or failed: for the leaf, never the content. */
 interface ReadSoFar {
   sha256: string;
@@ -605,8 +603,12 @@ export class EgressService {
   }
 }
 
+/**
+ * Refused by a budget policy (a forbid the policy files mark `@category("budget")`): answered as
+ * a 429 with no reasons and no row, so the budget's state tells the outside nothing.
+ */
 function overBudget(d: PolicyDecision): boolean {
-  return d.decision !== 'allow' && d.policies.some((p) => BUDGET_POLICIES.has(p));
+  return d.decision !== 'allow' && d.categories.includes('budget');
 }
 
 function policyReason(d: PolicyDecision): RefusalReason[] {

@@ -67,17 +67,41 @@ export class GrantRepository {
     this.cache.delete(g.team);
   }
 
-  /** Bytes served so far under a grant (grants with a byte quota). */
-  async bytesServed(id: string): Promise<number> {
-    const { rows } = await this.db.query<{ bytes: string | number }>('SELECT bytes FROM grant_usage WHERE grant_id = $1', [id]);
-    return Number(rows[0]?.bytes ?? 0);
+  /** Bytes served so far under each of these grants (0 for one that has served none). */
+  async bytesServed(ids: string[]): Promise<Map<string, number>> {
+    const served = new Map(ids.map((id) => [id, 0]));
+    if (ids.length === 0) return served;
+    const { rows } = await this.db.query<{ grant_id: string; bytes: string | number }>(
+      'SELECT grant_id, bytes FROM grant_usage WHERE grant_id = ANY($1::text[])',
+      [ids],
+    );
+    for (const r of rows) served.set(r.grant_id, Number(r.bytes));
+    return served;
   }
 
-  async addBytesServed(id: string, bytes: number): Promise<void> {
-    await this.db.query(
-      'INSERT INTO grant_usage (grant_id, bytes) VALUES ($1, $2) ON CONFLICT (grant_id) DO UPDATE SET bytes = grant_usage.bytes + EXCLUDED.bytes',
-      [id, bytes],
+  /**
+   * Charges `bytes` to a grant if, and only if, it has still served exactly `seen` (compare and
+   * set, one statement). The quota rule is policy (`read-within-byte-quota`), decided on `seen`:
+   * a charge that lands is one decided on exactly the usage it adds to, so reads racing for a
+   * quota's last bytes cannot overshoot it. False when another read was charged in between: the
+   * caller reads the usage again and asks again.
+   */
+  async chargeBytes(id: string, seen: number, bytes: number): Promise<boolean> {
+    // `seen` is 0 for a grant with no usage row yet: then the row is inserted, unless another
+    // read inserted it first (the conflict compares with 0 and fails). Rows are never deleted, so
+    // a `seen` above 0 always meets its row.
+    const { rows } = await this.db.query(
+      `INSERT INTO grant_usage (grant_id, bytes) VALUES ($1, $3)
+       ON CONFLICT (grant_id) DO UPDATE SET bytes = grant_usage.bytes + EXCLUDED.bytes WHERE grant_usage.bytes = $2
+       RETURNING bytes`,
+      [id, seen, bytes],
     );
+    return rows.length > 0;
+  }
+
+  /** Gives back a charge for a read that was never answered (its audit leaf could not be written). */
+  async refundBytes(id: string, bytes: number): Promise<void> {
+    await this.db.query('UPDATE grant_usage SET bytes = bytes - $2 WHERE grant_id = $1', [id, bytes]);
   }
 
   async revoke(id: string, at: Date, by: string): Promise<boolean> {

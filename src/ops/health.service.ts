@@ -23,7 +23,7 @@ export class HealthService {
   async check(): Promise<{ ok: boolean; checks: Record<string, string> }> {
     if (!this.started) return { ok: false, checks: { startup: 'in progress' } };
     const [db, s3] = await Promise.all([
-      this.db.query('SELECT 1').then(
+      this.db.ping().then(
         () => 'ok',
         () => 'unreachable',
       ),

@@ -6,8 +6,9 @@ import { loadConfig } from '../config/config';
 import { Gateway } from '../gateway';
 
 /**
- * Writes the OpenAPI documents of both listeners to openapi/, so API changes show in review.
- * A test fails when the committed documents differ from what the code serves.
+ * Writes the OpenAPI documents of both listeners to openapi/, so API changes show in review
+ * (`npm run openapi` then generates the CLI's types from openapi/control.json). A test fails
+ * when the committed documents differ from what the code serves.
  */
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cage-openapi-'));

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { CedarPolicyEngine } from './cedar-policy.engine';
 import { readFileSync } from 'node:fs';
 import { compilePolicyFiles, compilePolicyMap, loadPolicyFiles, readPolicyDir } from './policy-files';
-import { type DecisionRequest, type GrantRule, type TeamGrants } from './policy.types';
+import { PolicyLoadError } from './policy-files';
+import { type DecisionRequest, type GrantRule, type ManifestStatus, type TeamGrants } from './policy.types';
 
 const POLICY_DIR = join(__dirname, '..', '..', 'policies');
 const T0 = new Date('2026-11-01T00:00:00Z');
@@ -19,13 +20,16 @@ function read(
   key: string,
   now = DURING,
   listener: 'sandbox' | 'control' = 'sandbox',
+  manifest: ManifestStatus = 'none',
+  context: Record<string, number> = { bytes: 100 },
 ): DecisionRequest {
   return {
     principal: { type: 'Job', id: `job-${team}`, team },
     action: 'read',
-    resource: { type: 'Object', dataset: 'lung', split, key },
+    resource: { type: 'Object', dataset: 'lung', split, key, manifest },
     listener,
     now,
+    context,
   };
 }
 
@@ -113,6 +117,91 @@ describe('CedarPolicyEngine: data-plane decisions', () => {
   });
 });
 
+describe('CedarPolicyEngine: what the store answered (manifest, byte quota)', () => {
+  const engine = new CedarPolicyEngine(loadPolicyFiles(POLICY_DIR), new Date());
+  const teamA = grantsOf('a', [{ id: 'g-a-train', team: 'a', dataset: 'lung', split: 'train', notBefore: T0, notAfter: T1 }]);
+  const TRAIN = { name: 'train', kind: 'train' as const };
+  const readOf = (manifest: ManifestStatus, context: Record<string, number> = { bytes: 100 }) =>
+    engine.decide(read('a', TRAIN, 'train/x.raw', DURING, 'sandbox', manifest, context), teamA);
+
+  it('should not serve an object its manifest lists with another size or ETag, nor one it does not list', () => {
+    expect(readOf('mismatch')).toMatchObject({ decision: 'deny', policies: ['manifest-listed-only'], categories: ['manifest'] });
+    expect(readOf('absent')).toMatchObject({ decision: 'deny', policies: ['manifest-listed-only'], categories: ['manifest'] });
+  });
+
+  it('serves an object its manifest lists as the store holds it, and any object of a dataset with no manifest', () => {
+    expect(readOf('listed')).toMatchObject({ decision: 'allow', policies: ['grant:g-a-train'], categories: [] });
+    expect(readOf('none').decision).toBe('allow');
+  });
+
+  it('should not serve a read over what is left of the byte quota, and names the policy that refused it', () => {
+    expect(readOf('none', { bytes: 101, quotaRemaining: 100 })).toMatchObject({
+      decision: 'deny',
+      policies: ['read-within-byte-quota'],
+      categories: ['quota'],
+    });
+    expect(readOf('none', { bytes: 1, quotaRemaining: 0 }).decision).toBe('deny');
+  });
+
+  it('serves a read that fits the quota to the last byte, one that carries nothing, and one no quota applies to', () => {
+    expect(readOf('none', { bytes: 100, quotaRemaining: 100 }).decision).toBe('allow');
+    expect(readOf('none', { bytes: 0, quotaRemaining: 0 }).decision).toBe('allow');
+    expect(readOf('none', { bytes: 1e12 }).decision).toBe('allow');
+  });
+
+  it('should not serve a read that names a quota but not its bytes (the forbid errors: deny)', () => {
+    const d = readOf('none', { quotaRemaining: 100 });
+    expect(d.decision).toBe('deny');
+    expect(d.errors.join()).toContain('read-within-byte-quota');
+  });
+});
+
+describe('CedarPolicyEngine: categories a forbid declares', () => {
+  const map = () => readPolicyDir(POLICY_DIR);
+  /** A sixth predictions artifact today, decided by the set in `m`. */
+  const sixthToday = (m: Record<string, string>) =>
+    new CedarPolicyEngine(compilePolicyMap(m), new Date()).decide(
+      {
+        principal: { type: 'Job', id: 'job-a', team: 'a' },
+        action: 'egress',
+        resource: { type: 'Artifact', id: 'x', kind: 'predictions' },
+        listener: 'sandbox',
+        now: DURING,
+        context: {
+          kind: 'predictions',
+          payload: 'bearer',
+          bytes: 10,
+          bits: 10,
+          bitsToday: 0,
+          submissionsToday: 5,
+          dailyBits: 1e6,
+          dailySubmissions: 5,
+        },
+      },
+      grantsOf('a', []),
+    );
+
+  it('reports a budget refusal by its category, whatever the policy is called', () => {
+    const renamed = map();
+    renamed['egress.cedar'] = renamed['egress.cedar'].replace('@id("egress-daily-submissions")', '@id("five-a-day")');
+    expect(sixthToday(map())).toMatchObject({ decision: 'deny', policies: ['egress-daily-submissions'], categories: ['budget'] });
+    expect(sixthToday(renamed)).toMatchObject({ decision: 'deny', policies: ['five-a-day'], categories: ['budget'] });
+  });
+
+  it('should not load a set whose forbid names a category the gateway does not know, or a permit that names one', () => {
+    const typo = map();
+    typo['egress.cedar'] = typo['egress.cedar'].replace('@category("budget")', '@category("budjet")');
+    expect(() => new CedarPolicyEngine(compilePolicyMap(typo), new Date())).toThrow(PolicyLoadError);
+    expect(() => new CedarPolicyEngine(compilePolicyMap(typo), new Date())).toThrow(/unknown @category "budjet"/);
+    const permit = map();
+    permit['egress.cedar'] = permit['egress.cedar'].replace('@id("egress-results")', '@id("egress-results")\n@category("quota")');
+    expect(() => new CedarPolicyEngine(compilePolicyMap(permit), new Date())).toThrow(/only a forbid/);
+    const engine = new CedarPolicyEngine(compilePolicyMap(map()), new Date());
+    expect(() => engine.activate(compilePolicyMap(typo), new Date())).toThrow(PolicyLoadError);
+    expect(engine.active.version).toBe(1);
+  });
+});
+
 describe('CedarPolicyEngine: airlock reviews (the policy files alone decide)', () => {
   const engine = new CedarPolicyEngine(loadPolicyFiles(POLICY_DIR), new Date());
   const review = (role: string, teams: string[], team = 'beta', listener: 'control' | 'sandbox' = 'control'): DecisionRequest => ({
@@ -156,5 +245,35 @@ describe('CedarPolicyEngine: airlock reviews (the policy files alone decide)', (
     map['review.cedar'] = map['review.cedar'].replace(/@id\("review-by-auditors"\)\s*permit[^;]*;/, '');
     own.activate(compilePolicyMap(map), new Date());
     expect(own.decide(review('auditor', [])).decision).toBe('deny');
+  });
+});
+
+describe('CedarPolicyEngine: airlock releases (the policy files alone decide)', () => {
+  const release = (approvals: number): DecisionRequest => ({
+    principal: { type: 'User', id: 'user:bob', role: 'auditor', teams: [] },
+    action: 'release',
+    resource: { type: 'Artifact', id: 'egr-1', kind: 'model', team: 'beta' },
+    listener: 'control',
+    now: DURING,
+    context: { approvals },
+  });
+
+  it('should not release an artifact on one standing approval, nor on none', () => {
+    const engine = new CedarPolicyEngine(loadPolicyFiles(POLICY_DIR), new Date());
+    expect(engine.decide(release(1))).toMatchObject({ decision: 'deny', policies: [] });
+    expect(engine.decide(release(0)).decision).toBe('deny');
+  });
+
+  it('releases on two standing approvals, naming the policy that let it out', () => {
+    const engine = new CedarPolicyEngine(loadPolicyFiles(POLICY_DIR), new Date());
+    expect(engine.decide(release(2))).toMatchObject({ decision: 'allow', policies: ['release-after-two-approvals'] });
+  });
+
+  it('asks for as many approvals as the policy says: a set that wants three holds after two', () => {
+    const map = readPolicyDir(POLICY_DIR);
+    map['review.cedar'] = map['review.cedar'].replace('context.approvals >= 2', 'context.approvals >= 3');
+    const engine = new CedarPolicyEngine(compilePolicyMap(map), new Date());
+    expect(engine.decide(release(2)).decision).toBe('deny');
+    expect(engine.decide(release(3)).decision).toBe('allow');
   });
 });

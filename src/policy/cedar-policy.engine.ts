@@ -4,6 +4,9 @@ import {
   type ActivePolicySet,
   type DecisionRequest,
   type GrantRule,
+  grantPolicyId,
+  POLICY_CATEGORIES,
+  type PolicyCategory,
   type PolicyDecision,
   PolicyEngine,
   type TeamGrants,
@@ -22,11 +25,17 @@ const ACTIONS = ['list', 'read'] as const;
  * is a condition; the permit is built as Cedar JSON from typed fields, so no grant field is ever
  * spliced into policy text. Policies are sliced per team: a decision for team T is evaluated
  * against the files plus T's grants only, so its cost does not grow with the number of teams.
- * A decision without grants (a person reviewing an airlock artifact) is evaluated against the
- * files alone.
+ * A decision without grants (a person reviewing or releasing an airlock artifact) is evaluated
+ * against the files alone.
+ *
+ * A forbid may say what kind of refusal it is (`@category("quota")`); a decision reports the
+ * categories of the policies that determined it, so services answer a denial by its kind and
+ * never by a policy id. Categories are read when a set is loaded, and an unknown one refuses it.
  */
 export class CedarPolicyEngine extends PolicyEngine {
   private files: PolicyFiles;
+  /** Policy id → its `@category`, for the policies of the files that declare one. */
+  private categories: Map<string, PolicyCategory>;
   private activeSet: ActivePolicySet;
   private generation = 0;
   /** team → fingerprint of the preparsed set for it (files generation + grants). */
@@ -43,11 +52,17 @@ export class CedarPolicyEngine extends PolicyEngine {
   ) {
     super();
     this.files = files;
+    this.categories = categoriesOf(files.policies);
     this.activeSet = { sha256: files.sha256, version, activatedAt, activatedBy: 'policy-dir', files: files.files };
   }
 
   get active(): ActivePolicySet {
     return this.activeSet;
+  }
+
+  /** Policy id → the `@category` it declares, for the active set's policies that declare one. */
+  get categoryOf(): ReadonlyMap<string, PolicyCategory> {
+    return this.categories;
   }
 
   get egress(): { kinds: PolicyFiles['egressKinds']; budget: PolicyFiles['budget'] } {
@@ -56,7 +71,9 @@ export class CedarPolicyEngine extends PolicyEngine {
 
   /** Swaps in a new, already validated set; teams' sets are re-prepared on their next decision. */
   activate(files: PolicyFiles, at: Date, version = this.activeSet.version + 1, by = 'policy-dir'): ActivePolicySet {
+    const categories = categoriesOf(files.policies);
     this.files = files;
+    this.categories = categories;
     this.generation += 1;
     this.prepared.clear();
     this.activeSet = { sha256: files.sha256, version, activatedAt: at, activatedBy: by, files: files.files };
@@ -76,13 +93,19 @@ export class CedarPolicyEngine extends PolicyEngine {
     });
     if (answer.type === 'failure') {
       // Malformed request: deny, and say why in the errors the caller logs.
-      return { decision: 'deny', policies: [], policySet: this.files.sha256, errors: answer.errors.map((e) => e.message) };
+      return { decision: 'deny', policies: [], categories: [], policySet: this.files.sha256, errors: answer.errors.map((e) => e.message) };
     }
     const { decision, diagnostics } = answer.response;
+    const categories = new Set<PolicyCategory>();
+    for (const id of diagnostics.reason) {
+      const c = this.categories.get(id);
+      if (c !== undefined) categories.add(c);
+    }
     // Cedar skips a policy whose evaluation errors; a skipped forbid must not turn into an allow.
     return {
       decision: diagnostics.errors.length > 0 ? 'deny' : decision,
       policies: diagnostics.reason,
+      categories: [...categories].sort(),
       policySet: this.files.sha256,
       errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
     };
@@ -93,7 +116,7 @@ export class CedarPolicyEngine extends PolicyEngine {
     const fingerprint = `${this.generation}:${grants.fingerprint}`;
     if (this.prepared.get(grants.team) === fingerprint) return setId;
     const staticPolicies: Record<string, cedar.Policy> = { ...this.files.policies };
-    for (const g of grants.grants) staticPolicies[`grant:${g.id}`] = grantPolicy(g);
+    for (const g of grants.grants) staticPolicies[grantPolicyId(g.id)] = grantPolicy(g);
     this.prepared.delete(grants.team);
     preparse(setId, staticPolicies, `team ${grants.team}`);
     this.prepared.set(grants.team, fingerprint);
@@ -108,6 +131,27 @@ export class CedarPolicyEngine extends PolicyEngine {
     this.filesPrepared = this.generation;
     return setId;
   }
+}
+
+/**
+ * The `@category` of each policy that declares one. Only a forbid has one (it names a kind of
+ * refusal), and only one the gateway knows: a typo would turn a budget refusal, which must say
+ * nothing, into one that gives reasons.
+ */
+function categoriesOf(policies: Record<string, string>): Map<string, PolicyCategory> {
+  const out = new Map<string, PolicyCategory>();
+  for (const [id, text] of Object.entries(policies)) {
+    const parsed = cedar.policyToJson(text);
+    if (parsed.type === 'failure') throw new PolicyLoadError(`${id}: ${parsed.errors.map((e) => e.message).join('; ')}`);
+    const annotations: Record<string, string | null> = parsed.json.annotations ?? {};
+    if (!('category' in annotations)) continue;
+    const category = annotations.category;
+    if (!POLICY_CATEGORIES.some((c) => c === category))
+      throw new PolicyLoadError(`${id}: unknown @category ${JSON.stringify(category)} (known: ${POLICY_CATEGORIES.join(', ')})`);
+    if (parsed.json.effect !== 'forbid') throw new PolicyLoadError(`${id}: only a forbid declares a @category (a kind of refusal)`);
+    out.set(id, category as PolicyCategory);
+  }
+  return out;
 }
 
 function preparse(setId: string, staticPolicies: Record<string, cedar.Policy>, what: string): void {
@@ -164,7 +208,11 @@ function entitiesFor(req: DecisionRequest): cedar.EntityJson[] {
       return [
         principal,
         { uid: uid('Split', sid), attrs: { kind: split.kind }, parents: [uid('Dataset', r.dataset)] },
-        { uid: uid('Object', `${r.dataset}/${r.key}`), attrs: { split: ref('Split', sid) }, parents: [uid('Split', sid)] },
+        {
+          uid: uid('Object', `${r.dataset}/${r.key}`),
+          attrs: { split: ref('Split', sid), manifest: r.manifest },
+          parents: [uid('Split', sid)],
+        },
       ];
     }
   }
@@ -190,6 +238,6 @@ function grantPolicy(g: GrantRule): cedar.PolicyJson {
         },
       },
     ],
-    annotations: { id: `grant:${g.id}` },
+    annotations: { id: grantPolicyId(g.id) },
   };
 }

@@ -20,9 +20,40 @@ describe('policy expectations', () => {
         "team A cannot read team B's grant",
         'a contestant token reads no raw data, even of a split the team is granted',
         'model weights do not leave without an explicit policy',
+        'a held artifact is not released on one standing approval',
       ]),
     );
     expect(failed.find((r) => r.name === "team A cannot read team B's grant")!.message).toBe('expected deny, got allow (by open-door)');
+  });
+
+  it('blocks a set that drops the manifest or the byte-quota forbid, naming what it would serve', () => {
+    const map = readPolicyDir(POLICY_DIR);
+    map['data-plane.cedar'] = map['data-plane.cedar']
+      .replace(/@id\("manifest-listed-only"\)[^;]*;/, '')
+      .replace(/@id\("read-within-byte-quota"\)[^;]*;/, '');
+    const failed = checkExpectations(compilePolicyMap(map)).filter((r) => !r.passed);
+    expect(failed.map((r) => r.name).sort()).toEqual([
+      'an object put into the bucket behind the gateway (not in the manifest) is not served',
+      'every set: an ingested dataset is served only as its manifest lists it (a forbid with @category("manifest"))',
+      'every set: no read goes past a grant\'s byte quota (a forbid with @category("quota"))',
+      "no read goes past what is left of the grant's byte quota",
+      'other bytes under a key the manifest lists (another size or ETag) are not served',
+    ]);
+  });
+
+  it('should not pass a set whose quota forbid lost its category, even without the tests that would notice', () => {
+    // Without its tests/ file and its category, nothing would notice a set that stopped enforcing quotas.
+    const map = readPolicyDir(POLICY_DIR);
+    map['data-plane.cedar'] = map['data-plane.cedar'].replace('@category("quota")\n', '');
+    delete map['tests/data-plane.json'];
+    const failed = checkExpectations(compilePolicyMap(map)).filter((r) => !r.passed);
+    expect(failed).toEqual([
+      {
+        name: 'every set: no read goes past a grant\'s byte quota (a forbid with @category("quota"))',
+        passed: false,
+        message: 'no forbid declares @category("quota")',
+      },
+    ]);
   });
 
   it('catches a grant template that would let people read data', () => {

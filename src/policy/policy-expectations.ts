@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CedarPolicyEngine } from './cedar-policy.engine';
 import { type PolicyFiles } from './policy-files';
-import { type DecisionRequest } from './policy.types';
+import { type DecisionRequest, type PolicyCategory } from './policy.types';
 
 /**
  * Policy expectations (`policies/tests/*.json`): requests with the answer they must get, such
@@ -23,8 +23,15 @@ const principal = z.union([
   z.object({ job: z.string(), team: z.string() }).strict(),
   z.object({ user: z.string(), role: z.string(), team: z.string().optional(), teams: z.array(z.string()).default([]) }).strict(),
 ]);
+// `manifest` is what the dataset's manifest says of the object; a dataset that was not ingested has none.
 const objectResource = z
-  .object({ dataset: z.string(), split: z.string().nullable(), kind: z.enum(['train', 'val', 'test', 'labels']), key: z.string() })
+  .object({
+    dataset: z.string(),
+    split: z.string().nullable(),
+    kind: z.enum(['train', 'val', 'test', 'labels']),
+    key: z.string(),
+    manifest: z.enum(['none', 'listed', 'mismatch', 'absent']).default('none'),
+  })
   .strict();
 const splitResource = z.object({ dataset: z.string(), split: z.string(), kind: z.enum(['train', 'val', 'test', 'labels']) }).strict();
 const artifactResource = z.object({ artifact: z.string(), kind: z.string(), team: z.string().optional() }).strict();
@@ -35,7 +42,7 @@ const expectation = z
     request: z
       .object({
         principal,
-        action: z.enum(['list', 'read', 'egress', 'review']),
+        action: z.enum(['list', 'read', 'egress', 'review', 'release']),
         resource: z.union([objectResource, splitResource, artifactResource]),
         listener: z.enum(['sandbox', 'control']).default('sandbox'),
         now: z.string().datetime().optional(),
@@ -55,10 +62,26 @@ export interface ExpectationResult {
 
 export class ExpectationFileError extends Error {}
 
-/** Runs every expectation in `files.tests` against the candidate set. */
+/**
+ * Rules the gateway enforced in code before they were policy, which every set must keep: a set
+ * without them would quietly serve objects outside an ingested dataset's manifest, or ignore the
+ * byte quotas organizers put on grants. Checked as expectations every set has (by category, so
+ * the forbids may be renamed or rewritten); what the forbids decide, the files' expectations check.
+ */
+const REQUIRED_CATEGORIES: [PolicyCategory, string][] = [
+  ['manifest', 'an ingested dataset is served only as its manifest lists it'],
+  ['quota', "no read goes past a grant's byte quota"],
+];
+
+/** Runs every expectation in `files.tests` against the candidate set, and the ones every set has. */
 export function checkExpectations(files: PolicyFiles): ExpectationResult[] {
   const engine = new CedarPolicyEngine(files, new Date(), 'expectations');
-  const results: ExpectationResult[] = [];
+  const declared = new Set(engine.categoryOf.values());
+  const results: ExpectationResult[] = REQUIRED_CATEGORIES.map(([category, rule]) => {
+    const passed = declared.has(category);
+    const name = `every set: ${rule} (a forbid with @category("${category}"))`;
+    return { name, passed, message: passed ? 'present' : `no forbid declares @category("${category}")` };
+  });
   for (const [name, text] of files.tests ?? new Map<string, string>()) {
     let parsed: z.infer<typeof file>;
     try {
@@ -90,17 +113,23 @@ export function checkExpectations(files: PolicyFiles): ExpectationResult[] {
           'artifact' in r
             ? { type: 'Artifact', id: r.artifact, kind: r.kind, ...(r.team === undefined ? {} : { team: r.team }) }
             : 'key' in r
-              ? { type: 'Object', dataset: r.dataset, split: r.split === null ? null : { name: r.split, kind: r.kind }, key: r.key }
+              ? {
+                  type: 'Object',
+                  dataset: r.dataset,
+                  split: r.split === null ? null : { name: r.split, kind: r.kind },
+                  key: r.key,
+                  manifest: r.manifest,
+                }
               : { type: 'Split', dataset: r.dataset, split: r.split, kind: r.kind },
         listener: e.request.listener,
         now,
-        context: e.request.action === 'egress' && 'artifact' in r ? { kind: r.kind, ...e.request.context } : e.request.context,
+        context: contextOf(e.request.action, r, e.request.context),
       };
-      // As the gateway asks: with the grants of the principal's (first) team, except a review,
-      // which the policy files alone decide.
+      // As the gateway asks: with the grants of the principal's (first) team, except a review or
+      // a release, which the policy files alone decide.
       const team = teams[0];
       const d =
-        e.request.action === 'review' || team === undefined
+        e.request.action === 'review' || e.request.action === 'release' || team === undefined
           ? engine.decide(req)
           : engine.decide(req, { team, fingerprint: `expectation:${e.name}`, grants: grants.filter((g) => g.team === team) });
       const passed = d.decision === e.expect;
@@ -114,4 +143,18 @@ export function checkExpectations(files: PolicyFiles): ExpectationResult[] {
     }
   }
   return results;
+}
+
+/**
+ * The context as the gateway gives it: an egress names its kind; a read that says nothing of its
+ * bytes carries none (a HEAD), so an expectation about a quota gives `bytes` and `quotaRemaining`.
+ */
+function contextOf(
+  action: DecisionRequest['action'],
+  r: { kind: string },
+  context: Record<string, string | number> | undefined,
+): Record<string, string | number> | undefined {
+  if (action === 'egress' && 'artifact' in r) return { kind: r.kind, ...context };
+  if (action === 'read') return { bytes: 0, ...context };
+  return context;
 }

@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type Clock } from '../clock/clock';
-import { type Database } from '../db/database';
 import { CedarPolicyEngine } from './cedar-policy.engine';
 import { checkExpectations, type ExpectationResult, ExpectationFileError } from './policy-expectations';
 import { compilePolicyMap, PolicyLoadError, type PolicyFiles, type PolicyMap, readPolicyDir } from './policy-files';
+import { type PolicyVersionRepository } from './policy-version.repository';
 
 export interface PolicyVersion {
   version: number;
@@ -51,7 +51,7 @@ export class PolicyStore {
   private syncing = false;
 
   private constructor(
-    private readonly db: Database,
+    private readonly versionsRepo: PolicyVersionRepository,
     readonly engine: CedarPolicyEngine,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
@@ -61,19 +61,19 @@ export class PolicyStore {
    * The active set at start-up: the latest version, or (first start) the policy directory as
    * version 1. A directory that does not compile stops a first start.
    */
-  static async open(db: Database, dir: string, audit: AuditLog, clock: Clock): Promise<PolicyStore> {
-    const latest = await latestVersion(db);
+  static async open(repo: PolicyVersionRepository, dir: string, audit: AuditLog, clock: Clock): Promise<PolicyStore> {
+    const latest = await repo.latest();
     if (latest !== undefined) {
       const files = compilePolicyMap(latest.map);
-      return new PolicyStore(db, new CedarPolicyEngine(files, new Date(latest.activatedAt), 'active', latest.version), audit, clock);
+      return new PolicyStore(repo, new CedarPolicyEngine(files, new Date(latest.activatedAt), 'active', latest.version), audit, clock);
     }
     const map = readPolicyDir(dir);
     const files = compilePolicyMap(map);
-    const store = new PolicyStore(db, new CedarPolicyEngine(files, clock.now(), 'active', 0), audit, clock);
+    const store = new PolicyStore(repo, new CedarPolicyEngine(files, clock.now(), 'active', 0), audit, clock);
     // The first set meets its expectations like every later one, or the gateway does not start.
     const check = store.check(map);
     if (!check.ok) throw new PolicyRefused(check);
-    await store.record(files, 1, 'policy-dir', { requestId: `startup-${Date.now()}`, listener: 'internal' }, { source: dir });
+    await store.record(files, 1, 'policy-dir', { requestId: `startup-${clock.now().getTime()}`, listener: 'internal' }, { source: dir });
     return store;
   }
 
@@ -100,33 +100,26 @@ export class PolicyStore {
     const check = this.check(map);
     if (!check.ok) throw new PolicyRefused(check);
     const files = compilePolicyMap(map);
-    const version = ((await latestVersion(this.db))?.version ?? 0) + 1;
+    const version = ((await this.versionsRepo.latest())?.version ?? 0) + 1;
     await this.record(files, version, by, meta, detail);
     return (await this.versions()).find((v) => v.version === version)!;
   }
 
   async rollback(version: number, by: string, meta: RequestMeta): Promise<PolicyVersion | undefined> {
-    const { rows } = await this.db.query<{ files: string }>('SELECT files FROM policy_versions WHERE version = $1', [version]);
-    if (rows[0] === undefined) return undefined;
-    return this.activate(JSON.parse(rows[0].files) as PolicyMap, by, meta, { rollbackTo: version });
+    const earlier = await this.versionsRepo.get(version);
+    if (earlier === undefined) return undefined;
+    return this.activate(earlier.map, by, meta, { rollbackTo: version });
   }
 
   async versions(): Promise<PolicyVersion[]> {
-    const { rows } = await this.db.query<{
-      version: number;
-      sha256: string;
-      files: string;
-      activated_at: string | Date;
-      activated_by: string;
-    }>('SELECT version, sha256, files, activated_at, activated_by FROM policy_versions ORDER BY version DESC');
     const active = this.engine.active.version;
-    return rows.map((r) => ({
-      version: Number(r.version),
+    return (await this.versionsRepo.list()).map((r) => ({
+      version: r.version,
       sha256: r.sha256,
-      activatedAt: new Date(r.activated_at).toISOString(),
-      activatedBy: r.activated_by,
-      files: Object.keys(JSON.parse(r.files) as PolicyMap).sort(),
-      active: Number(r.version) === active,
+      activatedAt: r.activatedAt,
+      activatedBy: r.activatedBy,
+      files: Object.keys(r.map).sort(),
+      active: r.version === active,
     }));
   }
 
@@ -144,7 +137,7 @@ export class PolicyStore {
     if (this.syncing) return;
     this.syncing = true;
     try {
-      const latest = await latestVersion(this.db);
+      const latest = await this.versionsRepo.latest();
       if (latest !== undefined && latest.version > this.engine.active.version) {
         this.engine.activate(compilePolicyMap(latest.map), new Date(latest.activatedAt), latest.version, latest.activatedBy);
         this.logger.log({ message: 'policy set activated by another replica', version: latest.version, sha256: this.engine.active.sha256 });
@@ -174,30 +167,7 @@ export class PolicyStore {
       policySet: files.sha256,
       detail: { version, before, after: files.sha256, files: files.files.length, ...detail },
     });
-    await this.db.query('INSERT INTO policy_versions (version, sha256, files, activated_at, activated_by) VALUES ($1, $2, $3, $4, $5)', [
-      version,
-      files.sha256,
-      JSON.stringify(files.map ?? {}),
-      at.toISOString(),
-      by,
-    ]);
+    await this.versionsRepo.insert({ version, sha256: files.sha256, map: files.map ?? {}, activatedAt: at.toISOString(), activatedBy: by });
     this.engine.activate(files, at, version, by);
   }
-}
-
-async function latestVersion(
-  db: Database,
-): Promise<{ version: number; map: PolicyMap; activatedAt: string; activatedBy: string } | undefined> {
-  const { rows } = await db.query<{ version: number; files: string; activated_at: string | Date; activated_by: string }>(
-    'SELECT version, files, activated_at, activated_by FROM policy_versions ORDER BY version DESC LIMIT 1',
-  );
-  const r = rows[0];
-  return r === undefined
-    ? undefined
-    : {
-        version: Number(r.version),
-        map: JSON.parse(r.files) as PolicyMap,
-        activatedAt: new Date(r.activated_at).toISOString(),
-        activatedBy: r.activated_by,
-      };
 }

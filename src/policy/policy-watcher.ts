@@ -3,7 +3,7 @@ import { type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { type AuditLog } from '../audit/audit-log.service';
-import { type Database } from '../db/database';
+import { type GatewayStateRepository } from '../db/gateway-state.repository';
 import { type PolicyMap, readPolicyDir } from './policy-files';
 import { PolicyRefused, type PolicyStore } from './policy-store';
 
@@ -29,7 +29,7 @@ export class PolicyWatcher {
   constructor(
     private readonly dir: string,
     private readonly store: PolicyStore,
-    private readonly db: Database,
+    private readonly state: GatewayStateRepository,
     private readonly audit: AuditLog,
   ) {}
 
@@ -77,8 +77,7 @@ export class PolicyWatcher {
     const seen = createHash('sha256')
       .update(JSON.stringify(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : 1))))
       .digest('hex');
-    const { rows } = await this.db.query<{ value: string }>('SELECT value FROM gateway_state WHERE key = $1', [SEEN_KEY]);
-    if (rows[0]?.value === seen) return;
+    if ((await this.state.get(SEEN_KEY)) === seen) return;
     const meta = { requestId: `policy-dir-${Date.now()}`, listener: 'internal' as const };
     try {
       const check = this.store.check(map);
@@ -115,10 +114,7 @@ export class PolicyWatcher {
   }
 
   private async remember(seen: string): Promise<void> {
-    await this.db.query('INSERT INTO gateway_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [
-      SEEN_KEY,
-      seen,
-    ]);
+    await this.state.set(SEEN_KEY, seen);
   }
 }
 

@@ -5,11 +5,15 @@ import { type Budget } from './policy-files';
 export interface DecisionRequest {
   /** A job; a person when a compliance officer reviews an artifact (or an expectation asks). */
   principal: JobRef | UserRef;
-  action: 'list' | 'read' | 'egress' | 'review';
+  action: 'list' | 'read' | 'egress' | 'review' | 'release';
   resource: SplitRef | ObjectRef | ArtifactRef;
   listener: 'sandbox' | 'control';
   now: Date;
-  /** Further context for the action (egress: kind, bytes, bits, budget), integers only. */
+  /**
+   * Further context for the action, integers only: a read's `bytes` and `quotaRemaining`, an
+   * egress's kind, bytes, bits and budget, a release's `approvals` (policies/schema.cedarschema).
+   * A fact a policy needs and the request lacks is an evaluation error, hence a denial.
+   */
   context?: Record<string, string | number>;
 }
 
@@ -52,18 +56,42 @@ export interface ObjectRef {
   /** The split the key falls in, or null when it falls in none (then nothing permits it). */
   split: { name: string; kind: SplitKind } | null;
   key: string;
+  /** What the dataset's manifest says of the object (`manifest` in the schema). */
+  manifest: ManifestStatus;
 }
 
 export type SplitKind = 'train' | 'val' | 'test' | 'labels';
+
+/**
+ * `none`: the dataset serves by no manifest; `listed`: listed (and, once the store has answered,
+ * with its size and ETag); `mismatch`: listed with another size or ETag; `absent`: not listed.
+ */
+export type ManifestStatus = 'none' | 'listed' | 'mismatch' | 'absent';
+
+/**
+ * Kinds of refusal a forbid may declare with `@category("…")`, so a service can answer a denial
+ * by what it is without knowing policy ids: `quota` (a grant's byte quota: 429), `manifest` (an
+ * object outside an ingested dataset's manifest: 404, reported), `budget` (the egress budget or
+ * daily cap: 429 with no reasons). A set naming any other category is refused.
+ */
+export const POLICY_CATEGORIES = ['budget', 'manifest', 'quota'] as const;
+export type PolicyCategory = (typeof POLICY_CATEGORIES)[number];
 
 export interface PolicyDecision {
   decision: 'allow' | 'deny';
   /** Ids of the policies that determined the decision (grant ids are `grant:<id>`). */
   policies: string[];
+  /** The `@category` of each determining policy that has one (sorted, once each). */
+  categories: PolicyCategory[];
   /** SHA-256 of the policy files that decided. */
   policySet: string;
   /** Evaluation errors; a policy that errors is skipped by Cedar, so these are logged. */
   errors: string[];
+}
+
+/** The id of the permit a grant becomes (how a decision names the grant that allowed it). */
+export function grantPolicyId(grant: string): string {
+  return `grant:${grant}`;
 }
 
 /** A grant as policy sees it: team → split, inside [notBefore, notAfter). */

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPseudonymKey, pseudonymKeyFingerprint } from '../../src/keys/pseudonym-key';
+import { type SigningKey, type SigningKeyRotation } from '../../src/cli/api-types';
 import { cage, FakeApi } from './cli-harness';
 
 const mode = (file: string) => statSync(file).mode & 0o777;
@@ -91,7 +92,7 @@ describe('cage admin pseudonym-key (local files, never the API)', () => {
 
 describe('cage admin rotate-signing-key', () => {
   let api: FakeApi;
-  const key = (kid: string, active: boolean) => ({
+  const key = (kid: string, active: boolean): SigningKey => ({
     kid,
     keyId: '0a1b2c3d',
     verifierKey: `cage.local/audit+0a1b2c3d+${kid}`,
@@ -105,7 +106,8 @@ describe('cage admin rotate-signing-key', () => {
   beforeEach(() => api.requests.splice(0));
 
   it('sends the grace in seconds (none by default, 0 to refuse old tokens at once) and prints both keys', async () => {
-    api.on('POST /v1/keys/signing/rotate', { status: 201, body: { retired: key('old', false), active: key('new', true) } });
+    const rotation: SigningKeyRotation = { retired: key('old', false), active: key('new', true) };
+    api.on('POST /v1/keys/signing/rotate', { status: 201, body: rotation });
     const plain = await cage(['admin', 'rotate-signing-key'], { env: api.env() });
     expect(plain.code).toBe(0);
     expect(plain.stdout).toContain('retired old (checkpoint key 0a1b2c3d); its tokens are accepted until 2026-02-02T00:00:00Z');

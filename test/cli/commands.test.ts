@@ -1,10 +1,17 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Grant, type IndexRun, type JobCredentials, type PolicyCheck, type PolicyVersion, type Team } from '../../src/cli/api-types';
 import { cage, FakeApi } from './cli-harness';
 
-const TEAM = { id: 'team-042', name: 'Radiology Rangers', members: 3, createdAt: '2025-06-01T10:00:00.000Z' };
-const GRANT = {
+/*
+ * The CLI's own behaviour (arguments, requests sent, rendering, exit codes) against canned
+ * answers. The answers are typed with the generated API types, so they cannot drift from the
+ * contract; contract.integration.test.ts runs every command against a real gateway.
+ */
+
+const TEAM: Team = { id: 'team-042', name: 'Radiology Rangers', members: 3, createdAt: '2025-06-01T10:00:00.000Z' };
+const GRANT: Grant = {
   id: 'g-1',
   team: 'team-042',
   dataset: 'lung',
@@ -18,7 +25,7 @@ const GRANT = {
   revokedBy: null,
   state: 'active',
 };
-const RUN = {
+const RUN: IndexRun = {
   id: 'run-1',
   dataset: 'lung',
   state: 'running',
@@ -140,7 +147,7 @@ describe('cage commands against canned answers', () => {
   });
 
   it('prints job credentials once on stdout and the warning on stderr, which never sees a secret', async () => {
-    const creds = {
+    const creds: JobCredentials = {
       jobId: 'j-7',
       team: 'team-042',
       token: 'eyJ.job.token',
@@ -195,7 +202,7 @@ describe('cage commands against canned answers', () => {
   });
 
   it('exits 1 when the index run fails; --json prints the final run; no progress off a TTY', async () => {
-    const failed = { ...RUN, state: 'failed', objectsSeen: 3, error: 'AccessDenied listing imaging/lung/' };
+    const failed: IndexRun = { ...RUN, state: 'failed', objectsSeen: 3, error: 'AccessDenied listing imaging/lung/' };
     api.on('POST /v1/datasets/lung/index', { status: 202, body: RUN });
     api.on('GET /v1/datasets/lung/index', { status: 200, body: failed });
     const r = await cage(['dataset', 'index', 'lung', '--json'], { env: api.env() });
@@ -241,10 +248,13 @@ describe('cage commands against canned answers', () => {
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
     it('sends the whole set keyed by relative path and reports a passing check', async () => {
-      api.on('POST /v1/policy/check', {
-        status: 200,
-        body: { ok: true, sha256: 'ab'.repeat(32), errors: [], expectations: [{ name: 'labels deny', passed: true, message: '' }] },
-      });
+      const verdict: PolicyCheck = {
+        ok: true,
+        sha256: 'ab'.repeat(32),
+        errors: [],
+        expectations: [{ name: 'labels deny', passed: true, message: '' }],
+      };
+      api.on('POST /v1/policy/check', { status: 200, body: verdict });
       const r = await cage(['policy', 'check', dir], { env: api.env() });
       expect(r.code).toBe(0);
       expect(Object.keys((api.requests[0].body as { files: Record<string, string> }).files)).toEqual([
@@ -261,18 +271,16 @@ describe('cage commands against canned answers', () => {
       const policies = join(dir, 'policies');
       mkdirSync(policies);
       writeFileSync(join(policies, 'a.cedar'), 'forbid(principal, action, resource);');
-      api.on('POST /v1/policy/check', {
-        status: 200,
-        body: {
-          ok: false,
-          sha256: 'cd'.repeat(32),
-          errors: ['a.cedar:1: parse error'],
-          expectations: [
-            { name: 'train readable', passed: false, message: 'expected allow, got deny' },
-            { name: 'x', passed: true, message: '' },
-          ],
-        },
-      });
+      const verdict: PolicyCheck = {
+        ok: false,
+        sha256: 'cd'.repeat(32),
+        errors: ['a.cedar:1: parse error'],
+        expectations: [
+          { name: 'train readable', passed: false, message: 'expected allow, got deny' },
+          { name: 'x', passed: true, message: '' },
+        ],
+      };
+      api.on('POST /v1/policy/check', { status: 200, body: verdict });
       const r = await cage(['policy', 'check'], { env: api.env(), cwd: dir });
       expect(r.code).toBe(7);
       expect(api.requests.at(-1)!.body).toEqual({ files: { 'a.cedar': 'forbid(principal, action, resource);' } });
@@ -282,11 +290,27 @@ describe('cage commands against canned answers', () => {
       );
     });
 
-    it('activates a directory and prints the new version', async () => {
-      api.on('POST /v1/policy', {
-        status: 201,
-        body: { version: 4, sha256: 'ef'.repeat(32), activatedAt: 'x', activatedBy: 'org', files: ['a', 'b'], active: true },
+    it('says a set that does not compile has no hash (exit 7, its error listed)', async () => {
+      const verdict: PolicyCheck = { ok: false, sha256: null, errors: ['schema.cedarschema is missing'], expectations: [] };
+      api.on('POST /v1/policy/check', { status: 200, body: verdict });
+      const r = await cage(['policy', 'check', dir], { env: api.env() });
+      expect(r).toEqual({
+        code: 7,
+        stdout: '',
+        stderr: `cage: policy set in ${dir} does not pass (it does not compile): 0 of 0 expectations passed\n  error: schema.cedarschema is missing\n`,
       });
+    });
+
+    it('activates a directory and prints the new version', async () => {
+      const version: PolicyVersion = {
+        version: 4,
+        sha256: 'ef'.repeat(32),
+        activatedAt: '2025-06-01T00:00:00.000Z',
+        activatedBy: 'org',
+        files: ['a', 'b'],
+        active: true,
+      };
+      api.on('POST /v1/policy', { status: 201, body: version });
       const r = await cage(['policy', 'activate', dir], { env: api.env() });
       expect(r).toMatchObject({ code: 0, stdout: 'activated policy version 4 (2 files, sha256 efefefefefef)\n' });
     });
@@ -301,10 +325,15 @@ describe('cage commands against canned answers', () => {
   });
 
   it('sends a rollback version as a number', async () => {
-    api.on('POST /v1/policy/rollback', {
-      status: 201,
-      body: { version: 9, sha256: '12'.repeat(32), activatedAt: 'x', activatedBy: 'org', files: [], active: true },
-    });
+    const version: PolicyVersion = {
+      version: 9,
+      sha256: '12'.repeat(32),
+      activatedAt: '2025-06-01T00:00:00.000Z',
+      activatedBy: 'org',
+      files: [],
+      active: true,
+    };
+    api.on('POST /v1/policy/rollback', { status: 201, body: version });
     const r = await cage(['policy', 'rollback', '3'], { env: api.env() });
     expect(r.code).toBe(0);
     expect(api.requests[0].body).toEqual({ version: 3 });

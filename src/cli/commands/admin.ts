@@ -11,7 +11,7 @@ import {
 import { parseDuration } from '../arg-parsers';
 import { CliError, ExitCode } from '../cli-error';
 import { type CliIo, type CommandContext, examples, handler } from '../context';
-import { type SigningKey } from '../api-types';
+import { type RotateSigningKey, type SigningKeyList, type SigningKeyRotation } from '../api-types';
 import { time } from '../output';
 
 /** `0` (refuse the retired key's tokens at once) or a duration: 24h, 7d, 3600. */
@@ -61,8 +61,8 @@ key with its window, and \`cage audit verify\` follows the rotation through its 
     )
     .action(
       handler(io, async (ctx, opts: { tokenGrace?: number }) => {
-        const body = opts.tokenGrace === undefined ? {} : { tokenGraceSeconds: opts.tokenGrace };
-        const r = await ctx.api().post<{ retired: SigningKey; active: SigningKey }>('/v1/keys/signing/rotate', body);
+        const body: RotateSigningKey = opts.tokenGrace === undefined ? {} : { tokenGraceSeconds: opts.tokenGrace };
+        const r = await ctx.api().post<SigningKeyRotation>('/v1/keys/signing/rotate', body);
         if (ctx.json) return ctx.out.data(r);
         ctx.out.line(
           `retired ${r.retired.kid} (checkpoint key ${r.retired.keyId}); its tokens are accepted until ${time(r.retired.tokensUntil)}`,
@@ -77,7 +77,7 @@ key with its window, and \`cage audit verify\` follows the rotation through its 
     .description('list the signing keys with their validity windows')
     .action(
       handler(io, async (ctx) => {
-        const { keys } = await ctx.api().get<{ keys: SigningKey[] }>('/v1/keys/signing');
+        const { keys } = await ctx.api().get<SigningKeyList>('/v1/keys/signing');
         if (ctx.json) return ctx.out.data({ keys });
         ctx.out.table(
           ['kid', 'checkpoint key', 'from', 'until', 'tokens until', 'state'],

@@ -3,17 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Command } from 'commander';
 import { type ExportBundle, verifyExport } from '../../audit/verify/offline-verifier';
+import { type AuditPage, type CheckpointList, type SigningKeyList } from '../api-types';
 import { CliError, ExitCode, UsageError } from '../cli-error';
 import { type CliIo, examples, handler } from '../context';
-
-interface AuditPage {
-  leaves: {
-    index: number;
-    hash: string;
-    leaf: { time: string; principal: string; team: string | null; action: string; decision: string; status: number | null; bytes: number };
-  }[];
-  nextCursor: string | null;
-}
 
 /**
  * A key file: the text of one verifier key, several (one a line), or the JSON that
@@ -61,15 +53,17 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
     .action(
       handler(io, async (ctx, opts: { out: string; to?: number }) => {
         const api = ctx.api();
+        // Every checkpoint, also those past the export's end: a log cut short below a signed size shows.
+        // Listed before the leaves are taken (up to the latest checkpoint then), so that a checkpoint the
+        // live log signs in between is not mistaken for a truncation.
+        const cps = await api.get<CheckpointList>('/v1/audit/checkpoints');
         const leaves = await api.text('/v1/audit/export', {
           query: { format: 'jsonl', to: opts.to === undefined ? undefined : String(opts.to) },
         });
         const size = leaves === '' ? 0 : leaves.split('\n').length - 1;
         const hashes = await api.text('/v1/audit/leaf-hashes', { query: { to: String(size) } });
-        // Every checkpoint, also those past the export's end: a log cut short below a signed size shows.
-        const cps = await api.get<{ checkpoints: { size: number; note: string }[] }>('/v1/audit/checkpoints');
         const key = await api.text('/v1/audit/checkpoint/key');
-        const keys = await api.get<unknown>('/v1/audit/checkpoint/keys');
+        const keys = await api.get<SigningKeyList>('/v1/audit/checkpoint/keys');
         const dir = resolve(ctx.cwd(), opts.out);
         mkdirSync(join(dir, 'checkpoints'), { recursive: true });
         writeFileSync(join(dir, 'leaves.jsonl'), leaves);

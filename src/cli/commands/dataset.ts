@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { type Dataset, type IndexRun, type ManifestReport } from '../api-types';
+import { type Dataset, type DatasetList, type IndexRun, type ManifestReport, type NewDataset } from '../api-types';
 import { parseSplit, repeatable, type SplitSpec } from '../arg-parsers';
 import { CliError, ExitCode } from '../cli-error';
 import { seg } from '../client';
@@ -39,7 +39,7 @@ export function registerDatasetCommands(program: Command, io: CliIo): void {
     )
     .action(
       handler(io, async (ctx, id: string, opts: AddOptions) => {
-        const body = {
+        const body: NewDataset = {
           id,
           bucket: opts.bucket,
           prefix: opts.prefix,
@@ -98,7 +98,7 @@ export function registerDatasetCommands(program: Command, io: CliIo): void {
     .description('list the registered datasets')
     .action(
       handler(io, async (ctx) => {
-        const { datasets } = await ctx.api().get<{ datasets: Dataset[] }>('/v1/datasets');
+        const { datasets } = await ctx.api().get<DatasetList>('/v1/datasets');
         if (ctx.json) return ctx.out.data({ datasets });
         ctx.out.table(
           ['id', 'title', 'location', 'splits', 'objects', 'bytes', 'series', 'indexed'],

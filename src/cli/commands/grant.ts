@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { type Grant } from '../api-types';
+import { type Grant, type GrantList, type NewGrant } from '../api-types';
 import { parseSize, parseTime, resolveTime, type TimeSpec } from '../arg-parsers';
 import { UsageError } from '../cli-error';
 import { seg } from '../client';
@@ -57,7 +57,7 @@ export function registerGrantCommands(program: Command, io: CliIo): void {
     .action(
       handler(io, async (ctx, opts: AddOptions) => {
         const window = grantWindow(opts.from, opts.until, new Date());
-        const body = {
+        const body: NewGrant = {
           team: opts.team,
           dataset: opts.dataset,
           split: opts.split,
@@ -83,7 +83,7 @@ export function registerGrantCommands(program: Command, io: CliIo): void {
     .action(
       handler(io, async (ctx, opts: { team?: string; dataset?: string; active?: boolean }) => {
         const query = { team: opts.team, dataset: opts.dataset, active: opts.active === true ? true : undefined };
-        const { grants } = await ctx.api().get<{ grants: Grant[] }>('/v1/grants', { query });
+        const { grants } = await ctx.api().get<GrantList>('/v1/grants', { query });
         if (ctx.json) return ctx.out.data({ grants });
         ctx.out.table(GRANT_HEAD, grants.map(grantRow), 'no grants');
       }),

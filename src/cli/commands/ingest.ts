@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { type IngestRun } from '../api-types';
+import { type IngestRun, type IngestRunList, type NewIngest } from '../api-types';
 import { parsePositiveInt } from '../arg-parsers';
 import { CliError, ExitCode } from '../cli-error';
 import { seg } from '../client';
@@ -56,7 +56,7 @@ export function registerIngestCommands(program: Command, io: CliIo): void {
       handler(io, async (ctx, dataset: string) => {
         const { runs } = await ctx
           .api()
-          .get<{ runs: IngestRun[] }>(`/v1/datasets/${seg(dataset)}/ingests`, { notFound: `no such dataset "${dataset}"` });
+          .get<IngestRunList>(`/v1/datasets/${seg(dataset)}/ingests`, { notFound: `no such dataset "${dataset}"` });
         if (ctx.json) return ctx.out.data({ runs });
         ctx.out.table(
           ['run', 'state', 'source', 'target', 'written', 'skipped', 'refused', 'bytes', 'started', 'by'],
@@ -97,7 +97,7 @@ function bar(run: IngestRun): string {
 
 async function ingest(ctx: CommandContext, dataset: string, source: string, opts: IngestOptions): Promise<void> {
   const api = ctx.api();
-  const body = {
+  const body: NewIngest = {
     source,
     target: opts.target,
     ...(opts.csvColumns === undefined ? {} : { csvColumns: list(opts.csvColumns) }),

@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { type Job, type JobCredentials } from '../api-types';
+import { type Job, type JobCredentials, type JobList, type NewJob } from '../api-types';
 import { parseJobTtl } from '../arg-parsers';
 import { seg } from '../client';
 import { type CliIo, examples, handler } from '../context';
@@ -22,7 +22,7 @@ to show them again. Revoke a job with \`cage job revoke <jobId>\`.
     )
     .action(
       handler(io, async (ctx, opts: { team: string; ttl?: number }) => {
-        const body = { team: opts.team, ...(opts.ttl === undefined ? {} : { ttlSeconds: opts.ttl }) };
+        const body: NewJob = { team: opts.team, ...(opts.ttl === undefined ? {} : { ttlSeconds: opts.ttl }) };
         const created = await ctx.api().post<JobCredentials>('/v1/jobs', body);
         if (ctx.json) return ctx.out.data(created);
         ctx.out.line(`job ${created.jobId} for team ${created.team}, expires ${time(created.expiresAt)}`);
@@ -42,7 +42,7 @@ to show them again. Revoke a job with \`cage job revoke <jobId>\`.
       handler(io, async (ctx, opts: { team?: string; active?: boolean }) => {
         const { jobs } = await ctx
           .api()
-          .get<{ jobs: Job[] }>('/v1/jobs', { query: { team: opts.team, active: opts.active === true ? true : undefined } });
+          .get<JobList>('/v1/jobs', { query: { team: opts.team, active: opts.active === true ? true : undefined } });
         if (ctx.json) return ctx.out.data({ jobs });
         ctx.out.table(
           ['job', 'team', 'access key id', 'state', 'created', 'expires'],

@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { type PolicyCheck, type PolicyVersion } from '../api-types';
+import { type PolicyCheck, type PolicyFiles, type PolicyRollback, type PolicyVersion, type PolicyVersionList } from '../api-types';
 import { parsePositiveInt } from '../arg-parsers';
 import { CliError, ExitCode } from '../cli-error';
 import { type CliIo, examples, handler } from '../context';
@@ -10,6 +10,11 @@ const DEFAULT_DIR = './policies';
 
 function short(sha256: string): string {
   return sha256.slice(0, 12);
+}
+
+/** `sha256 abcdef012345`, or why a checked set has none. */
+function setHash(sha256: string | null): string {
+  return sha256 === null ? 'it does not compile' : `sha256 ${short(sha256)}`;
 }
 
 /** The problems of a check that did not pass, one line each, as the 422 of an activation lists them. */
@@ -45,7 +50,7 @@ export function registerPolicyCommands(program: Command, io: CliIo): void {
     .description('list every policy version ever activated')
     .action(
       handler(io, async (ctx) => {
-        const { versions } = await ctx.api().get<{ versions: PolicyVersion[] }>('/v1/policy/versions');
+        const { versions } = await ctx.api().get<PolicyVersionList>('/v1/policy/versions');
         if (ctx.json) return ctx.out.data({ versions });
         ctx.out.table(
           ['version', 'active', 'sha256', 'activated', 'by', 'files'],
@@ -69,19 +74,19 @@ set does not validate or a test expectation fails, listing each one on stderr.
     .action(
       handler(io, async (ctx, dir: string) => {
         const files = readPolicyDir(dir, ctx.cwd());
-        const result = await ctx.api().post<PolicyCheck>('/v1/policy/check', { files });
+        const result = await ctx.api().post<PolicyCheck>('/v1/policy/check', { files } satisfies PolicyFiles);
         if (ctx.json) ctx.out.data(result);
         const passed = result.expectations.filter((x) => x.passed).length;
         if (!result.ok) {
           throw new CliError(
             ExitCode.PolicyRefused,
-            `policy set in ${dir} does not pass (sha256 ${short(result.sha256)}): ${passed} of ${result.expectations.length} expectations passed`,
+            `policy set in ${dir} does not pass (${setHash(result.sha256)}): ${passed} of ${result.expectations.length} expectations passed`,
             checkProblems(result),
           );
         }
         if (!ctx.json)
           ctx.out.line(
-            `policy set in ${dir} is valid: ${Object.keys(files).length} files, ${passed} of ${result.expectations.length} expectations passed (sha256 ${short(result.sha256)})`,
+            `policy set in ${dir} is valid: ${Object.keys(files).length} files, ${passed} of ${result.expectations.length} expectations passed (${setHash(result.sha256)})`,
           );
       }),
     );
@@ -97,7 +102,7 @@ set does not validate or a test expectation fails, listing each one on stderr.
     .action(
       handler(io, async (ctx, dir: string) => {
         const files = readPolicyDir(dir, ctx.cwd());
-        const v = await ctx.api().post<PolicyVersion>('/v1/policy', { files });
+        const v = await ctx.api().post<PolicyVersion>('/v1/policy', { files } satisfies PolicyFiles);
         if (ctx.json) return ctx.out.data(v);
         ctx.out.line(`activated policy version ${v.version} (${v.files.length} files, sha256 ${short(v.sha256)})`);
       }),
@@ -110,7 +115,9 @@ set does not validate or a test expectation fails, listing each one on stderr.
     .addHelpText('after', examples('cage policy versions', 'cage policy rollback 3'))
     .action(
       handler(io, async (ctx, version: number) => {
-        const v = await ctx.api().post<PolicyVersion>('/v1/policy/rollback', { version }, { notFound: `no policy version ${version}` });
+        const v = await ctx
+          .api()
+          .post<PolicyVersion>('/v1/policy/rollback', { version } satisfies PolicyRollback, { notFound: `no policy version ${version}` });
         if (ctx.json) return ctx.out.data(v);
         ctx.out.line(`rolled back to the files of version ${version}: version ${v.version} is active (sha256 ${short(v.sha256)})`);
       }),

@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { type Member, type Team } from '../api-types';
+import { type Member, type MemberList, type NewMember, type NewTeam, type Team, type TeamList } from '../api-types';
 import { seg } from '../client';
 import { type CliIo, examples, handler } from '../context';
 import { time } from '../output';
@@ -15,7 +15,7 @@ export function registerTeamCommands(program: Command, io: CliIo): void {
     .addHelpText('after', examples('cage team add team-042 --name "Radiology Rangers"'))
     .action(
       handler(io, async (ctx, id: string, opts: { name: string }) => {
-        const created = await ctx.api().post<Team>('/v1/teams', { id, name: opts.name });
+        const created = await ctx.api().post<Team>('/v1/teams', { id, name: opts.name } satisfies NewTeam);
         if (ctx.json) return ctx.out.data(created);
         ctx.out.line(`added team ${created.id} (${created.name})`);
       }),
@@ -26,7 +26,7 @@ export function registerTeamCommands(program: Command, io: CliIo): void {
     .description('list teams and their member counts')
     .action(
       handler(io, async (ctx) => {
-        const { teams } = await ctx.api().get<{ teams: Team[] }>('/v1/teams');
+        const { teams } = await ctx.api().get<TeamList>('/v1/teams');
         if (ctx.json) return ctx.out.data({ teams });
         ctx.out.table(
           ['id', 'name', 'members', 'created'],
@@ -50,7 +50,7 @@ export function registerTeamCommands(program: Command, io: CliIo): void {
     )
     .action(
       handler(io, async (ctx, teamId: string, subject: string, opts: { issuer?: string }) => {
-        const body = { subject, ...(opts.issuer === undefined ? {} : { issuer: opts.issuer }) };
+        const body: NewMember = { subject, ...(opts.issuer === undefined ? {} : { issuer: opts.issuer }) };
         const added = await ctx.api().post<Member>(`/v1/teams/${seg(teamId)}/members`, body, { notFound: `no such team "${teamId}"` });
         if (ctx.json) return ctx.out.data(added);
         ctx.out.line(`added ${added.subject} (${added.issuer}) to team ${added.team}`);
@@ -63,9 +63,7 @@ export function registerTeamCommands(program: Command, io: CliIo): void {
     .argument('<team>', 'team id')
     .action(
       handler(io, async (ctx, teamId: string) => {
-        const { members } = await ctx
-          .api()
-          .get<{ members: Member[] }>(`/v1/teams/${seg(teamId)}/members`, { notFound: `no such team "${teamId}"` });
+        const { members } = await ctx.api().get<MemberList>(`/v1/teams/${seg(teamId)}/members`, { notFound: `no such team "${teamId}"` });
         if (ctx.json) return ctx.out.data({ members });
         ctx.out.table(
           ['subject', 'issuer', 'added'],

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type IssuedToken, type Role, ROLES } from '../api-types';
+import { type IssuedToken, type NewToken, type Role, ROLES } from '../api-types';
 import { parseTokenTtl } from '../arg-parsers';
 import { UsageError } from '../cli-error';
 import { type CliIo, examples, handler } from '../context';
@@ -33,7 +33,7 @@ Only the token goes to stdout (its expiry to stderr), so it can be captured by a
         if (opts.role === 'contestant' && opts.team === undefined) throw new UsageError('--role contestant needs --team');
         if (opts.role !== 'contestant' && opts.team !== undefined)
           throw new UsageError(`--team is only for --role contestant, not ${opts.role}`);
-        const body = {
+        const body: NewToken = {
           subject: opts.subject,
           role: opts.role,
           ...(opts.team === undefined ? {} : { team: opts.team }),
