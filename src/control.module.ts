@@ -17,7 +17,7 @@ import {
 } from './control/organizer.controllers';
 import { PolicyController } from './control/policy.controller';
 import { SigningKeyController } from './control/signing-key.controller';
-import { listenerProviders } from './listener.providers';
+import { controlProviders } from './listener.providers';
 import { UiController } from './ui/ui.controller';
 import { HealthController } from './ops/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
@@ -49,7 +49,7 @@ export class ControlModule {
         MetricsController,
       ],
       // The metrics registry only here: the sandbox listener never serves what other teams do.
-      providers: [...listenerProviders(core, 'control'), ControlJwtStrategy, { provide: CageMetrics, useValue: core.metrics }],
+      providers: [...controlProviders(core), ControlJwtStrategy, { provide: CageMetrics, useValue: core.metrics }],
     };
   }
 }

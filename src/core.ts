@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -23,6 +22,7 @@ import { GrantService } from './control/grant.service';
 import { JobService } from './control/job.service';
 import { TeamService } from './control/team.service';
 import { DataPlaneService } from './data-plane/data-plane.service';
+import { ListCursors } from './data-plane/list-cursor';
 import { DatasetRepository } from './datasets/dataset.repository';
 import { IndexRunRepository } from './datasets/index-run.repository';
 import { ManifestRepository } from './datasets/manifest.repository';
@@ -111,6 +111,7 @@ export class Core {
     readonly signingKeys: SigningKeyService,
     readonly metrics: CageMetrics,
     readonly gatewayState: GatewayStateRepository,
+    readonly cursors: ListCursors,
   ) {}
 
   static async build(config: CageConfig, opts: { clock?: Clock; db?: Database } = {}): Promise<Core> {
@@ -247,7 +248,7 @@ export class Core {
       reconciler,
       new TeamService(teams, auditLog, clock),
       new GrantService(grants, teams, datasets, auditLog, clock),
-      new DatasetAdminService(new IndexRunRepository(db), datasets, series, store, auditLog, clock, manifest, randomUUID),
+      new DatasetAdminService(new IndexRunRepository(db), datasets, series, store, auditLog, clock, manifest),
       new OidcIssuers(new OidcIssuerRepository(db), () => clock.now().getTime()),
       tree,
       checkpointer,
@@ -269,6 +270,7 @@ export class Core {
       signingKeys,
       metrics,
       gatewayState,
+      new ListCursors(keys.cursorKey),
     );
   }
 

@@ -21,6 +21,7 @@ import { TokenService } from './auth/token.service';
 import { Clock } from './clock/clock';
 import { type Core } from './core';
 import { DataPlaneService } from './data-plane/data-plane.service';
+import { ListCursors } from './data-plane/list-cursor';
 import { EgressReceiptsService } from './egress/egress-receipts.service';
 import { EgressReviewService } from './egress/egress-review.service';
 import { EgressService } from './egress/egress.service';
@@ -30,21 +31,40 @@ import { CAGE_CONFIG } from './config/config';
 import { ErrorFilter } from './ops/error.filter';
 import { HealthService } from './ops/health.service';
 
-/**
- * What every listener app gets: the shared core services (as values: one instance per
- * process), its name, the global access guard and the error filter.
- */
-export function listenerProviders(core: Core, listener: ListenerName): Provider[] {
+/** What both listener apps need: authentication, health, the guard and the error filter. */
+function commonProviders(core: Core, listener: ListenerName): Provider[] {
   return [
     { provide: Clock, useValue: core.clock },
     { provide: TokenService, useValue: core.tokens },
+    { provide: CAGE_CONFIG, useValue: core.config },
+    { provide: HealthService, useValue: core.health },
+    { provide: LISTENER, useValue: listener },
+    { provide: APP_GUARD, useClass: AccessGuard },
+    { provide: APP_FILTER, useClass: ErrorFilter },
+  ];
+}
+
+/**
+ * The sandbox app's container: the data plane and egress, and what authenticates jobs. Nothing
+ * of the control plane is in it, so no sandbox route can reach an organizer's service even by
+ * mistake (a test asks the container for each and is refused).
+ */
+export function sandboxProviders(core: Core): Provider[] {
+  return [
+    ...commonProviders(core, 'sandbox'),
     { provide: JobRepository, useValue: core.jobs },
     { provide: JobSecrets, useValue: core.jobSecrets },
-    { provide: CAGE_CONFIG, useValue: core.config },
     { provide: DataPlaneService, useValue: core.dataPlane },
-    { provide: AuditRepository, useValue: core.auditRepo },
-    { provide: HealthService, useValue: core.health },
     { provide: EgressService, useValue: core.egress },
+    { provide: ListCursors, useValue: core.cursors },
+  ];
+}
+
+/** The control app's container: the services people use (organizers, compliance officers, contestants). */
+export function controlProviders(core: Core): Provider[] {
+  return [
+    ...commonProviders(core, 'control'),
+    { provide: AuditRepository, useValue: core.auditRepo },
     { provide: EgressReviewService, useValue: core.egressReviews },
     { provide: EgressReceiptsService, useValue: core.egressReceipts },
     { provide: JobService, useValue: core.jobService },
@@ -62,8 +82,5 @@ export function listenerProviders(core: Core, listener: ListenerName): Provider[
     { provide: SigningKeyService, useValue: core.signingKeys },
     { provide: AuditExport, useValue: core.auditExport },
     { provide: ComplianceReports, useValue: core.reports },
-    { provide: LISTENER, useValue: listener },
-    { provide: APP_GUARD, useClass: AccessGuard },
-    { provide: APP_FILTER, useClass: ErrorFilter },
   ];
 }

@@ -4,7 +4,7 @@ import { SandboxJwtStrategy } from './auth/jwt.strategy';
 import { type Core } from './core';
 import { DatasetsController } from './data-plane/datasets.controller';
 import { EgressController } from './egress/egress.controller';
-import { listenerProviders } from './listener.providers';
+import { sandboxProviders } from './listener.providers';
 import { HealthController } from './ops/health.controller';
 import { S3ApiService } from './s3-api/s3-api.service';
 import { S3Controller } from './s3-api/s3.controller';
@@ -20,10 +20,10 @@ export class SandboxModule {
       // The S3 controller's catch-all routes come last: the REST routes are more specific and win.
       controllers: [DatasetsController, EgressController, HealthController, S3Controller],
       providers: [
-        ...listenerProviders(core, 'sandbox'),
+        ...sandboxProviders(core),
         SandboxJwtStrategy,
         SigV4Strategy,
-        { provide: S3ApiService, useValue: new S3ApiService(core.dataPlane, core.egress, core.config.s3Api.region) },
+        { provide: S3ApiService, useValue: new S3ApiService(core.dataPlane, core.egress, core.config.s3Api.region, core.cursors) },
       ],
     };
   }

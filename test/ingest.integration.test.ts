@@ -357,6 +357,14 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
       range: 'bytes=0-3',
     });
     expect(part.status).toBe(404);
+    // Nor, through a range past its end, the size of other bytes put under the key (a 416 names it).
+    await core.store.put(bucket, `ing/${entry.key}`, randomBytes(entry.size + 100));
+    for (const range of [`bytes=${entry.size + 500}-`, `bytes=${entry.size + 50}-`]) {
+      const past = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', entry.key), { ...bearer(f.alpha.token), range });
+      expect(past.status).toBe(404);
+      expect(past.headers['content-range']).toBeUndefined();
+    }
+    await core.store.put(bucket, `ing/${entry.key}`, randomBytes(entry.size));
     const leaves = (await core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf);
     // Policy refused both, and the leaves say which policy.
     expect(leaves.find((l) => l.requestId === injected.headers['x-request-id'])).toMatchObject({

@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, decodeJwt, importJWK, type JWK, jwtVerify } from 'jose';
+import { TtlCache } from '../clock/ttl-cache';
 import { type OidcIssuer, type OidcIssuerRepository } from './oidc-issuer.repository';
 import { ROLES, type Role, TokenError, type UserPrincipal } from './token.service';
 
@@ -15,13 +16,15 @@ const FETCH_TIMEOUT_MS = 5000;
  * team comes from team membership (subject at issuer), never from the token alone.
  */
 export class OidcIssuers {
-  private cache: { at: number; byIssuer: Map<string, OidcIssuer> } | undefined;
+  private readonly cache: TtlCache<'all', Map<string, OidcIssuer>>;
   private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
   constructor(
     private readonly repo: OidcIssuerRepository,
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.cache = new TtlCache(CACHE_MS, 1, now);
+  }
 
   /** Fetches and checks a JWKS: JSON with a non-empty `keys` array of public keys jose can import. */
   static async validateJwks(url: string): Promise<number> {
@@ -51,7 +54,7 @@ export class OidcIssuers {
 
   async add(i: OidcIssuer, at: Date, by: string): Promise<boolean> {
     const added = await this.repo.insert(i, at, by);
-    this.cache = undefined;
+    this.cache.clear();
     return added;
   }
 
@@ -98,10 +101,7 @@ export class OidcIssuers {
   }
 
   private async load(): Promise<Map<string, OidcIssuer>> {
-    if (this.cache !== undefined && this.now() - this.cache.at < CACHE_MS) return this.cache.byIssuer;
-    const byIssuer = new Map((await this.repo.list()).map((i) => [i.issuer, i]));
-    this.cache = { at: this.now(), byIssuer };
-    return byIssuer;
+    return this.cache.through('all', async () => new Map((await this.repo.list()).map((i) => [i.issuer, i])));
   }
 }
 

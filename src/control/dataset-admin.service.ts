@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, Logger, NotFoundException } fro
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type UserPrincipal } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
+import { Ids } from '../clock/ids';
 import { type Dataset, DatasetLayoutError, type DatasetRepository, splitOf } from '../datasets/dataset.repository';
 import { MetaImageHeaderError, parseMetaImageHeader, worldBoundingBox } from '../datasets/metaimage-header';
 import { type SeriesEntry, type SeriesRepository } from '../datasets/series.repository';
@@ -55,7 +56,7 @@ export class DatasetAdminService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly manifest: ManifestRepository,
-    private readonly newId: () => string,
+    private readonly ids: Ids = new Ids(),
   ) {}
 
   async register(user: UserPrincipal, d: Omit<Dataset, 'title'> & { title?: string }, meta: RequestMeta): Promise<DatasetView> {
@@ -100,7 +101,7 @@ export class DatasetAdminService {
     if (d === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(id)}`);
     if (this.running.has(id)) throw new ConflictException(`dataset ${id} is being indexed; follow it with GET /v1/datasets/${id}/index`);
     const run: IndexRun = {
-      id: `idx-${this.newId()}`,
+      id: `idx-${this.ids.uuid()}`,
       dataset: id,
       state: 'running',
       objectsSeen: 0,

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, NotFoundException } from '@nestjs/common';
 import { type z } from 'zod';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type UserPrincipal } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
+import { Ids } from '../clock/ids';
 import { type DatasetRepository } from '../datasets/dataset.repository';
 import { type GrantRecord, type GrantRepository } from '../grants/grant.repository';
 import { type TeamRepository } from '../teams/team.repository';
@@ -25,6 +25,7 @@ export class GrantService {
     private readonly datasets: DatasetRepository,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly ids: Ids = new Ids(),
   ) {}
 
   async create(user: UserPrincipal, g: NewGrantInput, meta: RequestMeta): Promise<GrantView> {
@@ -44,7 +45,7 @@ export class GrantService {
       throw new ConflictException(
         `overlaps grant ${overlapping.id} (${overlapping.notBefore} .. ${overlapping.notAfter}); revoke it or pick another window`,
       );
-    const id = `grant-${randomUUID()}`;
+    const id = `grant-${this.ids.uuid()}`;
     const now = this.clock.now();
     const record = {
       id,

@@ -1,7 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type TokenService } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
+import { Ids } from '../clock/ids';
 import { type JobRepository } from '../keys/job.repository';
 import { seal } from '../keys/secret-box';
 import { type SigningKeys } from '../keys/signing-keys';
@@ -23,6 +24,7 @@ export class JobService {
     private readonly keys: SigningKeys,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly ids: Ids = new Ids(),
   ) {}
 
   async issue(team: string, ttlSeconds: number, by: string, meta: RequestMeta): Promise<IssuedJob> {
@@ -30,7 +32,7 @@ export class JobService {
       throw new RangeError(`job TTL must be 60..${MAX_JOB_TTL_S} seconds`);
     }
     const now = this.clock.now();
-    const jobId = `job-${randomUUID()}`;
+    const jobId = `job-${this.ids.uuid()}`;
     const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
     const accessKeyId = `CAGE${[...randomBytes(16)].map((b) => KEY_ALPHABET[b & 31]).join('')}`;
     const secretAccessKey = randomBytes(30).toString('base64url');

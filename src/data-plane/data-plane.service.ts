@@ -1,4 +1,5 @@
 import { type Readable, Transform } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type AuditResource } from '../audit/audit-leaf';
@@ -9,6 +10,7 @@ import { isListed, type ManifestRepository } from '../datasets/manifest.reposito
 import { DatabaseUnavailableError } from '../db/database';
 import { type GrantRepository } from '../grants/grant.repository';
 import { type CageMetrics } from '../metrics/metrics.registry';
+import { KeyedQueue } from '../ops/keyed-queue';
 import { grantPolicyId, type ManifestStatus, type PolicyDecision, type PolicyEngine, type TeamGrants } from '../policy/policy.types';
 import {
   ObjectNotFoundError,
@@ -113,6 +115,7 @@ const MAX_SCANNED = 20_000;
  * absent answer alike.
  */
 export class DataPlaneService {
+  private readonly charges = new KeyedQueue();
   private readonly logger = new Logger('DataPlane');
 
   constructor(
@@ -290,6 +293,11 @@ export class DataPlaneService {
         throw new NotVisibleError();
       }
       if (err instanceof RangeNotSatisfiableError) {
+        // A 416 names the object's size: of bytes that are not what the manifest lists (a
+        // replaced object), that size must not leak. Decided as the mismatch it is: a 404.
+        if (listed === 'listed' && entry !== undefined && entry.size !== err.size) {
+          return this.refuse(meta, base, decide('mismatch', { bytes: 0 }), 'mismatch');
+        }
         await this.audit.record(meta, { ...logged, decision: 'allow', status: 416, detail: { size: err.size } });
         throw new RangeError416(err.size);
       }
@@ -366,13 +374,19 @@ export class DataPlaneService {
     bytes: number,
     decide: (quotaRemaining: number | undefined) => PolicyDecision,
   ): Promise<{ decision: PolicyDecision; quota: Charge | undefined; charged: boolean }> {
-    for (let attempt = 1; ; attempt++) {
-      const quota = await this.quotaOf(allowed, teamGrants);
-      const decision = decide(quota?.remaining);
-      if (decision.decision !== 'allow' || quota === undefined || bytes === 0) return { decision, quota, charged: false };
-      if (await this.grants.chargeBytes(quota.grant, quota.served, bytes)) return { decision, quota, charged: true };
-      if (attempt === MAX_CHARGE_ATTEMPTS) throw new QuotaContendedError(quota.grant);
-    }
+    // One team's charges run one at a time in this replica, so its reads never race each other
+    // here (a race costs a database round trip and a Cedar decision each time); across replicas
+    // the compare-and-set decides, and a lost race waits a little, with jitter, before it asks again.
+    return this.charges.run(teamGrants.team, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const quota = await this.quotaOf(allowed, teamGrants);
+        const decision = decide(quota?.remaining);
+        if (decision.decision !== 'allow' || quota === undefined || bytes === 0) return { decision, quota, charged: false };
+        if (await this.grants.chargeBytes(quota.grant, quota.served, bytes)) return { decision, quota, charged: true };
+        if (attempt === MAX_CHARGE_ATTEMPTS) throw new QuotaContendedError(quota.grant);
+        await delay(Math.random() * Math.min(50, 2 * attempt));
+      }
+    });
   }
 
   /**

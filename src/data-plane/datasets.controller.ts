@@ -9,7 +9,8 @@ import { httpDate, parseRange } from './byte-range';
 import { DataPlaneService, type ObjectResponse } from './data-plane.service';
 import { ContentResponse, ZodQuery, ZodResponse } from '../ops/openapi.decorators';
 import { objectPage, visibleDatasetList } from './datasets.dto';
-import { encodeCursor, listQuery } from './list-query.dto';
+import { ListCursors } from './list-cursor';
+import { listQuery } from './list-query.dto';
 import { BadKeyError, decodePathSegment, validateDatasetId, validateObjectKey } from './object-key';
 
 const OBJECT_PATH = /^\/v1\/datasets\/([^/?]+)\/objects\/([^?]*)/;
@@ -21,7 +22,10 @@ const OBJECT_PATH = /^\/v1\/datasets\/([^/?]+)\/objects\/([^?]*)/;
 @ApiTags('data')
 @Controller('v1/datasets')
 export class DatasetsController {
-  constructor(private readonly dataPlane: DataPlaneService) {}
+  constructor(
+    private readonly dataPlane: DataPlaneService,
+    private readonly cursors: ListCursors,
+  ) {}
 
   @Get()
   @Allow('list', 'Dataset')
@@ -45,13 +49,18 @@ export class DatasetsController {
     const page = await this.dataPlane.listObjects(
       job,
       validateDatasetId(dataset),
-      { prefix: q.prefix, cursor: q.cursor, limit: q.limit, delimiter: q.delimiter },
+      {
+        prefix: q.prefix,
+        cursor: q.cursor === undefined ? undefined : this.cursors.open(q.cursor),
+        limit: q.limit,
+        delimiter: q.delimiter,
+      },
       { requestId: req.id, listener: 'sandbox' },
     );
     return {
       objects: page.objects,
       ...(q.delimiter === undefined ? {} : { commonPrefixes: page.commonPrefixes }),
-      nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
+      nextCursor: page.nextCursor === null ? null : this.cursors.seal(page.nextCursor),
     };
   }
 

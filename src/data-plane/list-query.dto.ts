@@ -1,4 +1,3 @@
-import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
 
 /**
@@ -10,11 +9,11 @@ export function isListKey(v: string): boolean {
   return Buffer.byteLength(v, 'utf8') <= 1024 && !/[\u0000-\u001f\u007f]/.test(v);
 }
 
-/** ?prefix=&cursor=&limit=&delimiter=; unknown parameters are refused, a cursor comes out decoded. */
+/** ?prefix=&cursor=&limit=&delimiter=; unknown parameters are refused. */
 export const listQuery = z
   .object({
     prefix: z.string().refine(isListKey, 'prefix must be at most 1024 bytes, without control characters').default(''),
-    cursor: z.string().max(4096).transform(decodeCursor).optional().describe('the nextCursor of the previous page (opaque)'),
+    cursor: z.string().max(4096).optional().describe('the nextCursor of the previous page (opaque, sealed)'),
     delimiter: z
       .string()
       .min(1)
@@ -29,20 +28,3 @@ export const listQuery = z
       .default(100),
   })
   .strict();
-
-/** Cursors are opaque to clients: base64url of the last key examined (S3: the continuation token). */
-export function encodeCursor(lastKey: string): string {
-  return Buffer.from(JSON.stringify({ k: lastKey }), 'utf8').toString('base64url');
-}
-
-/** A cursor this gateway issued, or 400. The key may end in AFTER_PREFIX (4 UTF-8 bytes). */
-export function decodeCursor(c: string): string {
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as { k?: unknown };
-    // eslint-disable-next-line no-control-regex
-    if (typeof v.k === 'string' && v.k.length > 0 && Buffer.byteLength(v.k) <= 1024 + 4 && !/[\u0000-\u001f\u007f]/.test(v.k)) return v.k;
-  } catch {
-    // fall through
-  }
-  throw new BadRequestException('cursor is not one this gateway issued');
-}

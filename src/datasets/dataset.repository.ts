@@ -1,3 +1,4 @@
+import { TtlCache } from '../clock/ttl-cache';
 import { type Database } from '../db/database';
 import { type SplitKind } from '../policy/policy.types';
 
@@ -25,7 +26,7 @@ const CACHE_MS = 1000;
 
 /** Datasets and their splits. Reads are cached briefly: they change rarely and are on every request. */
 export class DatasetRepository {
-  private cache: { at: number; byId: Map<string, Dataset> } | undefined;
+  private readonly cache = new TtlCache<'all', Map<string, Dataset>>(CACHE_MS, 1);
 
   constructor(private readonly db: Database) {}
 
@@ -54,7 +55,7 @@ export class DatasetRepository {
         await tx.query('INSERT INTO splits (dataset_id, name, kind, prefix) VALUES ($1, $2, $3, $4)', [d.id, s.name, s.kind, s.prefix]);
       }
     });
-    this.cache = undefined;
+    this.cache.clear();
   }
 
   /** From now on the dataset serves only what its manifest lists. There is no way back. */
@@ -96,11 +97,14 @@ export class DatasetRepository {
 
   async enforceManifest(id: string): Promise<void> {
     await this.db.query('UPDATE datasets SET manifest_enforced = true WHERE id = $1', [id]);
-    this.cache = undefined;
+    this.cache.clear();
   }
 
-  private async load(): Promise<Map<string, Dataset>> {
-    if (this.cache !== undefined && Date.now() - this.cache.at < CACHE_MS) return this.cache.byId;
+  private load(): Promise<Map<string, Dataset>> {
+    return this.cache.through('all', () => this.select());
+  }
+
+  private async select(): Promise<Map<string, Dataset>> {
     const [ds, ss] = await Promise.all([
       this.db.query<{ id: string; bucket: string; prefix: string; title: string; created_at: Date | string; manifest_enforced: boolean }>(
         'SELECT id, bucket, prefix, title, created_at, manifest_enforced FROM datasets ORDER BY id',
@@ -124,7 +128,6 @@ export class DatasetRepository {
       ]),
     );
     for (const s of ss.rows) byId.get(s.dataset_id)?.splits.push({ name: s.name, kind: s.kind, prefix: s.prefix });
-    this.cache = { at: Date.now(), byId };
     return byId;
   }
 }

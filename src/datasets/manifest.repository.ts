@@ -1,5 +1,5 @@
 import { type Database } from '../db/database';
-import { pruneOlderThan } from '../keys/ttl-cache';
+import { TtlCache } from '../clock/ttl-cache';
 
 /** One cleansed object as the ingest wrote it. */
 export interface ManifestEntry {
@@ -47,19 +47,15 @@ const MAX_CACHED = 50_000;
  * anything put into the bucket behind the gateway's back is never served.
  */
 export class ManifestRepository {
-  private readonly cache = new Map<string, { at: number; entry: ManifestEntry | undefined }>();
+  private readonly cache = new TtlCache<string, ManifestEntry | undefined>(CACHE_MS, MAX_CACHED);
 
   constructor(private readonly db: Database) {}
 
   async get(dataset: string, key: string): Promise<ManifestEntry | undefined> {
-    const ck = `${dataset}\u0000${key}`;
-    const hit = this.cache.get(ck);
-    if (hit !== undefined && Date.now() - hit.at < CACHE_MS) return hit.entry;
-    const { rows } = await this.db.query<Row>('SELECT * FROM manifest_entries WHERE dataset_id = $1 AND key = $2', [dataset, key]);
-    const entry = rows[0] === undefined ? undefined : fromRow(rows[0]);
-    if (this.cache.size >= MAX_CACHED) pruneOlderThan(this.cache, CACHE_MS);
-    this.cache.set(ck, { at: Date.now(), entry });
-    return entry;
+    return this.cache.through(`${dataset}\u0000${key}`, async () => {
+      const { rows } = await this.db.query<Row>('SELECT * FROM manifest_entries WHERE dataset_id = $1 AND key = $2', [dataset, key]);
+      return rows[0] === undefined ? undefined : fromRow(rows[0]);
+    });
   }
 
   /** Entries for a page of keys (listings), by key. */

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type Clock } from '../clock/clock';
+import { Ids } from '../clock/ids';
 import { type Dataset, type DatasetRepository } from '../datasets/dataset.repository';
 import { type GrantRepository } from '../grants/grant.repository';
 import { parseMetaImageHeader, worldBoundingBox } from '../datasets/metaimage-header';
@@ -29,6 +29,7 @@ export class DemoSeeder {
     private readonly series: SeriesRepository,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly ids: Ids = new Ids(),
   ) {}
 
   async seed(meta: RequestMeta, spec: DemoCompetitionSpec = DEFAULT_DEMO_SPEC): Promise<{ objects: number; bytes: number }> {
@@ -99,7 +100,7 @@ export class DemoSeeder {
     const notBefore = new Date(now.getTime() - 3600_000);
     const notAfter = new Date(now.getTime() + 365 * 24 * 3600_000);
     for (const split of ['train', 'test']) {
-      const id = randomUUID();
+      const id = this.ids.uuid();
       await this.grants.insert({ id, team: DEMO_TEAM, dataset: DEMO_DATASET, split, notBefore, notAfter, byteQuota: null }, now, BY);
       await this.audit.record(meta, {
         principal: BY,

@@ -2,6 +2,7 @@ import { ConflictException, ForbiddenException, NotFoundException } from '@nestj
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { personOf, type UserPrincipal } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
+import { KeyedQueue } from '../ops/keyed-queue';
 import { type PolicyDecision } from '../policy/policy.types';
 import { type ObjectStore } from '../storage/object-store.service';
 import { HELD_BUCKET, type Releaser } from './egress-release';
@@ -47,7 +48,7 @@ export class EgressReviewService {
     const allowed = await this.independence.decide(who, artifact, listenerOf(meta));
     if (allowed.decision !== 'allow') throw await this.refuse(who, artifact, input.decision, allowed, meta);
 
-    const outcome = await this.serialized(id, async (): Promise<Outcome> => {
+    const outcome = await this.queue.run(id, async (): Promise<Outcome> => {
       const current = await this.repo.get(id);
       if (current?.status !== 'pending_review') throw new ConflictException(`artifact is ${current?.status ?? 'gone'}, not pending review`);
       const reviews = await this.repo.reviews(id);
@@ -175,19 +176,8 @@ export class EgressReviewService {
     return new ForbiddenException(`you may not review this artifact: ${why}${d.policies.length > 0 ? ` [${d.policies.join(', ')}]` : ''}`);
   }
 
-  private readonly queues = new Map<string, Promise<unknown>>();
-
   /** Reviews of one artifact run one at a time in this process. */
-  private serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(id) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.queues.set(id, tail);
-    void tail.then(() => {
-      if (this.queues.get(id) === tail) this.queues.delete(id);
-    });
-    return next;
-  }
+  private readonly queue = new KeyedQueue();
 }
 
 /** Reviews come in on the control listener; anything else is not a control request to policy. */

@@ -1,9 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type JobPrincipal } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
+import { Ids } from '../clock/ids';
 import { type DatasetRepository } from '../datasets/dataset.repository';
 import { type SeriesRepository } from '../datasets/series.repository';
 import { type GrantRepository } from '../grants/grant.repository';
@@ -82,6 +83,7 @@ export class EgressService {
       overLimitDelayMs: 1000,
       publishSeconds: 60,
     },
+    private readonly ids: Ids = new Ids(),
   ) {
     this.limiter = new EgressLimiter(limits);
   }
@@ -227,7 +229,7 @@ export class EgressService {
     meta: RequestMeta,
   ): Promise<Receipt> {
     const now = this.clock.now();
-    const id = `egr-${randomUUID()}`;
+    const id = `egr-${this.ids.uuid()}`;
     const bits = roundBitsUp(checked.bits + this.attemptCharge());
     // Read again after the body (cached briefly): the decision that releases uses current grants,
     // and a scan whose grant ended while the body streamed is no longer predictable.
@@ -454,7 +456,7 @@ export class EgressService {
     meta: RequestMeta,
   ): Promise<EgressRefusal> {
     const now = this.clock.now();
-    const id = `egr-${randomUUID()}`;
+    const id = `egr-${this.ids.uuid()}`;
     const charge = this.refusalCharge(kind);
     const row: Artifact = {
       id,
@@ -567,7 +569,7 @@ export class EgressService {
     if (t === undefined) return;
     await this.audit
       .record(
-        { requestId: `throttle-${randomUUID()}`, listener: 'sandbox' },
+        { requestId: `throttle-${this.ids.uuid()}`, listener: 'sandbox' },
         {
           principal: `job:${jobId}`,
           team: t.team,

@@ -1,5 +1,5 @@
 import { type Database } from '../db/database';
-import { pruneOlderThan } from '../keys/ttl-cache';
+import { TtlCache } from '../clock/ttl-cache';
 import { type GrantRule, type TeamGrants } from '../policy/policy.types';
 
 export interface NewGrant {
@@ -54,7 +54,7 @@ const iso = (v: string | Date | null) => (v === null ? null : new Date(v).toISOS
 
 /** Grants: team → dataset split within a time window. */
 export class GrantRepository {
-  private readonly cache = new Map<string, { at: number; grants: TeamGrants }>();
+  private readonly cache = new TtlCache<string, TeamGrants>(GRANT_CACHE_MS, MAX_CACHED);
 
   constructor(private readonly db: Database) {}
 
@@ -153,8 +153,10 @@ export class GrantRepository {
 
   /** A team's unrevoked grants (time windows are left to policy), at most GRANT_CACHE_MS old. */
   async forTeam(team: string): Promise<TeamGrants> {
-    const hit = this.cache.get(team);
-    if (hit !== undefined && Date.now() - hit.at < GRANT_CACHE_MS) return hit.grants;
+    return this.cache.through(team, () => this.load(team));
+  }
+
+  private async load(team: string): Promise<TeamGrants> {
     const { rows } = await this.db.query<GrantRow & { byte_quota: string | number | null }>(
       'SELECT id, team_id, dataset_id, split, not_before, not_after, byte_quota FROM grants WHERE team_id = $1 AND revoked_at IS NULL ORDER BY id',
       [team],
@@ -169,9 +171,6 @@ export class GrantRepository {
       byteQuota: r.byte_quota === null ? null : Number(r.byte_quota),
     }));
     const fingerprint = grants.map((g) => `${g.id}:${g.dataset}/${g.split}:${g.notBefore.getTime()}:${g.notAfter.getTime()}`).join(',');
-    const value = { team, fingerprint, grants };
-    if (this.cache.size >= MAX_CACHED) pruneOlderThan(this.cache, GRANT_CACHE_MS);
-    this.cache.set(team, { at: Date.now(), grants: value });
-    return value;
+    return { team, fingerprint, grants };
   }
 }

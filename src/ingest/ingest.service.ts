@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { BadRequestException, ConflictException, Logger, NotFoundException } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type Clock } from '../clock/clock';
+import { Ids } from '../clock/ids';
 import { type Dataset, type DatasetRepository, splitOf } from '../datasets/dataset.repository';
 import { type ManifestRepository } from '../datasets/manifest.repository';
 import { type SeriesRepository } from '../datasets/series.repository';
@@ -52,6 +53,7 @@ export class IngestService {
     private readonly ingestRoot: string,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly ids: Ids = new Ids(),
   ) {}
 
   /** Validates the request, records the run and starts it in the background. */
@@ -78,7 +80,7 @@ export class IngestService {
       throw err;
     }
     const run: IngestRun = {
-      id: `ing-${randomUUID()}`,
+      id: `ing-${this.ids.uuid()}`,
       dataset: datasetId,
       source: source.description,
       target: req.target,

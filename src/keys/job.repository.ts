@@ -1,5 +1,5 @@
 import { type Database } from '../db/database';
-import { pruneOlderThan } from './ttl-cache';
+import { TtlCache } from '../clock/ttl-cache';
 
 export interface JobRecord {
   id: string;
@@ -30,8 +30,9 @@ const MAX_CACHED = 10_000;
  * authentication needs it on every sandbox request.
  */
 export class JobRepository {
-  private readonly cache = new Map<string, { at: number; job: JobRecord | undefined }>();
-  private readonly byKey = new Map<string, { at: number; job: JobRecord | undefined }>();
+  // Misses (unknown ids or keys) are cached too, so they cost the same as hits.
+  private readonly cache = new TtlCache<string, JobRecord | undefined>(JOB_CACHE_MS, MAX_CACHED);
+  private readonly byKey = new TtlCache<string, JobRecord | undefined>(JOB_CACHE_MS, MAX_CACHED);
 
   constructor(private readonly db: Database) {}
 
@@ -77,12 +78,12 @@ export class JobRepository {
 
   /** The job as stored, at most JOB_CACHE_MS old. */
   async get(id: string): Promise<JobRecord | undefined> {
-    return cached(this.cache, id, () => this.selectOne('id', id));
+    return this.cache.through(id, () => this.selectOne('id', id));
   }
 
   /** The job holding an S3 access key id (SigV4), at most JOB_CACHE_MS old. */
   async getByAccessKey(accessKeyId: string): Promise<JobRecord | undefined> {
-    return cached(this.byKey, accessKeyId, () => this.selectOne('access_key_id', accessKeyId));
+    return this.byKey.through(accessKeyId, () => this.selectOne('access_key_id', accessKeyId));
   }
 
   private async selectOne(column: 'id' | 'access_key_id', value: string): Promise<JobRecord | undefined> {
@@ -92,25 +93,6 @@ export class JobRepository {
     );
     return rows[0] === undefined ? undefined : fromRow(rows[0]);
   }
-}
-
-/** Reads through a TTL cache; misses (unknown ids or keys) are cached too, so they cost the same. */
-async function cached(
-  cache: Map<string, { at: number; job: JobRecord | undefined }>,
-  key: string,
-  load: () => Promise<JobRecord | undefined>,
-) {
-  const hit = cache.get(key);
-  if (hit !== undefined && Date.now() - hit.at < JOB_CACHE_MS) return hit.job;
-  const job = await load();
-  if (cache.size >= MAX_CACHED) pruneOlderThan(cache, JOB_CACHE_MS);
-  // A flood of fresh misses (unknown access keys) must not grow it without bound: oldest first out.
-  for (const k of cache.keys()) {
-    if (cache.size < MAX_CACHED) break;
-    cache.delete(k);
-  }
-  cache.set(key, { at: Date.now(), job });
-  return job;
 }
 
 function fromRow(r: JobRow): JobRecord {

@@ -23,15 +23,17 @@ export interface TokenKeys {
 
 /**
  * One Ed25519 key pair of the gateway: it signs user and job tokens and audit checkpoints. The
- * configured key (CAGE_SIGNING_KEY / _FILE / the data dir) is also the root of two derived keys
- * (HKDF), so production has one secret to manage: one seals job S3 secrets at rest, the other
- * seals the private keys a rotation makes, in the database, for every replica to read.
+ * configured key (CAGE_SIGNING_KEY / _FILE / the data dir) is also the root of derived keys
+ * (HKDF), so production has one secret to manage: one seals job S3 secrets at rest, one seals
+ * the private keys a rotation makes, in the database, for every replica to read, one seals
+ * listing cursors.
  */
 export class SigningKeys implements TokenKeys {
   readonly kid: string;
   readonly publicKey: KeyObject;
   readonly sealKey: Buffer;
   readonly ringKey: Buffer;
+  readonly cursorKey: Buffer;
 
   constructor(readonly privateKey: KeyObject) {
     if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519') {
@@ -44,6 +46,7 @@ export class SigningKeys implements TokenKeys {
     if (seed === undefined) throw new KeyError('signing key has no private part');
     this.sealKey = Buffer.from(hkdfSync('sha256', Buffer.from(seed, 'base64url'), Buffer.alloc(0), 'cage job-secret sealing v1', 32));
     this.ringKey = Buffer.from(hkdfSync('sha256', Buffer.from(seed, 'base64url'), Buffer.alloc(0), 'cage signing-key ring v1', 32));
+    this.cursorKey = Buffer.from(hkdfSync('sha256', Buffer.from(seed, 'base64url'), Buffer.alloc(0), 'cage list cursor v1', 32));
   }
 
   /** A fresh key pair (a rotation's next key). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CedarPolicyEngine } from './cedar-policy.engine';
 import { type PolicyFiles } from './policy-files';
-import { type DecisionRequest, type PolicyCategory } from './policy.types';
+import { type DecisionRequest, type PolicyCategory, type PolicyDecision } from './policy.types';
 
 /**
  * Policy expectations (`policies/tests/*.json`): requests with the answer they must get, such
@@ -63,25 +63,107 @@ export interface ExpectationResult {
 export class ExpectationFileError extends Error {}
 
 /**
- * Rules the gateway enforced in code before they were policy, which every set must keep: a set
- * without them would quietly serve objects outside an ingested dataset's manifest, or ignore the
- * byte quotas organizers put on grants. Checked as expectations every set has (by category, so
- * the forbids may be renamed or rewritten); what the forbids decide, the files' expectations check.
+ * Rules the gateway enforced in code before they were policy, which every set must keep,
+ * whatever its own tests say (they ship with the set and can be dropped with it): asked of the
+ * candidate set as decisions, not as the presence of a policy, so a forbid that never fires, a
+ * second permit for reads outside the grants, or one approval releasing fails the set.
  */
-const REQUIRED_CATEGORIES: [PolicyCategory, string][] = [
-  ['manifest', 'an ingested dataset is served only as its manifest lists it'],
-  ['quota', "no read goes past a grant's byte quota"],
-];
+function builtInExpectations(engine: CedarPolicyEngine): ExpectationResult[] {
+  const now = new Date();
+  const team = '\u0000built-in team';
+  const job = { type: 'Job' as const, id: '\u0000built-in job', team };
+  const grant = {
+    id: 'built-in',
+    team,
+    dataset: 'ds',
+    split: 'train',
+    notBefore: new Date(now.getTime() - 3600_000),
+    notAfter: new Date(now.getTime() + 3600_000),
+  };
+  const granted = { team, fingerprint: 'built-in:granted', grants: [grant] };
+  const none = { team, fingerprint: 'built-in:none', grants: [] };
+  const read = (manifest: 'none' | 'listed' | 'absent' | 'mismatch', context: Record<string, number>): DecisionRequest => ({
+    principal: job,
+    action: 'read',
+    resource: { type: 'Object', dataset: 'ds', split: { name: 'train', kind: 'train' }, key: 'train/a.raw', manifest },
+    listener: 'sandbox',
+    now,
+    context,
+  });
+  const cases: { name: string; decide: () => PolicyDecision; category?: PolicyCategory }[] = [
+    {
+      name: "no read goes past a grant's byte quota",
+      decide: () => engine.decide(read('none', { bytes: 1, quotaRemaining: 0 }), granted),
+      category: 'quota',
+    },
+    {
+      name: 'an object an ingested dataset does not list is not served',
+      decide: () => engine.decide(read('absent', { bytes: 1 }), granted),
+      category: 'manifest',
+    },
+    {
+      name: 'an object that differs from its manifest entry is not served',
+      decide: () => engine.decide(read('mismatch', { bytes: 1 }), granted),
+      category: 'manifest',
+    },
+    { name: 'only a grant lets a job read', decide: () => engine.decide(read('listed', { bytes: 1 }), none) },
+    {
+      name: 'nothing leaves over the daily bits',
+      decide: () =>
+        engine.decide(
+          {
+            principal: job,
+            action: 'egress',
+            resource: { type: 'Artifact', id: 'built-in', kind: 'metrics' },
+            listener: 'sandbox',
+            now,
+            context: {
+              kind: 'metrics',
+              payload: 'bearer',
+              bytes: 1,
+              bits: 2,
+              bitsToday: 0,
+              submissionsToday: 0,
+              dailyBits: 1,
+              dailySubmissions: 100,
+            },
+          },
+          none,
+        ),
+      category: 'budget',
+    },
+    {
+      name: 'one approval releases nothing',
+      decide: () =>
+        engine.decide({
+          principal: { type: 'User', id: '\u0000built-in officer', role: 'auditor', teams: [] },
+          action: 'release',
+          resource: { type: 'Artifact', id: 'built-in', kind: 'model', team },
+          listener: 'control',
+          now,
+          context: { approvals: 1 },
+        }),
+    },
+  ];
+  return cases.map(({ name, decide, category }) => {
+    const d = decide();
+    const passed = d.decision === 'deny' && (category === undefined || d.categories.includes(category));
+    return {
+      name: `every set: ${name}`,
+      passed,
+      message: passed
+        ? 'deny as required'
+        : d.decision === 'allow'
+          ? `allowed${d.policies.length > 0 ? ` (by ${d.policies.join(', ')})` : ''}`
+          : `denied, but by no forbid of @category("${category}")`,
+    };
+  });
+}
 
 /** Runs every expectation in `files.tests` against the candidate set, and the ones every set has. */
 export function checkExpectations(files: PolicyFiles): ExpectationResult[] {
   const engine = new CedarPolicyEngine(files, new Date(), 'expectations');
-  const declared = new Set(engine.categoryOf.values());
-  const results: ExpectationResult[] = REQUIRED_CATEGORIES.map(([category, rule]) => {
-    const passed = declared.has(category);
-    const name = `every set: ${rule} (a forbid with @category("${category}"))`;
-    return { name, passed, message: passed ? 'present' : `no forbid declares @category("${category}")` };
-  });
+  const results: ExpectationResult[] = builtInExpectations(engine);
   for (const [name, text] of files.tests ?? new Map<string, string>()) {
     let parsed: z.infer<typeof file>;
     try {

@@ -49,6 +49,7 @@ export class PolicyStore {
   private readonly logger = new Logger('PolicyStore');
   private timer: NodeJS.Timeout | undefined;
   private syncing = false;
+  private refusedVersion: number | undefined;
 
   private constructor(
     private readonly versionsRepo: PolicyVersionRepository,
@@ -60,20 +61,49 @@ export class PolicyStore {
   /**
    * The active set at start-up: the latest version, or (first start) the policy directory as
    * version 1. A directory that does not compile stops a first start.
+   *
+   * A stored set is checked again like a new one: rules this gateway version enforces only in
+   * policy (byte quotas, manifests, budgets, two approvals) must be in it. One stored by an older
+   * version that lacks them is replaced by the policy directory as a new version (logged), or,
+   * if the directory fails too, the gateway does not start: it never decides with a set that
+   * would let through what the code no longer stops.
    */
   static async open(repo: PolicyVersionRepository, dir: string, audit: AuditLog, clock: Clock): Promise<PolicyStore> {
     const latest = await repo.latest();
+    let replaces: { version: number; problems: string } | undefined;
     if (latest !== undefined) {
       const files = compilePolicyMap(latest.map);
-      return new PolicyStore(repo, new CedarPolicyEngine(files, new Date(latest.activatedAt), 'active', latest.version), audit, clock);
+      const store = new PolicyStore(
+        repo,
+        new CedarPolicyEngine(files, new Date(latest.activatedAt), 'active', latest.version),
+        audit,
+        clock,
+      );
+      const stored = store.check(latest.map);
+      if (stored.ok) return store;
+      replaces = { version: latest.version, problems: new PolicyRefused(stored).message.slice(0, 1000) };
+      new Logger('PolicyStore').error({
+        message: "the stored policy set fails this version's checks; activating the policy directory instead",
+        ...replaces,
+      });
     }
     const map = readPolicyDir(dir);
     const files = compilePolicyMap(map);
-    const store = new PolicyStore(repo, new CedarPolicyEngine(files, clock.now(), 'active', 0), audit, clock);
+    const store = new PolicyStore(repo, new CedarPolicyEngine(files, clock.now(), 'active', latest?.version ?? 0), audit, clock);
     // The first set meets its expectations like every later one, or the gateway does not start.
     const check = store.check(map);
     if (!check.ok) throw new PolicyRefused(check);
-    await store.record(files, 1, 'policy-dir', { requestId: `startup-${clock.now().getTime()}`, listener: 'internal' }, { source: dir });
+    const detail: Record<string, string | number> = {
+      source: dir,
+      ...(replaces === undefined ? {} : { replaces: replaces.version, because: replaces.problems }),
+    };
+    await store.record(
+      files,
+      (latest?.version ?? 0) + 1,
+      'policy-dir',
+      { requestId: `startup-${clock.now().getTime()}`, listener: 'internal' },
+      detail,
+    );
     return store;
   }
 
@@ -139,6 +169,19 @@ export class PolicyStore {
     try {
       const latest = await this.versionsRepo.latest();
       if (latest !== undefined && latest.version > this.engine.active.version) {
+        // A set another replica (of an older version) stored without the rules this one needs
+        // in policy never decides here; the current set keeps deciding.
+        const check = this.check(latest.map);
+        if (!check.ok) {
+          if (this.refusedVersion !== latest.version)
+            this.logger.error({
+              message: "a newer stored policy set fails this version's checks; not activated",
+              version: latest.version,
+              problems: new PolicyRefused(check).message.slice(0, 1000),
+            });
+          this.refusedVersion = latest.version;
+          return;
+        }
         this.engine.activate(compilePolicyMap(latest.map), new Date(latest.activatedAt), latest.version, latest.activatedBy);
         this.logger.log({ message: 'policy set activated by another replica', version: latest.version, sha256: this.engine.active.sha256 });
       }

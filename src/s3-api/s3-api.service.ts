@@ -3,7 +3,8 @@ import { type Readable } from 'node:stream';
 import { type RequestMeta } from '../audit/audit-log.service';
 import { BadRangeError, httpDate, parseRange } from '../data-plane/byte-range';
 import { type DataPlaneService, NotVisibleError } from '../data-plane/data-plane.service';
-import { decodeCursor, encodeCursor, isListKey } from '../data-plane/list-query.dto';
+import { type ListCursors } from '../data-plane/list-cursor';
+import { isListKey } from '../data-plane/list-query.dto';
 import { type EgressService } from '../egress/egress.service';
 import { S3Error, accessDenied, invalidArgument, noSuchBucket, noSuchKey, unsupported } from './s3-error';
 import { OUTBOX } from './s3-request';
@@ -33,6 +34,7 @@ export class S3ApiService {
     private readonly dataPlane: DataPlaneService,
     private readonly egress: EgressService,
     private readonly region: string,
+    private readonly cursors: ListCursors,
   ) {}
 
   async listBuckets(caller: S3Caller, meta: RequestMeta): Promise<S3Reply> {
@@ -87,12 +89,13 @@ export class S3ApiService {
     let cursor: string | undefined;
     if (token !== undefined) {
       try {
-        cursor = decodeCursor(token);
+        cursor = this.cursors.open(token);
       } catch {
         throw invalidArgument('The continuation token provided is incorrect');
       }
     } else if (startAfter !== undefined && startAfter !== '') {
-      cursor = startAfter;
+      // A v1 marker is a key a client chose, or the NextMarker (one of our cursors) it was sent.
+      cursor = version === 1 && this.cursors.isCursor(startAfter) ? this.cursors.open(startAfter) : startAfter;
     }
 
     let page;
@@ -117,9 +120,11 @@ export class S3ApiService {
       Delimiter: delimiter === undefined ? undefined : enc(delimiter),
       EncodingType: encoding,
       IsTruncated: truncated,
-      ...(truncated && page.nextCursor !== null && version === 2 ? { NextContinuationToken: encodeCursor(page.nextCursor) } : {}),
+      ...(truncated && page.nextCursor !== null && version === 2 ? { NextContinuationToken: this.cursors.seal(page.nextCursor) } : {}),
       // S3 sends NextMarker only with a delimiter; without one the client continues from its last key.
-      ...(truncated && page.nextCursor !== null && version === 1 && delimiter !== undefined ? { NextMarker: enc(page.nextCursor) } : {}),
+      ...(truncated && page.nextCursor !== null && version === 1 && delimiter !== undefined
+        ? { NextMarker: enc(this.cursors.seal(page.nextCursor)) }
+        : {}),
       Contents: objects.map((o) => ({
         Key: enc(o.key),
         LastModified: o.lastModified ?? undefined,
