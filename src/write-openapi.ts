@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../config/config';
-import { Gateway } from '../gateway';
+import { loadConfig } from './config/config';
+import { Gateway } from './gateway';
 
 /**
  * Writes the OpenAPI documents of both listeners to openapi/, so API changes show in review
@@ -18,12 +18,12 @@ async function main(): Promise<void> {
       CAGE_CONTROL_PORT: '0',
       CAGE_SANDBOX_PORT: '0',
       CAGE_DEMO: '0',
-      CAGE_POLICY_DIR: join(__dirname, '..', '..', 'policies'),
+      CAGE_POLICY_DIR: join(__dirname, '..', 'policies'),
     }),
     { logger: false },
   );
   try {
-    const out = join(__dirname, '..', '..', 'openapi');
+    const out = join(__dirname, '..', 'openapi');
     mkdirSync(out, { recursive: true });
     for (const [name, doc] of Object.entries(gateway.openapi))
       writeFileSync(join(out, `${name}.json`), `${JSON.stringify(doc, null, 2)}\n`);
