@@ -15,7 +15,7 @@ import { EgressRefusal, type RefusalReason } from './egress-refusal';
 import { HELD_BUCKET, outboxKey, type Releaser } from './egress-release';
 import { type Artifact, type EgressRepository } from './egress.repository';
 import { artifactChecker } from './kinds/check-artifact';
-import { type CheckedArtifact, type EgressKind } from './kinds/egress-kind.types';
+import { type CheckedArtifact, type EgressKind } from '../policy/egress-kinds/egress-kind.types';
 import { EgressOverBudget, EgressRejection } from './kinds/egress-rejection';
 import { roundBitsUp } from './kinds/information-bits';
 import { POLICY_REFUSAL_CODE, attemptBits, refusalBits, slotsPerDay } from './kinds/refusal-feedback';

@@ -5,8 +5,8 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { z } from 'zod';
 // Kinds are pure definitions (no I/O beyond their text); they are validated and activated with
 // the Cedar policies so one SHA-256 names everything that decides an egress.
-import { type EgressKinds } from '../egress/kinds/egress-kind.types';
-import { compileEgressKinds } from '../egress/kinds/egress-kinds';
+import { type EgressKinds } from './egress-kinds/egress-kind.types';
+import { compileEgressKinds } from './egress-kinds/egress-kinds';
 
 export class PolicyLoadError extends Error {}
 

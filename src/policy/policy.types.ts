@@ -1,4 +1,4 @@
-import { type EgressKinds } from '../egress/kinds/egress-kind.types';
+import { type EgressKinds } from './egress-kinds/egress-kind.types';
 import { type Budget } from './policy-files';
 
 /** What the data plane, egress and the airlock ask the policy decision point. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { WorldBoundingBox } from '../../datasets/metaimage-header';
 import { checkArtifact } from './check-artifact';
 import { EgressRejection } from './egress-rejection';
-import { loadEgressKinds } from './egress-kinds';
+import { loadEgressKinds } from '../../policy/egress-kinds/egress-kinds';
 
 const KINDS = loadEgressKinds(join(__dirname, '..', '..', '..', 'policies', 'egress'));
 const SCANS: ReadonlyMap<string, WorldBoundingBox> = new Map([['scan-1', { min: [-10, -10, -10], max: [10, 10, 10] }]]);

@@ -1,5 +1,5 @@
 import type { WorldBoundingBox } from '../../datasets/metaimage-header';
-import type { CheckedArtifact, EgressKind } from './egress-kind.types';
+import type { CheckedArtifact, EgressKind } from '../../policy/egress-kinds/egress-kind.types';
 import { EgressOverBudget, EgressRejection } from './egress-rejection';
 import { checkMetrics } from './metrics';
 import { checkOpaque } from './opaque';

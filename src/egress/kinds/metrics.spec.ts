@@ -1,4 +1,4 @@
-import type { MetricsKind } from './egress-kind.types';
+import type { MetricsKind } from '../../policy/egress-kinds/egress-kind.types';
 import { EgressRejection, METRICS_REJECTION_CODES } from './egress-rejection';
 import { checkMetrics, metricValueDomain } from './metrics';
 

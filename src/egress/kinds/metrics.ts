@@ -1,9 +1,9 @@
 import { canonicalJson } from '../../audit/audit-leaf';
 import { type ScientificDecimal, parseScientific, roundSignificant, scientificToNumber } from './decimal';
-import type { CheckedArtifact, MetricsKind } from './egress-kind.types';
+import type { CheckedArtifact, MetricsKind } from '../../policy/egress-kinds/egress-kind.types';
 import { EgressRejection, type EgressRejectionCode } from './egress-rejection';
 import { roundBitsUp } from './information-bits';
-import { type JsonNode, type JsonObjectNode, StrictJsonError, parseStrictJson } from './strict-json';
+import { type JsonNode, type JsonObjectNode, StrictJsonError, parseStrictJson } from '../../policy/egress-kinds/strict-json';
 import { decodeTextSubmission } from './text-submission';
 
 /** The document is at most {"metrics": {"name": [number]}}: three levels. */

@@ -1,4 +1,4 @@
-import type { OpaqueKind } from './egress-kind.types';
+import type { OpaqueKind } from '../../policy/egress-kinds/egress-kind.types';
 import { EgressRejection } from './egress-rejection';
 import { checkOpaque } from './opaque';
 

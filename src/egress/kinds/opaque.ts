@@ -1,4 +1,4 @@
-import type { CheckedArtifact, OpaqueKind } from './egress-kind.types';
+import type { CheckedArtifact, OpaqueKind } from '../../policy/egress-kinds/egress-kind.types';
 import { EgressRejection } from './egress-rejection';
 
 /**

@@ -1,5 +1,5 @@
 import type { WorldBoundingBox } from '../../datasets/metaimage-header';
-import type { PredictionsKind } from './egress-kind.types';
+import type { PredictionsKind } from '../../policy/egress-kinds/egress-kind.types';
 import { EgressRejection, PREDICTIONS_REJECTION_CODES } from './egress-rejection';
 import { MAX_LINE_CHARS, MAX_NUMBER_CHARS, PREDICTIONS_HEADER, PredictionsChecker, checkPredictions } from './predictions';
 

@@ -1,6 +1,6 @@
 import type { WorldBoundingBox } from '../../datasets/metaimage-header';
 import { type ExactDecimal, decimalFromNumber, formatScaled, normalizeDecimal, roundPlainToMultiple, roundToMultiple } from './decimal';
-import type { CheckedArtifact, PredictionsKind } from './egress-kind.types';
+import type { CheckedArtifact, PredictionsKind } from '../../policy/egress-kinds/egress-kind.types';
 import { EgressOverBudget, EgressRejection, type EgressRejectionCode } from './egress-rejection';
 import { roundBitsUp } from './information-bits';
 import { UTF8_BOM } from './text-submission';

@@ -6,7 +6,7 @@
  * give — whatever it actually said, and counts against the kind's daily submission cap.
  * See docs/disclosure.md for the whole inventory of channels.
  */
-import type { EgressKind, EgressKinds } from './egress-kind.types';
+import type { EgressKind, EgressKinds } from '../../policy/egress-kinds/egress-kind.types';
 import { METRICS_REJECTION_CODES, OPAQUE_REJECTION_CODES, PREDICTIONS_REJECTION_CODES, type EgressRejectionCode } from './egress-rejection';
 import { roundBitsUp } from './information-bits';
 
