@@ -2,8 +2,9 @@ import { Logger } from '@nestjs/common';
 import { type Database, type Queryable } from '../db/database';
 import { type CageMetrics } from '../metrics/metrics.registry';
 import { type AuditLeaf, canonicalJson, leafHash } from './audit-leaf';
+import { DependencyUnavailableError } from '../ops/http-answer';
 
-export class AuditUnavailableError extends Error {
+export class AuditUnavailableError extends DependencyUnavailableError {
   constructor(cause: unknown) {
     super('audit store cannot accept leaves', { cause });
   }

@@ -1,7 +1,8 @@
+import { BadInputError } from '../ops/http-answer';
 /** A single byte range as the client asked for it, before the object size is known. */
 export type ByteRangeRequest = { kind: 'from'; start: number; end?: number } | { kind: 'suffix'; length: number };
 
-export class BadRangeError extends Error {}
+export class BadRangeError extends BadInputError {}
 
 const NUM = /^\d{1,15}$/;
 

@@ -21,13 +21,22 @@ import {
   RangeNotSatisfiableError,
 } from '../storage/object-store.service';
 import { type ByteRangeRequest, etagMatches, resolveRange } from './byte-range';
+import { AnsweredError, type HttpAnswer } from '../ops/http-answer';
 
 /** Answers the HTTP layer turns into 404 without saying whether the thing exists. */
-export class NotVisibleError extends Error {}
+export class NotVisibleError extends AnsweredError {
+  answer(): HttpAnswer {
+    return { status: 404, message: 'not found' };
+  }
+}
 /** The grant's byte quota would be exceeded: 429, nothing served. */
-export class QuotaExhaustedError extends Error {
+export class QuotaExhaustedError extends AnsweredError {
   constructor(readonly grant: string) {
     super('the byte quota of the grant that allows this read is used up');
+  }
+
+  answer(): HttpAnswer {
+    return { status: 429, message: this.message };
   }
 }
 /** Reads racing for one grant's quota kept changing its usage under this one: 503, nothing served. */
@@ -36,9 +45,13 @@ export class QuotaContendedError extends DatabaseUnavailableError {
     super('the byte quota of the grant that allows this read is too contended to charge');
   }
 }
-export class RangeError416 extends Error {
+export class RangeError416 extends AnsweredError {
   constructor(readonly size: number) {
     super('range not satisfiable');
+  }
+
+  answer(): HttpAnswer {
+    return { status: 416, message: this.message, headers: { 'content-range': `bytes */${this.size}` } };
   }
 }
 

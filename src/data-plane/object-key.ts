@@ -1,9 +1,10 @@
+import { BadInputError } from '../ops/http-answer';
 /**
  * Object keys are opaque bytes: `a/../b`, `a//b` and NFC/NFD spellings are different keys. The
  * key is taken from the raw request path, percent-decoded exactly once, and the resulting string
  * is both what policy decides on and what is sent to the object store; nothing normalizes it.
  */
-export class BadKeyError extends Error {}
+export class BadKeyError extends BadInputError {}
 
 const MAX_KEY_BYTES = 1024;
 // ignoreBOM: a leading U+FEFF is part of the key, not something to strip.

@@ -1,3 +1,4 @@
+import { DependencyUnavailableError } from '../ops/http-answer';
 /**
  * The one door to SQL. PGlite (embedded default) and PostgreSQL (production) sit behind the
  * same interface, run the same migrations and the same statements, so every rule is tested
@@ -28,7 +29,7 @@ export abstract class Database implements Queryable {
 }
 
 /** The database cannot answer (closed, unreachable, connection lost): callers fail closed (503). */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends DependencyUnavailableError {
   constructor(reason: string, options?: { cause: unknown }) {
     super(`database unavailable: ${reason}`, options);
   }

@@ -1,3 +1,4 @@
+import { AnsweredError, type HttpAnswer } from '../ops/http-answer';
 /** One reason an artifact was refused: a stable code, where, and a message that echoes nothing submitted. */
 export interface RefusalReason {
   code: string;
@@ -12,7 +13,7 @@ export interface RefusalReason {
  * (null when no row was made), for 429 what remains, and whether the body was left unread (the
  * connection is then closed after the answer instead of reading the rest).
  */
-export class EgressRefusal extends Error {
+export class EgressRefusal extends AnsweredError {
   constructor(
     readonly status: 404 | 413 | 422 | 429,
     readonly reasons: RefusalReason[],
@@ -27,5 +28,15 @@ export class EgressRefusal extends Error {
           ? 'over the daily limits for this kind, or too many uploads at once'
           : 'refused',
     );
+  }
+
+  answer(): HttpAnswer {
+    return {
+      status: this.status,
+      message: this.message,
+      body: { artifactId: this.artifactId, reasons: this.reasons, ...(this.remaining === undefined ? {} : { remaining: this.remaining }) },
+      // A body left unread is not drained: the connection closes after the answer.
+      closeConnection: this.bodyUnread || this.status === 413,
+    };
   }
 }

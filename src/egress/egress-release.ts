@@ -2,6 +2,7 @@ import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type Clock } from '../clock/clock';
 import { type ObjectStore } from '../storage/object-store.service';
 import { type Artifact, type EgressRepository } from './egress.repository';
+import { DependencyUnavailableError } from '../ops/http-answer';
 
 /** Released artifacts, and nothing else, live here. */
 export const OUTBOX_BUCKET = 'cage-outbox';
@@ -16,7 +17,7 @@ export function outboxKey(team: string, kind: string, format: string, id: string
   return `${team}/${kind}/${id}.${EXTENSIONS[format] ?? 'bin'}`;
 }
 
-export class ReleaseFailedError extends Error {}
+export class ReleaseFailedError extends DependencyUnavailableError {}
 
 /**
  * The release protocol, shared by direct egress and by the airlock. The leaf recording the

@@ -1,13 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
-import { AuditUnavailableError } from '../audit/audit-writer.service';
-import { BadRangeError } from '../data-plane/byte-range';
-import { NotVisibleError, QuotaExhaustedError, RangeError416 } from '../data-plane/data-plane.service';
-import { BadKeyError } from '../data-plane/object-key';
-import { DatabaseUnavailableError } from '../db/database';
-import { EgressRefusal } from '../egress/egress-refusal';
-import { ReleaseFailedError } from '../egress/egress-release';
-import { ObjectStoreUnavailableError } from '../storage/object-store.service';
+import { AnsweredError } from './http-answer';
 
 const CODES: Record<number, string> = {
   400: 'bad_request',
@@ -26,7 +19,8 @@ const CODES: Record<number, string> = {
 };
 
 /**
- * Every error leaves as `{error, message, requestId}`. Known errors say what was wrong; anything
+ * Every error leaves as `{error, message, requestId}`. The services' errors say how they are
+ * answered (AnsweredError: status, headers, extra fields), so this filter knows none of them. Known errors say what was wrong; anything
  * else is a generic 500 (the details go to the log, keyed by the request id, never to the client).
  * "Not granted" and "absent" are one and the same 404.
  */
@@ -38,21 +32,19 @@ export class ErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    if (err instanceof EgressRefusal) {
-      if (reply.sent || reply.raw.headersSent) return;
+    if (err instanceof AnsweredError) {
+      const a = err.answer();
+      if (a.status >= 500) this.logger.error({ message: 'dependency unavailable', error: err.message, requestId: req.id });
+      if (reply.sent || reply.raw.headersSent) {
+        reply.raw.destroy();
+        return;
+      }
+      for (const [k, v] of Object.entries(a.headers ?? {})) void reply.header(k, v);
+      if (a.closeConnection !== undefined) void reply.header('connection', a.closeConnection ? 'close' : 'keep-alive');
       void reply
-        .status(err.status)
+        .status(a.status)
         .header('content-type', 'application/json; charset=utf-8')
-        // A body left unread is not drained: the connection closes after the answer.
-        .header('connection', err.bodyUnread || err.status === 413 ? 'close' : 'keep-alive')
-        .send({
-          error: CODES[err.status] ?? 'rejected',
-          message: err.message,
-          requestId: req.id,
-          artifactId: err.artifactId,
-          reasons: err.reasons,
-          ...(err.remaining === undefined ? {} : { remaining: err.remaining }),
-        });
+        .send({ error: CODES[a.status] ?? 'error', message: a.message, requestId: req.id, ...a.body });
       return;
     }
     const { status, message, headers } = this.classify(err, req);
@@ -78,21 +70,6 @@ export class ErrorFilter implements ExceptionFilter {
       const inner = typeof body === 'string' ? body : (body as { message?: unknown }).message;
       const message = Array.isArray(inner) ? inner.map(String).join('; ') : typeof inner === 'string' ? inner : err.message;
       return { status, message, headers: status === 401 ? { 'www-authenticate': 'Bearer' } : {} };
-    }
-    if (err instanceof BadKeyError || err instanceof BadRangeError) return { status: 400, message: err.message, headers: {} };
-    if (err instanceof NotVisibleError) return { status: 404, message: 'not found', headers: {} };
-    if (err instanceof QuotaExhaustedError) return { status: 429, message: err.message, headers: {} };
-    if (err instanceof RangeError416) {
-      return { status: 416, message: 'range not satisfiable', headers: { 'content-range': `bytes */${err.size}` } };
-    }
-    if (
-      err instanceof ReleaseFailedError ||
-      err instanceof AuditUnavailableError ||
-      err instanceof DatabaseUnavailableError ||
-      err instanceof ObjectStoreUnavailableError
-    ) {
-      this.logger.error({ message: 'dependency unavailable', error: err.message, requestId: req.id });
-      return { status: 503, message: 'a dependency of the gateway is unavailable; nothing was served', headers: { 'retry-after': '1' } };
     }
     const e = err as { statusCode?: number; message?: string };
     // Fastify's own errors (body too large, bad content type, malformed JSON) carry a 4xx.

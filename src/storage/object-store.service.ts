@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type CageMetrics, type StoreOperation } from '../metrics/metrics.registry';
+import { DependencyUnavailableError } from '../ops/http-answer';
 
 export interface ObjectStoreOptions {
   endpoint: string;
@@ -55,7 +56,7 @@ export class RangeNotSatisfiableError extends Error {
   }
 }
 /** The object store failed or timed out: the caller fails closed with 503. */
-export class ObjectStoreUnavailableError extends Error {}
+export class ObjectStoreUnavailableError extends DependencyUnavailableError {}
 
 /**
  * Every byte to or from the object store passes here, through @aws-sdk/client-s3. Applies
