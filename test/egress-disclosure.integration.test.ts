@@ -37,8 +37,11 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     await f?.stop();
   });
 
-  /** A fresh team granted the test split now, a job of it, and a contestant of it: caps start at zero. */
-  async function team(): Promise<{ id: string; job: IssuedJob; person: string }> {
+  /**
+   * A fresh team granted the test split (from `fromMs` to `untilMs` around now: open now unless
+   * said otherwise), a job of it, and a contestant of it: caps start at zero.
+   */
+  async function team(fromMs = -60_000, untilMs = 3600_000): Promise<{ id: string; job: IssuedJob; person: string }> {
     const id = `t${randomUUID().slice(0, 8)}`;
     const core = f.gateway.core;
     const now = clock.now();
@@ -49,8 +52,8 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
         team: id,
         dataset: DATASET,
         split: 'test',
-        notBefore: new Date(now.getTime() - 60_000),
-        notAfter: new Date(now.getTime() + 3600_000),
+        notBefore: new Date(now.getTime() + fromMs),
+        notAfter: new Date(now.getTime() + untilMs),
         byteQuota: null,
       },
       now,
@@ -242,23 +245,7 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
 
   it('row 12b: a scan whose grant ends while the body streams is refused at the end, not released', async () => {
     const core = f.gateway.core;
-    const now = clock.now();
-    const id = `gend${randomUUID().slice(0, 6)}`;
-    await core.teams.insert({ id, name: id }, now, 'test');
-    await core.grants.insert(
-      {
-        id: `${id}-test`,
-        team: id,
-        dataset: DATASET,
-        split: 'test',
-        notBefore: new Date(now.getTime() - 60_000),
-        notAfter: new Date(now.getTime() + 30_000),
-        byteQuota: null,
-      },
-      now,
-      'test',
-    );
-    const job = await core.jobService.issue(id, 3600, 'test', META);
+    const { id, job } = await team(-60_000, 30_000);
     const body = Buffer.from(predictions([ROW]));
     const u = new URL(f.gateway.sandboxUrl);
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -330,20 +317,11 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
   });
 
   it('row 12: predictions only for scans of a grant active now; other scans are unknown, their bounds never revealed', async () => {
-    const core = f.gateway.core;
-    const now = clock.now();
-    for (const [name, from, to] of [
-      ['future', now.getTime() + 3600_000, now.getTime() + 7200_000],
-      ['ended', now.getTime() - 7200_000, now.getTime() - 3600_000],
-    ] as const) {
-      const id = `g${name}${randomUUID().slice(0, 6)}`;
-      await core.teams.insert({ id, name: id }, now, 'test');
-      await core.grants.insert(
-        { id: `${id}-test`, team: id, dataset: DATASET, split: 'test', notBefore: new Date(from), notAfter: new Date(to), byteQuota: null },
-        now,
-        'test',
-      );
-      const job = await core.jobService.issue(id, 3600, 'test', META);
+    for (const [from, until] of [
+      [3600_000, 7200_000], // not started
+      [-7200_000, -3600_000], // ended
+    ]) {
+      const { job } = await team(from, until);
       const inBox = await postEgress(f.gateway.sandboxUrl, 'predictions', job.token, predictions([ROW]));
       const outOfBox = await postEgress(f.gateway.sandboxUrl, 'predictions', job.token, predictions(['scan-9,1000,2,3,0.5']));
       for (const r of [inBox, outOfBox]) {
