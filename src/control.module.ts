@@ -1,32 +1,28 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, type INestApplicationContext, Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { AuditController } from './audit/audit.controller';
 import { AuditProofController } from './audit/audit-proof.controller';
 import { ComplianceReportsController } from './audit/compliance-reports.controller';
 import { ControlJwtStrategy } from './auth/jwt.strategy';
-import { type Core } from './core';
-import { IngestController } from './control/ingest.controller';
+import { IngestController } from './ingest/ingest.controller';
 import { EgressAdminController } from './egress/egress-admin.controller';
-import {
-  DatasetAdminController,
-  GrantsController,
-  IssuersController,
-  JobsController,
-  TeamsController,
-  TokensController,
-} from './control/organizer.controllers';
-import { PolicyController } from './control/policy.controller';
-import { SigningKeyController } from './control/signing-key.controller';
+import { DatasetAdminController } from './datasets/dataset-admin.controller';
+import { GrantsController } from './grants/grants.controller';
+import { IssuersController } from './auth/issuers.controller';
+import { JobsController } from './jobs/jobs.controller';
+import { TeamsController } from './teams/teams.controller';
+import { TokensController } from './auth/tokens.controller';
+import { PolicyController } from './policy/policy.controller';
+import { SigningKeyController } from './audit/signing-key.controller';
 import { controlProviders } from './listener.providers';
 import { UiController } from './ui/ui.controller';
 import { HealthController } from './ops/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
-import { CageMetrics } from './metrics/metrics.registry';
 
 /** The control listener: organizers, compliance officers, contestants (people). User credentials only. */
 @Module({})
 export class ControlModule {
-  static register(core: Core): DynamicModule {
+  static register(services: INestApplicationContext): DynamicModule {
     return {
       module: ControlModule,
       imports: [PassportModule],
@@ -48,8 +44,7 @@ export class ControlModule {
         SigningKeyController,
         MetricsController,
       ],
-      // The metrics registry only here: the sandbox listener never serves what other teams do.
-      providers: [...controlProviders(core), ControlJwtStrategy, { provide: CageMetrics, useValue: core.metrics }],
+      providers: [...controlProviders(services), ControlJwtStrategy],
     };
   }
 }

@@ -1,22 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { Logger, type LoggerService, type DynamicModule } from '@nestjs/common';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { type Abstract, type DynamicModule, type INestApplicationContext, Logger, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type CageConfig } from './config/config';
 import { ControlModule } from './control.module';
-import { Core } from './core';
+import { CageModule } from './cage.module';
+import { Checkpointer } from './audit/checkpointer.service';
+import { Clock } from './clock/clock';
+import { CageMetrics } from './metrics/metrics.registry';
+import { HealthService } from './ops/health.service';
+import { Lifecycle } from './ops/lifecycle';
+import { PolicyStore } from './policy/policy-store';
+import { PolicyWatcher } from './policy/policy-watcher';
 import { type Database } from './db/database';
-import { type CageMetrics } from './metrics/metrics.registry';
 import { ensureBootstrap } from './demo/bootstrap';
 import { type Bootstrap } from './demo/bootstrap-file';
 import { openApiDocument } from './ops/openapi-document';
 import { requestContext } from './ops/request-context';
 import { SandboxModule } from './sandbox.module';
-import { type Clock } from './clock/clock';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -26,10 +32,12 @@ export interface GatewayOptions {
   db?: Database;
 }
 
-/** One gateway process: the shared core and its two listeners. */
+/** One gateway process: the container of its services (cage.module.ts) and its two listeners. */
 export class Gateway {
   private constructor(
-    readonly core: Core,
+    /** Every service of the gateway, built once and shared by both listeners. */
+    readonly services: INestApplicationContext,
+    private readonly lifecycle: Lifecycle,
     readonly control: NestFastifyApplication,
     readonly sandbox: NestFastifyApplication,
     readonly controlUrl: string,
@@ -41,17 +49,26 @@ export class Gateway {
   ) {}
 
   static async start(config: CageConfig, opts: GatewayOptions = {}): Promise<Gateway> {
-    const core = await Core.build(config, { clock: opts.clock, db: opts.db });
+    // It holds the signing key and bootstrap credentials: owner only, even if it existed before.
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(config.dataDir, 0o700);
+    const lifecycle = new Lifecycle();
+    let services: INestApplicationContext | undefined;
     try {
+      services = await NestFactory.createApplicationContext(
+        CageModule.forRoot({ config, clock: opts.clock ?? new Clock(), db: opts.db, lifecycle }),
+        { logger: opts.logger === undefined ? undefined : opts.logger, abortOnError: false },
+      );
+      const metrics = services.get(CageMetrics);
       // Egress bodies are read raw, whatever their content type: the checker must see the exact
       // bytes (a JSON parser would drop duplicate keys and respell numbers), and the size cap is
       // applied while streaming, by the egress service.
-      const sandbox = await createListener(SandboxModule.register(core), 'Cage sandbox API', opts.logger, {
+      const sandbox = await createListener(SandboxModule.register(services), 'Cage sandbox API', opts.logger, {
         rawBodies: true,
-        metrics: { registry: core.metrics, listener: 'sandbox' },
+        metrics: { registry: metrics, listener: 'sandbox' },
       });
-      const control = await createListener(ControlModule.register(core), 'Cage control API', opts.logger, {
-        metrics: { registry: core.metrics, listener: 'control' },
+      const control = await createListener(ControlModule.register(services), 'Cage control API', opts.logger, {
+        metrics: { registry: metrics, listener: 'control' },
       });
       const openapi = { control: control.doc, sandbox: sandbox.doc };
       // Docs are served on the control listener only, both APIs' (the sandbox serves data, nothing else).
@@ -62,17 +79,24 @@ export class Gateway {
       await control.app.listen(config.controlPort, config.host);
       const controlUrl = urlOf(control.app, config.host);
       const sandboxUrl = urlOf(sandbox.app, config.host);
-      const boot = await ensureBootstrap(core, { controlUrl, sandboxUrl, s3Endpoint: sandboxUrl, s3Region: config.s3Api.region });
-      core.policyWatcher.start();
-      core.policyStore.startSync();
-      core.checkpointer.start();
+      const boot = await ensureBootstrap(services, { controlUrl, sandboxUrl, s3Endpoint: sandboxUrl, s3Region: config.s3Api.region });
+      services.get(PolicyWatcher).start();
+      services.get(PolicyStore).startSync();
+      services.get(Checkpointer).start();
       // Ready only now: a script waiting on /readyz may read bootstrap.json next.
-      core.health.markStarted();
-      return new Gateway(core, control.app, sandbox.app, controlUrl, sandboxUrl, boot?.bootstrap, boot?.file, openapi);
+      services.get(HealthService).markStarted();
+      return new Gateway(services, lifecycle, control.app, sandbox.app, controlUrl, sandboxUrl, boot?.bootstrap, boot?.file, openapi);
     } catch (err) {
-      await core.close().catch(() => undefined);
+      // What was started before the failure is stopped again: nothing left listening, no database open.
+      await services?.close().catch(() => undefined);
+      await lifecycle.stop();
       throw err;
     }
+  }
+
+  /** One of the gateway's services (tests, tools): the instance both listeners use. */
+  get<T>(token: Type<T> | Abstract<T>): T {
+    return this.services.get(token, { strict: false });
   }
 
   /**
@@ -89,7 +113,10 @@ export class Gateway {
       await Promise.all([this.sandbox.close(), this.control.close()]);
     } finally {
       clearTimeout(force);
-      await this.core.close();
+      // Then undo start-up, dependents first: background work stopped, pending leaves flushed,
+      // the stores closed (ops/lifecycle.ts).
+      await this.services.close();
+      await this.lifecycle.stop();
     }
   }
 }

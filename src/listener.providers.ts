@@ -1,4 +1,4 @@
-import { type Provider } from '@nestjs/common';
+import { type INestApplicationContext, type InjectionToken, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuditLog } from './audit/audit-log.service';
 import { AuditRepository } from './audit/audit.repository';
@@ -6,81 +6,80 @@ import { AuditExport } from './audit/audit-export.service';
 import { ComplianceReports } from './audit/compliance-reports.service';
 import { Checkpointer } from './audit/checkpointer.service';
 import { MerkleStore } from './audit/merkle-store.repository';
-import { DatasetAdminService } from './control/dataset-admin.service';
-import { GrantService } from './control/grant.service';
-import { JobService } from './control/job.service';
-import { IngestService } from './ingest/ingest.service';
-import { TeamService } from './control/team.service';
-import { SigningKeyService } from './control/signing-key.service';
-import { PolicyStore } from './policy/policy-store';
-import { PolicyEngine } from './policy/policy.types';
-import { TeamRepository } from './teams/team.repository';
+import { SigningKeyService } from './audit/signing-key.service';
 import { AccessGuard, LISTENER, type ListenerName } from './auth/access.guard';
 import { OidcIssuers } from './auth/oidc-issuers';
 import { TokenService } from './auth/token.service';
 import { Clock } from './clock/clock';
-import { type Core } from './core';
+import { CAGE_CONFIG } from './config/config';
 import { DataPlaneService } from './data-plane/data-plane.service';
 import { ListCursors } from './data-plane/list-cursor';
+import { DatasetAdminService } from './datasets/dataset-admin.service';
 import { EgressReceiptsService } from './egress/egress-receipts.service';
 import { EgressReviewService } from './egress/egress-review.service';
 import { EgressService } from './egress/egress.service';
-import { JobSecrets } from './keys/job-secrets';
-import { JobRepository } from './keys/job.repository';
-import { CAGE_CONFIG } from './config/config';
+import { GrantService } from './grants/grant.service';
+import { IngestService } from './ingest/ingest.service';
+import { JobSecrets } from './jobs/job-secrets';
+import { JobRepository } from './jobs/job.repository';
+import { JobService } from './jobs/job.service';
+import { CageMetrics } from './metrics/metrics.registry';
 import { ErrorFilter } from './ops/error.filter';
 import { HealthService } from './ops/health.service';
+import { PolicyStore } from './policy/policy-store';
+import { PolicyEngine } from './policy/policy.types';
+import { S3ApiService } from './s3-api/s3-api.service';
+import { TeamRepository } from './teams/team.repository';
+import { TeamService } from './teams/team.service';
 
-/** What both listener apps need: authentication, health, the guard and the error filter. */
-function commonProviders(core: Core, listener: ListenerName): Provider[] {
+/**
+ * What each listener app may reach of the gateway's one container (cage.module.ts): the
+ * services its routes and strategies use, the same instances for both listeners, and nothing
+ * else. The sandbox app holds no organizer or compliance service, so no sandbox route can reach
+ * one even by mistake (test/listener-isolation.integration.test.ts asks for each and is refused).
+ */
+const COMMON: InjectionToken[] = [Clock, TokenService, CAGE_CONFIG, HealthService];
+
+const SANDBOX: InjectionToken[] = [JobRepository, JobSecrets, DataPlaneService, EgressService, ListCursors, S3ApiService];
+
+const CONTROL: InjectionToken[] = [
+  AuditRepository,
+  EgressReviewService,
+  EgressReceiptsService,
+  JobService,
+  IngestService,
+  TeamService,
+  TeamRepository,
+  GrantService,
+  DatasetAdminService,
+  PolicyStore,
+  AuditLog,
+  OidcIssuers,
+  PolicyEngine,
+  MerkleStore,
+  Checkpointer,
+  SigningKeyService,
+  AuditExport,
+  ComplianceReports,
+  // The metrics registry only here: the sandbox listener never serves what other teams do.
+  CageMetrics,
+];
+
+function listenerProviders(services: INestApplicationContext, listener: ListenerName, tokens: InjectionToken[]): Provider[] {
   return [
-    { provide: Clock, useValue: core.clock },
-    { provide: TokenService, useValue: core.tokens },
-    { provide: CAGE_CONFIG, useValue: core.config },
-    { provide: HealthService, useValue: core.health },
+    ...[...COMMON, ...tokens].map((token) => ({ provide: token, useValue: services.get<unknown>(token, { strict: false }) })),
     { provide: LISTENER, useValue: listener },
     { provide: APP_GUARD, useClass: AccessGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
   ];
 }
 
-/**
- * The sandbox app's container: the data plane and egress, and what authenticates jobs. Nothing
- * of the control plane is in it, so no sandbox route can reach an organizer's service even by
- * mistake (a test asks the container for each and is refused).
- */
-export function sandboxProviders(core: Core): Provider[] {
-  return [
-    ...commonProviders(core, 'sandbox'),
-    { provide: JobRepository, useValue: core.jobs },
-    { provide: JobSecrets, useValue: core.jobSecrets },
-    { provide: DataPlaneService, useValue: core.dataPlane },
-    { provide: EgressService, useValue: core.egress },
-    { provide: ListCursors, useValue: core.cursors },
-  ];
+/** The sandbox app's container: the data plane, egress and the S3 API, and what authenticates jobs. */
+export function sandboxProviders(services: INestApplicationContext): Provider[] {
+  return listenerProviders(services, 'sandbox', SANDBOX);
 }
 
 /** The control app's container: the services people use (organizers, compliance officers, contestants). */
-export function controlProviders(core: Core): Provider[] {
-  return [
-    ...commonProviders(core, 'control'),
-    { provide: AuditRepository, useValue: core.auditRepo },
-    { provide: EgressReviewService, useValue: core.egressReviews },
-    { provide: EgressReceiptsService, useValue: core.egressReceipts },
-    { provide: JobService, useValue: core.jobService },
-    { provide: IngestService, useValue: core.ingest },
-    { provide: TeamService, useValue: core.teamService },
-    { provide: TeamRepository, useValue: core.teams },
-    { provide: GrantService, useValue: core.grantService },
-    { provide: DatasetAdminService, useValue: core.datasetAdmin },
-    { provide: PolicyStore, useValue: core.policyStore },
-    { provide: AuditLog, useValue: core.auditLog },
-    { provide: OidcIssuers, useValue: core.oidc },
-    { provide: PolicyEngine, useValue: core.policy },
-    { provide: MerkleStore, useValue: core.tree },
-    { provide: Checkpointer, useValue: core.checkpointer },
-    { provide: SigningKeyService, useValue: core.signingKeys },
-    { provide: AuditExport, useValue: core.auditExport },
-    { provide: ComplianceReports, useValue: core.reports },
-  ];
+export function controlProviders(services: INestApplicationContext): Provider[] {
+  return listenerProviders(services, 'control', CONTROL);
 }

@@ -5,6 +5,9 @@ import { type AuditLeaf } from '../src/audit/audit-leaf';
 import { run } from '../src/cli/main';
 import { type Fixture, startFixture } from './support/fixture';
 import { bearer, rawRequest } from './support/http';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { AuditWriter } from '../src/audit/audit-writer.service';
+import { Checkpointer } from '../src/audit/checkpointer.service';
 
 const N = 100_000;
 
@@ -28,14 +31,14 @@ describe('export → offline verify round trip at 100,000 leaves', () => {
       sha256: null,
       detail: null,
     };
-    const start = await f.gateway.core.auditRepo.size();
+    const start = await f.gateway.get(AuditRepository).size();
     const pending: Promise<unknown>[] = [];
     for (let i = start; i < N; i++) {
-      pending.push(f.gateway.core.auditWriter.append({ ...base, requestId: `load-${i}`, bytes: i }));
+      pending.push(f.gateway.get(AuditWriter).append({ ...base, requestId: `load-${i}`, bytes: i }));
       if (pending.length >= 2000) await Promise.all(pending.splice(0));
     }
     await Promise.all(pending);
-    await f.gateway.core.checkpointer.checkpoint();
+    await f.gateway.get(Checkpointer).checkpoint();
   }, 300_000);
   afterAll(async () => {
     await f?.stop();

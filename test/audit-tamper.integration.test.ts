@@ -9,6 +9,9 @@ import { run } from '../src/cli/main';
 import { DB_KINDS } from './support/backends';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
+import { AuditWriter } from '../src/audit/audit-writer.service';
+import { Checkpointer } from '../src/audit/checkpointer.service';
+import { ObjectStore } from '../src/storage/object-store.service';
 
 async function cage(f: Fixture, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -34,10 +37,10 @@ describe.each(DB_KINDS)('a tamper-evident audit log on %s', (db) => {
         objectPath(DATASET, i % 3 === 0 ? 'labels/test_annotations.csv' : 'train/scan-1.mhd'),
         bearer(f.alpha.token),
       );
-      if (i === 9) await f.gateway.core.checkpointer.checkpoint();
+      if (i === 9) await f.gateway.get(Checkpointer).checkpoint();
     }
-    await f.gateway.core.auditWriter.flush();
-    await f.gateway.core.checkpointer.checkpoint();
+    await f.gateway.get(AuditWriter).flush();
+    await f.gateway.get(Checkpointer).checkpoint();
     pinnedKey = (await rawRequest(f.gateway.controlUrl, 'GET', '/v1/audit/checkpoint/key', bearer(f.auditorToken))).body.toString().trim();
     good = mkdtempSync(join(tmpdir(), 'cage-export-'));
     expect((await cage(f, 'audit', 'export', '--out', good)).code).toBe(0);
@@ -106,7 +109,7 @@ describe.each(DB_KINDS)('a tamper-evident audit log on %s', (db) => {
     ).toBe(true);
     expect((await verify(good, '--earlier', join(good, 'checkpoints', early))).code).toBe(0);
     // The copy outside the database: the same note in the checkpoint bucket.
-    const copy = await f.gateway.core.store.getBuffer('cage-checkpoints', 'cage.local_audit/latest.checkpoint', 10_000);
+    const copy = await f.gateway.get(ObjectStore).getBuffer('cage-checkpoints', 'cage.local_audit/latest.checkpoint', 10_000);
     expect(copy.toString()).toBe(note);
   });
 

@@ -14,6 +14,17 @@ import { POSTGRES_URL } from './support/backends';
 import { postEgress, predictions } from './support/egress';
 import { POLICY_DIR } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
+import { AuditWriter } from '../src/audit/audit-writer.service';
+import { Checkpointer } from '../src/audit/checkpointer.service';
+import { Clock } from '../src/clock/clock';
+import { DatasetRepository } from '../src/datasets/dataset.repository';
+import { GrantRepository } from '../src/grants/grant.repository';
+import { JobService } from '../src/jobs/job.service';
+import { SeriesRepository } from '../src/datasets/series.repository';
+import { ObjectStore } from '../src/storage/object-store.service';
+import { TeamRepository } from '../src/teams/team.repository';
+import { TokenService } from '../src/auth/token.service';
+import { MerkleStore } from '../src/audit/merkle-store.repository';
 
 const SCRIPTS = join(__dirname, '..', 'scripts');
 const DATASET = 'ct';
@@ -59,12 +70,12 @@ interface Before {
 
 /** A dataset, a grant, a job that reads and releases predictions, and a checkpoint over it all. */
 async function traffic(g: Gateway): Promise<Before> {
-  const core = g.core;
-  const now = core.clock.now();
-  await core.store.ensureBucket('cage-bk-data');
-  await core.store.put('cage-bk-data', `${DATASET}/test/scan-9.raw`, SCAN);
-  await core.store.put('cage-bk-data', 'elsewhere/not-ours.bin', Buffer.from('another prefix of the bucket'));
-  await core.datasets.insert(
+  const gw = g;
+  const now = gw.get(Clock).now();
+  await gw.get(ObjectStore).ensureBucket('cage-bk-data');
+  await gw.get(ObjectStore).put('cage-bk-data', `${DATASET}/test/scan-9.raw`, SCAN);
+  await gw.get(ObjectStore).put('cage-bk-data', 'elsewhere/not-ours.bin', Buffer.from('another prefix of the bucket'));
+  await gw.get(DatasetRepository).insert(
     {
       id: DATASET,
       bucket: 'cage-bk-data',
@@ -75,7 +86,7 @@ async function traffic(g: Gateway): Promise<Before> {
     now,
     'test',
   );
-  await core.series.upsert(
+  await gw.get(SeriesRepository).upsert(
     ['scan-8', 'scan-9'].map((seriesuid) => ({
       dataset: DATASET,
       split: 'test',
@@ -83,8 +94,8 @@ async function traffic(g: Gateway): Promise<Before> {
       box: { min: [-100, -100, -100], max: [100, 100, 100] },
     })),
   );
-  await core.teams.insert({ id: 'beta', name: 'beta' }, now, 'test');
-  await core.grants.insert(
+  await gw.get(TeamRepository).insert({ id: 'beta', name: 'beta' }, now, 'test');
+  await gw.get(GrantRepository).insert(
     {
       id: 'beta-test',
       team: 'beta',
@@ -97,9 +108,9 @@ async function traffic(g: Gateway): Promise<Before> {
     now,
     'test',
   );
-  const job = await core.jobService.issue('beta', 3600, 'test', { requestId: 'backup-test', listener: 'internal' });
-  const organizer = await core.tokens.issueUser('olga', 'organizer', null, 3600);
-  const auditor = await core.tokens.issueUser('aud', 'auditor', null, 3600);
+  const job = await gw.get(JobService).issue('beta', 3600, 'test', { requestId: 'backup-test', listener: 'internal' });
+  const organizer = await gw.get(TokenService).issueUser('olga', 'organizer', null, 3600);
+  const auditor = await gw.get(TokenService).issueUser('aud', 'auditor', null, 3600);
 
   for (let i = 0; i < 3; i++) {
     const read = await rawRequest(g.sandboxUrl, 'GET', objectPath(DATASET, 'test/scan-9.raw'), bearer(job.token));
@@ -116,14 +127,14 @@ async function traffic(g: Gateway): Promise<Before> {
   const content = await rawRequest(g.controlUrl, 'GET', `/v1/egress/${receipt.id}/content`, bearer(organizer));
   expect(content.status).toBe(200);
 
-  await core.auditWriter.flush();
-  await core.checkpointer.checkpoint();
+  await gw.get(AuditWriter).flush();
+  await gw.get(Checkpointer).checkpoint();
   const checkpoint = (await rawRequest(g.controlUrl, 'GET', '/v1/audit/checkpoint', bearer(auditor))).body.toString();
   const pinnedKey = (await rawRequest(g.controlUrl, 'GET', '/v1/audit/checkpoint/key', bearer(auditor))).body.toString().trim();
   return {
     pinnedKey,
     checkpoint,
-    size: await core.tree.size(),
+    size: await gw.get(MerkleStore).size(),
     artifact: { id: receipt.id, sha256: receipt.sha256, content: content.body },
     organizer,
     auditor,
@@ -133,14 +144,14 @@ async function traffic(g: Gateway): Promise<Before> {
 
 /** What must hold after a restore: the same log (root = the last checkpoint's, offline verification passes) and the same bytes. */
 async function verifyRestored(g: Gateway, before: Before): Promise<void> {
-  const core = g.core;
+  const gw = g;
   // The checkpoint made before the backup is the newest one still, and the tree's root at its size is its root.
   const served = (await rawRequest(g.controlUrl, 'GET', '/v1/audit/checkpoint', bearer(before.auditor))).body.toString();
   expect(served).toBe(before.checkpoint);
   const cp = openCheckpoint(served, before.pinnedKey);
   expect(cp.size).toBe(before.size);
-  expect((await core.tree.root(cp.size)).equals(cp.rootHash)).toBe(true);
-  expect(await core.tree.size()).toBeGreaterThanOrEqual(before.size);
+  expect((await gw.get(MerkleStore).root(cp.size)).equals(cp.rootHash)).toBe(true);
+  expect(await gw.get(MerkleStore).size()).toBeGreaterThanOrEqual(before.size);
 
   const dir = mkdtempSync(join(tmpdir(), 'cage-restored-export-'));
   try {

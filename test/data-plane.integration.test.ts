@@ -6,13 +6,21 @@ import { SigningKeys } from '../src/keys/signing-keys';
 import { DB_KINDS, S3_KINDS } from './support/backends';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { Clock } from '../src/clock/clock';
+import { Database } from '../src/db/database';
+import { GrantRepository } from '../src/grants/grant.repository';
+import { JobService } from '../src/jobs/job.service';
+import { JobRepository } from '../src/jobs/job.repository';
+import { PolicyEngine } from '../src/policy/policy.types';
+import { TeamRepository } from '../src/teams/team.repository';
 
 async function leafCount(f: Fixture): Promise<number> {
-  return f.gateway.core.auditRepo.size();
+  return f.gateway.get(AuditRepository).size();
 }
 
 async function leavesFor(f: Fixture, requestId: string): Promise<AuditLeaf[]> {
-  const all = await f.gateway.core.auditRepo.find({ limit: 1000 });
+  const all = await f.gateway.get(AuditRepository).find({ limit: 1000 });
   return all.filter((l) => l.leaf.requestId === requestId).map((l) => l.leaf);
 }
 
@@ -247,19 +255,19 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
     const key = 'train/scan-1.mhd';
     /** Team gamma, granted train under a quota of `quota` bytes, and a job of it. */
     const quotaTeam = async (team: string, quota: number) => {
-      const core = f.gateway.core;
-      const now = core.clock.now();
-      await core.teams.insert({ id: team, name: team }, now, 'test');
+      const gw = f.gateway;
+      const now = gw.get(Clock).now();
+      await gw.get(TeamRepository).insert({ id: team, name: team }, now, 'test');
       const grant = `${team}-train-quota`;
       const window = { notBefore: new Date(now.getTime() - 3600_000), notAfter: new Date(now.getTime() + 3600_000) };
-      await core.grants.insert({ id: grant, team, dataset: DATASET, split: 'train', ...window, byteQuota: quota }, now, 'test');
-      const job = await core.jobService.issue(team, 600, 'test', { requestId: 'test', listener: 'internal' });
+      await gw.get(GrantRepository).insert({ id: grant, team, dataset: DATASET, split: 'train', ...window, byteQuota: quota }, now, 'test');
+      const job = await gw.get(JobService).issue(team, 600, 'test', { requestId: 'test', listener: 'internal' });
       return { grant, token: job.token };
     };
     const usage = async (grant: string) => {
-      const { rows } = await f.gateway.core.db.query<{ bytes: string | number }>('SELECT bytes FROM grant_usage WHERE grant_id = $1', [
-        grant,
-      ]);
+      const { rows } = await f.gateway
+        .get(Database)
+        .query<{ bytes: string | number }>('SELECT bytes FROM grant_usage WHERE grant_id = $1', [grant]);
       return Number(rows[0]?.bytes ?? 0);
     };
 
@@ -315,9 +323,9 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
       const [leaf] = await leavesFor(f, ranged.headers['x-request-id'] as string);
       expect(leaf).toMatchObject({ decision: 'allow', status: 206, bytes: 10, policies: [`grant:${grant}`] });
       // A second grant on the same split, without a quota: reads are no longer limited.
-      const core = f.gateway.core;
-      const now = core.clock.now();
-      await core.grants.insert(
+      const gw = f.gateway;
+      const now = gw.get(Clock).now();
+      await gw.get(GrantRepository).insert(
         {
           id: 'delta-train-open',
           team: 'delta',
@@ -361,7 +369,7 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
         resource: { type: 'object', dataset: DATASET, keyHex: Buffer.from('train/scan-1.raw').toString('hex') },
       });
       expect(ranged.policies[0]).toMatch(/^grant:alpha-train-/);
-      expect(ranged.policySet).toBe(f.gateway.core.policy.active.sha256);
+      expect(ranged.policySet).toBe(f.gateway.get(PolicyEngine).active.sha256);
       expect(other).toMatchObject({ decision: 'deny', status: 404, bytes: 0, policies: [] });
       expect(labels).toMatchObject({ decision: 'deny', status: 404, policies: ['no-job-reads-labels'] });
       expect(absent).toMatchObject({ decision: 'allow', status: 404, bytes: 0 });
@@ -386,8 +394,8 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
     });
 
     it('should not serve with an expired, foreign-signed, alg:none or user-audience token: 401', async () => {
-      const core = f.gateway.core;
-      const expired = await core.tokens.issueJob(f.alpha.jobId, 'alpha', new Date(Date.now() - 60_000));
+      const gw = f.gateway;
+      const expired = await gw.get(TokenService).issueJob(f.alpha.jobId, 'alpha', new Date(Date.now() - 60_000));
       const foreign = await new TokenService(new SigningKeys(generateKeyPairSync('ed25519').privateKey)).issueJob(
         f.alpha.jobId,
         'alpha',
@@ -399,7 +407,7 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
         .setSubject(f.alpha.jobId)
         .setExpirationTime('1h')
         .encode();
-      const otherTeam = await core.tokens.issueJob(f.alpha.jobId, 'beta', new Date(Date.now() + 60_000));
+      const otherTeam = await gw.get(TokenService).issueJob(f.alpha.jobId, 'beta', new Date(Date.now() + 60_000));
       for (const [token, message] of [
         [expired, 'token expired'],
         [foreign, 'token signature is not valid'],
@@ -415,7 +423,7 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
 
     it('should not serve a job whose stored expiry has passed, even with a token that has not', async () => {
       const meta = { requestId: 'test', listener: 'internal' as const };
-      const job = await f.gateway.core.jobService.issue('alpha', 600, 'test', meta);
+      const job = await f.gateway.get(JobService).issue('alpha', 600, 'test', meta);
       expect((await get('train/scan-1.mhd', {}, job.token)).status).toBe(200);
       await f.db.query('UPDATE jobs SET expires_at = $2 WHERE id = $1', [job.jobId, new Date(Date.now() - 1000).toISOString()]);
       await new Promise((r) => setTimeout(r, 600));
@@ -432,9 +440,9 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
 
     it('should not serve a revoked job within a second of the revoke', async () => {
       const meta = { requestId: 'test', listener: 'internal' as const };
-      const job = await f.gateway.core.jobService.issue('alpha', 600, 'test', meta);
+      const job = await f.gateway.get(JobService).issue('alpha', 600, 'test', meta);
       expect((await get('train/scan-1.mhd', {}, job.token)).status).toBe(200);
-      await f.gateway.core.jobs.revoke(job.jobId, new Date(), 'test');
+      await f.gateway.get(JobRepository).revoke(job.jobId, new Date(), 'test');
       await new Promise((r) => setTimeout(r, 1000));
       const r = await get('train/scan-1.mhd', {}, job.token);
       expect(r.status).toBe(401);
@@ -442,10 +450,10 @@ describe.each(combos)('data plane on $db with $s3', ({ db, s3 }) => {
     });
 
     it('should not serve after a grant is revoked (next request, within a second)', async () => {
-      const core = f.gateway.core;
-      const { rows } = await core.db.query<{ id: string }>("SELECT id FROM grants WHERE team_id = 'beta'");
+      const gw = f.gateway;
+      const { rows } = await gw.get(Database).query<{ id: string }>("SELECT id FROM grants WHERE team_id = 'beta'");
       expect((await get('test/scan-9.raw', {}, f.beta.token)).status).toBe(200);
-      await core.grants.revoke(rows[0].id, new Date(), 'test');
+      await gw.get(GrantRepository).revoke(rows[0].id, new Date(), 'test');
       await new Promise((r) => setTimeout(r, 1000));
       expect((await get('test/scan-9.raw', {}, f.beta.token)).status).toBe(404);
     });

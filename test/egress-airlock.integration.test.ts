@@ -5,6 +5,11 @@ import { postEgress } from './support/egress';
 import { type Fixture, startFixture } from './support/fixture';
 import { bearer, rawRequest } from './support/http';
 import { egressExpectationsWithout, policyDirWith } from './support/policies';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { EgressReceiptsService } from '../src/egress/egress-receipts.service';
+import { PolicyEngine } from '../src/policy/policy.types';
+import { ObjectStore } from '../src/storage/object-store.service';
+import { TokenService } from '../src/auth/token.service';
 
 const MODELS_AFTER_REVIEW = `@id("models-after-review")
 permit (principal is Cage::Job, action == Cage::Action::"egress", resource is Cage::Artifact)
@@ -23,7 +28,7 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
       'budget.json': '{"dailyBits": 100000000, "dailySubmissions": {"predictions": 5, "metrics": 50, "model": 20}}',
     });
     f = await startFixture({ db, policyDir: dir });
-    const t = f.gateway.core.tokens;
+    const t = f.gateway.get(TokenService);
     officers = {
       ann: await t.issueUser('ann', 'auditor', null, 600),
       bob: await t.issueUser('bob', 'auditor', null, 600),
@@ -53,7 +58,7 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
       { ...bearer(token), 'content-type': 'application/json' },
       JSON.stringify({ decision, comment }),
     );
-  const outbox = async () => (await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
+  const outbox = async () => (await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
   const organizer = (method: string, path: string, body?: unknown) =>
     rawRequest(
       f.gateway.controlUrl,
@@ -62,11 +67,11 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
       { ...bearer(f.organizerToken), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body === undefined ? undefined : JSON.stringify(body),
     );
-  const auditorFor = (sub: string) => f.gateway.core.tokens.issueUser(sub, 'auditor', null, 600);
+  const auditorFor = (sub: string) => f.gateway.get(TokenService).issueUser(sub, 'auditor', null, 600);
   const artifactOf = async (id: string) =>
-    (await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id)).artifact;
+    (await f.gateway.get(EgressReceiptsService).get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id)).artifact;
   const leavesOf = async (id: string, action: string) =>
-    (await f.gateway.core.auditRepo.find({ action, limit: 1000 })).filter((l) => l.leaf.resource?.id === id);
+    (await f.gateway.get(AuditRepository).find({ action, limit: 1000 })).filter((l) => l.leaf.resource?.id === id);
   /** A refused review: 403 naming the rule, the artifact unchanged and out of the outbox, a deny leaf saying why. */
   const expectRefused = async (id: string, token: string, sub: string, affiliation: string[]) => {
     const r = await review(id, token, 'approve');
@@ -85,7 +90,7 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
       detail: { artifact: id, review: 'approve', affiliation },
     });
     expect(
-      (await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id)).reviews.map(
+      (await f.gateway.get(EgressReceiptsService).get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id)).reviews.map(
         (x) => x.reviewer,
       ),
     ).not.toContain(`user:${sub}`);
@@ -110,8 +115,8 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
 
   it('holds the artifact outside the outbox, with nothing to download', async () => {
     const id = await submit(1);
-    const { artifact } = await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id);
-    expect((await f.gateway.core.store.head(HELD_BUCKET, artifact.outboxKey!)).size).toBe(1000);
+    const { artifact } = await f.gateway.get(EgressReceiptsService).get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id);
+    expect((await f.gateway.get(ObjectStore).head(HELD_BUCKET, artifact.outboxKey!)).size).toBe(1000);
     expect(await outbox()).not.toContain(artifact.outboxKey);
     expect((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${id}/content`, bearer(f.organizerToken))).status).toBe(404);
   });
@@ -126,9 +131,9 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
       { artifact: id, review: 'approve', affiliation: ['team claim'] },
     ]);
     expect((await review(id, f.organizerToken, 'approve')).status).toBe(403);
-    const betaPerson = await f.gateway.core.tokens.issueUser('bea', 'contestant', 'beta', 600);
+    const betaPerson = await f.gateway.get(TokenService).issueUser('bea', 'contestant', 'beta', 600);
     expect((await review(id, betaPerson, 'approve')).status).toBe(403);
-    const { artifact } = await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id);
+    const { artifact } = await f.gateway.get(EgressReceiptsService).get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id);
     expect(artifact.status).toBe('pending_review');
   });
 
@@ -140,14 +145,14 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
     expect(JSON.parse(second.body.toString())).toMatchObject({ artifact: { status: 'released' } });
     const content = await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${id}/content`, bearer(f.auditorToken));
     expect(content.body.equals(weights(3))).toBe(true);
-    const leaves = (await f.gateway.core.auditRepo.find({ limit: 1000 })).map((l) => l.leaf).filter((l) => l.resource?.id === id);
+    const leaves = (await f.gateway.get(AuditRepository).find({ limit: 1000 })).map((l) => l.leaf).filter((l) => l.resource?.id === id);
     expect(leaves.map((l) => l.action)).toEqual(['egress.hold', 'egress.review', 'egress.review', 'egress.release']);
     expect(leaves[3].sha256).toBe(content.headers['x-cage-sha256']);
     // The release was policy's decision, and its leaf says which policy let the artifact out.
     expect(leaves[3]).toMatchObject({
       principal: 'user:bob',
       policies: ['release-after-two-approvals'],
-      policySet: f.gateway.core.policy.active.sha256,
+      policySet: f.gateway.get(PolicyEngine).active.sha256,
       detail: { approvals: 2, approvers: 'user:ann,user:bob' },
     });
   });
@@ -159,7 +164,7 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
     expect(JSON.parse(r.body.toString())).toMatchObject({ artifact: { status: 'rejected' } });
     expect((await review(id, officers.ann, 'approve')).status).toBe(409);
     expect((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/egress/${id}/content`, bearer(f.auditorToken))).status).toBe(404);
-    const { artifact } = await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id);
+    const { artifact } = await f.gateway.get(EgressReceiptsService).get({ kind: 'user', sub: 'x', role: 'organizer', team: null }, id);
     expect(await outbox()).not.toContain(artifact.outboxKey);
   });
 

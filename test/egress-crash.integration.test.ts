@@ -11,9 +11,17 @@ import { postEgress, predictions } from './support/egress';
 import { faultProxy } from './support/fault-proxy';
 import { type Fixture, POLICY_DIR, startFixture, TestClock } from './support/fixture';
 import { bearer, rawRequest } from './support/http';
+import { AuditLog } from '../src/audit/audit-log.service';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { EgressService } from '../src/egress/egress.service';
+import { EgressReceiptsService } from '../src/egress/egress-receipts.service';
+import { EgressRepository } from '../src/egress/egress.repository';
+import { ObjectStore } from '../src/storage/object-store.service';
+import { TeamRepository } from '../src/teams/team.repository';
+import { TokenService } from '../src/auth/token.service';
 
 const METRICS = '{"n": 40, "metrics": {"auc": 0.9}}';
-const outboxKeys = async (g: Gateway) => (await g.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
+const outboxKeys = async (g: Gateway) => (await g.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
 
 describe('an outbox write that fails', () => {
   const clock = new TestClock();
@@ -40,21 +48,21 @@ describe('an outbox write that fails', () => {
     failOutbox = false;
     expect(r.status).toBe(503);
     expect(await outboxKeys(f.gateway)).toEqual([]);
-    const leaves = (await f.gateway.core.auditRepo.find({ limit: 1000 }))
+    const leaves = (await f.gateway.get(AuditRepository).find({ limit: 1000 }))
       .map((l) => l.leaf)
       .filter((l) => l.requestId === r.headers['x-request-id']);
     expect(leaves.map((l) => l.action)).toEqual(['egress.release', 'egress.fail']);
     const id = leaves[0].resource!.id!;
-    expect((await f.gateway.core.egressReceipts.get({ kind: 'user', sub: 'o', role: 'organizer', team: null }, id)).artifact.status).toBe(
-      'failed',
-    );
+    expect(
+      (await f.gateway.get(EgressReceiptsService).get({ kind: 'user', sub: 'o', role: 'organizer', team: null }, id)).artifact.status,
+    ).toBe('failed');
     // The failed artifact did not spend the day's budget.
-    const budget = await f.gateway.core.egress.budget('beta');
+    const budget = await f.gateway.get(EgressService).budget('beta');
     expect(budget.submissions.metrics.used).toBe(0);
     // Nor does the team see it: the job did not choose the failure, and the row would show the
     // canonical hash of content that never left.
     clock.advance(60_000);
-    const person = await f.gateway.core.tokens.issueUser('bea', 'contestant', 'beta', 600);
+    const person = await f.gateway.get(TokenService).issueUser('bea', 'contestant', 'beta', 600);
     const seen = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(person))).body.toString()) as {
       artifacts: unknown[];
     };
@@ -97,10 +105,10 @@ describe('restart after a crash between the release leaf and the outbox write', 
     let g = await Gateway.start(config, { logger: false });
     const meta = { requestId: 'crash-test', listener: 'internal' as const };
     const now = new Date();
-    await g.core.teams.insert({ id: 'beta', name: 'beta' }, now, 'test');
+    await g.get(TeamRepository).insert({ id: 'beta', name: 'beta' }, now, 'test');
     // The state a crash leaves: the artifact reserved as releasing, its release leaf durable,
     // and no outbox object (the process died before the write).
-    const repo = g.core.egressRepo;
+    const repo = g.get(EgressRepository);
     await repo.insert(repo.database, {
       id: 'egr-crashed',
       team: 'beta',
@@ -117,7 +125,7 @@ describe('restart after a crash between the release leaf and the outbox write', 
       outboxKey: 'beta/metrics/egr-crashed.json',
       createdAt: now.toISOString(),
     });
-    const { index } = await g.core.auditLog.record(meta, {
+    const { index } = await g.get(AuditLog).record(meta, {
       principal: 'job:job-x',
       team: 'beta',
       action: 'egress.release',
@@ -126,14 +134,14 @@ describe('restart after a crash between the release leaf and the outbox write', 
     });
     await repo.setAuditIndex('egr-crashed', index);
     // And an object someone put in the outbox behind the gateway's back.
-    await g.core.store.put(OUTBOX_BUCKET, 'beta/metrics/planted.json', '{"leak":1}');
+    await g.get(ObjectStore).put(OUTBOX_BUCKET, 'beta/metrics/planted.json', '{"leak":1}');
     await g.stop();
 
     g = await Gateway.start(config, { logger: false });
     try {
       const org = { kind: 'user' as const, sub: 'o', role: 'organizer' as const, team: null };
-      expect((await g.core.egressReceipts.get(org, 'egr-crashed')).artifact.status).toBe('failed');
-      const leaves = (await g.core.auditRepo.find({ limit: 1000 })).map((l) => l.leaf);
+      expect((await g.get(EgressReceiptsService).get(org, 'egr-crashed')).artifact.status).toBe('failed');
+      const leaves = (await g.get(AuditRepository).find({ limit: 1000 })).map((l) => l.leaf);
       expect(leaves.find((l) => l.action === 'egress.fail' && l.resource?.id === 'egr-crashed')).toMatchObject({
         decision: 'error',
         detail: { reason: 'half-released at restart' },
@@ -142,7 +150,7 @@ describe('restart after a crash between the release leaf and the outbox write', 
         resource: { keyHex: Buffer.from('beta/metrics/planted.json').toString('hex') },
       });
       expect(await outboxKeys(g)).toEqual([]);
-      expect((await g.core.store.getBuffer(QUARANTINE_BUCKET, 'beta/metrics/planted.json', 100)).toString()).toBe('{"leak":1}');
+      expect((await g.get(ObjectStore).getBuffer(QUARANTINE_BUCKET, 'beta/metrics/planted.json', 100)).toString()).toBe('{"leak":1}');
     } finally {
       await g.stop();
     }

@@ -5,13 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { type IssuedJob } from '../src/control/job.service';
+import { type IssuedJob } from '../src/jobs/job.service';
 import { attemptBits, refusalBits } from '../src/egress/kinds/refusal-feedback';
 import { roundBitsUp } from '../src/egress/kinds/information-bits';
 import { postEgress, predictions } from './support/egress';
 import { DATASET, type Fixture, startFixture, TestClock } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
 import { policyDirWith } from './support/policies';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { EgressRepository } from '../src/egress/egress.repository';
+import { GrantRepository } from '../src/grants/grant.repository';
+import { JobService } from '../src/jobs/job.service';
+import { PolicyEngine } from '../src/policy/policy.types';
+import { TeamRepository } from '../src/teams/team.repository';
+import { TokenService } from '../src/auth/token.service';
 
 const ROW = 'scan-9,1,2,3,0.5';
 const META = { requestId: 'disclosure-test', listener: 'internal' as const };
@@ -43,10 +50,10 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
    */
   async function team(fromMs = -60_000, untilMs = 3600_000): Promise<{ id: string; job: IssuedJob; person: string }> {
     const id = `t${randomUUID().slice(0, 8)}`;
-    const core = f.gateway.core;
+    const gw = f.gateway;
     const now = clock.now();
-    await core.teams.insert({ id, name: id }, now, 'test');
-    await core.grants.insert(
+    await gw.get(TeamRepository).insert({ id, name: id }, now, 'test');
+    await gw.get(GrantRepository).insert(
       {
         id: `${id}-test`,
         team: id,
@@ -59,8 +66,8 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
       now,
       'test',
     );
-    const job = await core.jobService.issue(id, 3600, 'test', META);
-    const person = await core.tokens.issueUser(`${id}-person`, 'contestant', id, 600);
+    const job = await gw.get(JobService).issue(id, 3600, 'test', META);
+    const person = await gw.get(TokenService).issueUser(`${id}-person`, 'contestant', id, 600);
     return { id, job, person };
   }
 
@@ -82,7 +89,7 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     return JSON.parse((await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/egress/budget', bearer(job.token))).body.toString()) as never;
   }
 
-  const kinds = () => f.gateway.core.policy.egress.kinds;
+  const kinds = () => f.gateway.get(PolicyEngine).egress.kinds;
   const refusalCharge = (kind: string) => roundBitsUp(refusalBits(kinds().get(kind)!) + attemptBits(kinds()));
 
   it('the attack: 32 bytes of a test scan encoded in refusals — the contestant decodes no more bits than were charged, and the 6th refusal is a 429 with no reasons', async () => {
@@ -215,7 +222,7 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     expect(third.status).toBe(429);
     expect(third.json.reasons).toEqual([]);
     for (const o of open) o.abort();
-    const leaves = await f.gateway.core.auditRepo.find({ action: 'egress.reject', limit: 10_000 });
+    const leaves = await f.gateway.get(AuditRepository).find({ action: 'egress.reject', limit: 10_000 });
     const leaf = leaves.find((l) => l.leaf.requestId === third.headers['x-request-id']);
     expect(leaf?.leaf.detail).toMatchObject({ reasons: ['too_many_at_once'] });
     expect(await seen(t.person)).toHaveLength(0);
@@ -232,7 +239,7 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     await new Promise((r) => setTimeout(r, 300));
     upload.abort();
     await new Promise((r) => setTimeout(r, 500));
-    const leaves = (await f.gateway.core.auditRepo.find({ limit: 100_000 })).filter(
+    const leaves = (await f.gateway.get(AuditRepository).find({ limit: 100_000 })).filter(
       (l) => l.leaf.principal === `job:${t.job.jobId}` && l.leaf.action.startsWith('egress.'),
     );
     expect(leaves.map((l) => l.leaf.action)).toEqual(['egress.abort']);
@@ -244,7 +251,7 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
   });
 
   it('row 12b: a scan whose grant ends while the body streams is refused at the end, not released', async () => {
-    const core = f.gateway.core;
+    const gw = f.gateway;
     const { id, job } = await team(-60_000, 30_000);
     const body = Buffer.from(predictions([ROW]));
     const u = new URL(f.gateway.sandboxUrl);
@@ -275,12 +282,12 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     const r = await answer;
     expect(r.status).toBe(422);
     expect((JSON.parse(r.body) as { reasons: { code: string }[] }).reasons[0].code).toBe('unknown_series');
-    expect(await core.egressRepo.list({ team: id, status: 'released', limit: 10 })).toEqual([]);
+    expect(await gw.get(EgressRepository).list({ team: id, status: 'released', limit: 10 })).toEqual([]);
   });
 
   it('row 15: attempts faster than the rate are answered 429 at once, without a leaf each: one throttle leaf per job and second counts them', async () => {
     const t = await team();
-    const leavesBefore = await f.gateway.core.auditRepo.size();
+    const leavesBefore = await f.gateway.get(AuditRepository).size();
     const answers = await Promise.all(
       Array.from({ length: 60 }, () =>
         postEgress(f.gateway.sandboxUrl, 'metrics', t.job.token, '{"n": 50, "metrics": {"auc": 0.5}}', 'application/json').catch(() => ({
@@ -291,7 +298,7 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
     const throttledAnswers = answers.filter((a) => a.status === 429).length;
     expect(throttledAnswers).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 1500));
-    const leaves = (await f.gateway.core.auditRepo.find({ after: leavesBefore - 1, limit: 10_000 }))
+    const leaves = (await f.gateway.get(AuditRepository).find({ after: leavesBefore - 1, limit: 10_000 }))
       .map((l) => l.leaf)
       .filter((l) => l.principal === `job:${t.job.jobId}`);
     const summaries = leaves.filter((l) => l.action === 'egress.throttle');
@@ -348,7 +355,7 @@ describe('disclosure with a small bits budget (docs/disclosure.md)', () => {
 
   it('row 6: a refusal or an artifact over the bits budget is a 429 with no reasons and no row', async () => {
     const post = (body: string) => postEgress(f.gateway.sandboxUrl, 'predictions', f.beta.token, body);
-    const contestant = await f.gateway.core.tokens.issueUser('bea', 'contestant', 'beta', 600);
+    const contestant = await f.gateway.get(TokenService).issueUser('bea', 'contestant', 'beta', 600);
     const rows = async () =>
       (clock.advance(60_000),
       JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(contestant))).body.toString()) as {
@@ -362,7 +369,7 @@ describe('disclosure with a small bits budget (docs/disclosure.md)', () => {
     expect(big.length).toBeGreaterThan(96 * 1024);
     const bigOver = await post(big);
     expect(bigOver.status).toBe(429);
-    const [leaf] = (await f.gateway.core.auditRepo.find({ action: 'egress.reject', limit: 10_000 })).filter(
+    const [leaf] = (await f.gateway.get(AuditRepository).find({ action: 'egress.reject', limit: 10_000 })).filter(
       (l) => l.leaf.requestId === bigOver.headers['x-request-id'],
     );
     expect(Number((leaf.leaf.detail as { submittedBytes: number }).submittedBytes)).toBeLessThan(big.length);

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { JobService } from '../src/jobs/job.service';
 
 const run = promisify(execFile);
 const FLOOD_SECONDS = 6;
@@ -45,9 +47,9 @@ describe('egress flood from one team', () => {
       for (let i = 0; i < 150; i++) baseline.push(await read());
 
       const jobs = await Promise.all(
-        [0, 1, 2, 3].map(() => f.gateway.core.jobService.issue('beta', 600, 'test', { requestId: 'flood', listener: 'internal' })),
+        [0, 1, 2, 3].map(() => f.gateway.get(JobService).issue('beta', 600, 'test', { requestId: 'flood', listener: 'internal' })),
       );
-      const leavesBefore = await f.gateway.core.auditRepo.size();
+      const leavesBefore = await f.gateway.get(AuditRepository).size();
       const rssBefore = process.memoryUsage().rss;
       let rssPeak = rssBefore;
       const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
@@ -84,7 +86,7 @@ describe('egress flood from one team', () => {
       // Each refused 16 MiB body was read only as far as its rule (a few chunks at most); every
       // attempt is in the log: a leaf each, or counted in a per-job throttle summary.
       await new Promise((r) => setTimeout(r, 1500));
-      const leaves = (await f.gateway.core.auditRepo.find({ after: leavesBefore - 1, limit: 100_000 })).map((l) => l.leaf);
+      const leaves = (await f.gateway.get(AuditRepository).find({ after: leavesBefore - 1, limit: 100_000 })).map((l) => l.leaf);
       const rejects = leaves.filter((l) => l.action === 'egress.reject');
       const throttled = leaves
         .filter((l) => l.action === 'egress.throttle')

@@ -7,9 +7,14 @@ import { postEgress, predictions } from './support/egress';
 import { type Fixture, POLICY_DIR, startFixture, TestClock } from './support/fixture';
 import { policyDirWith } from './support/policies';
 import { bearer, rawRequest } from './support/http';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { GrantRepository } from '../src/grants/grant.repository';
+import { JobService } from '../src/jobs/job.service';
+import { ObjectStore } from '../src/storage/object-store.service';
+import { TokenService } from '../src/auth/token.service';
 
 async function outboxKeys(f: Fixture): Promise<string[]> {
-  return (await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
+  return (await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
 }
 
 const GOOD = predictions(['scan-9,10.2,-20.7,30.1,0.91234', 'scan-8,0,0,0,0.5']);
@@ -42,7 +47,7 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
     expect(r.json).toMatchObject({ status: 'released', kind: 'predictions' });
     const receipt = r.json as { id: string; sha256: string; bits: number; auditIndex: number };
     expect(receipt.bits).toBeGreaterThan(0);
-    const [leaf] = await f.gateway.core.auditRepo.find({ after: receipt.auditIndex - 1, limit: 1 });
+    const [leaf] = await f.gateway.get(AuditRepository).find({ after: receipt.auditIndex - 1, limit: 1 });
     expect(leaf.leaf).toMatchObject({
       action: 'egress.release',
       decision: 'allow',
@@ -119,7 +124,7 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
     expect(r.body.toString()).not.toContain('scan-1');
     expect(r.body.toString()).not.toContain('patient_age');
     expect(await outboxKeys(f)).toEqual(before);
-    const rejects = await f.gateway.core.auditRepo.find({ action: 'egress.reject', limit: 1000 });
+    const rejects = await f.gateway.get(AuditRepository).find({ action: 'egress.reject', limit: 1000 });
     const leaf = rejects.find((l) => l.leaf.requestId === r.headers['x-request-id'])!.leaf;
     expect(leaf).toMatchObject({ decision: 'deny', status: 422 });
     expect(leaf.sha256).toBe(
@@ -163,7 +168,7 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
     clock.advance(24 * 3600_000);
     // Predictions name scans of a grant active now: the fixture's grant has ended by tomorrow.
     const from = clock.now();
-    await f.gateway.core.grants.insert(
+    await f.gateway.get(GrantRepository).insert(
       {
         id: 'beta-test-tomorrow',
         team: 'beta',
@@ -176,13 +181,13 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
       from,
       'test',
     );
-    const tomorrow = await f.gateway.core.jobService.issue('beta', 3600, 'test', { requestId: 't', listener: 'internal' });
+    const tomorrow = await f.gateway.get(JobService).issue('beta', 3600, 'test', { requestId: 't', listener: 'internal' });
     expect((await post('predictions', GOOD, tomorrow.token)).status).toBe(201);
   });
 
   it('lets a contestant see only their own team’s receipts', async () => {
     clock.advance(60_000); // rows are shown once their publication slot has ended
-    const betaPerson = await f.gateway.core.tokens.issueUser('bea', 'contestant', 'beta', 600);
+    const betaPerson = await f.gateway.get(TokenService).issueUser('bea', 'contestant', 'beta', 600);
     const mine = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(betaPerson))).body.toString()) as {
       artifacts: { team: string }[];
     };
@@ -247,7 +252,7 @@ describe('a budget policy under another name', () => {
     const over = await postEgress(f.gateway.sandboxUrl, 'predictions', f.beta.token, GOOD);
     expect(over.status).toBe(429);
     expect(over.json).toMatchObject({ reasons: [], remaining: { submissions: 0 } });
-    const rejected = (await f.gateway.core.auditRepo.find({ action: 'egress.reject', limit: 10 })).map((l) => l.leaf);
+    const rejected = (await f.gateway.get(AuditRepository).find({ action: 'egress.reject', limit: 10 })).map((l) => l.leaf);
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toMatchObject({ status: 429, policies: ['one-a-day'], detail: { reasons: ['over_limits'] } });
   });

@@ -10,6 +10,10 @@ import { bearer, objectPath, rawRequest, type RawResponse } from './support/http
 import { SigV4TestClient } from './support/sigv4-client';
 import { predictions } from './support/egress';
 import { OUTBOX_BUCKET } from '../src/egress/egress-release';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { AuditWriter } from '../src/audit/audit-writer.service';
+import { DatasetRepository } from '../src/datasets/dataset.repository';
+import { ObjectStore } from '../src/storage/object-store.service';
 
 describe.each(DB_KINDS)('fail closed on %s', (db) => {
   let f: Fixture;
@@ -17,7 +21,7 @@ describe.each(DB_KINDS)('fail closed on %s', (db) => {
   beforeEach(async () => {
     f = await startFixture({ db });
     committed.clear();
-    f.gateway.core.auditWriter.onCommitted((leaf) => committed.add(leaf.requestId));
+    f.gateway.get(AuditWriter).onCommitted((leaf) => committed.add(leaf.requestId));
   });
   afterEach(async () => {
     await f?.stop();
@@ -50,7 +54,7 @@ describe.each(DB_KINDS)('fail closed on %s', (db) => {
     expect(r.status).toBe(503);
     expect(r.body.toString()).toContain('<Code>ServiceUnavailable</Code>');
     expect(r.body.length).toBeLessThan(600);
-    const outboxBefore = (await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length;
+    const outboxBefore = (await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length;
     const put = await new SigV4TestClient(f.gateway.sandboxUrl, f.beta).send({
       method: 'PUT',
       path: '/outbox/predictions/p.csv',
@@ -58,7 +62,7 @@ describe.each(DB_KINDS)('fail closed on %s', (db) => {
       body: predictions(['scan-9,1,2,3,0.5']),
     });
     expect(put.status).toBe(503);
-    expect((await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length).toBe(outboxBefore);
+    expect((await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length).toBe(outboxBefore);
     await f.db.query('ALTER TABLE audit_leaves DROP CONSTRAINT refuse_all');
     expect((await get()).status).toBe(200);
   });
@@ -107,8 +111,8 @@ describe('a backend failure mid-stream', () => {
           : undefined,
     );
     f = await startFixture({ db: 'pglite', s3Endpoint: proxy.url });
-    const ds = (await f.gateway.core.datasets.get(DATASET))!;
-    await f.gateway.core.store.put(ds.bucket, `${DATASET}/train/cut-me.raw`, Buffer.alloc(4 * 1024 * 1024, 7));
+    const ds = (await f.gateway.get(DatasetRepository).get(DATASET))!;
+    await f.gateway.get(ObjectStore).put(ds.bucket, `${DATASET}/train/cut-me.raw`, Buffer.alloc(4 * 1024 * 1024, 7));
   });
   afterAll(async () => {
     await f?.stop();
@@ -129,11 +133,11 @@ describe('a backend failure mid-stream', () => {
   });
 
   it('answers 503 when the store fails after an allow, and still logs exactly one leaf for the decision', async () => {
-    const before = await f.gateway.core.auditRepo.size();
+    const before = await f.gateway.get(AuditRepository).size();
     const r = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/fail-me.raw'), bearer(f.alpha.token));
     expect(r.status).toBe(503);
-    expect(await f.gateway.core.auditRepo.size()).toBe(before + 1);
-    const [leaf] = await f.gateway.core.auditRepo.find({ after: before - 1, limit: 1 });
+    expect(await f.gateway.get(AuditRepository).size()).toBe(before + 1);
+    const [leaf] = await f.gateway.get(AuditRepository).find({ after: before - 1, limit: 1 });
     expect(leaf.leaf).toMatchObject({ requestId: r.headers['x-request-id'], decision: 'allow', status: 503, bytes: 0 });
   });
 });

@@ -11,6 +11,13 @@ import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
 import { cage } from './cli/cli-harness';
 import { SigV4TestClient } from './support/sigv4-client';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { Clock } from '../src/clock/clock';
+import { DatasetRepository } from '../src/datasets/dataset.repository';
+import { GrantRepository } from '../src/grants/grant.repository';
+import { IngestService } from '../src/ingest/ingest.service';
+import { SeriesRepository } from '../src/datasets/series.repository';
+import { ObjectStore } from '../src/storage/object-store.service';
 
 const STUDY = '1.2.826.0.1.3680043.8.498.1';
 const SERIES = `${STUDY}.1`;
@@ -120,16 +127,14 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
   beforeAll(async () => {
     rawExport(root);
     f = await startFixture({ db, env: { CAGE_INGEST_ROOT: root } });
-    const core = f.gateway.core;
-    bucket = (await core.datasets.get(DATASET))!.bucket;
-    const now = core.clock.now();
+    const gw = f.gateway;
+    bucket = (await gw.get(DatasetRepository).get(DATASET))!.bucket;
+    const now = gw.get(Clock).now();
     for (const id of ['ing', 'ing2']) {
-      await core.datasets.insert(
-        { id, bucket, prefix: `${id}/`, title: id, splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
-        now,
-        'test',
-      );
-      await core.grants.insert(
+      await gw
+        .get(DatasetRepository)
+        .insert({ id, bucket, prefix: `${id}/`, title: id, splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, now, 'test');
+      await gw.get(GrantRepository).insert(
         {
           id: `alpha-${id}`,
           team: 'alpha',
@@ -177,7 +182,7 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
   }
 
   async function stored(key: string, dataset = 'ing'): Promise<Buffer> {
-    return f.gateway.core.store.getBuffer(bucket, `${dataset}/${key}`, 64 * 1024 * 1024);
+    return f.gateway.get(ObjectStore).getBuffer(bucket, `${dataset}/${key}`, 64 * 1024 * 1024);
   }
 
   const manifest = async (dataset: string) =>
@@ -209,7 +214,9 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
       'MetaImage PatientName (X)': 1,
       'CSV column mrn (X)': 1,
     });
-    const leaves = (await f.gateway.core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf).filter((l) => l.action === 'dataset.ingest');
+    const leaves = (await f.gateway.get(AuditRepository).find({ limit: 10_000 }))
+      .map((l) => l.leaf)
+      .filter((l) => l.action === 'dataset.ingest');
     expect(leaves.some((l) => (l.detail as { run?: string }).run === run.id)).toBe(true);
   });
 
@@ -217,7 +224,9 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     const keys = (await manifest('ing')).map((e) => e.key);
     expect(keys).toHaveLength(6);
     expect(keys.join('\n')).not.toMatch(/PHI|Doe|report|notes|IM\d|1\.3\.6\.1\.4\.1\.14519|1\.2\.826\.0\.1\.3680043\.8\.498/);
-    const inBucket = (await f.gateway.core.store.list(bucket, 'ing/', undefined, 1000)).objects.map((o) => o.key.slice('ing/'.length));
+    const inBucket = (await f.gateway.get(ObjectStore).list(bucket, 'ing/', undefined, 1000)).objects.map((o) =>
+      o.key.slice('ing/'.length),
+    );
     expect(inBucket.sort()).toEqual([...keys].sort());
   });
 
@@ -322,15 +331,15 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     const csv = (await stored('train/annotations.csv')).toString();
     expect(csv).toBe(`seriesuid,coordX,coordY,coordZ,diameter_mm\n${pseudo},-100.5,20.25,-250,7.5\n`);
     // The series index knows the scan under its pseudonym (predictions are checked against it).
-    expect((await f.gateway.core.series.boxes([{ dataset: 'ing', split: 'train' }])).has(pseudo)).toBe(true);
+    expect((await f.gateway.get(SeriesRepository).boxes([{ dataset: 'ing', split: 'train' }])).has(pseudo)).toBe(true);
   });
 
   it('serves only what the manifest lists: an object injected behind the gateway is 404, unlisted, and reported', async () => {
-    const core = f.gateway.core;
+    const gw = f.gateway;
     const entry = (await manifest('ing')).find((e) => e.key.endsWith('.raw'))!;
     const ok = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', entry.key), bearer(f.alpha.token));
     expect(ok.status).toBe(200);
-    await core.store.put(bucket, 'ing/train/injected.raw', Buffer.from('behind the gateway'));
+    await gw.get(ObjectStore).put(bucket, 'ing/train/injected.raw', Buffer.from('behind the gateway'));
     const injected = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', 'train/injected.raw'), bearer(f.alpha.token));
     expect(injected.status).toBe(404);
     const listing = JSON.parse(
@@ -347,7 +356,7 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     ).body.toString();
     expect([...s3List.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]).sort()).toEqual((await manifest('ing')).map((e) => e.key).sort());
     // Replaced bytes under a listed key: not the object the manifest describes.
-    await core.store.put(bucket, `ing/${entry.key}`, randomBytes(entry.size));
+    await gw.get(ObjectStore).put(bucket, `ing/${entry.key}`, randomBytes(entry.size));
     const swapped = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', entry.key), bearer(f.alpha.token));
     expect(swapped.status).toBe(404);
     // Nor its size or a part of it: HEAD and a range are decided on what the store answered too.
@@ -358,14 +367,14 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     });
     expect(part.status).toBe(404);
     // Nor, through a range past its end, the size of other bytes put under the key (a 416 names it).
-    await core.store.put(bucket, `ing/${entry.key}`, randomBytes(entry.size + 100));
+    await gw.get(ObjectStore).put(bucket, `ing/${entry.key}`, randomBytes(entry.size + 100));
     for (const range of [`bytes=${entry.size + 500}-`, `bytes=${entry.size + 50}-`]) {
       const past = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', entry.key), { ...bearer(f.alpha.token), range });
       expect(past.status).toBe(404);
       expect(past.headers['content-range']).toBeUndefined();
     }
-    await core.store.put(bucket, `ing/${entry.key}`, randomBytes(entry.size));
-    const leaves = (await core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf);
+    await gw.get(ObjectStore).put(bucket, `ing/${entry.key}`, randomBytes(entry.size));
+    const leaves = (await gw.get(AuditRepository).find({ limit: 10_000 })).map((l) => l.leaf);
     // Policy refused both, and the leaves say which policy.
     expect(leaves.find((l) => l.requestId === injected.headers['x-request-id'])).toMatchObject({
       decision: 'deny',
@@ -384,7 +393,7 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     expect(verify.code).toBe(1);
     expect(verify.stdout).toMatch(/unexpected \(never served\)\s*│?\s*train\/injected\.raw/);
     expect(verify.stdout).toContain(entry.key);
-    const report = (await core.auditRepo.find({ limit: 10_000 }))
+    const report = (await gw.get(AuditRepository).find({ limit: 10_000 }))
       .map((l) => l.leaf)
       .filter((l) => l.action === 'dataset.verify-manifest')
       .pop();
@@ -404,7 +413,7 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
   });
 
   it('a run cancelled mid-way (as an operator stops it) resumes where it stopped, to the same manifest', async () => {
-    const core = f.gateway.core;
+    const gw = f.gateway;
     // A larger export, so the run is still going when the cancel lands.
     const big = join(root, 'big');
     mkdirSync(big, { recursive: true });
@@ -425,11 +434,13 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
       );
     }
     for (const id of ['big1', 'big2']) {
-      await core.datasets.insert(
-        { id, bucket, prefix: `${id}/`, title: id, splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
-        core.clock.now(),
-        'test',
-      );
+      await gw
+        .get(DatasetRepository)
+        .insert(
+          { id, bucket, prefix: `${id}/`, title: id, splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
+          gw.get(Clock).now(),
+          'test',
+        );
     }
     const whole = await ingest('big1', { source: 'big' });
     expect(whole).toMatchObject({ state: 'done', filesWritten: 40 });
@@ -452,7 +463,7 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
       await new Promise((res) => setTimeout(res, 5));
     }
     expect((await rawRequest(f.gateway.controlUrl, 'POST', `/v1/ingests/${started.id}/cancel`, organizer())).status).toBe(202);
-    await core.ingest.idle();
+    await gw.get(IngestService).idle();
     const cut = JSON.parse(
       (await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${started.id}`, organizer())).body.toString(),
     ) as IngestRun;
@@ -464,9 +475,9 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
   });
 
   it('ingests from s3://bucket/prefix on the raw-data store, to the same manifest as from a directory', async () => {
-    const core = f.gateway.core;
+    const gw = f.gateway;
     const rawBucket = `raw-${randomBytes(4).toString('hex')}`;
-    await core.store.ensureBucket(rawBucket);
+    await gw.get(ObjectStore).ensureBucket(rawBucket);
     const dir = join(root, 'export', 'Doe_Jane_PHI');
     const files: [string, Buffer][] = [
       ...SOPS.map((_, n) => [`Doe_Jane_PHI/ct/IM${n}.dcm`, readFileSync(join(dir, 'ct', `IM${n}.dcm`))] as [string, Buffer]),
@@ -477,12 +488,14 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
       ['Doe_Jane_PHI/report.pdf', Buffer.from('%PDF')],
       ['Doe_Jane_PHI/notes.txt', Buffer.from('PHI')],
     ];
-    for (const [k, b] of files) await core.store.put(rawBucket, `hospital/export/${k}`, b);
-    await core.datasets.insert(
-      { id: 'ing-s3', bucket, prefix: 'ing-s3/', title: 'ing-s3', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
-      core.clock.now(),
-      'test',
-    );
+    for (const [k, b] of files) await gw.get(ObjectStore).put(rawBucket, `hospital/export/${k}`, b);
+    await gw
+      .get(DatasetRepository)
+      .insert(
+        { id: 'ing-s3', bucket, prefix: 'ing-s3/', title: 'ing-s3', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
+        gw.get(Clock).now(),
+        'test',
+      );
     const fromS3 = await ingest('ing-s3', { source: `s3://${rawBucket}/hospital/export` });
     expect(fromS3).toMatchObject({ state: 'done', filesWritten: 5, filesRefused: 5 });
     const fromDir = await manifest('ing2');
@@ -498,12 +511,14 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
   });
 
   it('cage ingest: a progress bar on a terminal, the summary, and a re-run that skips everything', async () => {
-    const core = f.gateway.core;
-    await core.datasets.insert(
-      { id: 'ing3', bucket, prefix: 'ing3/', title: 'ing3', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
-      core.clock.now(),
-      'test',
-    );
+    const gw = f.gateway;
+    await gw
+      .get(DatasetRepository)
+      .insert(
+        { id: 'ing3', bucket, prefix: 'ing3/', title: 'ing3', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
+        gw.get(Clock).now(),
+        'test',
+      );
     const env = { CAGE_URL: f.gateway.controlUrl, CAGE_TOKEN: f.organizerToken };
     const args = [
       'ingest',
@@ -551,7 +566,7 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
   });
 
   it('withdraws what a source no longer yields: a file deleted from the export stops being served', async () => {
-    const core = f.gateway.core;
+    const gw = f.gateway;
     const small = join(root, 'small');
     mkdirSync(small, { recursive: true });
     SOPS.forEach((sop, n) =>
@@ -570,11 +585,13 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
         }),
       ),
     );
-    await core.datasets.insert(
-      { id: 'ing4', bucket, prefix: 'ing4/', title: 'ing4', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
-      core.clock.now(),
-      'test',
-    );
+    await gw
+      .get(DatasetRepository)
+      .insert(
+        { id: 'ing4', bucket, prefix: 'ing4/', title: 'ing4', splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] },
+        gw.get(Clock).now(),
+        'test',
+      );
     expect(await ingest('ing4', { source: 'small' })).toMatchObject({ state: 'done', filesWritten: 3 });
     const before = await manifest('ing4');
     rmSync(join(small, 'IM2.dcm'));
@@ -584,9 +601,9 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     expect(after).toHaveLength(2);
     const gone = before.find((e) => !after.some((a) => a.key === e.key))!;
     expect((await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing4', gone.key), bearer(f.alpha.token))).status).toBe(404);
-    expect((await core.store.list(bucket, 'ing4/', undefined, 100)).objects.map((o) => o.key.slice('ing4/'.length)).sort()).toEqual(
-      after.map((e) => e.key).sort(),
-    );
+    expect(
+      (await gw.get(ObjectStore).list(bucket, 'ing4/', undefined, 100)).objects.map((o) => o.key.slice('ing4/'.length)).sort(),
+    ).toEqual(after.map((e) => e.key).sort());
   });
 
   it('should not ingest from outside the ingest root, into no split, or with bad input; nothing changes', async () => {

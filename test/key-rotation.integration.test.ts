@@ -17,6 +17,9 @@ import { SigningKeys } from '../src/keys/signing-keys';
 import { DB_KINDS, POSTGRES_URL } from './support/backends';
 import { type Fixture, POLICY_DIR, startFixture } from './support/fixture';
 import { bearer, rawRequest } from './support/http';
+import { Checkpointer } from '../src/audit/checkpointer.service';
+import { SigningKeyRing } from '../src/keys/signing-key-ring';
+import { TokenService } from '../src/auth/token.service';
 
 type Key = CheckpointKey;
 
@@ -64,7 +67,7 @@ async function traffic(g: Gateway, organizer: string, n: number): Promise<void> 
 }
 
 async function latestNote(g: Gateway, token: string): Promise<string> {
-  await g.core.checkpointer.checkpoint();
+  await g.get(Checkpointer).checkpoint();
   return (await get(g, '/v1/audit/checkpoint', token)).body.toString();
 }
 
@@ -214,7 +217,7 @@ describe.each(DB_KINDS)('signing-key rotation on %s', (db) => {
   it('should not verify offline a checkpoint that a retired key signs after its successor signed one', async () => {
     const g = f.gateway;
     await traffic(g, f.organizerToken, 2);
-    await g.core.checkpointer.checkpoint();
+    await g.get(Checkpointer).checkpoint();
     const dir = mkdtempSync(join(tmpdir(), 'cage-late-'));
     try {
       expect((await cage(g.controlUrl, f.auditorToken, 'audit', 'export', '--out', dir)).code).toBe(0);
@@ -261,14 +264,14 @@ describe('replacing the configured signing key (a restart with another CAGE_SIGN
   it('makes the new key active, refuses the old key’s tokens at once, logs it, and never lets the old key sign again', async () => {
     const first = pem();
     let g = await start(first);
-    const oldToken = await g.core.tokens.issueUser('olga', 'organizer', null, 3600);
+    const oldToken = await g.get(TokenService).issueUser('olga', 'organizer', null, 3600);
     const oldBootstrap = g.bootstrap!.organizerToken;
     await g.stop();
 
     const second = pem();
     g = await start(second);
     try {
-      const newToken = await g.core.tokens.issueUser('olga', 'organizer', null, 3600);
+      const newToken = await g.get(TokenService).issueUser('olga', 'organizer', null, 3600);
       expect(kidOf(newToken)).toBe(SigningKeys.fromPem(second, 'test').kid);
       expect((await get(g, '/v1/teams', newToken)).status).toBe(200);
       expect((await get(g, '/v1/teams', oldToken)).status).toBe(401);
@@ -291,10 +294,10 @@ describe('replacing the configured signing key (a restart with another CAGE_SIGN
     const at = join(dir, 'upgrade');
     const key = pem();
     let g = await start(key, at);
-    const token = await g.core.tokens.issueUser('olga', 'organizer', null, 3600);
+    const token = await g.get(TokenService).issueUser('olga', 'organizer', null, 3600);
     await traffic(g, token, 1);
-    await g.core.checkpointer.checkpoint();
-    const [first] = await g.core.checkpointer.list(1);
+    await g.get(Checkpointer).checkpoint();
+    const [first] = await g.get(Checkpointer).list(1);
     await g.stop();
     const db = await PgliteDatabase.open(join(at, 'pglite'));
     await db.query('DELETE FROM signing_keys');
@@ -347,35 +350,35 @@ describePg('a rotation reaches a replica on the same PostgreSQL', () => {
   it(`signs with the new key at once, accepts its tokens at once, and issues with it within ${RING_SYNC_MS} ms`, async () => {
     const a = await replica();
     const b = await replica();
-    const organizer = await a.core.tokens.issueUser('olga', 'organizer', null, 3600);
+    const organizer = await a.get(TokenService).issueUser('olga', 'organizer', null, 3600);
     const oldKid = kidOf(organizer);
-    expect(kidOf(await b.core.tokens.issueUser('x', 'auditor', null, 60))).toBe(oldKid);
+    expect(kidOf(await b.get(TokenService).issueUser('x', 'auditor', null, 60))).toBe(oldKid);
 
     // B does not follow the ring for now: what follows holds whatever B's own view is.
-    b.core.keyRing.stopSync();
+    b.get(SigningKeyRing).stopSync();
     const r = await cage(a.controlUrl, organizer, '--json', 'admin', 'rotate-signing-key');
     expect(r.code).toBe(0);
     const first = (JSON.parse(r.out) as { active: Key }).active;
-    expect(kidOf(await b.core.tokens.issueUser('x', 'auditor', null, 60))).toBe(oldKid);
+    expect(kidOf(await b.get(TokenService).issueUser('x', 'auditor', null, 60))).toBe(oldKid);
     // B's next checkpoint is signed with the new key: it reads the active key under the ring's lock.
     await traffic(b, organizer, 1);
     const note = await latestNote(b, organizer);
     expect(openCheckpoint(note, first.verifierKey).size).toBeGreaterThan(0);
     // A token of the new key, issued on A a moment ago, is accepted on B (B re-reads the ring for a kid it does not know).
-    const fromA = await a.core.tokens.issueUser('ann', 'auditor', null, 3600);
+    const fromA = await a.get(TokenService).issueUser('ann', 'auditor', null, 3600);
     expect(kidOf(fromA)).toBe(first.kid);
     expect((await get(b, '/v1/audit/checkpoint/keys', fromA)).status).toBe(200);
-    expect(kidOf(await b.core.tokens.issueUser('x', 'auditor', null, 60))).toBe(first.kid);
+    expect(kidOf(await b.get(TokenService).issueUser('x', 'auditor', null, 60))).toBe(first.kid);
 
     // Following the ring again, B issues with the next rotation's key within the sync interval, unprompted.
-    b.core.keyRing.startSync();
+    b.get(SigningKeyRing).startSync();
     const again = await cage(a.controlUrl, organizer, '--json', 'admin', 'rotate-signing-key');
     expect(again.code).toBe(0);
     const active = (JSON.parse(again.out) as { active: Key }).active;
     const deadline = Date.now() + RING_SYNC_MS * 5;
     let kid = '';
     while (Date.now() < deadline) {
-      kid = kidOf(await b.core.tokens.issueUser('x', 'auditor', null, 60));
+      kid = kidOf(await b.get(TokenService).issueUser('x', 'auditor', null, 60));
       if (kid === active.kid) break;
       await new Promise((res) => setTimeout(res, 100));
     }
@@ -384,6 +387,6 @@ describePg('a rotation reaches a replica on the same PostgreSQL', () => {
 
     // A replica started later with the same configured key opens the rotated key from the database.
     const c = await replica();
-    expect(kidOf(await c.core.tokens.issueUser('x', 'auditor', null, 60))).toBe(active.kid);
+    expect(kidOf(await c.get(TokenService).issueUser('x', 'auditor', null, 60))).toBe(active.kid);
   });
 });

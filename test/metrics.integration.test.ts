@@ -16,6 +16,8 @@ import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
 import { Scrape } from './support/prometheus';
 import { SigV4TestClient } from './support/sigv4-client';
+import { Checkpointer } from '../src/audit/checkpointer.service';
+import { PolicyEngine } from '../src/policy/policy.types';
 
 const SCRAPE_TOKEN = 'scrape-0123456789abcdef0123456789abcdef';
 const OBJECT_ROUTE = '/v1/datasets/:dataset/objects/*';
@@ -96,7 +98,7 @@ describe('Prometheus metrics on the control listener', () => {
     // Egress by kind and outcome, and the bits charged for both (the release's and the refusal's).
     expect(delta('cage_egress_attempts_total', { kind: 'predictions', outcome: 'released' })).toBe(1);
     expect(delta('cage_egress_attempts_total', { kind: 'predictions', outcome: 'refused' })).toBe(1);
-    const kinds = f.gateway.core.policy.egress.kinds;
+    const kinds = f.gateway.get(PolicyEngine).egress.kinds;
     const refusalCharge = roundBitsUp(refusalBits(kinds.get('predictions')!) + attemptBits(kinds));
     expect(delta('cage_egress_bits_charged_total', { kind: 'predictions' })).toBeCloseTo((released.json.bits as number) + refusalCharge, 6);
 
@@ -158,12 +160,12 @@ describe('Prometheus metrics on the control listener', () => {
   });
 
   it('reports the leaves no signed checkpoint covers yet', async () => {
-    await f.gateway.core.checkpointer.checkpoint();
+    await f.gateway.get(Checkpointer).checkpoint();
     expect((await scrape()).value('cage_audit_checkpoint_lag_leaves')).toBe(0);
     await read('train/annotations.csv');
     await read('labels/test_annotations.csv');
     expect((await scrape()).value('cage_audit_checkpoint_lag_leaves')).toBe(2);
-    await f.gateway.core.checkpointer.checkpoint();
+    await f.gateway.get(Checkpointer).checkpoint();
     expect((await scrape()).value('cage_audit_checkpoint_lag_leaves')).toBe(0);
   });
 

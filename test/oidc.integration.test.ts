@@ -3,6 +3,9 @@ import { type AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import { type Fixture, startFixture } from './support/fixture';
 import { bearer, rawRequest } from './support/http';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { OidcIssuers } from '../src/auth/oidc-issuers';
+import { TeamRepository } from '../src/teams/team.repository';
 
 describe('external OIDC issuers (JWKS)', () => {
   let f: Fixture;
@@ -55,12 +58,12 @@ describe('external OIDC issuers (JWKS)', () => {
   it.each(['/not-json', '/no-keys', '/private', '/garbage-key', '/missing'])(
     'should not register a malformed or unreachable JWKS (%s): 400 and no change',
     async (path) => {
-      const leaves = await f.gateway.core.auditRepo.size();
+      const leaves = await f.gateway.get(AuditRepository).size();
       const r = await register(`${base}${path}`);
       expect(r.status).toBe(400);
       expect(JSON.parse(r.body.toString()).message).toMatch(/JWKS/);
-      expect(await f.gateway.core.oidc.list()).toEqual([]);
-      expect(await f.gateway.core.auditRepo.size()).toBe(leaves);
+      expect(await f.gateway.get(OidcIssuers).list()).toEqual([]);
+      expect(await f.gateway.get(AuditRepository).size()).toBe(leaves);
     },
   );
 
@@ -71,7 +74,7 @@ describe('external OIDC issuers (JWKS)', () => {
 
     const contestant = await sign({ sub: 'casey', cage_role: 'contestant' });
     expect((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(contestant))).status).toBe(401);
-    await f.gateway.core.teams.addMember({ team: 'beta', subject: 'casey', issuer: `${base}/` }, new Date(), 'test');
+    await f.gateway.get(TeamRepository).addMember({ team: 'beta', subject: 'casey', issuer: `${base}/` }, new Date(), 'test');
     const r = await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(contestant));
     expect(r.status).toBe(200);
     expect((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/teams', bearer(contestant))).status).toBe(403);

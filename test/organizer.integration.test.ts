@@ -6,6 +6,12 @@ import { loadConfig } from '../src/config/config';
 import { Gateway } from '../src/gateway';
 import { POLICY_DIR } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { GrantService } from '../src/grants/grant.service';
+import { JobService } from '../src/jobs/job.service';
+import { PolicyEngine } from '../src/policy/policy.types';
+import { ObjectStore } from '../src/storage/object-store.service';
+import { TokenService } from '../src/auth/token.service';
 
 /** Runs the CLI in-process against the started gateway; returns exit code and output. */
 async function cage(g: Gateway, token: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -38,7 +44,7 @@ describe('organizers: from an empty database to a job reading granted data, thro
     );
     org = g.bootstrap!.organizerToken;
     // The data arrives in the bucket first (ingest is its own step).
-    await g.core.store.ensureBucket('hospital-ct');
+    await g.get(ObjectStore).ensureBucket('hospital-ct');
     for (const [key, body] of [
       [
         'c1/train/s1.mhd',
@@ -52,7 +58,7 @@ describe('organizers: from an empty database to a job reading granted data, thro
       ['c1/test/s2.raw', Buffer.alloc(128, 2)],
       ['c1/labels/test.csv', 'seriesuid,coordX,coordY,coordZ,diameter_mm\n'],
     ] as const) {
-      await g.core.store.put('hospital-ct', key, body);
+      await g.get(ObjectStore).put('hospital-ct', key, body);
     }
   });
   afterAll(async () => {
@@ -118,7 +124,7 @@ describe('organizers: from an empty database to a job reading granted data, thro
     const table = await cage(g, org, 'grant', 'list', '--team', 'lungs-r-us');
     expect(table.out).toContain('chest-ct');
     // Every change is an audit leaf with who and what.
-    const actions = (await g.core.auditRepo.find({ principal: 'user:bootstrap-organizer', limit: 1000 })).map((l) => l.leaf.action);
+    const actions = (await g.get(AuditRepository).find({ principal: 'user:bootstrap-organizer', limit: 1000 })).map((l) => l.leaf.action);
     expect(actions).toEqual(
       expect.arrayContaining(['dataset.register', 'dataset.index', 'team.create', 'team.member.add', 'grant.create', 'job.create']),
     );
@@ -208,12 +214,12 @@ describe('organizers: from an empty database to a job reading granted data, thro
   });
 
   it('refuses a policy set that breaks an expectation (422 naming it); the old set keeps deciding', async () => {
-    const before = g.core.policy.active;
+    const before = g.get(PolicyEngine).active;
     writeFileSync(join(workDir, 'open.cedar'), '@id("open-door")\npermit (principal, action, resource);\n');
     const check = await cage(g, org, 'policy', 'activate', workDir);
     expect(check.code).toBe(7);
     expect(check.err).toContain("team A cannot read team B's grant");
-    expect(g.core.policy.active).toEqual(before);
+    expect(g.get(PolicyEngine).active).toEqual(before);
     const r = await rawRequest(
       g.controlUrl,
       'POST',
@@ -235,13 +241,13 @@ describe('organizers: from an empty database to a job reading granted data, thro
     expect(v1.version).toBe(v0.version + 1);
     const back = json<{ version: number; sha256: string }>(await cage(g, org, 'policy', 'rollback', String(v0.version), '--json'));
     expect(back).toMatchObject({ version: v1.version + 1, sha256: v0.sha256 });
-    expect(g.core.policy.active.sha256).toBe(v0.sha256);
+    expect(g.get(PolicyEngine).active.sha256).toBe(v0.sha256);
     rmSync(join(workDir, 'quiet.cedar'));
   });
 
   it('enforces roles: an auditor cannot grant, a contestant cannot list teams or issue jobs, a job token reaches no control route', async () => {
     const aud = g.bootstrap!.auditorToken;
-    const contestant = await g.core.tokens.issueUser('carl', 'contestant', 'lungs-r-us', 600);
+    const contestant = await g.get(TokenService).issueUser('carl', 'contestant', 'lungs-r-us', 600);
     expect(
       (
         await cage(
@@ -265,7 +271,7 @@ describe('organizers: from an empty database to a job reading granted data, thro
     expect((await cage(g, aud, 'grant', 'list')).code).toBe(0);
     expect((await cage(g, contestant, 'team', 'list')).code).toBe(4);
     expect((await cage(g, contestant, 'job', 'create', '--team', 'lungs-r-us')).code).toBe(4);
-    const job = await g.core.jobService.issue('lungs-r-us', 600, 'test', { requestId: 't', listener: 'internal' });
+    const job = await g.get(JobService).issue('lungs-r-us', 600, 'test', { requestId: 't', listener: 'internal' });
     for (const [method, path] of [
       ['GET', '/v1/datasets'],
       ['POST', '/v1/grants'],
@@ -281,8 +287,8 @@ describe('organizers: from an empty database to a job reading granted data, thro
   });
 
   it('refuses bad input with a clear 4xx and changes nothing', async () => {
-    const leaves = await g.core.auditRepo.size();
-    const grantsBefore = (await g.core.grantService.list({})).length;
+    const leaves = await g.get(AuditRepository).size();
+    const grantsBefore = (await g.get(GrantService).list({})).length;
     const bad: [string[], number, string][] = [
       [
         ['grant', 'add', '--team', 'nobody', '--dataset', 'chest-ct', '--split', 'train', '--from', 'now', '--until', '+1d'],
@@ -353,7 +359,7 @@ describe('organizers: from an empty database to a job reading granted data, thro
     );
     expect(ttl.status).toBe(400);
     expect(JSON.parse(ttl.body.toString()).message).toContain('at most 86400');
-    expect((await g.core.auditRepo.find({ after: leaves - 1, limit: 100 })).map((l) => l.leaf.action)).toEqual([]);
-    expect((await g.core.grantService.list({})).length).toBe(grantsBefore);
+    expect((await g.get(AuditRepository).find({ after: leaves - 1, limit: 100 })).map((l) => l.leaf.action)).toEqual([]);
+    expect((await g.get(GrantService).list({})).length).toBe(grantsBefore);
   });
 });

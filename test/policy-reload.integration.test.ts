@@ -5,6 +5,9 @@ import { loadConfig } from '../src/config/config';
 import { Gateway } from '../src/gateway';
 import { DATASET, type Fixture, POLICY_DIR, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { PolicyEngine } from '../src/policy/policy.types';
+import { PolicyWatcher } from '../src/policy/policy-watcher';
 
 describe('policy reload from CAGE_POLICY_DIR', () => {
   let f: Fixture;
@@ -20,17 +23,17 @@ describe('policy reload from CAGE_POLICY_DIR', () => {
   });
 
   const read = (key: string) => rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, key), bearer(f.alpha.token));
-  const leaves = async (action: string) => (await f.gateway.core.auditRepo.find({ action, limit: 1000 })).map((l) => l.leaf);
+  const leaves = async (action: string) => (await f.gateway.get(AuditRepository).find({ action, limit: 1000 })).map((l) => l.leaf);
 
   it('activates a valid change, audits it with the new SHA-256, and decides with it', async () => {
-    const before = f.gateway.core.policy.active;
+    const before = f.gateway.get(PolicyEngine).active;
     expect((await read('train/annotations.csv')).status).toBe(200);
     writeFileSync(
       join(dir, 'embargo.cedar'),
       '@id("embargo-annotations")\nforbid (principal, action == Cage::Action::"read", resource is Cage::Object)\nwhen { resource.split.kind == "train" && context.now > 0 && principal in Cage::Team::"alpha" };\n',
     );
-    await f.gateway.core.policyWatcher.reload();
-    const after = f.gateway.core.policy.active;
+    await f.gateway.get(PolicyWatcher).reload();
+    const after = f.gateway.get(PolicyEngine).active;
     expect(after.sha256).not.toBe(before.sha256);
     expect(after.version).toBe(before.version + 1);
     expect((await read('train/annotations.csv')).status).toBe(404);
@@ -46,10 +49,10 @@ describe('policy reload from CAGE_POLICY_DIR', () => {
     ['an attribute the schema does not have', 'forbid (principal, action, resource is Cage::Object) when { resource.owner == "x" };'],
     ['a reserved grant id', '@id("grant:forged")\npermit (principal, action, resource);'],
   ])('should not activate a set with %s: the previous set keeps deciding', async (_what, text) => {
-    const active = f.gateway.core.policy.active;
+    const active = f.gateway.get(PolicyEngine).active;
     writeFileSync(join(dir, 'broken.cedar'), text);
-    await f.gateway.core.policyWatcher.reload();
-    expect(f.gateway.core.policy.active).toEqual(active);
+    await f.gateway.get(PolicyWatcher).reload();
+    expect(f.gateway.get(PolicyEngine).active).toEqual(active);
     expect((await read('train/annotations.csv')).status).toBe(404); // embargo still in force
     expect((await read('labels/test_annotations.csv')).status).toBe(404);
     const rejects = await leaves('policy.reject');
@@ -58,17 +61,17 @@ describe('policy reload from CAGE_POLICY_DIR', () => {
   });
 
   it('should not activate a broken egress kind file or budget: the previous set keeps deciding', async () => {
-    const active = f.gateway.core.policy.active;
-    const kinds = f.gateway.core.policy.egress.kinds;
+    const active = f.gateway.get(PolicyEngine).active;
+    const kinds = f.gateway.get(PolicyEngine).egress.kinds;
     for (const [file, text] of [
       [join('egress', 'predictions.json'), '{"kind": "predictions", "format": "predictions-csv", "maxBytes": -1}'],
       ['budget.json', '{"dailyBits": "lots"}'],
     ] as const) {
       const original = readFileSync(join(dir, file), 'utf8');
       writeFileSync(join(dir, file), text);
-      await f.gateway.core.policyWatcher.reload();
-      expect(f.gateway.core.policy.active).toEqual(active);
-      expect(f.gateway.core.policy.egress.kinds).toBe(kinds);
+      await f.gateway.get(PolicyWatcher).reload();
+      expect(f.gateway.get(PolicyEngine).active).toEqual(active);
+      expect(f.gateway.get(PolicyEngine).egress.kinds).toBe(kinds);
       writeFileSync(join(dir, file), original);
     }
   });

@@ -15,13 +15,19 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { type IssuedJob } from '../src/control/job.service';
+import { type IssuedJob } from '../src/jobs/job.service';
 import { OUTBOX_BUCKET } from '../src/egress/egress-release';
 import { DB_KINDS, S3_KINDS } from './support/backends';
 import { predictions } from './support/egress';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { rawRequest } from './support/http';
 import { SigV4TestClient } from './support/sigv4-client';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { Clock } from '../src/clock/clock';
+import { DatasetRepository } from '../src/datasets/dataset.repository';
+import { EgressRepository } from '../src/egress/egress.repository';
+import { JobService } from '../src/jobs/job.service';
+import { ObjectStore } from '../src/storage/object-store.service';
 
 const combos = DB_KINDS.flatMap((db) => S3_KINDS.map((s3) => ({ db, s3 })));
 
@@ -48,7 +54,7 @@ async function s3Error(p: Promise<unknown>): Promise<{ code: string; status: num
 }
 
 async function outboxKeys(f: Fixture): Promise<string[]> {
-  return (await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
+  return (await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
 }
 
 describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }) => {
@@ -60,16 +66,16 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     alpha = client(f, f.alpha);
     beta = client(f, f.beta);
     // A second dataset that exists but is granted to nobody.
-    const core = f.gateway.core;
-    await core.datasets.insert(
+    const gw = f.gateway;
+    await gw.get(DatasetRepository).insert(
       {
         id: 'ct-secret',
-        bucket: (await core.datasets.get(DATASET))!.bucket,
+        bucket: (await gw.get(DatasetRepository).get(DATASET))!.bucket,
         prefix: `${DATASET}/`,
         title: 'x',
         splits: [{ name: 'train', kind: 'train', prefix: 'train/' }],
       },
-      core.clock.now(),
+      gw.get(Clock).now(),
       'test',
     );
   });
@@ -208,7 +214,7 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     const r = await alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: 'train/scan-1.mhd' }));
     await r.Body!.transformToByteArray();
     const e = await s3Error(alpha.send(new GetObjectCommand({ Bucket: DATASET, Key: 'test/scan-9.raw' })));
-    const leaves = (await f.gateway.core.auditRepo.find({ limit: 10_000 })).map((l) => l.leaf);
+    const leaves = (await f.gateway.get(AuditRepository).find({ limit: 10_000 })).map((l) => l.leaf);
     const read = leaves.find((l) => l.requestId === r.$metadata.requestId);
     expect(read).toMatchObject({
       principal: `job:${f.alpha.jobId}`,
@@ -228,11 +234,11 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     const r = await beta.send(new PutObjectCommand({ Bucket: 'outbox', Key: 'predictions/run-1.csv', Body: Buffer.from(body) }));
     expect(r.$metadata.httpStatusCode).toBe(200);
     expect(r.ETag).toBe(`"${createHash('md5').update(body).digest('hex')}"`);
-    const artifacts = await f.gateway.core.egressRepo.list({ team: 'beta', limit: 100 });
+    const artifacts = await f.gateway.get(EgressRepository).list({ team: 'beta', limit: 100 });
     const released = artifacts.find((a) => a.status === 'released');
     expect(released).toBeDefined();
     expect(await outboxKeys(f)).toContain(released!.outboxKey);
-    const stored = await f.gateway.core.store.get(OUTBOX_BUCKET, released!.outboxKey!);
+    const stored = await f.gateway.get(ObjectStore).get(OUTBOX_BUCKET, released!.outboxKey!);
     const chunks: Buffer[] = [];
     for await (const c of stored.body) chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('seriesuid,coordX,coordY,coordZ,probability\nscan-9,10.0,-20.5,30.0,0.912\n');
@@ -283,7 +289,8 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     });
     expect(await outboxKeys(f)).toEqual(before);
     expect(
-      (await f.gateway.core.store.head((await f.gateway.core.datasets.get(DATASET))!.bucket, `${DATASET}/train/scan-1.raw`)).size,
+      (await f.gateway.get(ObjectStore).head((await f.gateway.get(DatasetRepository).get(DATASET))!.bucket, `${DATASET}/train/scan-1.raw`))
+        .size,
     ).toBe(f.objects.get('train/scan-1.raw')!.length);
   });
 
@@ -297,10 +304,10 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
   });
 
   it('should not serve a revoked job within a second', async () => {
-    const job = await f.gateway.core.jobService.issue('alpha', 600, 'test', { requestId: 't', listener: 'internal' });
+    const job = await f.gateway.get(JobService).issue('alpha', 600, 'test', { requestId: 't', listener: 'internal' });
     const c = client(f, job);
     await c.send(new HeadObjectCommand({ Bucket: DATASET, Key: 'train/scan-1.mhd' }));
-    await f.gateway.core.jobService.revoke(job.jobId, 'test', { requestId: 't', listener: 'internal' });
+    await f.gateway.get(JobService).revoke(job.jobId, 'test', { requestId: 't', listener: 'internal' });
     await new Promise((r) => setTimeout(r, 1000));
     expect(await s3Error(c.send(new GetObjectCommand({ Bucket: DATASET, Key: 'train/scan-1.mhd' })))).toMatchObject({
       code: 'InvalidAccessKeyId',

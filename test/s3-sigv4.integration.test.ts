@@ -4,6 +4,9 @@ import { predictions } from './support/egress';
 import { DATASET, type Fixture, startFixture, TestClock } from './support/fixture';
 import { type RawResponse, rawRequest } from './support/http';
 import { awsChunked, awsChunkedLength, SigV4TestClient } from './support/sigv4-client';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { EgressRepository } from '../src/egress/egress.repository';
+import { ObjectStore } from '../src/storage/object-store.service';
 
 /**
  * The SigV4 rules, each through HTTP against a running gateway whose clock stands still, so
@@ -40,7 +43,7 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
   });
 
   const get = (date: Date, tamper?: Parameters<SigV4TestClient['send']>[1]) => alpha.send({ method: 'GET', path: OBJECT, date }, tamper);
-  const outbox = async () => (await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key).sort();
+  const outbox = async () => (await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key).sort();
 
   describe('clock skew (header auth)', () => {
     it.each([
@@ -168,7 +171,7 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
     const body = predictions(['scan-9,10.2,-20.7,30.1,0.91234']);
     /** An authenticated upload leaves exactly one egress leaf; this one an abort naming why. */
     const expectOneAbortLeaf = async (r: { headers: Record<string, string | string[] | undefined> }, reason: string) => {
-      const leaves = (await f.gateway.core.auditRepo.find({ limit: 100_000 })).filter(
+      const leaves = (await f.gateway.get(AuditRepository).find({ limit: 100_000 })).filter(
         (l) => l.leaf.requestId === r.headers['x-amz-request-id'],
       );
       expect(leaves.map((l) => l.leaf.action)).toEqual(['egress.abort']);
@@ -188,7 +191,7 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
 
     it('should not accept one flipped byte in a signed body: XAmzContentSHA256Mismatch, outbox unchanged', async () => {
       const before = await outbox();
-      const leaves = await f.gateway.core.auditRepo.size();
+      const leaves = await f.gateway.get(AuditRepository).size();
       const r = await put('flipped.csv', (s) => {
         s.body = Buffer.from(s.body!);
         s.body[s.body.length - 3] ^= 0x01;
@@ -197,8 +200,8 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
       expect(code(r)).toBe('XAmzContentSHA256Mismatch');
       expect(await outbox()).toEqual(before);
       // The attempt was authenticated: exactly one leaf, an abort naming why.
-      expect(await f.gateway.core.auditRepo.size()).toBe(leaves + 1);
-      const [leaf] = await f.gateway.core.auditRepo.find({ after: leaves - 1, limit: 1 });
+      expect(await f.gateway.get(AuditRepository).size()).toBe(leaves + 1);
+      const [leaf] = await f.gateway.get(AuditRepository).find({ after: leaves - 1, limit: 1 });
       expect(leaf.leaf).toMatchObject({ action: 'egress.abort', decision: 'deny', detail: { reason: 'XAmzContentSHA256Mismatch' } });
     });
 
@@ -211,7 +214,7 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
       expect(code(r)).toBe('XAmzContentSHA256Mismatch');
       await expectOneAbortLeaf(r, 'XAmzContentSHA256Mismatch');
       expect(
-        (await f.gateway.core.egressRepo.list({ team: 'beta', status: 'rejected', limit: 1000 })).filter((a) =>
+        (await f.gateway.get(EgressRepository).list({ team: 'beta', status: 'rejected', limit: 1000 })).filter((a) =>
           a.reasons.some((x) => x.code === 'comment_line'),
         ),
       ).toEqual([]);

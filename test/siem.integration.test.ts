@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { canonicalJson, leafHash } from '../src/audit/audit-leaf';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
+import { AuditRepository } from '../src/audit/audit.repository';
+import { AuditWriter } from '../src/audit/audit-writer.service';
 
 describe('the SIEM copy (CAGE_SIEM_FILE)', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'cage-siem-')), 'audit.jsonl');
@@ -18,13 +20,13 @@ describe('the SIEM copy (CAGE_SIEM_FILE)', () => {
   it('mirrors every committed leaf as one JSON line whose hash a SIEM can recompute', async () => {
     await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/scan-1.mhd'), bearer(f.alpha.token));
     await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'labels/test_annotations.csv'), bearer(f.alpha.token));
-    await f.gateway.core.auditWriter.flush();
+    await f.gateway.get(AuditWriter).flush();
     await new Promise((r) => setTimeout(r, 200));
     const lines = readFileSync(file, 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { index: number; hash: string; leaf: Record<string, unknown> });
-    const stored = await f.gateway.core.auditRepo.find({ limit: 1000 });
+    const stored = await f.gateway.get(AuditRepository).find({ limit: 1000 });
     expect(lines.map((l) => l.index)).toEqual(stored.map((s) => s.index));
     for (const l of lines) expect(leafHash(canonicalJson(l.leaf)).toString('hex')).toBe(l.hash);
     expect(lines.map((l) => l.hash)).toEqual(stored.map((s) => s.hash));

@@ -1,6 +1,6 @@
 import { subject } from '@casl/ability';
 import { abilityFor } from './abilities';
-import { type Principal, type UserPrincipal } from './token.service';
+import { type Principal, type UserPrincipal } from '../principal/principal';
 
 const user = (role: UserPrincipal['role'], team: string | null): UserPrincipal => ({ kind: 'user', sub: `${role}-1`, role, team });
 

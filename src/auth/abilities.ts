@@ -1,5 +1,5 @@
 import { AbilityBuilder, createMongoAbility, type ForcedSubject, type MongoAbility } from '@casl/ability';
-import { type Principal } from './token.service';
+import { type Principal } from '../principal/principal';
 
 export type AppAction = 'manage' | 'create' | 'read' | 'list' | 'update' | 'delete' | 'review';
 export type AppSubject =

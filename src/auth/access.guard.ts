@@ -4,7 +4,7 @@ import { AuthGuard, type IAuthGuard } from '@nestjs/passport';
 import { type FastifyRequest } from 'fastify';
 import { abilityFor, type AppAction, type AppSubject } from './abilities';
 import { AUTH_STRATEGY, IS_PUBLIC, REQUIRED_ABILITY } from './access.decorator';
-import { type Principal } from './token.service';
+import { type Principal } from '../principal/principal';
 
 export const LISTENER = Symbol('LISTENER');
 export type ListenerName = 'control' | 'sandbox';

@@ -2,11 +2,12 @@ import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { type FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
-import { JobRepository } from '../keys/job.repository';
+import { JobRepository } from '../jobs/job.repository';
 import { TeamRepository } from '../teams/team.repository';
 import { OidcIssuers } from './oidc-issuers';
 import { Clock } from '../clock/clock';
-import { CONTROL_AUDIENCE, type JobPrincipal, type Principal, SANDBOX_AUDIENCE, TokenError, TokenService } from './token.service';
+import { CONTROL_AUDIENCE, SANDBOX_AUDIENCE, TokenError, TokenService } from './token.service';
+import { type JobPrincipal, type Principal } from '../principal/principal';
 
 function bearer(req: FastifyRequest): string {
   const h = req.headers.authorization;

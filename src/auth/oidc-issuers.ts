@@ -1,7 +1,8 @@
 import { createRemoteJWKSet, decodeJwt, importJWK, type JWK, jwtVerify } from 'jose';
 import { TtlCache } from '../clock/ttl-cache';
 import { type OidcIssuer, type OidcIssuerRepository } from './oidc-issuer.repository';
-import { ROLES, type Role, TokenError, type UserPrincipal } from './token.service';
+import { TokenError } from './token.service';
+import { ROLES, type Role, type UserPrincipal } from '../principal/principal';
 
 export type { OidcIssuer } from './oidc-issuer.repository';
 

@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext, UnauthorizedException } from '@nestjs/common';
 import { type FastifyRequest } from 'fastify';
-import { type JobPrincipal, type Principal, type UserPrincipal } from './token.service';
+import { type JobPrincipal, type Principal, type UserPrincipal } from '../principal/principal';
 
 function principalOf(ctx: ExecutionContext): Principal {
   const p = ctx.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>().user;

@@ -2,46 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTHeaderParameters } from 'jose';
 import { z } from 'zod';
 import { type TokenKeys } from '../keys/signing-keys';
+import { MAX_USER_TTL_S, type Principal, ROLES, type Role } from '../principal/principal';
 
 export const ISSUER = 'cage';
 /** User tokens are good only on the control listener, job tokens only on the sandbox listener. */
 export const CONTROL_AUDIENCE = 'cage-control';
 export const SANDBOX_AUDIENCE = 'cage-sandbox';
-
-export const ROLES = ['organizer', 'auditor', 'contestant'] as const;
-export type Role = (typeof ROLES)[number];
-
-export interface UserPrincipal {
-  kind: 'user';
-  /**
-   * The name the audit log and `created_by` columns give the person (`user:<sub>`): the JWT
-   * subject of the gateway's own tokens, `<subject>@<issuer>` for an external issuer's.
-   */
-  sub: string;
-  role: Role;
-  team: string | null;
-  /**
-   * The person as team membership knows them, exactly: the JWT subject as issued and its issuer
-   * ('' for the gateway's own tokens). Both verifiers set them; a principal built without them
-   * (in-process callers, tests) is a gateway-token person (see personOf).
-   */
-  subject?: string;
-  issuer?: string;
-}
-
-/** The (subject, issuer) pair team membership is keyed on, exactly. */
-export function personOf(user: UserPrincipal): { subject: string; issuer: string } {
-  return { subject: user.subject ?? user.sub, issuer: user.issuer ?? '' };
-}
-
-export interface JobPrincipal {
-  kind: 'job';
-  jobId: string;
-  team: string;
-  expiresAt: Date;
-}
-
-export type Principal = UserPrincipal | JobPrincipal;
 
 export class TokenError extends Error {}
 
@@ -60,9 +26,6 @@ const jobClaims = z.object({
   team: z.string().min(1).max(64),
   exp: z.number().int(),
 });
-
-/** Longest a user token may live; job tokens are capped by their job's expiry. */
-export const MAX_USER_TTL_S = 366 * 24 * 3600;
 
 /** Clock skew allowed between replicas (expiry, and a retired key's last issue time). */
 const CLOCK_TOLERANCE_S = 5;

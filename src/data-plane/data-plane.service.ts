@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type AuditResource } from '../audit/audit-leaf';
-import { type JobPrincipal } from '../auth/token.service';
+import { type JobPrincipal } from '../principal/principal';
 import { type Clock } from '../clock/clock';
 import { type Dataset, type DatasetRepository, type Split, splitOf } from '../datasets/dataset.repository';
 import { isListed, type ManifestRepository } from '../datasets/manifest.repository';

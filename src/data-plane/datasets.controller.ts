@@ -4,7 +4,7 @@ import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
 import { CurrentJob } from '../auth/principal.decorator';
-import { type JobPrincipal } from '../auth/token.service';
+import { type JobPrincipal } from '../principal/principal';
 import { httpDate, parseRange } from './byte-range';
 import { DataPlaneService, type ObjectResponse } from './data-plane.service';
 import { ContentResponse, ZodQuery, ZodResponse } from '../ops/openapi.decorators';

@@ -4,7 +4,7 @@ import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
 import { CurrentUser } from '../auth/principal.decorator';
-import { type UserPrincipal } from '../auth/token.service';
+import { type UserPrincipal } from '../principal/principal';
 import { ContentResponse, ZodBody, ZodQuery, ZodResponse } from '../ops/openapi.decorators';
 import { PolicyEngine } from '../policy/policy.types';
 import { EgressReceiptsService } from './egress-receipts.service';

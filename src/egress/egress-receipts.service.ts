@@ -2,7 +2,7 @@ import { type Readable } from 'node:stream';
 import { NotFoundException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { subject } from '@casl/ability';
 import { abilityFor } from '../auth/abilities';
-import { type UserPrincipal } from '../auth/token.service';
+import { type UserPrincipal } from '../principal/principal';
 import { type ObjectStore } from '../storage/object-store.service';
 import { HELD_BUCKET, OUTBOX_BUCKET } from './egress-release';
 import { type Artifact, type ArtifactStatus, type EgressRepository, type Review } from './egress.repository';

@@ -1,6 +1,6 @@
 import { ConflictException, ForbiddenException, NotFoundException } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
-import { personOf, type UserPrincipal } from '../auth/token.service';
+import { personOf, type UserPrincipal } from '../principal/principal';
 import { type Clock } from '../clock/clock';
 import { KeyedQueue } from '../ops/keyed-queue';
 import { type PolicyDecision } from '../policy/policy.types';

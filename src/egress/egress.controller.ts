@@ -4,7 +4,7 @@ import { type z } from 'zod';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { Allow } from '../auth/access.decorator';
 import { CurrentJob } from '../auth/principal.decorator';
-import { type JobPrincipal } from '../auth/token.service';
+import { type JobPrincipal } from '../principal/principal';
 import { ZodResponse } from '../ops/openapi.decorators';
 import { budget, egressRefused, receipt } from './egress.dto';
 import { EgressService } from './egress.service';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
-import { type JobPrincipal } from '../auth/token.service';
+import { type JobPrincipal } from '../principal/principal';
 import { type Clock } from '../clock/clock';
 import { Ids } from '../clock/ids';
 import { type DatasetRepository } from '../datasets/dataset.repository';

@@ -1,5 +1,5 @@
 import { type Clock } from '../clock/clock';
-import { type JobRepository } from '../keys/job.repository';
+import { type JobRepository } from '../jobs/job.repository';
 import { type PolicyDecision, type PolicyEngine, type UserRef } from '../policy/policy.types';
 import { type TeamRepository } from '../teams/team.repository';
 import { type Artifact } from './egress.repository';

@@ -3,7 +3,7 @@ import { type CanActivate, type ExecutionContext, ForbiddenException, Inject, In
 import { type FastifyRequest } from 'fastify';
 import { abilityFor } from '../auth/abilities';
 import { ControlJwtStrategy } from '../auth/jwt.strategy';
-import { type Principal } from '../auth/token.service';
+import { type Principal } from '../principal/principal';
 import { CAGE_CONFIG, type CageConfig } from '../config/config';
 
 /**

@@ -6,25 +6,14 @@ import { type Command } from 'commander';
 import { z } from 'zod';
 import { auditLeaf, signingKeyList, storedLeaf } from '../../src/audit/audit.dto';
 import { buildProgram } from '../../src/cli/program';
-import { ingestRun, ingestRunList } from '../../src/control/ingest.dto';
-import {
-  dataset,
-  datasetList,
-  grant,
-  grantList,
-  indexRun,
-  issuedToken,
-  job,
-  jobCredentials,
-  jobList,
-  manifestReport,
-  member,
-  memberList,
-  team,
-  teamList,
-} from '../../src/control/organizer.dto';
-import { policyCheck, policyRefused, policyVersion, policyVersionList } from '../../src/control/policy.dto';
-import { signingKeyRotation } from '../../src/control/signing-key.dto';
+import { ingestRun, ingestRunList } from '../../src/ingest/ingest.dto';
+import { dataset, datasetList, indexRun, manifestReport } from '../../src/datasets/dataset-admin.dto';
+import { grant, grantList } from '../../src/grants/grants.dto';
+import { issuedToken } from '../../src/auth/auth.dto';
+import { job, jobCredentials, jobList } from '../../src/jobs/jobs.dto';
+import { member, memberList, team, teamList } from '../../src/teams/teams.dto';
+import { policyCheck, policyRefused, policyVersion, policyVersionList } from '../../src/policy/policy.dto';
+import { signingKeyRotation } from '../../src/audit/signing-key.dto';
 import { apiError } from '../../src/ops/error.dto';
 import { syntheticDicom } from '../support/dicom';
 import { DATASET, type Fixture, POLICY_DIR, startFixture } from '../support/fixture';

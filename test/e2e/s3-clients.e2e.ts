@@ -7,6 +7,9 @@ import { OUTBOX_BUCKET } from '../../src/egress/egress-release';
 import { AWS_CLI, CURL, ensureDebianClients, PYTHON } from '../support/debian-clients';
 import { predictions } from '../support/egress';
 import { DATASET, type Fixture, startFixture } from '../support/fixture';
+import { AuditRepository } from '../../src/audit/audit.repository';
+import { DatasetRepository } from '../../src/datasets/dataset.repository';
+import { ObjectStore } from '../../src/storage/object-store.service';
 
 /** A client process, run asynchronously: the gateway under test shares this process's event loop. */
 function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -88,20 +91,20 @@ describe('real S3 clients against the sandbox listener', () => {
 
   it('aws s3 cp of a large object: aws-cli fetches it in parallel ranges, each one decided and logged', async () => {
     const big = randomBytes(20 * 1024 * 1024 + 3);
-    const ds = (await f.gateway.core.datasets.get(DATASET))!;
-    await f.gateway.core.store.put(ds.bucket, `${ds.prefix}train/big.raw`, big);
+    const ds = (await f.gateway.get(DatasetRepository).get(DATASET))!;
+    await f.gateway.get(ObjectStore).put(ds.bucket, `${ds.prefix}train/big.raw`, big);
     const out = join(home, 'big.raw');
     const r = await aws('s3', 'cp', `s3://${DATASET}/train/big.raw`, out);
     expect(r.status).toBe(0);
     expect(readFileSync(out).equals(big)).toBe(true);
     const keyHex = Buffer.from('train/big.raw').toString('hex');
-    const reads = (await f.gateway.core.auditRepo.find({ limit: 100_000 }))
+    const reads = (await f.gateway.get(AuditRepository).find({ limit: 100_000 }))
       .map((l) => l.leaf)
       .filter((l) => l.action === 'read' && l.resource?.keyHex === keyHex);
     expect(reads.length).toBeGreaterThan(1);
     expect(reads.every((l) => l.decision === 'allow' && l.status === 206 && l.range !== null)).toBe(true);
     expect(reads.reduce((n, l) => n + l.bytes, 0)).toBe(big.length);
-    await f.gateway.core.store.delete(ds.bucket, `${ds.prefix}train/big.raw`);
+    await f.gateway.get(ObjectStore).delete(ds.bucket, `${ds.prefix}train/big.raw`);
   });
 
   it('aws s3api get-object --range: exactly the range', async () => {
@@ -127,11 +130,11 @@ describe('real S3 clients against the sandbox listener', () => {
     env = as('beta');
     const file = join(home, 'predictions.csv');
     writeFileSync(file, predictions(['scan-9,10.2,-20.7,30.1,0.91234']));
-    const before = (await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length;
+    const before = (await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length;
     const r = await aws('s3', 'cp', file, 's3://outbox/predictions/from-aws-cli.csv');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect((await f.gateway.core.store.list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length).toBe(before + 1);
+    expect((await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length).toBe(before + 1);
   });
 
   it('boto3: a paginated listing sees every granted key once', async () => {

@@ -5,9 +5,16 @@ import { join } from 'node:path';
 import { loadConfig, type CageConfig } from '../../src/config/config';
 import { type Database } from '../../src/db/database';
 import { Gateway } from '../../src/gateway';
-import { type IssuedJob } from '../../src/control/job.service';
+import { type IssuedJob } from '../../src/jobs/job.service';
 import { Clock } from '../../src/clock/clock';
 import { EXTERNAL_S3, type DbKind, openTestDatabase, type S3Kind } from './backends';
+import { DatasetRepository } from '../../src/datasets/dataset.repository';
+import { GrantRepository } from '../../src/grants/grant.repository';
+import { JobService } from '../../src/jobs/job.service';
+import { SeriesRepository } from '../../src/datasets/series.repository';
+import { ObjectStore } from '../../src/storage/object-store.service';
+import { TeamRepository } from '../../src/teams/team.repository';
+import { TokenService } from '../../src/auth/token.service';
 
 export const POLICY_DIR = join(__dirname, '..', '..', 'policies');
 export const DATASET = 'ct';
@@ -89,13 +96,13 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
   const config = loadConfig(env);
   const { db, drop } = await openTestDatabase(opts.db);
   const gateway = await Gateway.start(config, { logger: false, db, clock: opts.clock });
-  const core = gateway.core;
+  const gw = gateway;
   const bucket = `cage-test-${randomBytes(5).toString('hex')}`;
-  await core.store.ensureBucket(bucket);
+  await gw.get(ObjectStore).ensureBucket(bucket);
   const objects = fixtureObjects(opts.s3 ?? 's3rver');
-  for (const [key, body] of objects) await core.store.put(bucket, `${DATASET}/${key}`, body);
-  const now = core.clock.now();
-  await core.datasets.insert(
+  for (const [key, body] of objects) await gw.get(ObjectStore).put(bucket, `${DATASET}/${key}`, body);
+  const now = gw.get(Clock).now();
+  await gw.get(DatasetRepository).insert(
     {
       id: DATASET,
       bucket,
@@ -110,7 +117,7 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
     now,
     'test',
   );
-  await core.series.upsert(
+  await gw.get(SeriesRepository).upsert(
     TEST_SERIES.map((seriesuid) => ({
       dataset: DATASET,
       split: 'test',
@@ -124,11 +131,11 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
     ['alpha', 'train'],
     ['beta', 'test'],
   ] as const) {
-    await core.teams.insert({ id: team, name: team }, now, 'test');
-    await core.grants.insert({ id: `${team}-${split}-${randomUUID()}`, team, dataset: DATASET, split, ...window }, now, 'test');
+    await gw.get(TeamRepository).insert({ id: team, name: team }, now, 'test');
+    await gw.get(GrantRepository).insert({ id: `${team}-${split}-${randomUUID()}`, team, dataset: DATASET, split, ...window }, now, 'test');
   }
-  const alpha = await core.jobService.issue('alpha', 3600, 'test', meta);
-  const beta = await core.jobService.issue('beta', 3600, 'test', meta);
+  const alpha = await gw.get(JobService).issue('alpha', 3600, 'test', meta);
+  const beta = await gw.get(JobService).issue('beta', 3600, 'test', meta);
   return {
     gateway,
     db,
@@ -136,9 +143,9 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
     alpha,
     beta,
     config,
-    organizerToken: await core.tokens.issueUser('olga', 'organizer', null, 3600),
-    auditorToken: await core.tokens.issueUser('aud', 'auditor', null, 3600),
-    contestantToken: await core.tokens.issueUser('carl', 'contestant', 'alpha', 3600),
+    organizerToken: await gw.get(TokenService).issueUser('olga', 'organizer', null, 3600),
+    auditorToken: await gw.get(TokenService).issueUser('aud', 'auditor', null, 3600),
+    contestantToken: await gw.get(TokenService).issueUser('carl', 'contestant', 'alpha', 3600),
     stop: async () => {
       await gateway.stop();
       await drop().catch(() => undefined);

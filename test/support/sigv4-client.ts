@@ -1,6 +1,6 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { type IssuedJob } from '../../src/control/job.service';
+import { type IssuedJob } from '../../src/jobs/job.service';
 import { rawRequest, type RawResponse } from './http';
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;

@@ -7,6 +7,8 @@ import { postEgress } from '../support/egress';
 import { type Fixture, POLICY_DIR, startFixture } from '../support/fixture';
 import { bearer, objectPath, rawRequest } from '../support/http';
 import { egressExpectationsWithout, policyDirWith } from '../support/policies';
+import { Checkpointer } from '../../src/audit/checkpointer.service';
+import { TokenService } from '../../src/auth/token.service';
 
 /**
  * The compliance officers' review page, in a real headless Chromium against a real gateway:
@@ -80,7 +82,7 @@ describe('the review page (/ui/) in a real browser', () => {
       'budget.json': '{"dailyBits": 100000000, "dailySubmissions": {"predictions": 5, "metrics": 50, "model": 20}}',
     });
     f = await startFixture({ db: 'pglite', policyDir: dir });
-    const t = f.gateway.core.tokens;
+    const t = f.gateway.get(TokenService);
     officers = {
       ann: await t.issueUser('ann', 'auditor', null, 600),
       bob: await t.issueUser('bob', 'auditor', null, 600),
@@ -244,7 +246,7 @@ describe('the review page (/ui/) in a real browser', () => {
     const badge = page.locator('#cp-badge');
     if ((await api('/v1/audit/checkpoint')).status === 404) await badge.filter({ hasText: 'No checkpoint yet' }).waitFor();
     // The gateway signs a checkpoint every N leaves or T seconds; make one now.
-    await f.gateway.core.checkpointer.checkpoint();
+    await f.gateway.get(Checkpointer).checkpoint();
     const checkpoint = await api('/v1/audit/checkpoint');
     expect(checkpoint.status).toBe(200);
     const [origin, size] = checkpoint.body.toString().split('\n');

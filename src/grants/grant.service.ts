@@ -1,14 +1,14 @@
 import { BadRequestException, ConflictException, NotFoundException } from '@nestjs/common';
 import { type z } from 'zod';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
-import { type UserPrincipal } from '../auth/token.service';
+import { type UserPrincipal } from '../principal/principal';
 import { type Clock } from '../clock/clock';
 import { Ids } from '../clock/ids';
 import { type DatasetRepository } from '../datasets/dataset.repository';
-import { type GrantRecord, type GrantRepository } from '../grants/grant.repository';
+import { type GrantRecord, type GrantRepository } from './grant.repository';
 import { type TeamRepository } from '../teams/team.repository';
-import { actor } from './actor';
-import { type GrantView, type newGrant } from './organizer.dto';
+import { actor } from '../principal/principal';
+import { type GrantView, type newGrant } from './grants.dto';
 
 export type NewGrantInput = z.infer<typeof newGrant>;
 

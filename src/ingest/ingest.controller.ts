@@ -4,11 +4,11 @@ import { type FastifyRequest } from 'fastify';
 import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
 import { CurrentUser } from '../auth/principal.decorator';
-import { type UserPrincipal } from '../auth/token.service';
-import { type IngestRun } from '../ingest/ingest-run.repository';
-import { IngestService } from '../ingest/ingest.service';
+import { type UserPrincipal } from '../principal/principal';
+import { type IngestRun } from './ingest-run.repository';
+import { IngestService } from './ingest.service';
 import { ZodBody, ZodResponse } from '../ops/openapi.decorators';
-import { actor } from './actor';
+import { actor } from '../principal/principal';
 import { ingestRun, ingestRunList, newIngest } from './ingest.dto';
 
 const meta = (req: FastifyRequest) => ({ requestId: req.id, listener: 'control' as const });

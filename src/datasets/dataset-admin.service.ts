@@ -1,15 +1,15 @@
 import { BadRequestException, ConflictException, Logger, NotFoundException } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
-import { type UserPrincipal } from '../auth/token.service';
+import { type UserPrincipal } from '../principal/principal';
 import { type Clock } from '../clock/clock';
 import { Ids } from '../clock/ids';
-import { type Dataset, DatasetLayoutError, type DatasetRepository, splitOf } from '../datasets/dataset.repository';
-import { MetaImageHeaderError, parseMetaImageHeader, worldBoundingBox } from '../datasets/metaimage-header';
-import { type SeriesEntry, type SeriesRepository } from '../datasets/series.repository';
-import { type IndexRun, type IndexRunRepository } from '../datasets/index-run.repository';
+import { type Dataset, DatasetLayoutError, type DatasetRepository, splitOf } from './dataset.repository';
+import { MetaImageHeaderError, parseMetaImageHeader, worldBoundingBox } from './metaimage-header';
+import { type SeriesEntry, type SeriesRepository } from './series.repository';
+import { type IndexRun, type IndexRunRepository } from './index-run.repository';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.service';
-import { isListed, type ManifestRepository } from '../datasets/manifest.repository';
-import { actor } from './actor';
+import { isListed, type ManifestRepository } from './manifest.repository';
+import { actor } from '../principal/principal';
 
 export interface DatasetView extends Omit<Dataset, 'createdAt'> {
   objects: number | null;
@@ -34,7 +34,7 @@ export interface ManifestReport {
   missing: string[];
 }
 
-export type { IndexRun } from '../datasets/index-run.repository';
+export type { IndexRun } from './index-run.repository';
 
 const MAX_HEADER_BYTES = 64 * 1024;
 const PAGE = 1000;

@@ -3,10 +3,10 @@ import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type TokenService } from '../auth/token.service';
 import { type Clock } from '../clock/clock';
 import { Ids } from '../clock/ids';
-import { type JobRepository } from '../keys/job.repository';
+import { type JobRepository } from './job.repository';
 import { seal } from '../keys/secret-box';
 import { type SigningKeys } from '../keys/signing-keys';
-import { type JobCredentials, type JobView } from './organizer.dto';
+import { type JobCredentials, type JobView } from './jobs.dto';
 
 /** A job's credentials can live at most a day: a leaked one expires soon. */
 export const MAX_JOB_TTL_S = 24 * 3600;

@@ -1,9 +1,9 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
-import { type UserPrincipal } from '../auth/token.service';
+import { type UserPrincipal } from '../principal/principal';
 import { type Clock } from '../clock/clock';
-import { type Member, type TeamRepository, type TeamRow } from '../teams/team.repository';
-import { actor } from './actor';
+import { type Member, type TeamRepository, type TeamRow } from './team.repository';
+import { actor } from '../principal/principal';
 
 /** Teams and their members. Every change is an audit leaf with who, what and the after state. */
 export class TeamService {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { signingKey } from '../audit/audit.dto';
-import { MAX_USER_TTL_S } from '../auth/token.service';
+import { signingKey } from './audit.dto';
+import { MAX_USER_TTL_S } from '../principal/principal';
 import { requestModel, responseModel } from '../ops/openapi-models';
 
-export { signingKey, signingKeyList } from '../audit/audit.dto';
+export { signingKey, signingKeyList } from './audit.dto';
 
 export const rotateSigningKey = requestModel(
   'RotateSigningKey',

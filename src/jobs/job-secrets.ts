@@ -1,6 +1,6 @@
 import { type JobRecord, type JobRepository } from './job.repository';
-import { unseal } from './secret-box';
-import { type SigningKeys } from './signing-keys';
+import { unseal } from '../keys/secret-box';
+import { type SigningKeys } from '../keys/signing-keys';
 
 /**
  * Job S3 secrets, read back for SigV4 verification. A secret is stored only sealed (AES-GCM,

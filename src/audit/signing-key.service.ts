@@ -1,13 +1,13 @@
 import { ConflictException } from '@nestjs/common';
-import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
-import { type CheckpointKey, type Checkpointer } from '../audit/checkpointer.service';
-import { keyId, verifierKey } from '../audit/merkle/checkpoint';
-import { ROTATION_ACTION, type RotatedKey, type RotationDetail } from '../audit/verify/offline-verifier';
-import { MAX_USER_TTL_S, type UserPrincipal } from '../auth/token.service';
+import { type AuditLog, type RequestMeta } from './audit-log.service';
+import { type CheckpointKey, type Checkpointer } from './checkpointer.service';
+import { keyId, verifierKey } from './merkle/checkpoint';
+import { ROTATION_ACTION, type RotatedKey, type RotationDetail } from './verify/offline-verifier';
+import { MAX_USER_TTL_S, type UserPrincipal } from '../principal/principal';
 import { type Clock } from '../clock/clock';
 import { type SigningKeyRing } from '../keys/signing-key-ring';
 import { SigningKeys } from '../keys/signing-keys';
-import { actor } from './actor';
+import { actor } from '../principal/principal';
 import { type SigningKeyRotation } from './signing-key.dto';
 
 export type Rotation = SigningKeyRotation;

@@ -4,10 +4,10 @@ import { type FastifyRequest } from 'fastify';
 import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
 import { CurrentUser } from '../auth/principal.decorator';
-import { type UserPrincipal } from '../auth/token.service';
+import { type UserPrincipal } from '../principal/principal';
 import { ZodBody, ZodResponse } from '../ops/openapi.decorators';
-import { PolicyRefused, PolicyStore } from '../policy/policy-store';
-import { actor } from './actor';
+import { PolicyRefused, PolicyStore } from './policy-store';
+import { actor } from '../principal/principal';
 import { policyCheck, policyFiles, policyRefused, policyVersion, policyVersionList, rollback } from './policy.dto';
 
 /** Policy management: show, check, activate (atomic, audited), roll back. */

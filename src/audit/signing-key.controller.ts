@@ -4,7 +4,7 @@ import { type FastifyRequest } from 'fastify';
 import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
 import { CurrentUser } from '../auth/principal.decorator';
-import { type UserPrincipal } from '../auth/token.service';
+import { type UserPrincipal } from '../principal/principal';
 import { ZodBody, ZodResponse } from '../ops/openapi.decorators';
 import { rotateSigningKey, signingKeyList, signingKeyRotation } from './signing-key.dto';
 import { SigningKeyService } from './signing-key.service';

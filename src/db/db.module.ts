@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import { type DynamicModule, Global, Logger, Module } from '@nestjs/common';
+import { CAGE_CONFIG, type CageConfig } from '../config/config';
+import { CageMetrics } from '../metrics/metrics.registry';
+import { Lifecycle } from '../ops/lifecycle';
+import { construct } from '../ops/provide';
+import { Database } from './database';
+import { GatewayStateRepository } from './gateway-state.repository';
+import { MeteredDatabase } from './metered.database';
+import { migrate } from './migrator';
+import { PgliteDatabase } from './pglite.database';
+import { PostgresDatabase } from './postgres.database';
+
+/**
+ * The database, migrated before anything can query it: embedded PGlite under the data dir, or
+ * PostgreSQL at CAGE_DATABASE_URL (or a database handed in, for tests).
+ */
+@Global()
+@Module({})
+export class DbModule {
+  static forRoot(provided?: Database): DynamicModule {
+    return {
+      module: DbModule,
+      providers: [
+        {
+          provide: Database,
+          inject: [CAGE_CONFIG, CageMetrics, Lifecycle],
+          useFactory: async (config: CageConfig, metrics: CageMetrics, lifecycle: Lifecycle) => {
+            const db = await lifecycle.open(
+              'database',
+              async () =>
+                new MeteredDatabase(
+                  provided ??
+                    (config.databaseUrl === undefined
+                      ? await PgliteDatabase.open(join(config.dataDir, 'pglite'))
+                      : await PostgresDatabase.open(config.databaseUrl)),
+                  metrics,
+                ),
+              (opened) => opened.close(),
+            );
+            const applied = await migrate(db);
+            if (applied.length > 0) new Logger('Database').log(`database migrations applied: ${applied.join(', ')}`);
+            return db;
+          },
+        },
+        construct(GatewayStateRepository, [Database]),
+      ],
+      exports: [Database, GatewayStateRepository],
+    };
+  }
+}

@@ -1,0 +1,47 @@
+/*
+ * Who is asking: the principal types every layer names (people and jobs), kept at the bottom so
+ * services and repositories need not import the authentication that produces them.
+ */
+
+export const ROLES = ['organizer', 'auditor', 'contestant'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface UserPrincipal {
+  kind: 'user';
+  /**
+   * The name the audit log and `created_by` columns give the person (`user:<sub>`): the JWT
+   * subject of the gateway's own tokens, `<subject>@<issuer>` for an external issuer's.
+   */
+  sub: string;
+  role: Role;
+  team: string | null;
+  /**
+   * The person as team membership knows them, exactly: the JWT subject as issued and its issuer
+   * ('' for the gateway's own tokens). Both verifiers set them; a principal built without them
+   * (in-process callers, tests) is a gateway-token person (see personOf).
+   */
+  subject?: string;
+  issuer?: string;
+}
+
+/** The (subject, issuer) pair team membership is keyed on, exactly. */
+export function personOf(user: UserPrincipal): { subject: string; issuer: string } {
+  return { subject: user.subject ?? user.sub, issuer: user.issuer ?? '' };
+}
+
+export interface JobPrincipal {
+  kind: 'job';
+  jobId: string;
+  team: string;
+  expiresAt: Date;
+}
+
+export type Principal = UserPrincipal | JobPrincipal;
+
+/** Longest a user token may live; job tokens are capped by their job's expiry. */
+export const MAX_USER_TTL_S = 366 * 24 * 3600;
+
+/** How a person appears as the principal of an audit leaf. */
+export function actor(user: UserPrincipal): string {
+  return `user:${user.sub}`;
+}
