@@ -10,6 +10,8 @@ import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fasti
 import { type CageConfig } from './config/config';
 import { ControlModule } from './control.module';
 import { CageModule } from './cage.module';
+import { OutboxReconciler } from './egress/outbox-reconciler';
+import { StartupTurn } from './db/startup-turn';
 import { Checkpointer } from './audit/checkpointer.service';
 import { Clock } from './clock/clock';
 import { CageMetrics } from './metrics/metrics.registry';
@@ -80,9 +82,12 @@ export class Gateway {
       const controlUrl = urlOf(control.app, config.host);
       const sandboxUrl = urlOf(sandbox.app, config.host);
       const boot = await ensureBootstrap(services, { controlUrl, sandboxUrl, s3Endpoint: sandboxUrl, s3Region: config.s3Api.region });
+      // The next replica waiting to start may go on: what a first start does is done.
+      await services.get(StartupTurn).end();
       services.get(PolicyWatcher).start();
       services.get(PolicyStore).startSync();
       services.get(Checkpointer).start();
+      services.get(OutboxReconciler).start();
       // Ready only now: a script waiting on /readyz may read bootstrap.json next.
       services.get(HealthService).markStarted();
       return new Gateway(services, lifecycle, control.app, sandbox.app, controlUrl, sandboxUrl, boot?.bootstrap, boot?.file, openapi);

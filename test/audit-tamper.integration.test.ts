@@ -109,7 +109,9 @@ describe.each(DB_KINDS)('a tamper-evident audit log on %s', (db) => {
     ).toBe(true);
     expect((await verify(good, '--earlier', join(good, 'checkpoints', early))).code).toBe(0);
     // The copy outside the database: the same note in the checkpoint bucket.
-    const copy = await f.gateway.get(ObjectStore).getBuffer('cage-checkpoints', 'cage.local_audit/latest.checkpoint', 10_000);
+    const copy = await f.gateway
+      .get(ObjectStore)
+      .getBuffer('cage-checkpoints', `${f.gateway.get(Checkpointer).copyPrefix}latest.checkpoint`, 10_000);
     expect(copy.toString()).toBe(note);
   });
 

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { LockSpace } from '../db/advisory-locks';
 import { type Database, type Queryable } from '../db/database';
 import { type CageMetrics } from '../metrics/metrics.registry';
 import { type AuditLeaf, canonicalJson, leafHash } from './audit-leaf';
@@ -24,7 +25,6 @@ interface Pending {
 }
 
 // Any fixed number: serializes appends across gateway replicas sharing one PostgreSQL.
-const AUDIT_APPEND_LOCK = 7_162_002;
 
 /**
  * Group-commit appender. A leaf is appended to a queue; whenever no transaction is running the
@@ -100,7 +100,7 @@ export class AuditWriter {
     const started = process.hrtime.bigint();
     try {
       const first = await this.db.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [LockSpace.auditAppend]);
         const { rows } = await tx.query<{ next: string | number }>('SELECT COALESCE(MAX(idx) + 1, 0) AS next FROM audit_leaves');
         const base = Number(rows[0]?.next ?? 0);
         await tx.query(

@@ -1,7 +1,9 @@
 import { Logger, Module } from '@nestjs/common';
 import { Clock } from '../clock/clock';
 import { CAGE_CONFIG, type CageConfig } from '../config/config';
+import { Ids } from '../clock/ids';
 import { Database } from '../db/database';
+import { GatewayStateRepository } from '../db/gateway-state.repository';
 import { SigningKeyRing } from '../keys/signing-key-ring';
 import { CageMetrics } from '../metrics/metrics.registry';
 import { Lifecycle } from '../ops/lifecycle';
@@ -25,6 +27,9 @@ import { SigningKeyService } from './signing-key.service';
  * RFC 6962 tree beside it, signed checkpoints, exports and compliance reports, and rotation of
  * the key that signs checkpoints.
  */
+/** gateway_state key of this log's identity, made at its first start. */
+const LOG_ID_KEY = 'log_id';
+
 @Module({
   providers: [
     {
@@ -70,6 +75,8 @@ import { SigningKeyService } from './signing-key.service';
         AuditWriter,
         CageMetrics,
         Lifecycle,
+        GatewayStateRepository,
+        Ids,
       ],
       useFactory: async (
         db: Database,
@@ -82,9 +89,13 @@ import { SigningKeyService } from './signing-key.service';
         writer: AuditWriter,
         metrics: CageMetrics,
         lifecycle: Lifecycle,
+        state: GatewayStateRepository,
+        ids: Ids,
       ) => {
         await store.ensureBucket(CHECKPOINT_BUCKET);
-        const checkpointer = new Checkpointer(db, checkpoints, tree, ring, store, clock, config.checkpoint);
+        await state.setOnce(LOG_ID_KEY, ids.uuid());
+        const logId = (await state.get(LOG_ID_KEY))!;
+        const checkpointer = new Checkpointer(db, checkpoints, tree, ring, store, clock, config.checkpoint, logId);
         writer.onCommitted(() => checkpointer.onLeaves(1));
         metrics.checkpointLagFrom(() => checkpointer.lag());
         lifecycle.onStop('checkpointer', () => checkpointer.stop());

@@ -26,6 +26,19 @@ export class CheckpointRepository {
     }));
   }
 
+  /** Checkpoints not yet copied to the checkpoint bucket, oldest first. */
+  async uncopied(limit: number): Promise<{ size: number; note: string }[]> {
+    const { rows } = await this.db.query<{ size: string | number; note: string }>(
+      'SELECT size, note FROM audit_checkpoints WHERE copied_at IS NULL ORDER BY size LIMIT $1',
+      [limit],
+    );
+    return rows.map((r) => ({ size: Number(r.size), note: r.note }));
+  }
+
+  async markCopied(size: number, at: Date): Promise<void> {
+    await this.db.query('UPDATE audit_checkpoints SET copied_at = $2 WHERE size = $1', [size, at.toISOString()]);
+  }
+
   /** Keeps a checkpoint; one of the same size already kept wins. */
   async insert(q: Queryable, c: { size: number; root: Buffer; note: string; createdAt: Date }): Promise<void> {
     await q.query('INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING', [

@@ -48,7 +48,14 @@ export class Checkpointer {
     private readonly store: ObjectStore,
     private readonly clock: Clock,
     private readonly opts: { origin: string; everyLeaves: number; everySeconds: number },
+    /** This log's identity (made once per database): with the origin, the prefix of its copies, so two logs never mix in one bucket. */
+    private readonly logId: string,
   ) {}
+
+  /** Where this log's checkpoints are copied in the checkpoint bucket: `<origin>/<log id>/`. */
+  get copyPrefix(): string {
+    return `${this.opts.origin.replace(/[^A-Za-z0-9._-]/g, '_')}/${this.logId}/`;
+  }
 
   /** The active key's verifier key text (`name+keyid+base64(0x01‖key)`) auditors pin. */
   get verifierKey(): string {
@@ -84,7 +91,7 @@ export class Checkpointer {
     await this.running;
   }
 
-  /** Signs the current tree head if the log grew since the last checkpoint. */
+  /** Signs the current tree head if the log grew since the last checkpoint, and copies what is not copied yet. */
   checkpoint(): Promise<void> {
     this.running = this.checkpointNow().catch((err: Error) => this.logger.error({ message: 'checkpoint failed', error: err.message }));
     return this.running;
@@ -126,10 +133,30 @@ export class Checkpointer {
       await this.checkpoints.insert(tx, { size, root: c.rootHash, note, createdAt: this.clock.now() });
       return { size, note };
     });
-    if (made === undefined) return;
-    const { size, note } = made;
-    const prefix = this.opts.origin.replace(/[^A-Za-z0-9._-]/g, '_');
-    await this.store.put(CHECKPOINT_BUCKET, `${prefix}/${String(size).padStart(16, '0')}.checkpoint`, note, 'text/plain; charset=utf-8');
-    await this.store.put(CHECKPOINT_BUCKET, `${prefix}/latest.checkpoint`, note, 'text/plain; charset=utf-8');
+    if (made !== undefined) this.logger.debug({ message: 'checkpoint signed', size: made.size });
+    await this.copyPending();
+  }
+
+  /**
+   * Copies signed checkpoints to the bucket, oldest first, each marked once it landed: one signed
+   * while the store was down is copied at a later run (every `everySeconds`, on any replica).
+   */
+  private async copyPending(): Promise<void> {
+    for (;;) {
+      const pending = await this.checkpoints.uncopied(100);
+      for (const c of pending) {
+        await this.store.put(
+          CHECKPOINT_BUCKET,
+          `${this.copyPrefix}${String(c.size).padStart(16, '0')}.checkpoint`,
+          c.note,
+          'text/plain; charset=utf-8',
+        );
+        const latest = (await this.checkpoints.list(1))[0];
+        if (latest?.size === c.size)
+          await this.store.put(CHECKPOINT_BUCKET, `${this.copyPrefix}latest.checkpoint`, c.note, 'text/plain; charset=utf-8');
+        await this.checkpoints.markCopied(c.size, this.clock.now());
+      }
+      if (pending.length < 100) return;
+    }
   }
 }

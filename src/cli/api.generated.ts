@@ -3458,6 +3458,15 @@ export interface operations {
           'application/json': components['schemas']['ApiError'];
         };
       };
+      /** @description Another activation took effect meanwhile; nothing was activated */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
       /** @description Refused: the set does not validate or an expectation fails */
       422: {
         headers: {
@@ -3608,6 +3617,15 @@ export interface operations {
       };
       /** @description No such version */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description Another activation took effect meanwhile; nothing was activated */
+      409: {
         headers: {
           [name: string]: unknown;
         };

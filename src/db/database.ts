@@ -1,4 +1,5 @@
 import { DependencyUnavailableError } from '../ops/http-answer';
+import { type HeldLock, type LockKey } from './advisory-locks';
 /**
  * The one door to SQL. PGlite (embedded default) and PostgreSQL (production) sit behind the
  * same interface, run the same migrations and the same statements, so every rule is tested
@@ -26,6 +27,23 @@ export abstract class Database implements Queryable {
     await this.query('SELECT 1');
   }
   abstract get closed(): boolean;
+  /**
+   * Takes an advisory lock in a session of its own, held until released or until this process
+   * (its connection) goes: waits for it (`wait`), or answers undefined if another session holds it.
+   * `onLost` is called if the session ends without a release (the lock is gone).
+   */
+  abstract sessionLock(key: LockKey, opts: { wait: boolean; onLost?: () => void }): Promise<HeldLock | undefined>;
+  /** Whether a session holds the lock now (on PostgreSQL, this process's own lock sessions count; PGlite, one session, says false). */
+  abstract lockHeldElsewhere(key: LockKey): Promise<boolean>;
+  /** Runs fn holding the lock (waiting for it first), then releases it. */
+  async withLock<T>(key: LockKey, fn: () => Promise<T>): Promise<T> {
+    const held = (await this.sessionLock(key, { wait: true }))!;
+    try {
+      return await fn();
+    } finally {
+      await held.release();
+    }
+  }
 }
 
 /** The database cannot answer (closed, unreachable, connection lost): callers fail closed (503). */

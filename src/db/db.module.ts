@@ -5,11 +5,14 @@ import { CageMetrics } from '../metrics/metrics.registry';
 import { Lifecycle } from '../ops/lifecycle';
 import { construct } from '../ops/provide';
 import { Database } from './database';
+import { LockSpace } from './advisory-locks';
 import { GatewayStateRepository } from './gateway-state.repository';
 import { MeteredDatabase } from './metered.database';
 import { migrate } from './migrator';
 import { PgliteDatabase } from './pglite.database';
 import { PostgresDatabase } from './postgres.database';
+import { Replica } from './replica';
+import { StartupTurn } from './startup-turn';
 
 /**
  * The database, migrated before anything can query it: embedded PGlite under the data dir, or
@@ -19,6 +22,8 @@ import { PostgresDatabase } from './postgres.database';
 @Module({})
 export class DbModule {
   static forRoot(provided?: Database): DynamicModule {
+    // Taken before the database is handed to anything, so every start-up step runs in this turn.
+    let turn: StartupTurn | undefined;
     return {
       module: DbModule,
       providers: [
@@ -38,14 +43,37 @@ export class DbModule {
                 ),
               (opened) => opened.close(),
             );
+            turn = new StartupTurn(
+              await lifecycle.open(
+                'start-up turn',
+                () => waitTurn(db),
+                (held) => held.release(),
+              ),
+            );
             const applied = await migrate(db);
             if (applied.length > 0) new Logger('Database').log(`database migrations applied: ${applied.join(', ')}`);
             return db;
           },
         },
+        // Replicas started together take turns from the migrations to bootstrap (ended by Gateway.start).
+        { provide: StartupTurn, inject: [Database], useFactory: () => turn! },
+        {
+          provide: Replica,
+          inject: [Database, Lifecycle],
+          useFactory: (db: Database, lifecycle: Lifecycle) =>
+            lifecycle.open(
+              'replica liveness lock',
+              () => Replica.join(db),
+              (r) => r.leave(),
+            ),
+        },
         construct(GatewayStateRepository, [Database]),
       ],
-      exports: [Database, GatewayStateRepository],
+      exports: [Database, GatewayStateRepository, Replica, StartupTurn],
     };
   }
+}
+
+async function waitTurn(db: Database) {
+  return (await db.sessionLock({ space: LockSpace.startup, name: '' }, { wait: true }))!;
 }

@@ -1,4 +1,5 @@
 import { type CageMetrics } from '../metrics/metrics.registry';
+import { type HeldLock, type LockKey } from './advisory-locks';
 import { Database, DatabaseUnavailableError, type QueryResult, type Queryable } from './database';
 
 /**
@@ -37,6 +38,14 @@ export class MeteredDatabase extends Database {
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+
+  sessionLock(key: LockKey, opts: { wait: boolean; onLost?: () => void }): Promise<HeldLock | undefined> {
+    return this.counted(this.inner.sessionLock(key, opts));
+  }
+
+  lockHeldElsewhere(key: LockKey): Promise<boolean> {
+    return this.counted(this.inner.lockHeldElsewhere(key));
   }
 
   private async counted<T>(p: Promise<T>): Promise<T> {

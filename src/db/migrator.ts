@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LockSpace } from './advisory-locks';
 import { type Database } from './database';
 
 const MIGRATIONS_DIR = join(__dirname, 'migrations');
-// Any fixed number: the advisory lock that keeps two replicas from migrating at once.
-const MIGRATION_LOCK = 7_162_001;
 
 export interface Migration {
   version: string;
@@ -23,11 +22,13 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
  * so concurrent replicas start safely. Returns the versions applied.
  */
 export async function migrate(db: Database, migrations = loadMigrations()): Promise<string[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
   const applied: string[] = [];
   await db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    // The lock first: replicas started together on an empty database would otherwise race to
+    // create the migrations table itself (pg_type's unique index refuses the loser).
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LockSpace.migrations]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await tx.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     for (const m of migrations) {
       if (done.has(m.version)) continue;

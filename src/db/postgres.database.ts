@@ -1,4 +1,5 @@
-import { Pool, type PoolClient } from 'pg';
+import { Client, Pool, type PoolClient } from 'pg';
+import { type HeldLock, type LockKey } from './advisory-locks';
 import { Database, DatabaseUnavailableError, isUnavailable, type QueryResult, type Queryable } from './database';
 
 /** PostgreSQL through a pg pool; `schema` (tests) pins every connection's search_path. */
@@ -6,7 +7,12 @@ export class PostgresDatabase extends Database {
   readonly kind = 'postgres' as const;
   private isClosed = false;
 
-  private constructor(private readonly pool: Pool) {
+  private readonly lockSessions = new Set<Client>();
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly connection: { url: string; schema: string | undefined },
+  ) {
     super();
   }
 
@@ -29,7 +35,7 @@ export class PostgresDatabase extends Database {
       await pool.end().catch(() => undefined);
       throw translate(err);
     }
-    return new PostgresDatabase(pool);
+    return new PostgresDatabase(pool, { url, schema });
   }
 
   get closed(): boolean {
@@ -81,9 +87,63 @@ export class PostgresDatabase extends Database {
     }
   }
 
+  /**
+   * A connection of its own, outside the pool (a held lock must not take a pooled connection,
+   * and waiting for one is not bound by the statement timeout). If that connection drops, the
+   * lock is gone with it: the holder learns of it from `onLost`.
+   */
+  async sessionLock(key: LockKey, opts: { wait: boolean; onLost?: () => void }): Promise<HeldLock | undefined> {
+    if (this.isClosed) throw new DatabaseUnavailableError('closed');
+    const client = new Client({
+      connectionString: this.connection.url,
+      connectionTimeoutMillis: 5000,
+      options: this.connection.schema === undefined ? undefined : `-c search_path=${this.connection.schema}`,
+    });
+    let released = false;
+    client.on('error', () => {
+      if (!released) opts.onLost?.();
+    });
+    try {
+      await client.connect();
+      const fn = opts.wait ? 'pg_advisory_lock' : 'pg_try_advisory_lock';
+      const { rows } = await client.query<{ locked: boolean | null }>(`SELECT ${fn}($1, hashtext($2)) AS locked`, [key.space, key.name]);
+      if (!opts.wait && rows[0]?.locked !== true) {
+        await client.end();
+        return undefined;
+      }
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw translate(err);
+    }
+    this.lockSessions.add(client);
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        this.lockSessions.delete(client);
+        // Ending the session releases the lock.
+        await client.end().catch(() => undefined);
+      },
+    };
+  }
+
+  async lockHeldElsewhere(key: LockKey): Promise<boolean> {
+    // A transaction lock taken and released at once: refused only if another session holds it.
+    const free = await this.transaction(async (tx) => {
+      const { rows } = await tx.query<{ free: boolean }>('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS free', [
+        key.space,
+        key.name,
+      ]);
+      return rows[0]?.free === true;
+    });
+    return !free;
+  }
+
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    for (const client of this.lockSessions) await client.end().catch(() => undefined);
+    this.lockSessions.clear();
     await this.pool.end();
   }
 }

@@ -7,6 +7,8 @@ import { DatasetRepository } from '../datasets/dataset.repository';
 import { DatasetsModule } from '../datasets/datasets.module';
 import { SeriesRepository } from '../datasets/series.repository';
 import { Database } from '../db/database';
+import { Replica } from '../db/replica';
+import { Lifecycle } from '../ops/lifecycle';
 import { GrantRepository } from '../grants/grant.repository';
 import { GrantsModule } from '../grants/grants.module';
 import { JobRepository } from '../jobs/job.repository';
@@ -34,7 +36,11 @@ import { ReviewerRepository } from './reviewer.repository';
 @Module({
   imports: [AuditModule, PolicyModule, DatasetsModule, GrantsModule, TeamsModule, JobsModule],
   providers: [
-    construct(EgressRepository, [Database]),
+    {
+      provide: EgressRepository,
+      inject: [Database, Replica],
+      useFactory: (db: Database, replica: Replica) => new EgressRepository(db, replica.id),
+    },
     {
       provide: Releaser,
       inject: [ObjectStore, EgressRepository, AuditLog, Clock],
@@ -82,9 +88,17 @@ import { ReviewerRepository } from './reviewer.repository';
     {
       // After the Releaser is built, so the outbox, held and quarantine buckets exist.
       provide: OutboxReconciler,
-      inject: [EgressRepository, ObjectStore, AuditLog, Clock, Releaser],
-      useFactory: async (repo: EgressRepository, store: ObjectStore, audit: AuditLog, clock: Clock) => {
-        const reconciler = new OutboxReconciler(repo, store, audit, clock);
+      inject: [EgressRepository, ObjectStore, AuditLog, Clock, Replica, Lifecycle, Releaser],
+      useFactory: async (
+        repo: EgressRepository,
+        store: ObjectStore,
+        audit: AuditLog,
+        clock: Clock,
+        replica: Replica,
+        lifecycle: Lifecycle,
+      ) => {
+        const reconciler = new OutboxReconciler(repo, store, audit, clock, replica);
+        lifecycle.onStop('outbox reconciler', () => reconciler.stop());
         await reconciler.reconcile();
         return reconciler;
       },

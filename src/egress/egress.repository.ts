@@ -1,3 +1,4 @@
+import { LockSpace } from '../db/advisory-locks';
 import { type Database, type Queryable } from '../db/database';
 import { type ArtifactRow, type ReviewRow } from './egress.dto';
 
@@ -23,10 +24,11 @@ interface Row {
   audit_index: string | number | null;
   created_at: string | Date;
   decided_at: string | Date | null;
+  owner: string | null;
 }
 
 const COLUMNS =
-  'id, team_id, job_id, kind, status, day, submitted_sha256, submitted_bytes, sha256, bytes, bits, reasons, outbox_key, audit_index, created_at, decided_at';
+  'id, team_id, job_id, kind, status, day, submitted_sha256, submitted_bytes, sha256, bytes, bits, reasons, outbox_key, audit_index, created_at, decided_at, owner';
 
 function fromRow(r: Row): Artifact {
   return {
@@ -51,7 +53,11 @@ function fromRow(r: Row): Artifact {
 
 /** Egress artifacts and their reviews. */
 export class EgressRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** The replica that carries out the releases this process starts (db/replica.ts): stamped on each `releasing` row. */
+    private readonly owner: string | null = null,
+  ) {}
 
   get database(): Queryable {
     return this.db;
@@ -63,7 +69,7 @@ export class EgressRepository {
    */
   withTeamLock<T>(team: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(7162003, hashtext($1))', [team]);
+      await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LockSpace.egressTeam, team]);
       return fn(tx);
     });
   }
@@ -93,8 +99,8 @@ export class EgressRepository {
 
   async insert(q: Queryable, a: Omit<Artifact, 'decidedAt' | 'auditIndex'> & { decidedAt?: string | null }): Promise<void> {
     await q.query(
-      `INSERT INTO egress_artifacts (id, team_id, job_id, kind, status, day, submitted_sha256, submitted_bytes, sha256, bytes, bits, reasons, outbox_key, created_at, decided_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+      `INSERT INTO egress_artifacts (id, team_id, job_id, kind, status, day, submitted_sha256, submitted_bytes, sha256, bytes, bits, reasons, outbox_key, created_at, decided_at, owner)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, CASE WHEN $5 = 'releasing' THEN $16::text END)`,
       [
         a.id,
         a.team,
@@ -111,6 +117,7 @@ export class EgressRepository {
         a.outboxKey,
         a.createdAt,
         a.decidedAt ?? null,
+        this.owner,
       ],
     );
   }
@@ -125,9 +132,10 @@ export class EgressRepository {
     q: Queryable = this.db,
   ): Promise<boolean> {
     const r = await q.query(
-      `UPDATE egress_artifacts SET status = $2, decided_at = $3, audit_index = COALESCE($4, audit_index)
+      `UPDATE egress_artifacts SET status = $2, decided_at = $3, audit_index = COALESCE($4, audit_index),
+         owner = CASE WHEN $2 = 'releasing' THEN $6::text ELSE owner END
        WHERE id = $1 AND status = ANY($5::text[])`,
-      [id, to, at.toISOString(), auditIndex ?? null, from],
+      [id, to, at.toISOString(), auditIndex ?? null, from, this.owner],
     );
     return r.rowCount > 0;
   }
@@ -179,14 +187,26 @@ export class EgressRepository {
     return rows.map(fromRow);
   }
 
+  /** Runs fn while no other replica reconciles the outbox. */
+  withReconcileLock<T>(fn: () => Promise<T>): Promise<T> {
+    return this.db.withLock({ space: LockSpace.reconcile, name: '' }, fn);
+  }
+
+  /** Releases under way, each with the replica carrying it out. */
+  async releasing(): Promise<(Artifact & { owner: string | null })[]> {
+    const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM egress_artifacts WHERE status = 'releasing' ORDER BY created_at`);
+    return rows.map((r) => ({ ...fromRow(r), owner: r.owner }));
+  }
+
   async byStatus(status: ArtifactStatus): Promise<Artifact[]> {
     const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM egress_artifacts WHERE status = $1 ORDER BY created_at`, [status]);
     return rows.map(fromRow);
   }
 
+  /** Outbox keys with a release leaf: released, or being released (its owner writes the object after the leaf). */
   async releasedKeys(): Promise<Set<string>> {
     const { rows } = await this.db.query<{ outbox_key: string }>(
-      "SELECT outbox_key FROM egress_artifacts WHERE status = 'released' AND audit_index IS NOT NULL AND outbox_key IS NOT NULL",
+      "SELECT outbox_key FROM egress_artifacts WHERE status IN ('released', 'releasing') AND audit_index IS NOT NULL AND outbox_key IS NOT NULL",
     );
     return new Set(rows.map((r) => r.outbox_key));
   }

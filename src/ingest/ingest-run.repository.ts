@@ -55,12 +55,16 @@ interface Row {
 
 /** Ingest runs and their progress, as the CLI's progress bar and the run report read them. */
 export class IngestRunRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** The replica that carries out the runs this process starts (db/replica.ts); stamped on each. */
+    private readonly owner: string | null = null,
+  ) {}
 
   async insert(r: IngestRun): Promise<void> {
     await this.db.query(
-      'INSERT INTO ingest_runs (id, dataset_id, source, target, state, started_at, started_by) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [r.id, r.dataset, r.source, r.target, r.state, r.startedAt, r.startedBy],
+      'INSERT INTO ingest_runs (id, dataset_id, source, target, state, started_at, started_by, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [r.id, r.dataset, r.source, r.target, r.state, r.startedAt, r.startedBy, this.owner],
     );
   }
 
@@ -94,13 +98,22 @@ export class IngestRunRepository {
     return rows.map(fromRow);
   }
 
-  /** At start-up: runs a stopped process left `running` are marked `interrupted` (a re-run resumes them). */
-  async markInterrupted(at: Date): Promise<number> {
-    const r = await this.db.query(
-      "UPDATE ingest_runs SET state = 'interrupted', finished_at = $1, error = 'the gateway stopped during the run' WHERE state = 'running'",
-      [at.toISOString()],
-    );
-    return r.rowCount;
+  /**
+   * At start-up: runs left `running` by a replica that is gone are marked `interrupted` (a re-run
+   * resumes them); a live replica's runs are its own.
+   */
+  async markInterrupted(at: Date, isAlive: (owner: string | null) => Promise<boolean>): Promise<number> {
+    const { rows } = await this.db.query<{ id: string; owner: string | null }>("SELECT id, owner FROM ingest_runs WHERE state = 'running'");
+    let marked = 0;
+    for (const run of rows) {
+      if (await isAlive(run.owner)) continue;
+      const r = await this.db.query(
+        "UPDATE ingest_runs SET state = 'interrupted', finished_at = $2, error = 'the gateway stopped during the run' WHERE id = $1 AND state = 'running'",
+        [run.id, at.toISOString()],
+      );
+      marked += r.rowCount;
+    }
+    return marked;
   }
 }
 

@@ -10,10 +10,10 @@ import { DatasetsModule } from '../datasets/datasets.module';
 import { ManifestRepository } from '../datasets/manifest.repository';
 import { SeriesRepository } from '../datasets/series.repository';
 import { Database } from '../db/database';
+import { Replica } from '../db/replica';
 import { loadPseudonymKey } from '../keys/pseudonym-key';
 import { CageMetrics } from '../metrics/metrics.registry';
 import { Lifecycle } from '../ops/lifecycle';
-import { construct } from '../ops/provide';
 import { ObjectStore } from '../storage/object-store.service';
 import { IngestRunRepository } from './ingest-run.repository';
 import { IngestService } from './ingest.service';
@@ -23,7 +23,11 @@ import { PseudonymRepository } from './pseudonym.repository';
 @Module({
   imports: [AuditModule, DatasetsModule],
   providers: [
-    construct(IngestRunRepository, [Database]),
+    {
+      provide: IngestRunRepository,
+      inject: [Database, Replica],
+      useFactory: (db: Database, replica: Replica) => new IngestRunRepository(db, replica.id),
+    },
     {
       provide: PseudonymRepository,
       inject: [Database, CAGE_CONFIG],
@@ -45,6 +49,7 @@ import { PseudonymRepository } from './pseudonym.repository';
         Clock,
         Ids,
         Lifecycle,
+        Replica,
       ],
       useFactory: async (
         datasets: DatasetRepository,
@@ -59,8 +64,9 @@ import { PseudonymRepository } from './pseudonym.repository';
         clock: Clock,
         ids: Ids,
         lifecycle: Lifecycle,
+        replica: Replica,
       ) => {
-        const interrupted = await runs.markInterrupted(clock.now());
+        const interrupted = await runs.markInterrupted(clock.now(), (owner) => replica.isAlive(owner));
         if (interrupted > 0)
           new Logger('Ingest').warn(`${interrupted} ingest run(s) were cut short by the last stop; run them again to resume`);
         mkdirSync(config.ingest.root, { recursive: true });

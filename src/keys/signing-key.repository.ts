@@ -1,3 +1,4 @@
+import { LockSpace } from '../db/advisory-locks';
 import { type Database, type Queryable } from '../db/database';
 
 /**
@@ -5,7 +6,7 @@ import { type Database, type Queryable } from '../db/database';
  * signed by the key that is active when it is made, on every replica (never by a key a
  * rotation has just retired).
  */
-export const KEY_RING_LOCK = 7_162_012;
+export const KEY_RING_LOCK = LockSpace.keyRing;
 
 /** One row of the ring: a key and its validity window [notBefore, notAfter). */
 export interface SigningKeyRow {

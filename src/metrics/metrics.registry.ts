@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export type MetricsListener = 'control' | 'sandbox' | 'internal';
 
 /** The object store calls that can fail (`cage_store_errors_total{operation}`). */
-export type StoreOperation = 'get' | 'head' | 'list' | 'put' | 'delete' | 'bucket' | 'ping';
+export type StoreOperation = 'get' | 'head' | 'list' | 'put' | 'copy' | 'delete' | 'bucket' | 'ping';
 
 /** Why a database call failed: the server could not serve, or it refused the statement. */
 export type DatabaseErrorReason = 'unavailable' | 'statement';
@@ -142,7 +142,8 @@ export class CageMetrics {
     for (const listener of ['control', 'sandbox'] as const) this.openStreams.set({ listener }, 0);
     this.bytesServed.inc({ listener: 'sandbox' }, 0);
     this.egressFailures.inc(0);
-    for (const operation of ['get', 'head', 'list', 'put', 'delete', 'bucket', 'ping'] as const) this.storeErrors.inc({ operation }, 0);
+    for (const operation of ['get', 'head', 'list', 'put', 'copy', 'delete', 'bucket', 'ping'] as const)
+      this.storeErrors.inc({ operation }, 0);
     for (const reason of ['unavailable', 'statement'] as const) this.databaseErrors.inc({ reason }, 0);
   }
 

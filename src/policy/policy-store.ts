@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { ConflictException, Logger } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type Clock } from '../clock/clock';
 import { CedarPolicyEngine } from './cedar-policy.engine';
@@ -36,6 +36,15 @@ export class PolicyRefused extends Error {
   }
 }
 
+/** Another activation took effect between reading the active set and activating (another replica, another organizer). */
+export class PolicyActivationConflict extends ConflictException {
+  constructor(latest: { version: number; activatedBy: string }) {
+    super(
+      `policy version ${latest.version} was activated meanwhile by ${latest.activatedBy}; nothing was activated: review the active set and try again`,
+    );
+  }
+}
+
 const SYNC_MS = 1000;
 
 /**
@@ -67,8 +76,14 @@ export class PolicyStore {
    * version that lacks them is replaced by the policy directory as a new version (logged), or,
    * if the directory fails too, the gateway does not start: it never decides with a set that
    * would let through what the code no longer stops.
+   *
+   * Under the activation lock: replicas starting together store one first version between them.
    */
-  static async open(repo: PolicyVersionRepository, dir: string, audit: AuditLog, clock: Clock): Promise<PolicyStore> {
+  static open(repo: PolicyVersionRepository, dir: string, audit: AuditLog, clock: Clock): Promise<PolicyStore> {
+    return repo.withActivationLock(() => PolicyStore.openLocked(repo, dir, audit, clock));
+  }
+
+  private static async openLocked(repo: PolicyVersionRepository, dir: string, audit: AuditLog, clock: Clock): Promise<PolicyStore> {
     const latest = await repo.latest();
     let replaces: { version: number; problems: string } | undefined;
     if (latest !== undefined) {
@@ -126,12 +141,37 @@ export class PolicyStore {
     return { ok: expectations.every((e) => e.passed), sha256: files.sha256, errors: [], expectations };
   }
 
-  async activate(map: PolicyMap, by: string, meta: RequestMeta, detail: Record<string, string | number> = {}): Promise<PolicyVersion> {
+  /**
+   * Activates a set as the next version, one activation at a time across replicas (an advisory
+   * lock), with a leaf only for an activation that takes effect:
+   * - a set whose content is the latest version's activates nothing and returns that version, so
+   *   replicas whose watchers see the same new files converge on one version;
+   * - `request` (an organizer's activation or rollback): if another activation took effect since
+   *   this one began, nothing is activated and PolicyActivationConflict (409) says by whom;
+   *   `converge` (the policy directory, the source of truth): the directory wins.
+   */
+  async activate(
+    map: PolicyMap,
+    by: string,
+    meta: RequestMeta,
+    detail: Record<string, string | number> = {},
+    mode: 'request' | 'converge' = 'request',
+  ): Promise<PolicyVersion> {
+    const base = (await this.versionsRepo.latest())?.version ?? 0;
     const check = this.check(map);
     if (!check.ok) throw new PolicyRefused(check);
     const files = compilePolicyMap(map);
-    const version = ((await this.versionsRepo.latest())?.version ?? 0) + 1;
-    await this.record(files, version, by, meta, detail);
+    const version = await this.versionsRepo.withActivationLock(async () => {
+      const latest = await this.versionsRepo.latest();
+      if (latest !== undefined && latest.sha256 === files.sha256) {
+        await this.sync();
+        return latest.version;
+      }
+      if (mode === 'request' && latest !== undefined && latest.version !== base) throw new PolicyActivationConflict(latest);
+      const next = (latest?.version ?? 0) + 1;
+      await this.record(files, next, by, meta, detail);
+      return next;
+    });
     return (await this.versions()).find((v) => v.version === version)!;
   }
 

@@ -1,3 +1,4 @@
+import { LockSpace } from '../db/advisory-locks';
 import { type Database } from '../db/database';
 import { type PolicyMap } from './policy-files';
 
@@ -30,6 +31,11 @@ function fromRow(r: Row): PolicyVersionRow {
 /** Every policy set ever activated; the highest version is the active one on every replica. */
 export class PolicyVersionRepository {
   constructor(private readonly db: Database) {}
+
+  /** Runs fn while no other replica activates a policy set. */
+  withActivationLock<T>(fn: () => Promise<T>): Promise<T> {
+    return this.db.withLock({ space: LockSpace.policy, name: '' }, fn);
+  }
 
   async latest(): Promise<PolicyVersionRow | undefined> {
     const { rows } = await this.db.query<Row>(

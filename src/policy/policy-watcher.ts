@@ -85,7 +85,7 @@ export class PolicyWatcher {
         await this.remember(seen);
         return;
       }
-      const v = await this.store.activate(map, 'policy-dir', meta, { source: this.dir });
+      const v = await this.store.activate(map, 'policy-dir', meta, { source: this.dir }, 'converge');
       this.logger.log({ message: 'policy set activated from the directory', version: v.version, sha256: v.sha256 });
       await this.remember(seen);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, NotFoundException, Post, Req, UnprocessableEntityException } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyRequest } from 'fastify';
 import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
@@ -46,6 +46,7 @@ export class PolicyController {
   @ApiOperation({ summary: 'Activate a policy set (422 naming the failing expectation; the old set keeps deciding)' })
   @ZodResponse(201, policyVersion, 'The new active version')
   @ZodResponse(422, policyRefused, 'Refused: the set does not validate or an expectation fails')
+  @ApiConflictResponse({ description: 'Another activation took effect meanwhile; nothing was activated' })
   async activate(
     @CurrentUser() user: UserPrincipal,
     @ZodBody(policyFiles) body: z.infer<typeof policyFiles>,
@@ -64,6 +65,7 @@ export class PolicyController {
   @ZodResponse(201, policyVersion, 'The new active version, with the files of the one named')
   @ZodResponse(422, policyRefused, 'Refused: those files no longer pass')
   @ApiNotFoundResponse({ description: 'No such version' })
+  @ApiConflictResponse({ description: 'Another activation took effect meanwhile; nothing was activated' })
   async rollback(
     @CurrentUser() user: UserPrincipal,
     @ZodBody(rollback) { version }: z.infer<typeof rollback>,

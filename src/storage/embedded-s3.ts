@@ -1,11 +1,16 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 // s3rver ships no types; its surface used here is three methods.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
 };
+
+const METADATA_SUFFIX = '._S3rver_metadata.json';
+const MD5_SUFFIX = '._S3rver_object.md5';
 
 /**
  * The embedded default object store: s3rver in this process, files under the data dir,
@@ -19,6 +24,12 @@ export class EmbeddedS3 {
 
   static async start(directory: string, port = 0): Promise<EmbeddedS3> {
     mkdirSync(directory, { recursive: true });
+    const repaired = repairCutShortWrites(directory);
+    if (repaired.length > 0)
+      new Logger('EmbeddedS3').warn({
+        message: 'objects whose write was cut short by the last stop were made readable again',
+        files: repaired,
+      });
     const server = new S3rver({ address: '127.0.0.1', port, directory, silent: true });
     const address = await server.run();
     return new EmbeddedS3(server, `http://127.0.0.1:${address.port}`);
@@ -26,5 +37,46 @@ export class EmbeddedS3 {
 
   async stop(): Promise<void> {
     await this.server.close();
+  }
+}
+
+/**
+ * s3rver writes an object's bytes, then its checksum and metadata files. A process killed in
+ * between can leave the metadata cut short, and s3rver then fails every listing of the bucket
+ * (and so every start of the gateway). What it cannot parse is replaced by empty metadata and
+ * the checksum recomputed from the bytes actually on disk: the object becomes readable again as
+ * what it is — a short object the outbox reconciler then finds without a release and quarantines.
+ * Written ourselves: s3rver has no repair, and this is its file layout's contract, not ours.
+ */
+export function repairCutShortWrites(directory: string): string[] {
+  const repaired: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(METADATA_SUFFIX)) {
+        try {
+          JSON.parse(readFileSync(path, 'utf8'));
+        } catch {
+          writeFileSync(path, '{}');
+          rmSync(path.slice(0, -METADATA_SUFFIX.length) + MD5_SUFFIX, { force: true });
+          repaired.push(path.slice(directory.length + 1, -METADATA_SUFFIX.length));
+        }
+      } else if (entry.name.endsWith(MD5_SUFFIX) && !/^[0-9a-f]{32}$/.test(readIfThere(path))) {
+        rmSync(path, { force: true });
+        repaired.push(path.slice(directory.length + 1, -MD5_SUFFIX.length));
+      }
+    }
+  };
+  walk(directory);
+  return [...new Set(repaired)];
+}
+
+/** A checksum file removed a moment ago (with its metadata) reads as valid: nothing left to repair. */
+function readIfThere(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '0'.repeat(32);
   }
 }

@@ -2,6 +2,7 @@ import { type Readable } from 'node:stream';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -184,6 +185,17 @@ export class ObjectStore {
       return { etag: out.ETag ?? '' };
     } catch (err) {
       throw this.failed('put', err);
+    }
+  }
+
+  /** A copy made by the store itself (the bytes never pass through the gateway: an object it cannot read can still be moved). */
+  async copy(from: { bucket: string; key: string }, to: { bucket: string; key: string }): Promise<void> {
+    try {
+      await this.client.send(
+        new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: `${from.bucket}/${encodeURIComponent(from.key)}` }),
+      );
+    } catch (err) {
+      throw this.failed('copy', err);
     }
   }
 
