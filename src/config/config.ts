@@ -12,6 +12,8 @@ export interface CageConfig {
   controlPort: number;
   sandboxPort: number;
   databaseUrl: string | undefined;
+  /** PostgreSQL connections in each replica's pool (besides one for its liveness lock). */
+  databasePoolSize: number;
   s3: {
     /** Unset: the embedded s3rver is started under the data dir. */
     endpoint: string | undefined;
@@ -86,6 +88,7 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'CAGE_DATABASE_URL must be a postgres:// URL')
     .optional(),
+  CAGE_DATABASE_POOL_SIZE: z.coerce.number().int().min(2, 'CAGE_DATABASE_POOL_SIZE must be >= 2').max(500).default(10),
   CAGE_S3_ENDPOINT: z.string().url('CAGE_S3_ENDPOINT must be a URL').optional(),
   CAGE_S3_REGION: z.string().min(1).default('us-east-1'),
   CAGE_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
@@ -184,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
     controlPort: e.CAGE_CONTROL_PORT,
     sandboxPort: e.CAGE_SANDBOX_PORT,
     databaseUrl: e.CAGE_DATABASE_URL,
+    databasePoolSize: e.CAGE_DATABASE_POOL_SIZE,
     s3: {
       endpoint: e.CAGE_S3_ENDPOINT,
       region: e.CAGE_S3_REGION,

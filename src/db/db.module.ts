@@ -38,7 +38,7 @@ export class DbModule {
                   provided ??
                     (config.databaseUrl === undefined
                       ? await PgliteDatabase.open(join(config.dataDir, 'pglite'))
-                      : await PostgresDatabase.open(config.databaseUrl)),
+                      : await PostgresDatabase.open(config.databaseUrl, undefined, config.databasePoolSize)),
                   metrics,
                 ),
               (opened) => opened.close(),

@@ -16,10 +16,10 @@ export class PostgresDatabase extends Database {
     super();
   }
 
-  static async open(url: string, schema?: string): Promise<PostgresDatabase> {
+  static async open(url: string, schema?: string, poolSize = 10): Promise<PostgresDatabase> {
     const pool = new Pool({
       connectionString: url,
-      max: 10,
+      max: poolSize,
       connectionTimeoutMillis: 5000,
       // A statement that hangs must not hold a request (and its audit leaf) forever.
       options: `-c statement_timeout=15000${schema === undefined ? '' : ` -c search_path=${schema}`}`,

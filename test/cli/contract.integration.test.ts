@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Command } from 'commander';
@@ -237,9 +237,18 @@ describe('every cage command against a real gateway, each --json answer checked 
     expect(active.active).toBe(true);
     expect((await json(policyVersionList, 'policy versions')).versions.map((v) => v.version)).toEqual([active.version]);
     expect(await json(policyCheck, 'policy check', [POLICY_DIR])).toMatchObject({ ok: true, sha256: active.sha256, errors: [] });
-    const activated = await json(policyVersion, 'policy activate', [POLICY_DIR]);
-    expect(activated).toMatchObject({ version: active.version + 1, sha256: active.sha256, active: true });
-    expect(await json(policyVersion, 'policy rollback', [String(active.version)])).toMatchObject({ version: active.version + 2 });
+    // The active set again: nothing to activate, the active version answers.
+    expect(await json(policyVersion, 'policy activate', [POLICY_DIR])).toMatchObject({ version: active.version, sha256: active.sha256 });
+    const changed = join(work, 'changed-policies');
+    cpSync(POLICY_DIR, changed, { recursive: true });
+    appendFileSync(join(changed, 'review.cedar'), '\n// a comment changes the set\n');
+    const activated = await json(policyVersion, 'policy activate', [changed]);
+    expect(activated).toMatchObject({ version: active.version + 1, active: true });
+    expect(activated.sha256).not.toBe(active.sha256);
+    expect(await json(policyVersion, 'policy rollback', [String(active.version)])).toMatchObject({
+      version: active.version + 2,
+      sha256: active.sha256,
+    });
 
     // A set that does not compile: the check has no hash; activating it is a 422 naming why.
     const broken = join(work, 'broken-policies');
@@ -300,6 +309,13 @@ describe('every cage command against a real gateway, each --json answer checked 
     expect(out).toEqual({ file: join(work, 'pk-backup'), fingerprint: fp.fingerprint, written: true });
     const back = await json(local.extend({ written: z.boolean() }).strict(), 'admin pseudonym-key import', ['pk-backup']);
     expect(back).toEqual({ file: fp.file, fingerprint: fp.fingerprint, written: false });
+  });
+
+  it('admin issue-token: on the embedded default it points at bootstrap.json (on PostgreSQL: test/cli/admin-token.integration.test.ts)', async () => {
+    const r = await run('admin issue-token', ['--role', 'organizer', '--subject', 'dora']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('bootstrap.json');
   });
 
   it('ran every command the CLI has', () => {

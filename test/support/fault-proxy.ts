@@ -1,7 +1,8 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 
-export type Fault = 'cut-after-64k' | 'fail-500';
+/** `refuse`: the connection is dropped unanswered, as a store that is down does. */
+export type Fault = 'cut-after-64k' | 'fail-500' | 'refuse';
 
 /**
  * An S3 endpoint in front of a real one that injects faults: `rule` picks a fault per request
@@ -14,6 +15,10 @@ export async function faultProxy(
   const t = new URL(target);
   const server = createServer((req, res) => {
     const fault = rule(req);
+    if (fault === 'refuse') {
+      req.socket.destroy();
+      return;
+    }
     if (fault === 'fail-500') {
       req.resume();
       res.writeHead(500, { 'content-type': 'application/xml' });
@@ -21,6 +26,7 @@ export async function faultProxy(
       return;
     }
     const up = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      upRes.on('error', () => res.destroy());
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       if (fault === 'cut-after-64k') {
         let sent = 0;
@@ -37,6 +43,7 @@ export async function faultProxy(
         upRes.pipe(res);
       }
     });
+    up.on('error', () => res.destroy());
     req.pipe(up);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -9,6 +9,7 @@ import {
   writePseudonymKey,
 } from '../../keys/pseudonym-key';
 import { parseDuration } from '../arg-parsers';
+import { issueTokenLocally } from '../local-token';
 import { CliError, ExitCode } from '../cli-error';
 import { type CliIo, type CommandContext, examples, handler } from '../context';
 import { type RotateSigningKey, type SigningKeyList, type SigningKeyRotation } from '../api-types';
@@ -42,7 +43,9 @@ function keyFileStep<T>(step: () => T): T {
 
 /** `cage admin …`: the operator's key lifecycle. */
 export function registerAdminCommands(program: Command, io: CliIo): void {
-  const admin = program.command('admin').description('key lifecycle: rotate the signing key, back up and restore the pseudonym key');
+  const admin = program
+    .command('admin')
+    .description('operator: rotate the signing key, back up and restore the pseudonym key, mint a first organizer or auditor token');
 
   admin
     .command('rotate-signing-key')
@@ -84,6 +87,32 @@ key with its window, and \`cage audit verify\` follows the rotation through its 
           keys.map((k) => [k.kid, k.keyId, time(k.notBefore), time(k.notAfter), time(k.tokensUntil), k.active ? 'active' : 'retired']),
           'no keys',
         );
+      }),
+    );
+
+  admin
+    .command('issue-token')
+    .description(
+      "mint a first organizer's or auditor's token where the gateway runs (its configuration, the shared database and signing key), logged before it is printed",
+    )
+    .requiredOption('--role <role>', 'organizer or auditor', (v: string) => {
+      if (v !== 'organizer' && v !== 'auditor') throw new CliError(ExitCode.Usage, '--role must be organizer or auditor');
+      return v;
+    })
+    .requiredOption('--subject <name>', 'who the token is for (the audit log names them user:<name>)')
+    .option('--ttl <duration>', 'how long it is valid: 24h, 30d (default 30d)', (v: string) => parseDuration(v, true), 30 * 24 * 3600)
+    .addHelpText(
+      'after',
+      `${examples('kubectl exec deploy/cage-gateway -- node dist/cli/main.js admin issue-token --role organizer --subject alice')}
+For deployments on PostgreSQL (Kubernetes): no pod's disk is involved. On the embedded default
+the first credentials are in the data directory's bootstrap.json.
+`,
+    )
+    .action(
+      handler(io, async (ctx, opts: { role: 'organizer' | 'auditor'; subject: string; ttl: number }) => {
+        const issued = await issueTokenLocally(ctx.io.env, { role: opts.role, subject: opts.subject, ttlSeconds: opts.ttl });
+        if (ctx.json) return ctx.out.data(issued);
+        ctx.out.line(issued.token);
       }),
     );
 
