@@ -9,6 +9,7 @@ import { MerkleStore } from './audit/merkle-store.repository';
 import { SigningKeyService } from './audit/signing-key.service';
 import { AccessGuard, LISTENER, type ListenerName } from './auth/access.guard';
 import { OidcIssuers } from './auth/oidc-issuers';
+import { TokenRevocationRepository } from './auth/token-revocation.repository';
 import { TokenService } from './auth/token.service';
 import { Clock } from './clock/clock';
 import { CAGE_CONFIG } from './config/config';
@@ -55,6 +56,7 @@ const CONTROL: InjectionToken[] = [
   PolicyStore,
   AuditLog,
   OidcIssuers,
+  TokenRevocationRepository,
   PolicyEngine,
   MerkleStore,
   Checkpointer,

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyInclusion, verifyConsistency } from '../src/audit/merkle/rfc6962';
@@ -165,6 +165,42 @@ describe.each(DB_KINDS)('a tamper-evident audit log on %s', (db) => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('at index 25');
     expect(r.err).toContain('truncated');
+  });
+
+  it('should not call verified a forged leaf appended to an export with its hash line: nothing signed covers it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cage-export-'));
+    cpSync(good, dir, { recursive: true });
+    const lines = readFileSync(join(dir, 'leaves.jsonl'), 'utf8').trim().split('\n');
+    const forged = lines[lines.length - 1].replace(/"requestId":"[^"]*"/, '"requestId":"forged"');
+    writeFileSync(join(dir, 'leaves.jsonl'), `${[...lines, forged].join('\n')}\n`);
+    writeFileSync(
+      join(dir, 'leaf-hashes.txt'),
+      `${readFileSync(join(dir, 'leaf-hashes.txt'), 'utf8')}${lines.length} ${leafHash(forged).toString('hex')}\n`,
+    );
+    const r = await verify(dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`1 leaves [${lines.length}, ${lines.length + 1}) are beyond the newest signed checkpoint`);
+    // Asked to, it accepts them, and says so.
+    const accepted = await verify(dir, '--accept-unverified');
+    expect(accepted.code).toBe(0);
+    expect(accepted.out).toContain(`; ${lines.length} leaves covered by a verified checkpoint`);
+    expect(accepted.out).toContain('UNVERIFIED: 1 leaves past the newest signed checkpoint');
+  });
+
+  it('should not verify leaves rewritten above the newest checkpoint left after the later ones were deleted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cage-export-'));
+    cpSync(good, dir, { recursive: true });
+    const kept = readdirSync(join(dir, 'checkpoints')).sort();
+    for (const later of kept.slice(1)) rmSync(join(dir, 'checkpoints', later));
+    const keptSize = openCheckpoint(readFileSync(join(dir, 'checkpoints', kept[0]), 'utf8'), pinnedKey).size;
+    const lines = readFileSync(join(dir, 'leaves.jsonl'), 'utf8').trim().split('\n');
+    expect(keptSize).toBeLessThan(lines.length);
+    lines[keptSize] = lines[keptSize].replace(/"requestId":"[^"]*"/, '"requestId":"rewritten"');
+    writeFileSync(join(dir, 'leaves.jsonl'), `${lines.join('\n')}\n`);
+    writeFileSync(join(dir, 'leaf-hashes.txt'), lines.map((l, i) => `${i} ${leafHash(l).toString('hex')}`).join('\n') + '\n');
+    const r = await verify(dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`are beyond the newest signed checkpoint (size ${keptSize})`);
   });
 
   it('detects a checkpoint replaced or re-signed with another key', async () => {

@@ -9,8 +9,10 @@ import { PostgresDatabase } from '../src/db/postgres.database';
 import { type Bootstrap, readBootstrap } from '../src/demo/bootstrap-file';
 import { DEMO_DATASET } from '../src/demo/demo-seeder';
 import { readPolicyDir } from '../src/policy/policy-files';
+import { HELD_BUCKET, OUTBOX_BUCKET, QUARANTINE_BUCKET } from '../src/egress/egress-release';
 import { EmbeddedS3 } from '../src/storage/embedded-s3';
-import { POSTGRES_URL } from './support/backends';
+import { ObjectStore } from '../src/storage/object-store.service';
+import { EXTERNAL_S3, POSTGRES_URL } from './support/backends';
 import { faultProxy } from './support/fault-proxy';
 import { POLICY_DIR } from './support/fixture';
 
@@ -20,10 +22,11 @@ import { POLICY_DIR } from './support/fixture';
  * refusals and egress across all three; one replica killed with SIGKILL mid-load and restarted;
  * the store unreachable for three seconds; then the log exported and verified offline.
  *
- * The store is an s3rver of this suite's own behind a proxy that can cut it off (the proxy is the
- * "store stopped"): the gateway's outbox, quarantine and checkpoint buckets have fixed names, so
- * a store shared with other suites (the CI's Ceph RGW) would hold other logs' objects, which a
- * replica's reconciler would rightly quarantine as "no release leaf here".
+ * The store is the CI's Ceph RGW (CAGE_TEST_S3_ENDPOINT), else an s3rver of this suite's own,
+ * behind a proxy that can cut it off (the proxy is the "store stopped"). The gateway's outbox and
+ * quarantine buckets have fixed names, and earlier suites leave their released artifacts in them:
+ * they are emptied first, as a fresh deployment's store would be (else the replicas' reconcilers
+ * would rightly quarantine other logs' objects as "no release leaf here").
  */
 const describeWithPostgres = POSTGRES_URL === undefined ? describe.skip : describe;
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
@@ -96,8 +99,9 @@ async function ready(p: ReplicaProcess, timeoutMs = 90_000): Promise<void> {
 describeWithPostgres('three gateway processes on one PostgreSQL and one store', () => {
   const database = `cage_replicas_${randomBytes(5).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'cage-replicas-'));
-  let store: EmbeddedS3;
+  let store: EmbeddedS3 | undefined;
   let storeDown = false;
+  let s3Credentials: { accessKeyId: string; secretAccessKey: string; region: string };
   let proxy: { url: string; server: import('node:http').Server };
   const replicas: ReplicaProcess[] = [];
   let boot: Bootstrap;
@@ -112,8 +116,25 @@ describeWithPostgres('three gateway processes on one PostgreSQL and one store', 
     const admin = await PostgresDatabase.open(POSTGRES_URL!);
     await admin.query(`CREATE DATABASE ${database}`);
     await admin.close();
-    store = await EmbeddedS3.start(join(dir, 's3'));
-    proxy = await faultProxy(store.endpoint, () => (storeDown ? 'refuse' : undefined));
+    const s3 =
+      EXTERNAL_S3 ??
+      (await (async () => {
+        store = await EmbeddedS3.start(join(dir, 's3'));
+        return { endpoint: store.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1' };
+      })());
+    const direct = new ObjectStore({ ...s3, forcePathStyle: true, timeoutMs: 10_000 });
+    for (const bucket of [OUTBOX_BUCKET, HELD_BUCKET, QUARANTINE_BUCKET]) {
+      await direct.ensureBucket(bucket);
+      for (
+        let page = await direct.list(bucket, '', undefined, 1000);
+        page.objects.length > 0;
+        page = await direct.list(bucket, '', undefined, 1000)
+      )
+        for (const o of page.objects) await direct.delete(bucket, o.key);
+    }
+    direct.destroy();
+    proxy = await faultProxy(s3.endpoint, () => (storeDown ? 'refuse' : undefined));
+    s3Credentials = s3;
     const signingKey = join(dir, 'signing-key.pem');
     writeFileSync(signingKey, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), {
       mode: 0o600,
@@ -133,8 +154,10 @@ describeWithPostgres('three gateway processes on one PostgreSQL and one store', 
             CAGE_SANDBOX_PORT: '0',
             CAGE_DATABASE_URL: url.toString(),
             CAGE_S3_ENDPOINT: proxy.url,
-            CAGE_S3_ACCESS_KEY_ID: 'S3RVER',
-            CAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
+            CAGE_S3_ACCESS_KEY_ID: s3Credentials.accessKeyId,
+            CAGE_S3_SECRET_ACCESS_KEY: s3Credentials.secretAccessKey,
+            CAGE_S3_REGION: s3Credentials.region,
+            CAGE_S3_FORCE_PATH_STYLE: '1',
             CAGE_S3_TIMEOUT_MS: '2000',
             CAGE_SIGNING_KEY_FILE: signingKey,
             CAGE_PSEUDONYM_KEY_FILE: pseudonymKey,

@@ -22,7 +22,26 @@ export const newToken = requestModel(
     .refine((t) => t.role !== 'contestant' || t.team !== undefined, 'a contestant token needs a team'),
 );
 
-export const issuedToken = responseModel('IssuedToken', z.object({ token: z.string(), expiresAt: instant() }).strict());
+export const issuedToken = responseModel(
+  'IssuedToken',
+  z.object({ token: z.string(), tokenId: z.string().describe('its id: what `cage token revoke` names'), expiresAt: instant() }).strict(),
+);
+
+export const tokenRevocation = responseModel(
+  'TokenRevocation',
+  z
+    .object({
+      tokenId: z.string().optional(),
+      subject: z.string().optional(),
+      revokedAt: instant().describe('refused on every replica within 1 s of this'),
+    })
+    .strict(),
+);
+
+export const subjectRevocation = requestModel(
+  'SubjectRevocation',
+  z.object({ subject: z.string().min(1).max(200).describe('every token of this subject issued up to now') }).strict(),
+);
 
 // External OIDC issuers
 

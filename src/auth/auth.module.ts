@@ -5,6 +5,7 @@ import { SigningKeyRing } from '../keys/signing-key-ring';
 import { construct } from '../ops/provide';
 import { OidcIssuerRepository } from './oidc-issuer.repository';
 import { OidcIssuers } from './oidc-issuers';
+import { TokenRevocationRepository } from './token-revocation.repository';
 import { TokenService } from './token.service';
 
 /** Who is asking: the gateway's own tokens (signed with the key ring) and the external OIDC issuers organizers register. */
@@ -12,12 +13,13 @@ import { TokenService } from './token.service';
   providers: [
     construct(TokenService, [SigningKeyRing]),
     construct(OidcIssuerRepository, [Database]),
+    construct(TokenRevocationRepository, [Database]),
     {
       provide: OidcIssuers,
       inject: [OidcIssuerRepository, Clock],
       useFactory: (repo: OidcIssuerRepository, clock: Clock) => new OidcIssuers(repo, () => clock.now().getTime()),
     },
   ],
-  exports: [TokenService, OidcIssuers],
+  exports: [TokenService, OidcIssuers, TokenRevocationRepository],
 })
 export class AuthModule {}

@@ -7,7 +7,8 @@ import { TeamRepository } from '../teams/team.repository';
 import { OidcIssuers } from './oidc-issuers';
 import { Clock } from '../clock/clock';
 import { CONTROL_AUDIENCE, SANDBOX_AUDIENCE, TokenError, TokenService } from './token.service';
-import { type JobPrincipal, type Principal } from '../principal/principal';
+import { type JobPrincipal, personOf, type Principal, type UserPrincipal } from '../principal/principal';
+import { TokenRevocationRepository } from './token-revocation.repository';
 
 function bearer(req: FastifyRequest): string {
   const h = req.headers.authorization;
@@ -24,21 +25,43 @@ export class ControlJwtStrategy extends PassportStrategy(Strategy, 'control-jwt'
     private readonly tokens: TokenService,
     private readonly oidc: OidcIssuers,
     private readonly teams: TeamRepository,
+    private readonly revocations: TokenRevocationRepository,
   ) {
     super();
   }
 
   async validate(req: FastifyRequest): Promise<Principal> {
     const token = bearer(req);
+    let user: UserPrincipal;
     try {
-      // A registered external issuer's token is verified against its JWKS; anything else must
-      // be the gateway's own.
+      // A registered external issuer's token is verified against its JWKS (team membership read
+      // at use); anything else must be the gateway's own.
       const external = await this.oidc.issuerOf(token);
       if (external !== undefined) return await this.oidc.verify(token, external, (sub, iss) => this.teams.teamsOf(sub, iss));
-      return await this.tokens.verify(token, CONTROL_AUDIENCE);
+      user = (await this.tokens.verify(token, CONTROL_AUDIENCE)) as UserPrincipal;
     } catch (err) {
       if (err instanceof TokenError) throw new UnauthorizedException(err.message);
       throw err;
+    }
+    await this.stillGood(user);
+    return user;
+  }
+
+  /**
+   * What a signature cannot say, read at every use (at most 500 ms old, on every replica): the
+   * token was not revoked, nor every token of its subject since it was issued; a contestant
+   * removed from the team their token names holds it no longer.
+   */
+  private async stillGood(user: UserPrincipal): Promise<void> {
+    if (user.tokenId !== undefined && (await this.revocations.revokedAt('token', user.tokenId)) !== null)
+      throw new UnauthorizedException('token revoked');
+    const subjectRevoked = await this.revocations.revokedAt('subject', user.sub);
+    if (subjectRevoked !== null && (user.issuedAt === undefined || user.issuedAt <= subjectRevoked))
+      throw new UnauthorizedException(`token revoked: every token of ${user.sub} issued up to ${subjectRevoked.toISOString()} was`);
+    if (user.role === 'contestant' && user.team !== null) {
+      const membership = (await this.teams.teamsEverOf(personOf(user).subject, personOf(user).issuer)).find((t) => t.team === user.team);
+      if (membership !== undefined && !membership.current)
+        throw new UnauthorizedException(`no longer a member of team ${user.team}: the token no longer speaks for it`);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { SigningKeys } from '../keys/signing-keys';
@@ -22,6 +23,9 @@ describe('TokenService', () => {
       team: null,
       subject: 'alice',
       issuer: '',
+      // What revocation needs: the token's id (its jti) and when it was issued (whole seconds).
+      tokenId: decodeJwt(t).jti,
+      issuedAt: new Date((decodeJwt(t).iat ?? 0) * 1000),
     });
   });
 

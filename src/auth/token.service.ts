@@ -85,7 +85,16 @@ export class TokenService {
     }
     const c = userClaims.safeParse(payload);
     if (!c.success) throw new TokenError('not a user token');
-    return { kind: 'user', sub: c.data.sub, role: c.data.role, team: c.data.team ?? null, subject: c.data.sub, issuer: '' };
+    return {
+      kind: 'user',
+      sub: c.data.sub,
+      role: c.data.role,
+      team: c.data.team ?? null,
+      subject: c.data.sub,
+      issuer: '',
+      ...(typeof payload.jti === 'string' ? { tokenId: payload.jti } : {}),
+      ...(typeof payload.iat === 'number' ? { issuedAt: new Date(payload.iat * 1000) } : {}),
+    };
   }
 
   private async sign(claims: Record<string, string>, sub: string, audience: string, exp: number): Promise<string> {

@@ -1,17 +1,19 @@
-import { Controller, Post, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ConflictException, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { ApiConflictResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
 import { type z } from 'zod';
-import { Allow } from './access.decorator';
-import { CurrentUser } from './principal.decorator';
-import { TokenService } from './token.service';
-import { type UserPrincipal } from '../principal/principal';
 import { AuditLog } from '../audit/audit-log.service';
+import { Clock } from '../clock/clock';
 import { ZodBody, ZodResponse } from '../ops/openapi.decorators';
-import { issuedToken, newToken } from './auth.dto';
-import { actor } from '../principal/principal';
-import { TeamRepository } from '../teams/team.repository';
 import { controlMeta as meta } from '../ops/request-meta';
+import { actor, type UserPrincipal } from '../principal/principal';
+import { TeamRepository } from '../teams/team.repository';
+import { Allow } from './access.decorator';
+import { issuedToken, newToken, subjectRevocation, tokenRevocation } from './auth.dto';
+import { CurrentUser } from './principal.decorator';
+import { TokenRevocationRepository } from './token-revocation.repository';
+import { TokenService } from './token.service';
 
 @ApiTags('tokens')
 @Controller('v1/tokens')
@@ -20,6 +22,8 @@ export class TokensController {
     private readonly tokens: TokenService,
     private readonly teams: TeamRepository,
     private readonly audit: AuditLog,
+    private readonly revocations: TokenRevocationRepository,
+    private readonly clock: Clock,
   ) {}
 
   @Post()
@@ -35,6 +39,7 @@ export class TokensController {
     if (t.team !== undefined)
       await this.teams.recordTokenHolder({ team: t.team, subject: t.subject, issuer: '', role: t.role }, new Date(), actor(user));
     const token = await this.tokens.issueUser(t.subject, t.role, t.team ?? null, t.ttlSeconds);
+    const tokenId = String(decodeJwt(token).jti);
     const expiresAt = new Date(Date.now() + t.ttlSeconds * 1000).toISOString();
     await this.audit.record(meta(req), {
       principal: actor(user),
@@ -42,8 +47,55 @@ export class TokensController {
       action: 'token.issue',
       decision: 'allow',
       resource: { type: 'user', id: t.subject },
-      detail: { after: { subject: t.subject, role: t.role, team: t.team ?? null, expiresAt } },
+      detail: { after: { subject: t.subject, role: t.role, team: t.team ?? null, expiresAt, tokenId } },
     });
-    return { token, expiresAt };
+    return { token, tokenId, expiresAt };
+  }
+
+  @Post(':id/revoke')
+  @HttpCode(200)
+  @Allow('create', 'Token')
+  @ApiOperation({ summary: 'Revoke one user token by its id: refused on every replica within 1 s' })
+  @ZodResponse(200, tokenRevocation)
+  @ApiConflictResponse({ description: 'Revoked already' })
+  async revoke(
+    @CurrentUser() user: UserPrincipal,
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+  ): Promise<z.infer<typeof tokenRevocation>> {
+    const at = this.clock.now();
+    if (!(await this.revocations.revokeToken(id.slice(0, 200), at, actor(user))))
+      throw new ConflictException(`token ${id} is revoked already`);
+    await this.audit.record(meta(req), {
+      principal: actor(user),
+      team: null,
+      action: 'token.revoke',
+      decision: 'allow',
+      resource: { type: 'token', id: id.slice(0, 200) },
+    });
+    return { tokenId: id, revokedAt: at.toISOString() };
+  }
+
+  @Post('revoke-subject')
+  @HttpCode(200)
+  @Allow('create', 'Token')
+  @ApiOperation({ summary: 'Revoke every user token of a subject issued up to now (a person who left); tokens issued later work' })
+  @ZodResponse(200, tokenRevocation)
+  async revokeSubject(
+    @CurrentUser() user: UserPrincipal,
+    @ZodBody(subjectRevocation) body: z.infer<typeof subjectRevocation>,
+    @Req() req: FastifyRequest,
+  ): Promise<z.infer<typeof tokenRevocation>> {
+    const at = this.clock.now();
+    await this.revocations.revokeSubject(body.subject, at, actor(user));
+    await this.audit.record(meta(req), {
+      principal: actor(user),
+      team: null,
+      action: 'token.revoke',
+      decision: 'allow',
+      resource: { type: 'user', id: body.subject },
+      detail: { every: 'issued up to', revokedAt: at.toISOString() },
+    });
+    return { subject: body.subject, revokedAt: at.toISOString() };
   }
 }

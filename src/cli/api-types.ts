@@ -44,6 +44,8 @@ export type PolicyFiles = Schemas['PolicyFiles'];
 export type PolicyRollback = Schemas['PolicyRollback'];
 
 export type IssuedToken = Schemas['IssuedToken'];
+export type TokenRevocation = Schemas['TokenRevocation'];
+export type SubjectRevocation = Schemas['SubjectRevocation'];
 export type NewToken = Schemas['NewToken'];
 export type Role = NewToken['role'];
 /** The roles `--role` offers, in help order; the type check holds them to the server's. */

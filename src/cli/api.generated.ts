@@ -675,6 +675,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tokens/{id}/revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Revoke one user token by its id: refused on every replica within 1 s */
+    post: operations['TokensController_revoke'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tokens/revoke-subject': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Revoke every user token of a subject issued up to now (a person who left); tokens issued later work */
+    post: operations['TokensController_revokeSubject'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/issuers': {
     parameters: {
       query?: never;
@@ -981,6 +1015,8 @@ export interface components {
     };
     IssuedToken: {
       token: string;
+      /** @description its id: what `cage token revoke` names */
+      tokenId: string;
       /** Format: date-time */
       expiresAt: string;
     };
@@ -1247,6 +1283,10 @@ export interface components {
       hash: string;
       leaf: components['schemas']['AuditLeaf'];
     };
+    SubjectRevocation: {
+      /** @description every token of this subject issued up to now */
+      subject: string;
+    };
     Team: {
       id: string;
       name: string;
@@ -1307,6 +1347,15 @@ export interface components {
       /** @enum {string} */
       decision: 'approve' | 'reject';
       comment: string;
+    };
+    TokenRevocation: {
+      tokenId?: string;
+      subject?: string;
+      /**
+       * Format: date-time
+       * @description refused on every replica within 1 s of this
+       */
+      revokedAt: string;
     };
   };
   responses: never;
@@ -3663,6 +3712,104 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['IssuedToken'];
+        };
+      };
+      /** @description Bad input (the message names each field, unknown ones included); nothing changed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description No, bad, expired or revoked credential */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description The caller's role may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  TokensController_revoke: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TokenRevocation'];
+        };
+      };
+      /** @description No, bad, expired or revoked credential */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description The caller's role may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description Revoked already */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  TokensController_revokeSubject: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SubjectRevocation'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TokenRevocation'];
         };
       };
       /** @description Bad input (the message names each field, unknown ones included); nothing changed */

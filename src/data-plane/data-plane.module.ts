@@ -7,6 +7,9 @@ import { DatasetsModule } from '../datasets/datasets.module';
 import { ManifestRepository } from '../datasets/manifest.repository';
 import { GrantRepository } from '../grants/grant.repository';
 import { GrantsModule } from '../grants/grants.module';
+import { JobRepository } from '../jobs/job.repository';
+import { JobsModule } from '../jobs/jobs.module';
+import { Lifecycle } from '../ops/lifecycle';
 import { SigningKeys } from '../keys/signing-keys';
 import { CageMetrics } from '../metrics/metrics.registry';
 import { construct } from '../ops/provide';
@@ -15,11 +18,22 @@ import { PolicyEngine } from '../policy/policy.types';
 import { ObjectStore } from '../storage/object-store.service';
 import { DataPlaneService } from './data-plane.service';
 import { ListCursors } from './list-cursor';
+import { OpenDownloads } from './open-downloads';
 
 /** Brokered reads: every listing and download decided by policy, charged to its grant and logged. */
 @Module({
-  imports: [AuditModule, PolicyModule, DatasetsModule, GrantsModule],
+  imports: [AuditModule, PolicyModule, DatasetsModule, GrantsModule, JobsModule],
   providers: [
+    {
+      provide: OpenDownloads,
+      inject: [JobRepository, GrantRepository, AuditLog, Clock, Lifecycle],
+      useFactory: (jobs: JobRepository, grants: GrantRepository, audit: AuditLog, clock: Clock, lifecycle: Lifecycle) => {
+        const downloads = new OpenDownloads(jobs, grants, audit, clock);
+        downloads.start();
+        lifecycle.onStop('open-download checks', () => downloads.stop());
+        return downloads;
+      },
+    },
     construct(DataPlaneService, [
       DatasetRepository,
       GrantRepository,
@@ -28,6 +42,7 @@ import { ListCursors } from './list-cursor';
       AuditLog,
       Clock,
       ManifestRepository,
+      OpenDownloads,
       CageMetrics,
     ]),
     { provide: ListCursors, inject: [SigningKeys], useFactory: (keys: SigningKeys) => new ListCursors(keys.cursorKey) },

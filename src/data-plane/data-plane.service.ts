@@ -1,4 +1,5 @@
 import { type Readable, Transform } from 'node:stream';
+import { type OpenDownloads } from './open-downloads';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
@@ -139,6 +140,8 @@ export class DataPlaneService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly manifest: ManifestRepository,
+    /** Downloads in progress, cut when their job or grant goes. */
+    private readonly downloads: OpenDownloads,
     /** Downloads in progress (`cage_open_streams`). */
     private readonly metrics?: CageMetrics,
   ) {}
@@ -363,14 +366,25 @@ export class DataPlaneService {
       if (charged && quota !== undefined) await this.grants.refundBytes(quota.grant, bytes).catch(() => undefined);
       throw err;
     }
+    let served: Readable | undefined;
     if (!sending || body === undefined) body?.body.destroy();
-    else if (req.method === 'GET') this.metrics?.streamOpened(meta.listener, body.body);
+    else if (req.method !== 'GET') served = body.body;
+    else {
+      served = this.downloads.watch(body.body, {
+        job,
+        dataset: dataset.id,
+        split: split?.name ?? null,
+        meta,
+        leaf: { ...who(job), resource: base.resource },
+      });
+      this.metrics?.streamOpened(meta.listener, served);
+    }
     return {
       status,
       meta: opened.meta,
       range: sending ? opened.range : undefined,
       contentLength: sending ? contentLength : 0,
-      body: sending ? body?.body : undefined,
+      body: sending ? served : undefined,
     };
   }
 

@@ -1,5 +1,5 @@
 import { Client, Pool, type PoolClient } from 'pg';
-import { type HeldLock, type LockKey } from './advisory-locks';
+import { type HeldLock, type LockKey, LockSpace } from './advisory-locks';
 import { Database, DatabaseUnavailableError, isUnavailable, type QueryResult, type Queryable } from './database';
 
 /** PostgreSQL through a pg pool; `schema` (tests) pins every connection's search_path. */
@@ -29,7 +29,10 @@ export class PostgresDatabase extends Database {
     pool.on('error', () => undefined);
     if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
     try {
-      if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      // Processes opening one schema together would race in the catalog (CREATE SCHEMA IF NOT
+      // EXISTS is not safe concurrently): under the migration lock.
+      if (schema !== undefined)
+        await pool.query(`BEGIN; SELECT pg_advisory_xact_lock(${LockSpace.migrations}); CREATE SCHEMA IF NOT EXISTS ${schema}; COMMIT`);
       await pool.query('SELECT 1');
     } catch (err) {
       await pool.end().catch(() => undefined);

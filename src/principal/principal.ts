@@ -22,6 +22,9 @@ export interface UserPrincipal {
    */
   subject?: string;
   issuer?: string;
+  /** The gateway's own tokens: the token's id (jti) and when it was issued, for revocation. */
+  tokenId?: string;
+  issuedAt?: Date;
 }
 
 /** The (subject, issuer) pair team membership is keyed on, exactly. */

@@ -9,7 +9,7 @@ import { buildProgram } from '../../src/cli/program';
 import { ingestRun, ingestRunList } from '../../src/ingest/ingest.dto';
 import { dataset, datasetList, indexRun, manifestReport } from '../../src/datasets/dataset-admin.dto';
 import { grant, grantList } from '../../src/grants/grants.dto';
-import { issuedToken } from '../../src/auth/auth.dto';
+import { issuedToken, tokenRevocation } from '../../src/auth/auth.dto';
 import { job, jobCredentials, jobList } from '../../src/jobs/jobs.dto';
 import { member, memberList, team, teamList } from '../../src/teams/teams.dto';
 import { policyCheck, policyRefused, policyVersion, policyVersionList } from '../../src/policy/policy.dto';
@@ -227,9 +227,11 @@ describe('every cage command against a real gateway, each --json answer checked 
     expect(await json(job, 'job revoke', [created.jobId])).toMatchObject({ jobId: created.jobId, state: 'revoked' });
   });
 
-  it('token issue', async () => {
+  it('token issue, revoke', async () => {
     const issued = await json(issuedToken, 'token issue', ['--subject', 'carol', '--role', 'contestant', '--team', TEAM, '--ttl', '1h']);
     expect(issued.token.split('.')).toHaveLength(3);
+    expect(await json(tokenRevocation, 'token revoke', [issued.tokenId])).toMatchObject({ tokenId: issued.tokenId });
+    expect((await json(tokenRevocation, 'token revoke', ['--subject', 'carol'])).subject).toBe('carol');
   });
 
   it('policy show, versions, check, activate, rollback; refusals in their own models', async () => {

@@ -13,7 +13,18 @@ export interface ExportBundle {
 }
 
 export type Verdict =
-  { ok: true; size: number; root: string; checkpoints: number; keys: number } | { ok: false; index: number | null; reason: string };
+  | {
+      ok: true;
+      size: number;
+      root: string;
+      checkpoints: number;
+      keys: number;
+      /** Leaves [0, covered) are under a signed checkpoint that verified. */
+      covered: number;
+      /** Leaves past the newest verified checkpoint: nothing signed vouches for them (accepted only when asked). */
+      unverified: number;
+    }
+  | { ok: false; index: number | null; reason: string };
 
 /** The audit action of a signing-key rotation; its leaf names both keys (RotationDetail). */
 export const ROTATION_ACTION = 'keys.rotate';
@@ -54,7 +65,12 @@ interface SignedCheckpoint {
  * signed by a key already trusted, so one key pinned before a rotation verifies the log after it.
  * A key a rotation retired signs no checkpoint larger than one its successor signed.
  */
-export function verifyExport(bundle: ExportBundle, pinned: string | readonly string[], earlier?: string): Verdict {
+export function verifyExport(
+  bundle: ExportBundle,
+  pinned: string | readonly string[],
+  earlier?: string,
+  opts: { acceptUnverified?: boolean } = {},
+): Verdict {
   const pinnedKeys = (typeof pinned === 'string' ? [pinned] : [...pinned]).map((k) => k.trim()).filter((k) => k !== '');
   if (pinnedKeys.length === 0) return { ok: false, index: null, reason: 'no verifier key given' };
   const rotations = rotationsIn(bundle.lines);
@@ -152,12 +168,23 @@ export function verifyExport(bundle: ExportBundle, pinned: string | readonly str
     const bad = check(i + 1);
     if (bad !== undefined) return bad;
   }
+  // Leaves no signed checkpoint covers recompute against nothing: an appended forgery, or leaves
+  // rewritten above the newest checkpoint after later ones were deleted, would pass unnoticed.
+  const unverified = hashes.length - wanted;
+  if (unverified > 0 && opts.acceptUnverified !== true)
+    return {
+      ok: false,
+      index: wanted,
+      reason: `${unverified} leaves [${wanted}, ${hashes.length}) are beyond the newest signed checkpoint (size ${wanted}): nothing signed vouches for them. Export up to a checkpoint (the default), or accept them as unverified`,
+    };
   return {
     ok: true,
     size: hashes.length,
     root: root().toString('hex'),
     checkpoints: checkpoints.length,
     keys: new Set(signed.map((c) => c.key)).size,
+    covered: wanted,
+    unverified,
   };
 }
 

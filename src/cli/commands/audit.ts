@@ -85,12 +85,13 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
       "the checkpoint verifier key(s) you pinned: one key, one a line, or a keys.json (default: the export's keys.json or key.txt — which only proves self-consistency)",
     )
     .option('--earlier <file>', 'a checkpoint you kept from before: the log must be consistent with it')
+    .option('--accept-unverified', 'accept leaves past the newest signed checkpoint (reported as unverified) instead of failing')
     .addHelpText(
       'after',
-      `Exits 0 when everything verifies, 1 naming the first bad index and why.\n${examples('cage audit verify ./audit-2026-11-26 --key pinned-key.txt --earlier last-month.checkpoint')}`,
+      `Exits 0 when everything verifies, 1 naming the first bad index and why. Leaves past the newest\nsigned checkpoint are not verified by anything: they fail the check unless --accept-unverified.\n${examples('cage audit verify ./audit-2026-11-26 --key pinned-key.txt --earlier last-month.checkpoint')}`,
     )
     .action(
-      handler(io, async (ctx, dirArg: string, opts: { key?: string; earlier?: string }) => {
+      handler(io, async (ctx, dirArg: string, opts: { key?: string; earlier?: string; acceptUnverified?: boolean }) => {
         const dir = resolve(ctx.cwd(), dirArg);
         if (!existsSync(join(dir, 'leaves.jsonl'))) throw new UsageError(`${dir} holds no leaves.jsonl: write one with cage audit export`);
         const exported = existsSync(join(dir, 'keys.json')) ? 'keys.json' : 'key.txt';
@@ -124,6 +125,7 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
           bundle,
           readVerifierKeys(keyFile),
           opts.earlier === undefined ? undefined : readFileSync(resolve(ctx.cwd(), opts.earlier), 'utf8'),
+          { acceptUnverified: opts.acceptUnverified === true },
         );
         if (ctx.json) ctx.out.data(verdict);
         if (!verdict.ok)
@@ -133,8 +135,10 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
           );
         if (!ctx.json)
           ctx.out.line(
-            `ok: ${verdict.size} leaves, root ${verdict.root}, ${verdict.checkpoints} signed checkpoints verified${verdict.keys > 1 ? ` (${verdict.keys} signing keys)` : ''}`,
+            `ok: ${verdict.size} leaves, root ${verdict.root}, ${verdict.checkpoints} signed checkpoints verified${verdict.keys > 1 ? ` (${verdict.keys} signing keys)` : ''}; ${verdict.covered} leaves covered by a verified checkpoint`,
           );
+        if (!ctx.json && verdict.unverified > 0)
+          ctx.out.line(`UNVERIFIED: ${verdict.unverified} leaves past the newest signed checkpoint (accepted with --accept-unverified)`);
       }),
     );
 

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type IssuedToken, type NewToken, type Role, ROLES } from '../api-types';
+import { type IssuedToken, type NewToken, type Role, ROLES, type SubjectRevocation, type TokenRevocation } from '../api-types';
 import { parseTokenTtl } from '../arg-parsers';
 import { UsageError } from '../cli-error';
 import { type CliIo, examples, handler } from '../context';
@@ -43,8 +43,28 @@ Only the token goes to stdout (its expiry to stderr), so it can be captured by a
         if (ctx.json) return ctx.out.data(issued);
         ctx.out.line(issued.token);
         ctx.out.note(
-          `token for ${opts.subject} (${opts.role}${opts.team === undefined ? '' : ` of ${opts.team}`}) expires ${time(issued.expiresAt)}; it is not shown again`,
+          `token ${issued.tokenId} for ${opts.subject} (${opts.role}${opts.team === undefined ? '' : ` of ${opts.team}`}) expires ${time(issued.expiresAt)}; it is not shown again`,
         );
+      }),
+    );
+
+  token
+    .command('revoke')
+    .description('revoke a user token by its id, or every token of a subject issued up to now: refused on every replica within 1 s')
+    .argument('[tokenId]', 'the id `cage token issue` printed (its jti)')
+    .option('--subject <subject>', 'every token of this subject issued up to now (a person who left)')
+    .addHelpText('after', examples('cage token revoke 5b0c…-…', 'cage token revoke --subject alice@example.org'))
+    .action(
+      handler(io, async (ctx, tokenId: string | undefined, opts: { subject?: string }) => {
+        if ((tokenId === undefined) === (opts.subject === undefined)) throw new UsageError('name a token id or --subject, not both');
+        const r =
+          tokenId !== undefined
+            ? await ctx.api().post<TokenRevocation>(`/v1/tokens/${encodeURIComponent(tokenId)}/revoke`, {})
+            : await ctx
+                .api()
+                .post<TokenRevocation>('/v1/tokens/revoke-subject', { subject: opts.subject ?? '' } satisfies SubjectRevocation);
+        if (ctx.json) return ctx.out.data(r);
+        ctx.out.line(`revoked ${r.tokenId ?? `every token of ${r.subject} issued up to ${time(r.revokedAt)}`}`);
       }),
     );
 }

@@ -1,0 +1,126 @@
+import { type Readable, Transform } from 'node:stream';
+import { finished } from 'node:stream';
+import { Logger } from '@nestjs/common';
+import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
+import { type Clock } from '../clock/clock';
+import { type GrantRepository } from '../grants/grant.repository';
+import { type JobRepository } from '../jobs/job.repository';
+import { type JobPrincipal } from '../principal/principal';
+
+/** How often open downloads are checked against their job and grants (each read at most 500 ms old). */
+export const DOWNLOAD_CHECK_MS = 250;
+
+export interface WatchedDownload {
+  job: JobPrincipal;
+  dataset: string;
+  /** The split the object lies in (null: outside every split, which no grant covers). */
+  split: string | null;
+  meta: RequestMeta;
+  /** The read's leaf, as logged when it was allowed: the cut's leaf names the same object. */
+  leaf: { principal: string; team: string; resource: { type: string; dataset: string; keyHex: string } };
+}
+
+interface Entry {
+  download: WatchedDownload;
+  source: Readable;
+  out: Transform;
+  served: number;
+}
+
+/**
+ * Downloads in progress, each cut within a second of its job being revoked or expiring, or of the
+ * team losing the grant it was read under (revoked, or its window over) — on whichever replica
+ * the revocation was made, since both are read from the database (at most 500 ms old). A cut ends
+ * the response mid-body (the client sees a truncated transfer) and is logged with the bytes that
+ * had been served.
+ */
+export class OpenDownloads {
+  private readonly logger = new Logger('OpenDownloads');
+  private readonly open = new Set<Entry>();
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly jobs: Pick<JobRepository, 'get'>,
+    private readonly grants: Pick<GrantRepository, 'forTeam'>,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** The body as served: its bytes counted, and cut when the download's rights go. */
+  watch(body: Readable, download: WatchedDownload): Readable {
+    const entry: Entry = {
+      download,
+      source: body,
+      served: 0,
+      out: new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          entry.served += chunk.length;
+          done(null, chunk);
+        },
+      }),
+    };
+    body.on('error', (err) => entry.out.destroy(err));
+    body.pipe(entry.out);
+    this.open.add(entry);
+    finished(entry.out, () => {
+      this.open.delete(entry);
+      if (!body.destroyed) body.destroy();
+    });
+    return entry.out;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.sweeping = this.sweep().catch((err: Error) =>
+        this.logger.error({ message: 'checking open downloads failed', error: err.message }),
+      );
+    }, DOWNLOAD_CHECK_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  /** Cuts every open download whose job or grant is gone. */
+  async sweep(): Promise<number> {
+    const now = this.clock.now();
+    let cut = 0;
+    for (const entry of [...this.open]) {
+      const { job, dataset, split } = entry.download;
+      const reason = await this.lost(job, dataset, split, now);
+      if (reason === undefined || !this.open.has(entry)) continue;
+      this.open.delete(entry);
+      entry.source.unpipe(entry.out);
+      entry.source.destroy();
+      entry.out.destroy(new Error(`download cut: ${reason}`));
+      cut++;
+      await this.audit
+        .record(entry.download.meta, {
+          ...entry.download.leaf,
+          action: 'read.cut',
+          decision: 'deny',
+          policies: [],
+          policySet: null,
+          detail: { reason, bytesServed: entry.served },
+        })
+        .catch((err: Error) => this.logger.error({ message: 'a cut download could not be logged', error: err.message }));
+    }
+    return cut;
+  }
+
+  private async lost(job: JobPrincipal, dataset: string, split: string | null, now: Date): Promise<string | undefined> {
+    const record = await this.jobs.get(job.jobId);
+    if (record === undefined || record.revokedAt !== null) return 'job revoked';
+    if (record.expiresAt <= now) return 'job expired';
+    const { grants } = await this.grants.forTeam(job.team);
+    const covered = grants.some((g) => g.dataset === dataset && g.split === split && g.notBefore <= now && now < g.notAfter);
+    return covered ? undefined : 'grant revoked or ended';
+  }
+}

@@ -1,0 +1,87 @@
+import { DB_KINDS } from './support/backends';
+import { type Fixture, startFixture } from './support/fixture';
+
+/*
+ * Issue 15: user tokens can be revoked (one by its id, or every token of a subject), and a
+ * contestant removed from their team no longer speaks for it — within a second.
+ */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(DB_KINDS)('revocable user tokens (%s)', (db) => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await startFixture({ db });
+  });
+  afterAll(async () => {
+    await f?.stop();
+  });
+
+  const call = (method: string, path: string, token: string, body?: unknown) =>
+    fetch(`${f.gateway.controlUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const issue = async (subject: string, role: string, team?: string) => {
+    const r = await call('POST', '/v1/tokens', f.organizerToken, {
+      subject,
+      role,
+      ...(team === undefined ? {} : { team }),
+      ttlSeconds: 3600,
+    });
+    expect(r.status).toBe(201);
+    return (await r.json()) as { token: string; tokenId: string };
+  };
+  /** Milliseconds until `path` answers 401 with the token (or the limit). */
+  const refusedWithin = async (path: string, token: string, limitMs = 2000) => {
+    const start = Date.now();
+    while (Date.now() - start < limitMs && (await call('GET', path, token)).status !== 401) await sleep(20);
+    return Date.now() - start;
+  };
+
+  it('should not accept a revoked token after 1 s, and says it was revoked', async () => {
+    const { token, tokenId } = await issue('rita', 'auditor');
+    expect((await call('GET', '/v1/audit?limit=1', token)).status).toBe(200);
+    const revoked = await call('POST', `/v1/tokens/${tokenId}/revoke`, f.organizerToken);
+    expect(revoked.status).toBe(200);
+    const after = await refusedWithin('/v1/audit?limit=1', token);
+    process.stdout.write(`token revoked: refused after ${after} ms\n`);
+    expect(after).toBeLessThanOrEqual(1000);
+    expect(((await (await call('GET', '/v1/audit?limit=1', token)).json()) as { message: string }).message).toContain('token revoked');
+    expect((await call('POST', `/v1/tokens/${tokenId}/revoke`, f.organizerToken)).status).toBe(409);
+    // The revocation is an organizer's act like any other: logged.
+    const leaves = (await (await call('GET', '/v1/audit?action=token.revoke&limit=10', f.auditorToken)).json()) as {
+      leaves: { leaf: { resource: { id: string } } }[];
+    };
+    expect(leaves.leaves.map((l) => l.leaf.resource.id)).toContain(tokenId);
+  });
+
+  it("should not accept any of a subject's tokens issued before their revocation; one issued later works", async () => {
+    const a = await issue('sam', 'auditor');
+    const b = await issue('sam', 'auditor');
+    expect((await call('POST', '/v1/tokens/revoke-subject', f.organizerToken, { subject: 'sam' })).status).toBe(200);
+    expect(await refusedWithin('/v1/audit?limit=1', a.token)).toBeLessThanOrEqual(1000);
+    expect(await refusedWithin('/v1/audit?limit=1', b.token)).toBeLessThanOrEqual(1000);
+    await sleep(1100); // token times are whole seconds: one issued in the revocation's second is refused too
+    const later = await issue('sam', 'auditor');
+    expect((await call('GET', '/v1/audit?limit=1', later.token)).status).toBe(200);
+  });
+
+  it('should not let a contestant removed from the team keep reading its receipts', async () => {
+    expect((await call('POST', '/v1/teams/alpha/members', f.organizerToken, { subject: 'cleo' })).status).toBe(201);
+    const { token } = await issue('cleo', 'contestant', 'alpha');
+    expect((await call('GET', '/v1/egress', token)).status).toBe(200);
+    expect((await call('DELETE', '/v1/teams/alpha/members/cleo', f.organizerToken)).status).toBe(204);
+    const after = await refusedWithin('/v1/egress', token);
+    expect(after).toBeLessThanOrEqual(1000);
+    expect(((await (await call('GET', '/v1/egress', token)).json()) as { message: string }).message).toContain(
+      'no longer a member of team alpha',
+    );
+  });
+
+  it('should not let a contestant or an auditor revoke tokens', async () => {
+    const { tokenId } = await issue('tim', 'auditor');
+    expect((await call('POST', `/v1/tokens/${tokenId}/revoke`, f.auditorToken)).status).toBe(403);
+    expect((await call('POST', '/v1/tokens/revoke-subject', f.contestantToken, { subject: 'olga' })).status).toBe(403);
+  });
+});
