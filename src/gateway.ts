@@ -23,6 +23,7 @@ import { type Database } from './db/database';
 import { ensureBootstrap } from './demo/bootstrap';
 import { type Bootstrap } from './demo/bootstrap-file';
 import { openApiDocument } from './ops/openapi-document';
+import { type ConnectionLimits, limitConnections, serverOptions } from './ops/connection-limits';
 import { requestContext } from './ops/request-context';
 import { SandboxModule } from './sandbox.module';
 
@@ -65,12 +66,18 @@ export class Gateway {
       // Egress bodies are read raw, whatever their content type: the checker must see the exact
       // bytes (a JSON parser would drop duplicate keys and respell numbers), and the size cap is
       // applied while streaming, by the egress service.
+      const limits = config.connections;
+      const timeouts = { idleMs: limits.idleSeconds * 1000, headersMs: limits.headersSeconds * 1000 };
       const sandbox = await createListener(SandboxModule.register(services), 'Cage sandbox API', opts.logger, {
         rawBodies: true,
         metrics: { registry: metrics, listener: 'sandbox' },
+        limits: { maxConnections: limits.sandboxMax, perAddress: limits.sandboxPerAddress, ...timeouts },
       });
+      // People reach the control listener through an ingress, often from one address: its own
+      // total limit only.
       const control = await createListener(ControlModule.register(services), 'Cage control API', opts.logger, {
         metrics: { registry: metrics, listener: 'control' },
+        limits: { maxConnections: limits.controlMax, perAddress: limits.controlMax, ...timeouts },
       });
       const openapi = { control: control.doc, sandbox: sandbox.doc };
       // Docs are served on the control listener only, both APIs' (the sandbox serves data, nothing else).
@@ -130,7 +137,7 @@ async function createListener(
   module: DynamicModule,
   title: string,
   logger: LoggerService | false | undefined,
-  opts: { rawBodies?: boolean; metrics?: { registry: CageMetrics; listener: 'control' | 'sandbox' } } = {},
+  opts: { rawBodies?: boolean; metrics: { registry: CageMetrics; listener: 'control' | 'sandbox' }; limits: ConnectionLimits },
 ): Promise<{ app: NestFastifyApplication; doc: OpenAPIObject }> {
   const adapter = new FastifyAdapter({
     // Each request gets a fresh id; a client-sent id is never trusted as ours.
@@ -153,9 +160,16 @@ async function createListener(
       // requestTimeout bounds receiving a request (slow-loris), not streaming a response.
       // Fastify ignores its keepAliveTimeout option with a serverFactory: set here, longer than
       // the idle timeouts of common client pools, so a pooled connection is not cut under them.
-      createServer({ requestTimeout: 300_000, keepAliveTimeout: 65_000, headersTimeout: 66_000 }, (req, res) => {
-        requestContext.run({ requestId: '' }, () => handler(req, res));
-      }),
+      {
+        const server = createServer(
+          { requestTimeout: 300_000, keepAliveTimeout: Math.min(65_000, opts.limits.idleMs), ...serverOptions(opts.limits) },
+          (req, res) => {
+            requestContext.run({ requestId: '' }, () => handler(req, res));
+          },
+        );
+        limitConnections(server, opts.limits, (reason) => opts.metrics.registry.connectionRefused(opts.metrics.listener, reason));
+        return server;
+      },
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: logger === undefined ? undefined : logger,
@@ -186,7 +200,7 @@ async function createListener(
       requestId: req.id,
     });
     // By route pattern, never by URL: object keys and dataset names are not label values.
-    opts.metrics?.registry.observeRequest(
+    opts.metrics.registry.observeRequest(
       opts.metrics.listener,
       req.routeOptions.url,
       req.method,

@@ -1,3 +1,4 @@
+import { LockSpace } from '../db/advisory-locks';
 import { type Database, type Queryable } from '../db/database';
 import {
   consistencyProof,
@@ -47,24 +48,31 @@ export class MerkleStore {
     );
   }
 
-  /** Leaves appended before the tree existed (or while it lagged) get their nodes now. */
+  /**
+   * Leaves appended before the tree existed (or while it lagged) get their nodes now. Each step
+   * runs under the append lock, as the writer does: other replicas append (leaves and nodes in
+   * one transaction) while this one starts, and must not be caught up twice.
+   */
   async catchUp(): Promise<number> {
     let added = 0;
     for (;;) {
-      const done = await this.leavesInTree(this.db);
-      const { rows } = await this.db.query<{ idx: string | number; h: string }>(
-        "SELECT idx, encode(leaf_hash, 'hex') AS h FROM audit_leaves WHERE idx >= $1 ORDER BY idx LIMIT $2",
-        [done, CATCH_UP_BATCH],
-      );
-      if (rows.length === 0) return added;
-      await this.db.transaction((tx) =>
-        this.extend(
-          tx,
-          done,
-          rows.map((r) => Buffer.from(r.h, 'hex')),
-        ),
-      );
-      added += rows.length;
+      const step = await this.db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [LockSpace.auditAppend]);
+        const done = await this.leavesInTree(tx);
+        const { rows } = await tx.query<{ idx: string | number; h: string }>(
+          "SELECT idx, encode(leaf_hash, 'hex') AS h FROM audit_leaves WHERE idx >= $1 ORDER BY idx LIMIT $2",
+          [done, CATCH_UP_BATCH],
+        );
+        if (rows.length > 0)
+          await this.extend(
+            tx,
+            done,
+            rows.map((r) => Buffer.from(r.h, 'hex')),
+          );
+        return rows.length;
+      });
+      if (step === 0) return added;
+      added += step;
     }
   }
 

@@ -204,6 +204,9 @@ export async function startGateway(
       // Figure 7 submits back to back from one job: the egress rate limit is not what it measures.
       CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_JOB: '1000',
       CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM: '1000',
+      // Every client of the bench comes from 127.0.0.1: the per-address connection limit is not measured.
+      CAGE_SANDBOX_MAX_CONNECTIONS_PER_ADDRESS: '100000',
+      CAGE_SANDBOX_MAX_CONNECTIONS: '100000',
       ...o.extraEnv,
     },
   });

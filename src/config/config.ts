@@ -14,6 +14,14 @@ export interface CageConfig {
   databaseUrl: string | undefined;
   /** PostgreSQL connections in each replica's pool (besides one for its liveness lock). */
   databasePoolSize: number;
+  /** Per listener: open connections, idle and header timeouts (ops/connection-limits.ts). */
+  connections: {
+    sandboxMax: number;
+    sandboxPerAddress: number;
+    controlMax: number;
+    idleSeconds: number;
+    headersSeconds: number;
+  };
   s3: {
     /** Unset: the embedded s3rver is started under the data dir. */
     endpoint: string | undefined;
@@ -88,6 +96,11 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'CAGE_DATABASE_URL must be a postgres:// URL')
     .optional(),
+  CAGE_SANDBOX_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(512),
+  CAGE_SANDBOX_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(64),
+  CAGE_CONTROL_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(128),
+  CAGE_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(75),
+  CAGE_HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(300).default(20),
   CAGE_DATABASE_POOL_SIZE: z.coerce.number().int().min(2, 'CAGE_DATABASE_POOL_SIZE must be >= 2').max(500).default(10),
   CAGE_S3_ENDPOINT: z.string().url('CAGE_S3_ENDPOINT must be a URL').optional(),
   CAGE_S3_REGION: z.string().min(1).default('us-east-1'),
@@ -188,6 +201,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
     sandboxPort: e.CAGE_SANDBOX_PORT,
     databaseUrl: e.CAGE_DATABASE_URL,
     databasePoolSize: e.CAGE_DATABASE_POOL_SIZE,
+    connections: {
+      sandboxMax: e.CAGE_SANDBOX_MAX_CONNECTIONS,
+      sandboxPerAddress: e.CAGE_SANDBOX_MAX_CONNECTIONS_PER_ADDRESS,
+      controlMax: e.CAGE_CONTROL_MAX_CONNECTIONS,
+      idleSeconds: e.CAGE_IDLE_TIMEOUT_SECONDS,
+      headersSeconds: e.CAGE_HEADERS_TIMEOUT_SECONDS,
+    },
     s3: {
       endpoint: e.CAGE_S3_ENDPOINT,
       region: e.CAGE_S3_REGION,

@@ -112,6 +112,13 @@ export class CageMetrics {
     },
   });
 
+  readonly connectionsRefused = new Counter({
+    name: 'cage_connections_refused_total',
+    help: "Connections closed as they arrived: the listener's limit reached, or the client address's.",
+    labelNames: ['listener', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly storeErrors = new Counter({
     name: 'cage_store_errors_total',
     help: 'Object store calls that failed (timeouts, 5xx, unreachable; not "no such key"), by operation.',
@@ -175,6 +182,10 @@ export class CageMetrics {
   streamOpened(listener: MetricsListener, body: Readable): void {
     this.openStreams.inc({ listener });
     finished(body, () => this.openStreams.dec({ listener }));
+  }
+
+  connectionRefused(listener: MetricsListener, reason: 'listener' | 'address'): void {
+    this.connectionsRefused.inc({ listener, reason });
   }
 
   storeError(operation: StoreOperation): void {
