@@ -144,6 +144,8 @@ export class Checkpointer {
   private async copyPending(): Promise<void> {
     for (;;) {
       const pending = await this.checkpoints.uncopied(100);
+      // The newest signed one, read once: its copy is also latest.checkpoint.
+      const latest = pending.length === 0 ? undefined : (await this.checkpoints.list(1))[0];
       for (const c of pending) {
         await this.store.put(
           CHECKPOINT_BUCKET,
@@ -151,7 +153,6 @@ export class Checkpointer {
           c.note,
           'text/plain; charset=utf-8',
         );
-        const latest = (await this.checkpoints.list(1))[0];
         if (latest?.size === c.size)
           await this.store.put(CHECKPOINT_BUCKET, `${this.copyPrefix}latest.checkpoint`, c.note, 'text/plain; charset=utf-8');
         await this.checkpoints.markCopied(c.size, this.clock.now());

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyRequest } from 'fastify';
+import { controlMeta as meta } from '../ops/request-meta';
 import { type z } from 'zod';
 import { Allow } from '../auth/access.decorator';
 import { CurrentUser } from '../auth/principal.decorator';
@@ -11,7 +12,6 @@ import { ZodBody, ZodResponse } from '../ops/openapi.decorators';
 import { actor } from '../principal/principal';
 import { ingestRun, ingestRunList, newIngest } from './ingest.dto';
 
-const meta = (req: FastifyRequest) => ({ requestId: req.id, listener: 'control' as const });
 const HIDDEN = '(shown to organizers only)';
 
 /**
