@@ -16,7 +16,7 @@ export default tseslint.config(
       'examples/**',
       '**/*.cjs',
       'test/support/*.mjs',
-      'scripts/*.mjs',
+      'scripts/**/*.mjs',
       'src/ui/public/**',
     ],
   },

@@ -8,7 +8,7 @@ import { Gateway } from '../src/gateway';
 import { EmbeddedS3 } from '../src/storage/embedded-s3';
 import { DB_KINDS } from './support/backends';
 import { postEgress, predictions } from './support/egress';
-import { faultProxy } from './support/fault-proxy';
+import { faultProxy } from '../src/bench/fault-proxy';
 import { type Fixture, POLICY_DIR, startFixture, TestClock } from './support/fixture';
 import { bearer, rawRequest } from './support/http';
 import { AuditLog } from '../src/audit/audit-log.service';

@@ -1,11 +1,10 @@
-import { type Server } from 'node:http';
 import { EmbeddedS3 } from '../src/storage/embedded-s3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DB_KINDS } from './support/backends';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
-import { faultProxy } from './support/fault-proxy';
+import { type FaultProxy, faultProxy } from '../src/bench/fault-proxy';
 import { bearer, objectPath, rawRequest, type RawResponse } from './support/http';
 import { SigV4TestClient } from './support/sigv4-client';
 import { predictions } from './support/egress';
@@ -99,25 +98,67 @@ describe.each(DB_KINDS)('fail closed on %s', (db) => {
 
 describe('a backend failure mid-stream', () => {
   let s3: EmbeddedS3;
-  let proxy: { url: string; server: Server };
+  let proxy: FaultProxy;
+  let stallBodies = false;
   let f: Fixture;
   beforeAll(async () => {
     s3 = await EmbeddedS3.start(mkdtempSync(join(tmpdir(), 'cage-s3-')));
-    proxy = await faultProxy(s3.endpoint, (req) =>
-      (req.url ?? '').includes('fail-me')
-        ? 'fail-500'
-        : req.method === 'GET' && (req.url ?? '').includes('cut-me')
-          ? 'cut-after-64k'
-          : undefined,
+    proxy = await faultProxy(
+      s3.endpoint,
+      (req) =>
+        (req.url ?? '').includes('fail-me')
+          ? 'fail-500'
+          : req.method === 'GET' && (req.url ?? '').includes('cut-me')
+            ? 'cut-after-64k'
+            : req.method === 'GET' && (req.url ?? '').includes('hang-me')
+              ? 'stall'
+              : undefined,
+      () => stallBodies,
     );
-    f = await startFixture({ db: 'pglite', s3Endpoint: proxy.url });
+    f = await startFixture({ db: 'pglite', s3Endpoint: proxy.url, env: { CAGE_S3_TIMEOUT_MS: '1500' } });
     const ds = (await f.gateway.get(DatasetRepository).get(DATASET))!;
     await f.gateway.get(ObjectStore).put(ds.bucket, `${DATASET}/train/cut-me.raw`, Buffer.alloc(4 * 1024 * 1024, 7));
   });
   afterAll(async () => {
     await f?.stop();
-    proxy?.server.close();
+    await proxy?.close();
     await s3?.stop();
+  });
+
+  it('should not hold a request forever when the store hangs before answering: 503 within the store timeout, logged', async () => {
+    const before = await f.gateway.get(AuditRepository).size();
+    const t0 = Date.now();
+    const r = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/hang-me.raw'), bearer(f.alpha.token));
+    // Two attempts of at most 1.5 s each, then 503.
+    expect(r.status).toBe(503);
+    expect(Date.now() - t0).toBeLessThan(6000);
+    const [leaf] = await f.gateway.get(AuditRepository).find({ after: before - 1, limit: 1 });
+    expect(leaf.leaf).toMatchObject({ requestId: r.headers['x-request-id'], decision: 'allow', status: 503, bytes: 0 });
+    proxy.release();
+  });
+
+  it('should not hold a download forever when the store stops mid-body: cut within the store timeout, the cut logged', async () => {
+    const ds = (await f.gateway.get(DatasetRepository).get(DATASET))!;
+    await f.gateway.get(ObjectStore).put(ds.bucket, `${DATASET}/train/big.raw`, Buffer.alloc(32 * 1024 * 1024, 3));
+    const before = await f.gateway.get(AuditRepository).size();
+    const t0 = Date.now();
+    const pending = rawRequest(f.gateway.sandboxUrl, 'GET', objectPath(DATASET, 'train/big.raw'), bearer(f.alpha.token));
+    await new Promise((r) => setTimeout(r, 100));
+    stallBodies = true;
+    try {
+      const r = await pending;
+      expect(r.status).toBe(200);
+      expect(r.aborted).toBe(true);
+      expect(r.body.length).toBeLessThan(32 * 1024 * 1024);
+      expect(Date.now() - t0).toBeLessThan(8000);
+    } finally {
+      stallBodies = false;
+    }
+    const leaves = (await f.gateway.get(AuditRepository).find({ after: before - 1, limit: 10 })).map((l) => l.leaf);
+    expect(leaves).toEqual([
+      expect.objectContaining({ action: 'read', decision: 'allow', status: 200 }),
+      expect.objectContaining({ action: 'read.cut', detail: expect.objectContaining({ reason: 'object store stalled' }) }),
+    ]);
   });
 
   it('should not give the client a short 200: the response is cut, not completed', async () => {

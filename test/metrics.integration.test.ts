@@ -11,7 +11,7 @@ import { attemptBits, refusalBits } from '../src/egress/kinds/refusal-feedback';
 import { roundBitsUp } from '../src/egress/kinds/information-bits';
 import { EmbeddedS3 } from '../src/storage/embedded-s3';
 import { postEgress, predictions } from './support/egress';
-import { faultProxy } from './support/fault-proxy';
+import { faultProxy } from '../src/bench/fault-proxy';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
 import { Scrape } from './support/prometheus';

@@ -13,7 +13,7 @@ import { HELD_BUCKET, OUTBOX_BUCKET, QUARANTINE_BUCKET } from '../src/egress/egr
 import { EmbeddedS3 } from '../src/storage/embedded-s3';
 import { ObjectStore } from '../src/storage/object-store.service';
 import { EXTERNAL_S3, POSTGRES_URL } from './support/backends';
-import { faultProxy } from './support/fault-proxy';
+import { faultProxy } from '../src/bench/fault-proxy';
 import { POLICY_DIR } from './support/fixture';
 
 /*

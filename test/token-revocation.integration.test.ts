@@ -84,4 +84,52 @@ describe.each(DB_KINDS)('revocable user tokens (%s)', (db) => {
     expect((await call('POST', `/v1/tokens/${tokenId}/revoke`, f.auditorToken)).status).toBe(403);
     expect((await call('POST', '/v1/tokens/revoke-subject', f.contestantToken, { subject: 'olga' })).status).toBe(403);
   });
+
+  it('issues short-lived tokens by default: a working day for organizers and auditors, a week for contestants', async () => {
+    const expiry = async (body: Record<string, string>) => {
+      const r = await call('POST', '/v1/tokens', f.organizerToken, body);
+      expect(r.status).toBe(201);
+      return (Date.parse(((await r.json()) as { expiresAt: string }).expiresAt) - Date.now()) / 3600_000;
+    };
+    expect(await expiry({ subject: 'uma', role: 'auditor' })).toBeCloseTo(12, 1);
+    expect(await expiry({ subject: 'ugo', role: 'organizer' })).toBeCloseTo(12, 1);
+    expect((await call('POST', '/v1/teams/alpha/members', f.organizerToken, { subject: 'ulla' })).status).toBe(201);
+    expect(await expiry({ subject: 'ulla', role: 'contestant', team: 'alpha' })).toBeCloseTo(7 * 24, 1);
+  });
+
+  it('should not let a refreshed token go on working; its replacement keeps the role, team and lifetime', async () => {
+    expect((await call('POST', '/v1/teams/alpha/members', f.organizerToken, { subject: 'rex' })).status).toBe(201);
+    const old = await issue('rex', 'contestant', 'alpha');
+    const r = await call('POST', '/v1/tokens/refresh', old.token);
+    expect(r.status).toBe(201);
+    const fresh = (await r.json()) as { token: string; tokenId: string; expiresAt: string };
+    expect(fresh.tokenId).not.toBe(old.tokenId);
+    expect((Date.parse(fresh.expiresAt) - Date.now()) / 1000).toBeCloseTo(3600, -1); // the hour it was issued for
+    // The new one speaks for the same person and team; the old one is refused within a second.
+    expect((await call('GET', '/v1/egress', fresh.token)).status).toBe(200);
+    expect(await refusedWithin('/v1/egress', old.token)).toBeLessThanOrEqual(1000);
+    // Nor can the old one be refreshed again (a thief who refreshed first leaves the owner locked out, and told).
+    expect((await call('POST', '/v1/tokens/refresh', old.token)).status).toBe(401);
+    // The refresh is logged, naming both tokens.
+    const leaves = (await (await call('GET', '/v1/audit?action=token.refresh&limit=10', f.auditorToken)).json()) as {
+      leaves: { leaf: { principal: string; resource: { id: string }; detail: { after: { tokenId: string } } } }[];
+    };
+    expect(leaves.leaves.map((l) => [l.leaf.principal, l.leaf.resource.id, l.leaf.detail.after.tokenId])).toContainEqual([
+      'user:rex',
+      old.tokenId,
+      fresh.tokenId,
+    ]);
+  });
+
+  it('should not refresh a revoked token, nor one whose contestant left the team', async () => {
+    const a = await issue('ray', 'auditor');
+    expect((await call('POST', `/v1/tokens/${a.tokenId}/revoke`, f.organizerToken)).status).toBe(200);
+    expect(await refusedWithin('/v1/audit?limit=1', a.token)).toBeLessThanOrEqual(1000);
+    expect((await call('POST', '/v1/tokens/refresh', a.token)).status).toBe(401);
+    expect((await call('POST', '/v1/teams/alpha/members', f.organizerToken, { subject: 'rue' })).status).toBe(201);
+    const c = await issue('rue', 'contestant', 'alpha');
+    expect((await call('DELETE', '/v1/teams/alpha/members/rue', f.organizerToken)).status).toBe(204);
+    expect(await refusedWithin('/v1/egress', c.token)).toBeLessThanOrEqual(1000);
+    expect((await call('POST', '/v1/tokens/refresh', c.token)).status).toBe(401);
+  });
 });

@@ -18,7 +18,9 @@ export type AppSubject =
   | 'Token'
   | 'Issuer'
   | 'Metrics'
-  | 'SigningKey';
+  | 'SigningKey'
+  /** The caller's own user token (refreshing it). */
+  | 'OwnToken';
 
 /**
  * A receipt as CASL sees it: its team is what a contestant's rows are filtered on. `AllReceipts`
@@ -46,6 +48,7 @@ export function abilityFor(p: Principal): AppAbility {
     can('read', 'Budget');
     return build();
   }
+  can('update', 'OwnToken');
   switch (p.role) {
     case 'organizer':
       can('manage', ['Dataset', 'Team', 'Grant', 'Job', 'Policy', 'Token', 'Issuer', 'SigningKey']);

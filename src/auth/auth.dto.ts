@@ -16,7 +16,8 @@ export const newToken = requestModel(
         .int()
         .min(60)
         .max(366 * 24 * 3600)
-        .default(30 * 24 * 3600),
+        .optional()
+        .describe('default: 12 h for an organizer or auditor, 7 days for a contestant'),
     })
     .strict()
     .refine((t) => t.role !== 'contestant' || t.team !== undefined, 'a contestant token needs a team'),

@@ -94,6 +94,7 @@ export class TokenService {
       issuer: '',
       ...(typeof payload.jti === 'string' ? { tokenId: payload.jti } : {}),
       ...(typeof payload.iat === 'number' ? { issuedAt: new Date(payload.iat * 1000) } : {}),
+      ...(typeof payload.exp === 'number' ? { expiresAt: new Date(payload.exp * 1000) } : {}),
     };
   }
 

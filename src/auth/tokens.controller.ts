@@ -1,4 +1,4 @@
-import { ConflictException, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { BadRequestException, ConflictException, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiConflictResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
@@ -7,7 +7,7 @@ import { AuditLog } from '../audit/audit-log.service';
 import { Clock } from '../clock/clock';
 import { ZodBody, ZodResponse } from '../ops/openapi.decorators';
 import { controlMeta as meta } from '../ops/request-meta';
-import { actor, type UserPrincipal } from '../principal/principal';
+import { actor, DEFAULT_USER_TTL_S, MAX_USER_TTL_S, type UserPrincipal } from '../principal/principal';
 import { TeamRepository } from '../teams/team.repository';
 import { Allow } from './access.decorator';
 import { issuedToken, newToken, subjectRevocation, tokenRevocation } from './auth.dto';
@@ -38,9 +38,10 @@ export class TokensController {
     // A team-claimed token affiliates its holder with the team for good (reviewer independence).
     if (t.team !== undefined)
       await this.teams.recordTokenHolder({ team: t.team, subject: t.subject, issuer: '', role: t.role }, new Date(), actor(user));
-    const token = await this.tokens.issueUser(t.subject, t.role, t.team ?? null, t.ttlSeconds);
+    const ttlSeconds = t.ttlSeconds ?? DEFAULT_USER_TTL_S[t.role];
+    const token = await this.tokens.issueUser(t.subject, t.role, t.team ?? null, ttlSeconds);
     const tokenId = String(decodeJwt(token).jti);
-    const expiresAt = new Date(Date.now() + t.ttlSeconds * 1000).toISOString();
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
     await this.audit.record(meta(req), {
       principal: actor(user),
       team: t.team ?? null,
@@ -48,6 +49,38 @@ export class TokensController {
       decision: 'allow',
       resource: { type: 'user', id: t.subject },
       detail: { after: { subject: t.subject, role: t.role, team: t.team ?? null, expiresAt, tokenId } },
+    });
+    return { token, tokenId, expiresAt };
+  }
+
+  @Post('refresh')
+  @Allow('update', 'OwnToken')
+  @ApiOperation({
+    summary:
+      'Exchange your own token for a fresh one: same subject, role and team, the same lifetime from now; the old token is revoked (every replica within 1 s)',
+  })
+  @ZodResponse(201, issuedToken)
+  async refresh(@CurrentUser() user: UserPrincipal, @Req() req: FastifyRequest): Promise<z.infer<typeof issuedToken>> {
+    if ((user.issuer ?? '') !== '' || user.tokenId === undefined || user.issuedAt === undefined || user.expiresAt === undefined)
+      throw new BadRequestException('only a token this gateway issued is refreshed here; renew an identity provider’s token with it');
+    // The lifetime its issuer chose, from now. A contestant removed from the team never gets
+    // here: membership is checked on every use of the token, this one included.
+    const ttlSeconds = Math.min(MAX_USER_TTL_S, Math.max(60, Math.round((user.expiresAt.getTime() - user.issuedAt.getTime()) / 1000)));
+    const at = this.clock.now();
+    // Revoked first: if the new token could not be recorded, the caller still holds nothing new,
+    // and a token stolen and refreshed by a thief stops working for its owner, who notices.
+    if (!(await this.revocations.revokeToken(user.tokenId, at, actor(user))))
+      throw new ConflictException('this token was refreshed or revoked already');
+    const token = await this.tokens.issueUser(user.subject ?? user.sub, user.role, user.team, ttlSeconds);
+    const tokenId = String(decodeJwt(token).jti);
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
+    await this.audit.record(meta(req), {
+      principal: actor(user),
+      team: user.team,
+      action: 'token.refresh',
+      decision: 'allow',
+      resource: { type: 'token', id: user.tokenId },
+      detail: { after: { tokenId, expiresAt } },
     });
     return { token, tokenId, expiresAt };
   }

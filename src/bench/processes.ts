@@ -166,7 +166,8 @@ export async function startS3rver(dir: string): Promise<Child & { endpoint: stri
 
 export interface GatewayOptions {
   dataDir: string;
-  s3Endpoint: string;
+  /** Undefined: the gateway runs its embedded store under the data dir (the embedded default). */
+  s3Endpoint: string | undefined;
   /** When set, the gateway runs under --cpu-prof and writes its profile here on exit. */
   cpuProfileDir?: string;
   /** Extra node/V8 flags for the gateway process (diagnosis). */
@@ -194,10 +195,14 @@ export async function startGateway(
       CAGE_HOST: '127.0.0.1',
       CAGE_CONTROL_PORT: '0',
       CAGE_SANDBOX_PORT: '0',
-      CAGE_S3_ENDPOINT: o.s3Endpoint,
-      CAGE_S3_ACCESS_KEY_ID: 'S3RVER',
-      CAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
-      CAGE_S3_FORCE_PATH_STYLE: '1',
+      ...(o.s3Endpoint === undefined
+        ? {}
+        : {
+            CAGE_S3_ENDPOINT: o.s3Endpoint,
+            CAGE_S3_ACCESS_KEY_ID: 'S3RVER',
+            CAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
+            CAGE_S3_FORCE_PATH_STYLE: '1',
+          }),
       CAGE_DEMO: '1',
       // Access log lines are info-level: off for the benchmark.
       CAGE_LOG_LEVEL: 'warn',

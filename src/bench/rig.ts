@@ -52,9 +52,8 @@ export const SMALL_SIZE = 4 * 1024;
 export const LARGE_SIZE = 64 * MiB;
 export const HUGE_SIZE = GiB;
 
-/** A Readable of `size` pseudo-random bytes made of one repeated 1 MiB block: no big buffer. */
-function generated(size: number): Readable {
-  const block = randomBytes(MiB);
+/** A Readable of `size` bytes made of one repeated block (1 MiB of random bytes by default): no big buffer. */
+export function generated(size: number, block = randomBytes(MiB)): Readable {
   let sent = 0;
   return new Readable({
     read() {

@@ -675,6 +675,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tokens/refresh': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Exchange your own token for a fresh one: same subject, role and team, the same lifetime from now; the old token is revoked (every replica within 1 s) */
+    post: operations['TokensController_refresh'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tokens/{id}/revoke': {
     parameters: {
       query?: never;
@@ -1163,7 +1180,7 @@ export interface components {
       role: 'organizer' | 'auditor' | 'contestant';
       /** @description required for a contestant, refused otherwise */
       team?: string;
-      /** @default 2592000 */
+      /** @description default: 12 h for an organizer or auditor, 7 days for a contestant */
       ttlSeconds?: number;
     };
     PolicyCheck: {
@@ -3721,6 +3738,43 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description No, bad, expired or revoked credential */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description The caller's role may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  TokensController_refresh: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['IssuedToken'];
         };
       };
       /** @description No, bad, expired or revoked credential */

@@ -19,6 +19,7 @@ import { ObjectStore } from '../storage/object-store.service';
 import { DataPlaneService } from './data-plane.service';
 import { ListCursors } from './list-cursor';
 import { OpenDownloads } from './open-downloads';
+import { CAGE_CONFIG, type CageConfig } from '../config/config';
 
 /** Brokered reads: every listing and download decided by policy, charged to its grant and logged. */
 @Module({
@@ -26,9 +27,16 @@ import { OpenDownloads } from './open-downloads';
   providers: [
     {
       provide: OpenDownloads,
-      inject: [JobRepository, GrantRepository, AuditLog, Clock, Lifecycle],
-      useFactory: (jobs: JobRepository, grants: GrantRepository, audit: AuditLog, clock: Clock, lifecycle: Lifecycle) => {
-        const downloads = new OpenDownloads(jobs, grants, audit, clock);
+      inject: [JobRepository, GrantRepository, AuditLog, Clock, Lifecycle, CAGE_CONFIG],
+      useFactory: (
+        jobs: JobRepository,
+        grants: GrantRepository,
+        audit: AuditLog,
+        clock: Clock,
+        lifecycle: Lifecycle,
+        config: CageConfig,
+      ) => {
+        const downloads = new OpenDownloads(jobs, grants, audit, clock, config.s3.timeoutMs);
         downloads.start();
         lifecycle.onStop('open-download checks', () => downloads.stop());
         return downloads;

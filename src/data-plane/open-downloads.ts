@@ -25,6 +25,8 @@ interface Entry {
   source: Readable;
   out: Transform;
   served: number;
+  /** Since when the download has been waiting for the store with room to send (ms, monotonic). */
+  waitingSince: number;
 }
 
 /**
@@ -33,6 +35,11 @@ interface Entry {
  * the revocation was made, since both are read from the database (at most 500 ms old). A cut ends
  * the response mid-body (the client sees a truncated transfer) and is logged with the bytes that
  * had been served.
+ *
+ * A download is also cut when the store stops sending its body for `stallMs` while the client
+ * is ready for more (a hung store must not hold connections forever). A client that holds the
+ * stream back (backpressure: the pipe has paused the store's body) is not waiting for the store,
+ * however long it takes.
  */
 export class OpenDownloads {
   private readonly logger = new Logger('OpenDownloads');
@@ -45,6 +52,7 @@ export class OpenDownloads {
     private readonly grants: Pick<GrantRepository, 'forTeam'>,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly stallMs: number,
   ) {}
 
   get size(): number {
@@ -57,9 +65,11 @@ export class OpenDownloads {
       download,
       source: body,
       served: 0,
+      waitingSince: performance.now(),
       out: new Transform({
         transform(chunk: Buffer, _encoding, done) {
           entry.served += chunk.length;
+          entry.waitingSince = performance.now();
           done(null, chunk);
         },
       }),
@@ -88,31 +98,49 @@ export class OpenDownloads {
     await this.sweeping;
   }
 
-  /** Cuts every open download whose job or grant is gone. */
+  /** Cuts every open download whose job or grant is gone, or whose store has stalled. */
   async sweep(): Promise<number> {
-    const now = this.clock.now();
+    // Stalls first, and without the database: a sweep that fails on a database outage must
+    // not leave hung downloads behind.
     let cut = 0;
+    const t = performance.now();
+    const logging: Promise<void>[] = [];
+    for (const entry of [...this.open]) {
+      // Held back by the client: not waiting for the store.
+      if (entry.source.readableFlowing !== true || entry.out.writableNeedDrain) entry.waitingSince = t;
+      else if (t - entry.waitingSince > this.stallMs) {
+        cut++;
+        logging.push(this.cut(entry, 'object store stalled'));
+      }
+    }
+    await Promise.all(logging);
+    const now = this.clock.now();
     for (const entry of [...this.open]) {
       const { job, dataset, split } = entry.download;
       const reason = await this.lost(job, dataset, split, now);
       if (reason === undefined || !this.open.has(entry)) continue;
-      this.open.delete(entry);
-      entry.source.unpipe(entry.out);
-      entry.source.destroy();
-      entry.out.destroy(new Error(`download cut: ${reason}`));
       cut++;
-      await this.audit
-        .record(entry.download.meta, {
-          ...entry.download.leaf,
-          action: 'read.cut',
-          decision: 'deny',
-          policies: [],
-          policySet: null,
-          detail: { reason, bytesServed: entry.served },
-        })
-        .catch((err: Error) => this.logger.error({ message: 'a cut download could not be logged', error: err.message }));
+      await this.cut(entry, reason);
     }
     return cut;
+  }
+
+  /** Ends the download now; resolves when its leaf is logged (or failed to be). */
+  private async cut(entry: Entry, reason: string): Promise<void> {
+    this.open.delete(entry);
+    entry.source.unpipe(entry.out);
+    entry.source.destroy();
+    entry.out.destroy(new Error(`download cut: ${reason}`));
+    await this.audit
+      .record(entry.download.meta, {
+        ...entry.download.leaf,
+        action: 'read.cut',
+        decision: 'deny',
+        policies: [],
+        policySet: null,
+        detail: { reason, bytesServed: entry.served },
+      })
+      .catch((err: Error) => this.logger.error({ message: 'a cut download could not be logged', error: err.message }));
   }
 
   private async lost(job: JobPrincipal, dataset: string, split: string | null, now: Date): Promise<string | undefined> {

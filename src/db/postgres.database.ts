@@ -63,6 +63,12 @@ export class PostgresDatabase extends Database {
     } catch (err) {
       throw translate(err);
     }
+    // A checked-out client has no listener of the pool's: a session terminated under it
+    // (pg_terminate_backend, a server restart) would emit an unhandled 'error' and take the
+    // process down. The error fails the transaction instead, and the connection is discarded.
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn({
@@ -74,10 +80,11 @@ export class PostgresDatabase extends Database {
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (broken === undefined) await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw translate(err);
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 

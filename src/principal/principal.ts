@@ -25,6 +25,8 @@ export interface UserPrincipal {
   /** The gateway's own tokens: the token's id (jti) and when it was issued, for revocation. */
   tokenId?: string;
   issuedAt?: Date;
+  /** The gateway's own tokens: when the token expires (a refresh keeps its lifetime). */
+  expiresAt?: Date;
 }
 
 /** The (subject, issuer) pair team membership is keyed on, exactly. */
@@ -43,6 +45,17 @@ export type Principal = UserPrincipal | JobPrincipal;
 
 /** Longest a user token may live; job tokens are capped by their job's expiry. */
 export const MAX_USER_TTL_S = 366 * 24 * 3600;
+
+/**
+ * A user token's lifetime when its issuer names none: a working day for the people who run the
+ * competition and read its log, a week for a contestant. A holder renews theirs before it
+ * expires (`cage token refresh`), so a lost token is good for a day or a week, not a year.
+ */
+export const DEFAULT_USER_TTL_S: Record<Role, number> = {
+  organizer: 12 * 3600,
+  auditor: 12 * 3600,
+  contestant: 7 * 24 * 3600,
+};
 
 /** How a person appears as the principal of an audit leaf. */
 export function actor(user: UserPrincipal): string {

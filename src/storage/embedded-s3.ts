@@ -1,13 +1,25 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { type AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Logger } from '@nestjs/common';
 // s3rver ships no types; its surface used here is three methods.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  store: FilesystemStore;
 };
+
+/** The part of s3rver's file store that writeObjectsSafely() replaces and uses. */
+interface FilesystemStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
+  putObject(object: { bucket: string; key: string; content: Buffer | Readable; metadata: unknown }): Promise<{ size: number; md5: string }>;
+}
 
 const METADATA_SUFFIX = '._S3rver_metadata.json';
 const MD5_SUFFIX = '._S3rver_object.md5';
@@ -31,6 +43,7 @@ export class EmbeddedS3 {
         files: repaired,
       });
     const server = new S3rver({ address: '127.0.0.1', port, directory, silent: true });
+    writeObjectsSafely(server.store);
     const address = await server.run();
     return new EmbeddedS3(server, `http://127.0.0.1:${address.port}`);
   }
@@ -38,6 +51,45 @@ export class EmbeddedS3 {
   async stop(): Promise<void> {
     await this.server.close();
   }
+}
+
+/**
+ * s3rver (3.7, no longer maintained) writes an object's bytes through a stream it never listens
+ * to for errors and answers before the bytes are written: on a full disk its PUT says 200 for an
+ * object it did not store, and the write's ENOSPC, unhandled, ends the process (the whole gateway,
+ * on the embedded default). Replaced here, on the store instance: the bytes go to a temporary file
+ * that is renamed over the object only once written whole, and a failed write is the PUT's error
+ * (a 500 the gateway answers as the store failing: 503, nothing lost, the old object intact).
+ * Written ourselves: the defect is s3rver's and there is no maintained release to take instead.
+ */
+function writeObjectsSafely(store: FilesystemStore): void {
+  store.putObject = async (object) => {
+    const path = store.getResourcePath(object.bucket, object.key, 'object');
+    const partial = `${path}.partial-${randomBytes(6).toString('hex')}`;
+    await mkdir(dirname(path), { recursive: true });
+    const md5 = createHash('md5');
+    let size = 0;
+    try {
+      await pipeline(
+        Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content,
+        new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            md5.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          },
+        }),
+        createWriteStream(partial),
+      );
+      await rename(partial, path);
+    } catch (err) {
+      await rm(partial, { force: true });
+      throw err;
+    }
+    const digest = md5.digest('hex');
+    await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
+  };
 }
 
 /**

@@ -48,6 +48,9 @@ export interface ListedObject {
   lastModified: Date | undefined;
 }
 
+/** The slowest upload rate a store call allows for before it times out (see put()). */
+const PUT_BYTES_PER_SECOND = 8 * 1024 * 1024;
+
 /** The backend said the object is not there (or the bucket is not). */
 export class ObjectNotFoundError extends Error {}
 /** The backend refused the range as unsatisfiable for an object of `size` bytes. */
@@ -84,9 +87,14 @@ export class ObjectStore {
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 2,
       cacheMiddleware: true,
+      // The store must answer (status and headers) within the timeout, or the call fails and the
+      // gateway fails closed: a hung store is a 503, not a request held forever. A body that
+      // stops mid-way is the reader's to time out (OpenDownloads), since only it can tell a
+      // stalled store from a slow client holding the stream back.
       requestHandler: new NodeHttpHandler({
         connectionTimeout: options.timeoutMs,
         requestTimeout: options.timeoutMs,
+        throwOnRequestTimeout: true,
         httpAgent: new HttpAgent(agentOptions),
         httpsAgent: new HttpsAgent(agentOptions),
       }),
@@ -178,9 +186,14 @@ export class ObjectStore {
     contentType = 'application/octet-stream',
     contentLength?: number,
   ): Promise<{ etag: string }> {
+    // The upload's time to the store's answer includes sending the body: the timeout, plus a
+    // second for every 8 MiB (a stream of unknown length: ten minutes).
+    const size = contentLength ?? (typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : undefined);
+    const requestTimeout = size === undefined ? 600_000 : this.options.timeoutMs + Math.ceil(size / PUT_BYTES_PER_SECOND) * 1000;
     try {
       const out = await this.client.send(
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ContentLength: contentLength }),
+        { requestTimeout },
       );
       return { etag: out.ETag ?? '' };
     } catch (err) {

@@ -21,7 +21,7 @@ export function registerTokenCommands(program: Command, io: CliIo): void {
     .requiredOption('--subject <subject>', 'who the token is for (its `sub`)')
     .addOption(new Option('--role <role>', 'what the token may do').choices(ROLES).makeOptionMandatory())
     .option('--team <team>', 'the team of a contestant (required with --role contestant, refused otherwise)')
-    .option('--ttl <duration>', "lifetime: 30d, 12h, 3600 (default: the server's)", parseTokenTtl)
+    .option('--ttl <duration>', 'lifetime: 30d, 12h, 3600 (default: 12h for an organizer or auditor, 7d for a contestant)', parseTokenTtl)
     .addHelpText(
       'after',
       `${examples('cage token issue --subject alice@example.org --role auditor --ttl 30d', 'export CAGE_TOKEN=$(cage token issue --subject ci --role organizer --ttl 12h)')}
@@ -45,6 +45,25 @@ Only the token goes to stdout (its expiry to stderr), so it can be captured by a
         ctx.out.note(
           `token ${issued.tokenId} for ${opts.subject} (${opts.role}${opts.team === undefined ? '' : ` of ${opts.team}`}) expires ${time(issued.expiresAt)}; it is not shown again`,
         );
+      }),
+    );
+
+  token
+    .command('refresh')
+    .description('exchange the token you are using for a fresh one with the same lifetime from now; the old one stops working')
+    .addHelpText(
+      'after',
+      `${examples('export CAGE_TOKEN=$(cage token refresh)')}
+Only the new token goes to stdout (its expiry to stderr). Refresh before the token expires: an
+expired or revoked token cannot be refreshed (ask an organizer for a new one).
+`,
+    )
+    .action(
+      handler(io, async (ctx) => {
+        const issued = await ctx.api().post<IssuedToken>('/v1/tokens/refresh', {});
+        if (ctx.json) return ctx.out.data(issued);
+        ctx.out.line(issued.token);
+        ctx.out.note(`token ${issued.tokenId} expires ${time(issued.expiresAt)}; the token it replaces no longer works`);
       }),
     );
 

@@ -1,0 +1,74 @@
+import { PassThrough, Writable } from 'node:stream';
+import { type AuditLog } from '../audit/audit-log.service';
+import { OpenDownloads, type WatchedDownload } from './open-downloads';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const STALL_MS = 150;
+
+function rig() {
+  const leaves: Record<string, unknown>[] = [];
+  const downloads = new OpenDownloads(
+    { get: () => Promise.resolve({ revokedAt: null, expiresAt: new Date(Date.now() + 3_600_000) } as never) },
+    {
+      forTeam: () =>
+        Promise.resolve({
+          team: 't',
+          grants: [{ dataset: 'd', split: 'train', notBefore: new Date(0), notAfter: new Date(Date.now() + 3_600_000) }],
+        } as never),
+    },
+    { record: (_meta: unknown, leaf: Record<string, unknown>) => Promise.resolve(void leaves.push(leaf)) } as unknown as AuditLog,
+    { now: () => new Date() },
+    STALL_MS,
+  );
+  const download: WatchedDownload = {
+    job: { kind: 'job', jobId: 'j', team: 't' } as never,
+    dataset: 'd',
+    split: 'train',
+    meta: { requestId: 'r', listener: 'sandbox' },
+    leaf: { principal: 'job:j', team: 't', resource: { type: 'object', dataset: 'd', keyHex: '00' } },
+  };
+  return { downloads, download, leaves };
+}
+
+describe('open downloads and a store that stops sending', () => {
+  it('cuts a download whose store went silent while the client was ready for more, and logs the bytes served', async () => {
+    const { downloads, download, leaves } = rig();
+    const store = new PassThrough();
+    const out = downloads.watch(store, download);
+    let received = 0;
+    let failure: Error | undefined;
+    out.on('data', (c: Buffer) => (received += c.length));
+    out.on('error', (err) => (failure = err));
+    store.write(Buffer.alloc(1000));
+    await sleep(20);
+    expect(await downloads.sweep()).toBe(0); // bytes just came: not stalled
+    await sleep(STALL_MS + 50); // the store says nothing more
+    expect(await downloads.sweep()).toBe(1);
+    await sleep(10);
+    expect(failure?.message).toMatch(/object store stalled/);
+    expect(store.destroyed).toBe(true);
+    expect(received).toBe(1000);
+    expect(leaves).toEqual([
+      expect.objectContaining({ action: 'read.cut', detail: { reason: 'object store stalled', bytesServed: 1000 } }),
+    ]);
+    expect(downloads.size).toBe(0);
+  });
+
+  it('never cuts a download that a slow client is holding back, however long', async () => {
+    const { downloads, download } = rig();
+    const store = new PassThrough();
+    const out = downloads.watch(store, download);
+    // The client reads nothing for a while: backpressure reaches the store's body.
+    const stuck = new Writable({ highWaterMark: 1, write: (_c, _e, done) => void setTimeout(done, 10_000).unref() });
+    out.pipe(stuck);
+    for (let i = 0; i < 64; i++) store.write(Buffer.alloc(64 * 1024));
+    for (let i = 0; i < 4; i++) {
+      await sleep(STALL_MS);
+      expect(await downloads.sweep()).toBe(0);
+    }
+    expect(out.destroyed).toBe(false);
+    expect(downloads.size).toBe(1);
+    out.destroy();
+    store.destroy();
+  });
+});
