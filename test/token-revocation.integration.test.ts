@@ -1,3 +1,4 @@
+import { TokenService } from '../src/auth/token.service';
 import { DB_KINDS } from './support/backends';
 import { type Fixture, startFixture } from './support/fixture';
 
@@ -131,5 +132,27 @@ describe.each(DB_KINDS)('revocable user tokens (%s)', (db) => {
     expect((await call('DELETE', '/v1/teams/alpha/members/rue', f.organizerToken)).status).toBe(204);
     expect(await refusedWithin('/v1/egress', c.token)).toBeLessThanOrEqual(1000);
     expect((await call('POST', '/v1/tokens/refresh', c.token)).status).toBe(401);
+  });
+
+  it('should not let a refresh outrun a revocation of every token of its subject, nor go on past its limit', async () => {
+    const a = await issue('sol', 'auditor');
+    await sleep(1100); // token times are whole seconds
+    expect((await call('POST', '/v1/tokens/revoke-subject', f.organizerToken, { subject: 'sol' })).status).toBe(200);
+    // Within the revocation's first half second a replica may still let the old token refresh;
+    // the new token carries its chain's start, so it is refused all the same.
+    const r = await call('POST', '/v1/tokens/refresh', a.token);
+    if (r.status === 201) {
+      const fresh = (await r.json()) as { token: string };
+      await sleep(1100);
+      expect(await refusedWithin('/v1/audit?limit=1', fresh.token)).toBeLessThanOrEqual(1000);
+    } else expect(r.status).toBe(401);
+    // A chain that began 31 days ago is not refreshed again (403), and the refusal is logged.
+    const old = await f.gateway.get(TokenService).issueUser('olaf', 'auditor', null, 3600, new Date(Date.now() - 31 * 24 * 3600 * 1000));
+    expect((await call('GET', '/v1/audit?limit=1', old)).status).toBe(200);
+    expect((await call('POST', '/v1/tokens/refresh', old)).status).toBe(403);
+    const leaves = (await (await call('GET', '/v1/audit?action=token.refresh&decision=deny&limit=10', f.auditorToken)).json()) as {
+      leaves: { leaf: { principal: string; detail: { reason: string } } }[];
+    };
+    expect(leaves.leaves.map((l) => [l.leaf.principal, l.leaf.detail.reason])).toContainEqual(['user:olaf', 'refresh limit']);
   });
 });

@@ -56,7 +56,9 @@ export class ControlJwtStrategy extends PassportStrategy(Strategy, 'control-jwt'
     if (user.tokenId !== undefined && (await this.revocations.revokedAt('token', user.tokenId)) !== null)
       throw new UnauthorizedException('token revoked');
     const subjectRevoked = await this.revocations.revokedAt('subject', user.sub);
-    if (subjectRevoked !== null && (user.issuedAt === undefined || user.issuedAt <= subjectRevoked))
+    // A refreshed token counts from its chain's first issue: refreshing does not outrun a revocation.
+    const since = user.sessionStart ?? user.issuedAt;
+    if (subjectRevoked !== null && (since === undefined || since <= subjectRevoked))
       throw new UnauthorizedException(`token revoked: every token of ${user.sub} issued up to ${subjectRevoked.toISOString()} was`);
     if (user.role === 'contestant' && user.team !== null) {
       const membership = (await this.teams.teamsEverOf(personOf(user).subject, personOf(user).issuer)).find((t) => t.team === user.team);

@@ -26,6 +26,8 @@ describe('TokenService', () => {
       // What revocation needs: the token's id (its jti) and when it was issued (whole seconds).
       tokenId: decodeJwt(t).jti,
       issuedAt: new Date((decodeJwt(t).iat ?? 0) * 1000),
+      expiresAt: new Date((decodeJwt(t).exp ?? 0) * 1000),
+      sessionStart: new Date((decodeJwt(t).iat ?? 0) * 1000),
     });
   });
 

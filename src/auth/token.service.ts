@@ -40,9 +40,17 @@ const CLOCK_TOLERANCE_S = 5;
 export class TokenService {
   constructor(private readonly keys: TokenKeys) {}
 
-  async issueUser(sub: string, role: Role, team: string | null, ttlSeconds: number): Promise<string> {
+  /**
+   * `sessionStart`: a refresh passes on when its chain began (the `auth_time` claim), so that
+   * revoking a subject's tokens "issued up to now" catches every refresh of them too.
+   */
+  async issueUser(sub: string, role: Role, team: string | null, ttlSeconds: number, sessionStart?: Date): Promise<string> {
     if (ttlSeconds <= 0 || ttlSeconds > MAX_USER_TTL_S) throw new TokenError(`user token TTL must be 1..${MAX_USER_TTL_S} s`);
-    const claims: Record<string, string> = { typ: 'user', role };
+    const claims: Record<string, string | number> = {
+      typ: 'user',
+      role,
+      auth_time: Math.floor((sessionStart?.getTime() ?? Date.now()) / 1000),
+    };
     if (team !== null) claims.team = team;
     return this.sign(claims, sub, CONTROL_AUDIENCE, Math.floor(Date.now() / 1000) + ttlSeconds);
   }
@@ -95,10 +103,11 @@ export class TokenService {
       ...(typeof payload.jti === 'string' ? { tokenId: payload.jti } : {}),
       ...(typeof payload.iat === 'number' ? { issuedAt: new Date(payload.iat * 1000) } : {}),
       ...(typeof payload.exp === 'number' ? { expiresAt: new Date(payload.exp * 1000) } : {}),
+      ...(typeof payload.auth_time === 'number' ? { sessionStart: new Date(payload.auth_time * 1000) } : {}),
     };
   }
 
-  private async sign(claims: Record<string, string>, sub: string, audience: string, exp: number): Promise<string> {
+  private async sign(claims: Record<string, string | number>, sub: string, audience: string, exp: number): Promise<string> {
     const key = this.keys.signer();
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: key.kid })

@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { BadRequestException, ConflictException, Controller, ForbiddenException, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiConflictResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
@@ -7,7 +7,7 @@ import { AuditLog } from '../audit/audit-log.service';
 import { Clock } from '../clock/clock';
 import { ZodBody, ZodResponse } from '../ops/openapi.decorators';
 import { controlMeta as meta } from '../ops/request-meta';
-import { actor, DEFAULT_USER_TTL_S, MAX_USER_TTL_S, type UserPrincipal } from '../principal/principal';
+import { actor, DEFAULT_USER_TTL_S, MAX_USER_TTL_S, REFRESH_LIMIT_S, type UserPrincipal } from '../principal/principal';
 import { TeamRepository } from '../teams/team.repository';
 import { Allow } from './access.decorator';
 import { issuedToken, newToken, subjectRevocation, tokenRevocation } from './auth.dto';
@@ -67,11 +67,28 @@ export class TokensController {
     // here: membership is checked on every use of the token, this one included.
     const ttlSeconds = Math.min(MAX_USER_TTL_S, Math.max(60, Math.round((user.expiresAt.getTime() - user.issuedAt.getTime()) / 1000)));
     const at = this.clock.now();
+    const sessionStart = user.sessionStart ?? user.issuedAt;
+    const refused = async (why: string) =>
+      this.audit.record(meta(req), {
+        principal: actor(user),
+        team: user.team,
+        action: 'token.refresh',
+        decision: 'deny',
+        resource: { type: 'token', id: user.tokenId },
+        detail: { reason: why },
+      });
+    if (at.getTime() - sessionStart.getTime() > REFRESH_LIMIT_S * 1000) {
+      await refused('refresh limit');
+      throw new ForbiddenException(`this token's chain began over ${REFRESH_LIMIT_S / 86_400} days ago: ask an organizer for a new token`);
+    }
     // Revoked first: if the new token could not be recorded, the caller still holds nothing new,
     // and a token stolen and refreshed by a thief stops working for its owner, who notices.
-    if (!(await this.revocations.revokeToken(user.tokenId, at, actor(user))))
+    if (!(await this.revocations.revokeToken(user.tokenId, at, actor(user)))) {
+      // A refresh of a token refreshed already: its copy is in two hands. Logged for review.
+      await refused('refreshed already');
       throw new ConflictException('this token was refreshed or revoked already');
-    const token = await this.tokens.issueUser(user.subject ?? user.sub, user.role, user.team, ttlSeconds);
+    }
+    const token = await this.tokens.issueUser(user.subject ?? user.sub, user.role, user.team, ttlSeconds, sessionStart);
     const tokenId = String(decodeJwt(token).jti);
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
     await this.audit.record(meta(req), {

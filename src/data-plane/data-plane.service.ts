@@ -638,6 +638,8 @@ function trimToRange(body: ObjectBody, want: { start: number; end: number }): Ob
     },
   });
   source.on('error', (err) => trimmed.destroy(err));
+  // A trimmed body ended early (cut, or the client gone) releases the store's body under it.
+  trimmed.once('close', () => source.destroy());
   source.pipe(trimmed);
   return { ...body, body: trimmed, contentLength: want.end - want.start + 1, range: want };
 }

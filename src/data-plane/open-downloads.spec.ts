@@ -43,6 +43,7 @@ describe('open downloads and a store that stops sending', () => {
     await sleep(20);
     expect(await downloads.sweep()).toBe(0); // bytes just came: not stalled
     await sleep(STALL_MS + 50); // the store says nothing more
+    expect(await downloads.sweep()).toBe(0); // once could be a late sweep
     expect(await downloads.sweep()).toBe(1);
     await sleep(10);
     expect(failure?.message).toMatch(/object store stalled/);
@@ -70,5 +71,22 @@ describe('open downloads and a store that stops sending', () => {
     expect(downloads.size).toBe(1);
     out.destroy();
     store.destroy();
+  });
+
+  it('never cuts a held-back download whose store has sent its last bytes', async () => {
+    const { downloads, download } = rig();
+    const store = new PassThrough();
+    const out = downloads.watch(store, download);
+    const stuck = new Writable({ highWaterMark: 1, write: (_c, _e, done) => void setTimeout(done, 10_000).unref() });
+    out.pipe(stuck);
+    // Small last chunks (under a stream's buffer), then the end, all while the client reads nothing.
+    for (let i = 0; i < 3; i++) store.write(Buffer.alloc(8 * 1024));
+    store.end();
+    for (let i = 0; i < 4; i++) {
+      await sleep(STALL_MS);
+      expect(await downloads.sweep()).toBe(0);
+    }
+    expect(out.destroyed).toBe(false);
+    out.destroy();
   });
 });

@@ -27,6 +27,8 @@ interface Entry {
   served: number;
   /** Since when the download has been waiting for the store with room to send (ms, monotonic). */
   waitingSince: number;
+  /** The previous sweep saw it waiting past the limit too (a blocked event loop is not a stall). */
+  suspect: boolean;
 }
 
 /**
@@ -66,15 +68,16 @@ export class OpenDownloads {
       source: body,
       served: 0,
       waitingSince: performance.now(),
+      suspect: false,
       out: new Transform({
         transform(chunk: Buffer, _encoding, done) {
           entry.served += chunk.length;
-          entry.waitingSince = performance.now();
           done(null, chunk);
         },
       }),
     };
     body.on('error', (err) => entry.out.destroy(err));
+    body.on('data', () => (entry.waitingSince = performance.now()));
     body.pipe(entry.out);
     this.open.add(entry);
     finished(entry.out, () => {
@@ -106,11 +109,15 @@ export class OpenDownloads {
     const t = performance.now();
     const logging: Promise<void>[] = [];
     for (const entry of [...this.open]) {
-      // Held back by the client: not waiting for the store.
-      if (entry.source.readableFlowing !== true || entry.out.writableNeedDrain) entry.waitingSince = t;
-      else if (t - entry.waitingSince > this.stallMs) {
-        cut++;
-        logging.push(this.cut(entry, 'object store stalled'));
+      if (!waitingForStore(entry)) {
+        entry.waitingSince = t;
+        entry.suspect = false;
+      } else if (t - entry.waitingSince > this.stallMs) {
+        // Seen twice in a row: a sweep that ran late (a blocked event loop) cuts nothing alone.
+        if (entry.suspect) {
+          cut++;
+          logging.push(this.cut(entry, 'object store stalled'));
+        } else entry.suspect = true;
       }
     }
     await Promise.all(logging);
@@ -151,4 +158,20 @@ export class OpenDownloads {
     const covered = grants.some((g) => g.dataset === dataset && g.split === split && g.notBefore <= now && now < g.notAfter);
     return covered ? undefined : 'grant revoked or ended';
   }
+}
+
+/**
+ * Whether a download is waiting on the store: the store still owes bytes, and everything it sent
+ * has gone on to the client, which is reading (nothing buffered on the way, the reply flowing).
+ * A client that holds the stream back — a paused or full reply, bytes buffered for it — is not.
+ */
+function waitingForStore(e: Entry): boolean {
+  if (e.source.readableEnded || e.out.writableEnded || e.out.destroyed) return false;
+  return (
+    e.source.readableFlowing === true &&
+    e.out.readableFlowing === true &&
+    e.out.readableLength === 0 &&
+    e.out.writableLength === 0 &&
+    e.source.readableLength === 0
+  );
 }

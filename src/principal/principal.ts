@@ -27,6 +27,8 @@ export interface UserPrincipal {
   issuedAt?: Date;
   /** The gateway's own tokens: when the token expires (a refresh keeps its lifetime). */
   expiresAt?: Date;
+  /** The gateway's own tokens: when the first token of its refresh chain was issued (`auth_time`). */
+  sessionStart?: Date;
 }
 
 /** The (subject, issuer) pair team membership is keyed on, exactly. */
@@ -51,6 +53,9 @@ export const MAX_USER_TTL_S = 366 * 24 * 3600;
  * competition and read its log, a week for a contestant. A holder renews theirs before it
  * expires (`cage token refresh`), so a lost token is good for a day or a week, not a year.
  */
+/** How long after its first token a chain of refreshes may go on; then an organizer issues a new one. */
+export const REFRESH_LIMIT_S = 30 * 24 * 3600;
+
 export const DEFAULT_USER_TTL_S: Record<Role, number> = {
   organizer: 12 * 3600,
   auditor: 12 * 3600,

@@ -106,6 +106,8 @@ export function repairCutShortWrites(directory: string): string[] {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
+      else if (/\._S3rver_object\.partial-[0-9a-f]{12}$/.test(entry.name))
+        rmSync(path, { force: true }); // an upload the stop cut short
       else if (entry.name.endsWith(METADATA_SUFFIX)) {
         try {
           JSON.parse(readFileSync(path, 'utf8'));

@@ -49,7 +49,7 @@ export interface ListedObject {
 }
 
 /** The slowest upload rate a store call allows for before it times out (see put()). */
-const PUT_BYTES_PER_SECOND = 8 * 1024 * 1024;
+const PUT_BYTES_PER_SECOND = 1024 * 1024;
 
 /** The backend said the object is not there (or the bucket is not). */
 export class ObjectNotFoundError extends Error {}
@@ -187,7 +187,7 @@ export class ObjectStore {
     contentLength?: number,
   ): Promise<{ etag: string }> {
     // The upload's time to the store's answer includes sending the body: the timeout, plus a
-    // second for every 8 MiB (a stream of unknown length: ten minutes).
+    // second for every MiB, i.e. 8 Mbit/s at the slowest (a stream of unknown length: ten minutes).
     const size = contentLength ?? (typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : undefined);
     const requestTimeout = size === undefined ? 600_000 : this.options.timeoutMs + Math.ceil(size / PUT_BYTES_PER_SECOND) * 1000;
     try {

@@ -227,7 +227,10 @@ describe('every cage command against a real gateway, each --json answer checked 
     expect(await json(job, 'job revoke', [created.jobId])).toMatchObject({ jobId: created.jobId, state: 'revoked' });
   });
 
-  it('token issue, revoke', async () => {
+  it('token issue, refresh, revoke', async () => {
+    const auditor = await json(issuedToken, 'token issue', ['--subject', 'dora', '--role', 'auditor', '--ttl', '1h']);
+    const refreshed = await json(issuedToken, 'token refresh', [], auditor.token);
+    expect(refreshed.tokenId).not.toBe(auditor.tokenId);
     const issued = await json(issuedToken, 'token issue', ['--subject', 'carol', '--role', 'contestant', '--team', TEAM, '--ttl', '1h']);
     expect(issued.token.split('.')).toHaveLength(3);
     expect(await json(tokenRevocation, 'token revoke', [issued.tokenId])).toMatchObject({ tokenId: issued.tokenId });
