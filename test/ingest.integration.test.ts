@@ -2,11 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BASIC_PROFILE } from '../src/ingest/dicom-profile';
+import { ANNEX_E_ROWS } from '../src/ingest/annex-e/table-e1-1.generated';
+import { CT_KEEP } from '../src/ingest/annex-e/keep-list';
 import { type IngestRun } from '../src/ingest/ingest-run.repository';
 import { KEPT_METAIMAGE_KEYS } from '../src/ingest/metaimage-cleanse';
 import { DB_KINDS } from './support/backends';
-import { PHI, readDataset, syntheticDicom } from './support/dicom';
+import { EXPORT_UID_ROOT, PHI, readDataset, syntheticDicom, vrOf } from './support/dicom';
 import { DATASET, type Fixture, startFixture } from './support/fixture';
 import { bearer, objectPath, rawRequest } from './support/http';
 import { cage } from './cli/cli-harness';
@@ -130,7 +131,7 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     const gw = f.gateway;
     bucket = (await gw.get(DatasetRepository).get(DATASET))!.bucket;
     const now = gw.get(Clock).now();
-    for (const id of ['ing', 'ing2']) {
+    for (const id of ['ing', 'ing2', 'ing5']) {
       await gw
         .get(DatasetRepository)
         .insert({ id, bucket, prefix: `${id}/`, title: id, splits: [{ name: 'train', kind: 'train', prefix: 'train/' }] }, now, 'test');
@@ -208,16 +209,23 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
       ]),
     );
     expect(run.summary!.stripped).toMatchObject({
-      'DICOM PatientName (D)': 3,
-      'DICOM private attributes (X)': 6,
-      'DICOM other free text (X)': expect.any(Number),
-      'MetaImage PatientName (X)': 1,
-      'CSV column mrn (X)': 1,
+      'DICOM E.1-1 Z→pseudonym': expect.any(Number), // Patient Name: at the top and nested in sequences
+      'DICOM E.1-1 X private': 6,
+      'DICOM default deny': expect.any(Number),
+      'MetaImage keys (X)': 4,
+      'CSV columns (X)': 2,
     });
     const leaves = (await f.gateway.get(AuditRepository).find({ limit: 10_000 }))
       .map((l) => l.leaf)
       .filter((l) => l.action === 'dataset.ingest');
-    expect(leaves.some((l) => (l.detail as { run?: string }).run === run.id)).toBe(true);
+    const leaf = leaves.find((l) => (l.detail as { run?: string }).run === run.id);
+    expect(leaf).toBeDefined();
+    // What auditors read (the run as they get it, and its leaf): counts and reason codes, no word
+    // of the export — no column name, header key, file name or value.
+    const asAuditor = await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${run.id}`, bearer(f.auditorToken));
+    expect(asAuditor.status).toBe(200);
+    for (const text of [asAuditor.body.toString(), JSON.stringify(leaf)])
+      expect(text).not.toMatch(/mrn|patient_name|PatientName|StudyDate|Comment|Doe|Jane|PHI|IM\d|1\.3\.6\.1\.4\.1\.14519|annotations\.csv/);
   });
 
   it('should not copy a refused file, nor keep any source path or original identifier in a key', async () => {
@@ -230,37 +238,87 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     expect(inBucket.sort()).toEqual([...keys].sort());
   });
 
-  it('DICOM: no attribute of the profile survives, no private tag, no PHI byte; pixels identical; UIDs consistent; dates keep their intervals', async () => {
+  it('DICOM: every row of Table E.1-1 as its action says, at every depth; default deny beyond; no PHI byte served; pixels identical; UIDs consistent; dates keep their intervals', async () => {
     const keys = (await manifest('ing')).map((e) => e.key).filter((k) => k.endsWith('.dcm'));
     expect(keys).toHaveLength(3);
-    const outs = await Promise.all(keys.map(async (k) => ({ key: k, bytes: await stored(k) })));
+    // Read back as a job reads them: through the sandbox listener.
+    const outs = await Promise.all(
+      keys.map(async (k) => {
+        const r = await rawRequest(f.gateway.sandboxUrl, 'GET', objectPath('ing', k), bearer(f.alpha.token));
+        expect(r.status).toBe(200);
+        return { key: k, bytes: r.body };
+      }),
+    );
     const datasets = outs.map((o) => readDataset(o.bytes));
+    const filled = (el: { Value?: unknown[] } | undefined) => (el?.Value ?? []).filter((v) => v !== '' && v !== null);
     for (const [n, { bytes }] of outs.entries()) {
+      // The marker every identifying value of the synthetic export carries (every row, nested two deep).
       expect(bytes.includes(PHI)).toBe(false);
+      expect(bytes.includes(EXPORT_UID_ROOT)).toBe(false);
       const { dict, meta } = datasets[n];
-      for (const p of BASIC_PROFILE) {
-        const el = p.tag.startsWith('0002') ? meta[p.tag] : dict[p.tag];
-        if (p.action === 'X') expect([p.keyword, el]).toEqual([p.keyword, undefined]);
-        // Z: present and empty (dcmjs reads an empty value back as '').
-        if (p.action === 'Z') expect([p.keyword, (el?.Value ?? []).filter((v) => v !== '')]).toEqual([p.keyword, []]);
+      const wrong: string[] = [];
+      for (const row of ANNEX_E_ROWS) {
+        if (row.tagKind !== 'exact') continue;
+        const el = row.tag.startsWith('0002') ? meta[row.tag] : dict[row.tag];
+        const action = row.options.retainLongModifiedDates ?? row.basic;
+        const values = filled(el);
+        const absent = el === undefined;
+        const empty = !absent && values.length === 0;
+        const remapped = !absent && el.vr === 'UI' && values.length > 0 && values.every((v) => /^2\.25\.\d+$/.test(String(v)));
+        const pseudonym = values.length === 1 && /PAT-/.test(JSON.stringify(values[0]));
+        const ok: Record<string, boolean> = {
+          X: absent,
+          Z: empty || (['00100010', '00100020'].includes(row.tag) && pseudonym),
+          D: !absent && (values.length > 0 || el.vr === 'SQ'),
+          U: absent || remapped || el.vr !== 'UI',
+          C: absent || (el.vr === 'TM' ? values.length > 0 : true),
+          'X/Z': absent || empty,
+          'X/D': absent || values.length > 0,
+          'X/Z/D': true,
+          'Z/D': !absent,
+          'X/Z/U*': absent || empty || remapped,
+        };
+        // U: the synthetic export gives every UID attribute a value, so it must come out replaced.
+        if (action === 'U' && !absent && el.vr === 'UI' && !remapped) wrong.push(`${row.tag} ${row.name}: U not replaced`);
+        // Bytes of VR UN are removed whatever the table says (nothing can be cleaned in them).
+        if (vrOf(row.tag, row.name) === 'UN') {
+          if (!absent) wrong.push(`${row.tag} ${row.name}: UN kept`);
+          continue;
+        }
+        if (ok[action] === false) wrong.push(`${row.tag} ${row.name}: ${action} gave ${JSON.stringify(el ?? null).slice(0, 120)}`);
       }
+      expect(wrong).toEqual([]);
+      // Beyond the table: private attributes, UN bytes in any group, trailing padding, the icon,
+      // overlays, free text the table does not list: all gone.
       expect(Object.keys(dict).filter((t) => parseInt(t.slice(0, 4), 16) % 2 === 1)).toEqual([]);
-      expect(dict['00321070']).toBeUndefined();
-      // Beyond the table: free text, overlays, a vendor UID that embedded a date.
-      expect([dict['00102000'], dict['00180010'], dict['60004000'], dict['60000010']]).toEqual([
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-      ]);
+      for (const tag of ['44440010', 'FFFCFFFC', '00880200', '00102000', '60004000', '60000010', '00321070'])
+        expect([tag, dict[tag]]).toEqual([tag, undefined]);
+      expect(Object.keys(meta).sort()).toEqual(
+        ['00020000', '00020001', '00020002', '00020003', '00020010', '00020012', '00020013'].filter((t) => t in meta),
+      );
+      expect(meta['00020016']).toBeUndefined();
+      expect(meta['00020102']).toBeUndefined();
+      // A code sequence the keep list names keeps the listed code only, in the list's words.
+      expect(
+        (dict['00082218'].Value as Record<string, { Value: unknown[] }>[]).map((i) => [
+          i['00080100'].Value[0],
+          i['00080102'].Value[0],
+          i['00080104'].Value[0],
+        ]),
+      ).toEqual([['51185008', 'SCT', 'Thorax']]);
+      // Every attribute left is the table's, the keep list's, or the profile's own.
+      const allowed = new Set([...ANNEX_E_ROWS.map((r) => r.tag), ...CT_KEEP.keys(), '00120062', '00120063', '00120064', '00280303']);
+      expect(Object.keys(dict).filter((t) => !allowed.has(t))).toEqual([]);
       expect(String(dict['00083010'].Value![0])).toMatch(/^2\.25\./);
       expect(bytes.includes('20230514')).toBe(false);
       expect(dict['00280303'].Value).toEqual(['MODIFIED']);
-      expect((dict['00100030']?.Value ?? []).filter((v) => v !== '')).toEqual([]);
+      expect(filled(dict['00100030'])).toEqual([]);
+      expect(filled(dict['00180010'])).toEqual([]); // Contrast/Bolus Agent: Z/D, Type 2 → empty
       expect(dict['00080016'].Value).toEqual(['1.2.840.10008.5.1.4.1.1.2']);
       expect(meta['00020010'].Value).toEqual(['1.2.840.10008.1.2.1']);
       expect(dict['00120062'].Value).toEqual(['YES']);
-      expect(meta['00020016']).toBeUndefined();
+      // A reference sequence the table lets go (X/Z/U*, Type 3 in a CT image) is gone.
+      expect(dict['00082112']).toBeUndefined();
     }
     const sop = (d: (typeof datasets)[number]) => d.dict['00080018'].Value![0] as string;
     const bySource = new Map(datasets.map((d) => [Buffer.from(d.dict['7FE00010'].Value![0] as ArrayBuffer).toString('hex'), d]));
@@ -280,9 +338,6 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     expect(first.dict['0020000E'].Value![0]).not.toBe(SERIES);
     expect(new Set([first, second, third].map(sop)).size).toBe(3);
     expect(SOPS).not.toContain(sop(first));
-    // The reference inside a sequence follows the instance it points at.
-    expect((second.dict['00082112'].Value![0] as Record<string, { Value: string[] }>)['00081155'].Value).toEqual([sop(first)]);
-    expect((third.dict['00082112'].Value![0] as Record<string, { Value: string[] }>)['00081155'].Value).toEqual([sop(first)]);
     // Dates shifted, intervals kept: study − birth, acquisition − study.
     const day = (d: (typeof datasets)[number], tag: string) => {
       const v = String(d.dict[tag].Value![0]);
@@ -398,6 +453,31 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
       .filter((l) => l.action === 'dataset.verify-manifest')
       .pop();
     expect(report).toMatchObject({ decision: 'deny', detail: { unexpected: ['train/injected.raw'], changed: [entry.key], missing: [] } });
+  });
+
+  it('should not read as done before its leaf is written and its dataset free: the next run starts at once', async () => {
+    const start = () =>
+      rawRequest(
+        f.gateway.controlUrl,
+        'POST',
+        '/v1/datasets/ing5/ingest',
+        { ...organizer(), 'content-type': 'application/json' },
+        JSON.stringify(body),
+      );
+    const r = await start();
+    expect(r.status).toBe(202);
+    const id = (JSON.parse(r.body.toString()) as IngestRun).id;
+    // Polled as a client polls it, as fast as it answers.
+    let seen: IngestRun;
+    do seen = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', `/v1/ingests/${id}`, organizer())).body.toString()) as IngestRun;
+    while (seen.state === 'running');
+    expect(seen.state).toBe('done');
+    // The moment it reads done: its leaf is there, and the dataset takes the next run.
+    const leaves = (await f.gateway.get(AuditRepository).find({ limit: 10_000 })).map((l) => l.leaf);
+    expect(leaves.filter((l) => l.action === 'dataset.ingest' && (l.detail as { run?: string }).run === id)).toHaveLength(1);
+    const next = await start();
+    expect(next.status).toBe(202);
+    await f.gateway.get(IngestService).idle();
   });
 
   it('an interrupted ingest resumes and ends with the same manifest as an uninterrupted one', async () => {
@@ -536,7 +616,7 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
     expect(first.stderr).toMatch(/\[[#-]{28}\] \d+\/10 files/);
     expect(first.stdout).toContain('ingested ing3: 5 written, 0 skipped, 5 refused');
     expect(first.stdout).toContain('Burned In Annotation');
-    expect(first.stdout).toMatch(/DICOM private attributes \(X\)\s*│?\s*6/);
+    expect(first.stdout).toMatch(/DICOM E\.1-1 X private\s*│?\s*6/);
     const second = await cage([...args, '--json'], { env });
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ state: 'done', filesSkipped: 5, filesWritten: 0, filesRefused: 5 });

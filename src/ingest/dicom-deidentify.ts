@@ -1,5 +1,5 @@
 /**
- * De-identification of one DICOM file with dcmjs, by the profile in dicom-profile.ts. Two steps,
+ * De-identification of one DICOM file with dcmjs, by the profile in annex-e/profile.ts. Two steps,
  * because pseudonyms live in the database: `readDicom` parses and says which UIDs and which
  * patient the file carries; the caller resolves those to their pseudonyms; `deidentifyDicom`
  * then rewrites the dataset synchronously and writes it. Pixel data is passed through as the
@@ -14,17 +14,14 @@ import {
   DEIDENTIFICATION_METHOD,
   IMAGE_TYPE,
   ISSUER_OF_PATIENT_ID,
-  KEPT_TEXT,
   LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED,
   PATIENT_ID,
-  PROFILE_BY_TAG,
-  type ProfileEntry,
   REGISTRY_UID_ROOT,
   SOP_CLASS_UID,
-  TEXT_VRS,
   TRANSFER_SYNTAX_UID,
   UNCOMPRESSED_SYNTAXES,
 } from './dicom-profile';
+import { decide } from './annex-e/profile';
 
 type DicomElement = { vr: string; Value?: unknown[]; _rawValue?: unknown };
 type DicomDataset = Record<string, DicomElement>;
@@ -61,13 +58,15 @@ export interface DeidentifiedDicom {
   bytes: Buffer;
   seriesUid: string;
   sopInstanceUid: string;
-  /** What was removed, emptied, replaced or shifted, per attribute keyword. */
+  /** How many attributes each rule applied to, by reason code (`E.1-1 X`, `default deny`, …): never a value. */
   stripped: Record<string, number>;
 }
 
 const { DicomDict, DicomMessage } = dcmjs.data;
-// Source, sending, receiving AE titles; private information creator and data.
-const META_REMOVED = ['00020016', '00020017', '00020018', '00020100', '00020102'];
+const TIMEZONE_OFFSET_FROM_UTC = '00080201';
+const CODE_VALUE = '00080100';
+const CODING_SCHEME_DESIGNATOR = '00080102';
+const CODE_MEANING = '00080104';
 const DICOM_MAGIC_OFFSET = 128;
 
 export function isDicom(head: Buffer): boolean {
@@ -112,11 +111,6 @@ export function readDicom(bytes: Buffer): ParsedDicom {
 export function deidentifyDicom(p: ParsedDicom, ps: DicomPseudonyms): DeidentifiedDicom {
   const stripped: Record<string, number> = {};
   const count = (k: string) => (stripped[k] = (stripped[k] ?? 0) + 1);
-  for (const t of META_REMOVED) {
-    if (!(t in p.meta)) continue;
-    delete p.meta[t];
-    count(`meta ${t}`);
-  }
   rewrite(p.meta, ps, count);
   rewrite(p.dict, ps, count);
   p.dict[LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED] = { vr: 'CS', Value: ['MODIFIED'] };
@@ -140,50 +134,117 @@ export function deidentifyDicom(p: ParsedDicom, ps: DicomPseudonyms): Deidentifi
   };
 }
 
+/** Every attribute of a data set, at every depth, by the profile (annex-e/profile.ts). */
 function rewrite(ds: DicomDataset, ps: DicomPseudonyms, count: (k: string) => void): void {
   for (const tag of Object.keys(ds)) {
     const el = ds[tag];
-    const group = parseInt(tag.slice(0, 4), 16);
-    if (group % 2 === 1) {
-      delete ds[tag];
-      count('private attributes (X)');
-      continue;
-    }
-    if ((group >= 0x6000 && group <= 0x60ff) || (group >= 0x5000 && group <= 0x50ff)) {
-      delete ds[tag];
-      count('overlay and curve attributes (X)');
-      continue;
-    }
-    const entry = PROFILE_BY_TAG.get(tag);
-    if (entry !== undefined) {
-      apply(ds, tag, entry, ps);
-      count(`${entry.keyword} (${entry.action})`);
-      continue;
-    }
-    if (el.vr === 'UI') {
-      if (remapUids(el, ps)) count('other UIDs (U)');
-      continue;
-    }
-    if (el.vr === 'PN') {
-      delete ds[tag];
-      count('other person names (X)');
-      continue;
-    }
-    if (TEXT_VRS.has(el.vr) && !KEPT_TEXT.has(tag)) {
-      delete ds[tag];
-      count('other free text (X)');
-      continue;
-    }
-    if (el.vr === 'DA' || el.vr === 'DT') {
-      if (shiftValues(el, ps.shiftDays)) count('dates (shifted)');
-      else {
+    const { treatment, reason } = decide(tag, el.vr);
+    count(reason);
+    switch (treatment.do) {
+      case 'remove':
         delete ds[tag];
-        count('unparsable dates (X)');
-      }
-      continue;
+        break;
+      case 'empty':
+        delete el._rawValue;
+        el.Value = [];
+        break;
+      case 'pseudonym':
+        delete el._rawValue;
+        el.Value = el.vr === 'PN' ? [{ Alphabetic: ps.patient }] : [ps.patient];
+        break;
+      case 'dummy':
+        if (el.vr === 'SQ') cleanItems(el, ps, count, true);
+        else if (!dummy(el, tag, ps)) delete ds[tag];
+        break;
+      case 'uid':
+        if (el.vr === 'SQ') cleanItems(el, ps, count, false);
+        else if (el.vr === 'UI') remapUids(el, ps);
+        else delete ds[tag];
+        break;
+      case 'clean':
+        if (!clean(el, tag, ps)) delete ds[tag];
+        break;
+      case 'keep':
+        if (el.vr === 'SQ') cleanItems(el, ps, count, false);
+        else if (el.vr === 'UI') remapUids(el, ps);
+        else if ((el.vr === 'DA' || el.vr === 'DT') && !shiftValues(el, ps.shiftDays)) delete ds[tag];
+        break;
+      case 'codes':
+        keepListedCodes(el, treatment.allowed);
+        if ((el.Value ?? []).length === 0) delete ds[tag];
+        break;
     }
-    if (el.vr === 'SQ' && Array.isArray(el.Value)) for (const item of el.Value as DicomDataset[]) rewrite(item, ps, count);
   }
+}
+
+/** A sequence's items, each cleaned by the same rules; `nonEmpty`: one empty item if none is left (D). */
+function cleanItems(el: DicomElement, ps: DicomPseudonyms, count: (k: string) => void, nonEmpty: boolean): void {
+  const items = Array.isArray(el.Value) ? (el.Value as DicomDataset[]) : [];
+  for (const item of items) rewrite(item, ps, count);
+  el.Value = nonEmpty && items.length === 0 ? [{}] : items;
+}
+
+/**
+ * A dummy value of the element's VR (PS3.15 "D": non-zero length, consistent with the VR);
+ * false for a VR no dummy can be written for (the caller removes the attribute).
+ */
+function dummy(el: DicomElement, tag: string, ps: DicomPseudonyms): boolean {
+  delete el._rawValue;
+  const text: Record<string, string> = {
+    AE: 'ANONYMOUS',
+    CS: 'ANONYMOUS',
+    LO: 'ANONYMOUS',
+    SH: 'ANONYMOUS',
+    LT: 'ANONYMOUS',
+    ST: 'ANONYMOUS',
+    UT: 'ANONYMOUS',
+    UC: 'ANONYMOUS',
+    UR: 'urn:x-cage:removed',
+    DA: '19000101',
+    DT: '19000101000000',
+    TM: '000000',
+    AS: '000Y',
+    IS: '0',
+    DS: '0',
+  };
+  if (el.vr === 'PN') el.Value = [{ Alphabetic: 'ANONYMOUS' }];
+  else if (el.vr === 'UI') el.Value = [ps.uid(`dummy:${tag}`)];
+  else if (text[el.vr] !== undefined) el.Value = [text[el.vr]];
+  else if (['US', 'SS', 'UL', 'SL', 'FL', 'FD', 'UV', 'SV'].includes(el.vr)) el.Value = [0];
+  else if (['OB', 'OW'].includes(el.vr)) el.Value = [new Uint8Array(2).buffer];
+  else return false;
+  return true;
+}
+
+/** The option's "C" for dates and times: a date moved by the patient's days, a time kept, the zone +0000. */
+function clean(el: DicomElement, tag: string, ps: DicomPseudonyms): boolean {
+  if (el.vr === 'DA' || el.vr === 'DT') return shiftValues(el, ps.shiftDays);
+  if (el.vr === 'TM') return true;
+  if (tag === TIMEZONE_OFFSET_FROM_UTC) {
+    delete el._rawValue;
+    el.Value = ['+0000'];
+    return true;
+  }
+  return false;
+}
+
+/** A code sequence keeps the items whose code the keep list names, in the list's own words. */
+function keepListedCodes(el: DicomElement, allowed: readonly { scheme: string; value: string; meaning: string }[]): void {
+  const items = Array.isArray(el.Value) ? (el.Value as DicomDataset[]) : [];
+  el.Value = items.flatMap((item) => {
+    const scheme = (stringValue(item[CODING_SCHEME_DESIGNATOR]) ?? '').trim();
+    const value = (stringValue(item[CODE_VALUE]) ?? '').trim();
+    const code = allowed.find((c) => c.scheme === scheme && c.value === value);
+    return code === undefined
+      ? []
+      : [
+          {
+            [CODE_VALUE]: { vr: 'SH', Value: [code.value] },
+            [CODING_SCHEME_DESIGNATOR]: { vr: 'SH', Value: [code.scheme] },
+            [CODE_MEANING]: { vr: 'LO', Value: [code.meaning] },
+          },
+        ];
+  });
 }
 
 /** Every UID but the DICOM registry's (SOP classes, transfer syntaxes, coding schemes) is replaced. */
@@ -196,25 +257,6 @@ function remapUids(el: DicomElement, ps: DicomPseudonyms): boolean {
   });
   delete el._rawValue;
   return changed;
-}
-
-function apply(ds: DicomDataset, tag: string, entry: ProfileEntry, ps: DicomPseudonyms): void {
-  const el = ds[tag];
-  delete el._rawValue;
-  switch (entry.action) {
-    case 'X':
-      delete ds[tag];
-      return;
-    case 'Z':
-      el.Value = [];
-      return;
-    case 'D':
-      el.Value = el.vr === 'PN' ? [{ Alphabetic: ps.patient }] : [ps.patient];
-      return;
-    case 'U':
-      remapUids(el, ps);
-      return;
-  }
 }
 
 function collectUid(el: DicomElement, into: Set<string>): void {

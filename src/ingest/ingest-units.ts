@@ -183,11 +183,12 @@ async function metaimage(unit: Extract<IngestUnit, { type: 'metaimage' }>, ctx: 
       throw new UnitRefusal('MetaImage header refused: not a strict 3-D MetaImage header (see the geometry keys it needs)');
     throw err;
   }
-  if (cleansed.sourceDataFile !== dataName) throw new UnitRefusal(`ElementDataFile does not name ${dataName}`);
+  if (cleansed.sourceDataFile !== dataName) throw new UnitRefusal('ElementDataFile does not name the voxel file beside the header');
   if (cleansed.expectedRawBytes !== undefined && cleansed.expectedRawBytes !== unit.data.size) {
     throw new UnitRefusal(`voxel file is ${unit.data.size} bytes; the header describes ${cleansed.expectedRawBytes}`);
   }
-  for (const k of cleansed.dropped) ctx.count(`MetaImage ${k} (X)`);
+  // Counts only: a header's keys are the export's words (a custom key may be a name).
+  if (cleansed.dropped.length > 0) ctx.count('MetaImage keys (X)', cleansed.dropped.length);
   ctx.count('MetaImage file name (pseudonym)');
   const header = Buffer.from(cleansed.text, 'utf8');
   // Voxels first: a header is never in the bucket without its data.
@@ -245,7 +246,8 @@ async function csv(unit: Extract<IngestUnit, { type: 'csv' }>, ctx: UnitContext)
     if (err instanceof CsvRefusal) throw new UnitRefusal(`label CSV refused: ${err.message}`); // CsvRefusal messages quote no cell
     throw err;
   }
-  for (const c of out.droppedColumns) ctx.count(`CSV column ${c} (X)`);
+  // Counts only: column names are the export's words (`patient_name`, or a name itself).
+  if (out.droppedColumns.length > 0) ctx.count('CSV columns (X)', out.droppedColumns.length);
   if (ctx.csv.pseudonymize.length > 0) ctx.count('CSV identifiers (pseudonym)', out.rows * ctx.csv.pseudonymize.length);
   return { written: [await put(ctx, name, out.bytes, out.bytes.length, 'text/csv; charset=utf-8')], series: [] };
 }

@@ -53,7 +53,11 @@ export const ingestRun = responseModel(
       bytesWritten: count(),
       summary: z
         .object({
-          stripped: z.record(count()).describe('per attribute or key: how many times it was removed, emptied, replaced or shifted'),
+          stripped: z
+            .record(count())
+            .describe(
+              'how many attributes, keys or columns each rule applied to, by reason code (`DICOM E.1-1 X`, `DICOM default deny`, `CSV columns (X)`): counts only, never a name or value from the export',
+            ),
           refused: z
             .array(z.object({ path: z.string().describe(shownToOrganizers), reason: z.string() }).strict())
             .describe('at most 1000 listed'),

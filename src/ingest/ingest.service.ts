@@ -26,9 +26,12 @@ export interface IngestRequest {
   limit?: number;
 }
 
+/** Tries at storing a finished run's state before it is logged as an error (about 3 s in all). */
+const FINAL_STATE_ATTEMPTS = 5;
 const MAX_REFUSALS_LISTED = 1000;
 /** Bumped whenever what the cleansing does changes: every file is then cleansed again on the next run. */
-const CLEANSING_VERSION = 2;
+/** Bumped when cleansing changes (3: the whole of Table E.1-1 and default deny): every output is made again. */
+const CLEANSING_VERSION = 3;
 
 /**
  * Bringing raw data into the cage: every file is de-identified by its type on the way (or refused
@@ -266,6 +269,8 @@ export class IngestService {
       manifestSha256,
       manifestEntries: entries.length,
     } satisfies IngestSummary;
+    // 1. The leaf. If it cannot be written, the run fails (and says why): what it wrote stays in
+    //    the manifest, but the run never reads as done without its leaf.
     await this.audit
       .record(meta, {
         principal: run.startedBy,
@@ -285,11 +290,40 @@ export class IngestService {
           stripped,
         },
       })
-      .catch((err: unknown) => this.logger.error({ message: 'could not log the ingest run', run: run.id, error: (err as Error).message }));
-    // Logged first; then the dataset is free again, and only then does the run read as finished:
-    // whoever waits for it to finish may start the next one at once.
+      .catch((err: unknown) => {
+        this.logger.error({ message: 'could not log the ingest run', run: run.id, error: (err as Error).message });
+        run.state = 'failed';
+        run.error = `the run could not be logged: ${(err as Error).message}`.slice(0, 500);
+      });
+    // 2. The dataset is free again; 3. only then does the run read as finished: whoever waits
+    //    for it to finish finds its leaf and may start the next run at once.
     this.release(dataset.id, handle);
-    await this.runs.update(run).catch(() => undefined);
+    await this.storeFinalState(run);
+  }
+
+  /**
+   * The run's last state, stored with a few retries (a database that blinks must not leave a
+   * finished run reading `running`); a failure after them is an error in the log, for the
+   * operator: the run then reads `interrupted` after the next start, and a re-run resumes it.
+   */
+  private async storeFinalState(run: IngestRun): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.runs.update(run);
+        return;
+      } catch (err) {
+        if (attempt === FINAL_STATE_ATTEMPTS) {
+          this.logger.error({
+            message: 'could not store the final state of an ingest run',
+            run: run.id,
+            state: run.state,
+            error: (err as Error).message,
+          });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
   }
 
   /** Frees the dataset for another run, unless a later run holds it already. */

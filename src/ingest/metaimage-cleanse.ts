@@ -2,12 +2,11 @@ import { type MetaImageHeader, MET_ELEMENT_TYPE_BYTES, parseMetaImageHeader } fr
 
 /**
  * The MetaImage header keys that geometry and decoding need; every other key (PatientName,
- * StudyDate, Comment, AcquisitionDate, … whatever a converter wrote) is dropped. Synonyms stay as
- * written (the strict parser refuses two of them at once).
+ * StudyDate, Comment, AcquisitionDate, ObjectSubType — free text —, … whatever a converter wrote)
+ * is dropped. Synonyms stay as written (the strict parser refuses two of them at once).
  */
 export const KEPT_METAIMAGE_KEYS: readonly string[] = [
   'ObjectType',
-  'ObjectSubType',
   'NDims',
   'DimSize',
   'ElementType',
