@@ -203,7 +203,7 @@ describe.each(DB_KINDS)('ingest on %s', (db) => {
       expect.arrayContaining([
         ['IM9.dcm', expect.stringContaining('Burned In Annotation')],
         ['SC1.dcm', expect.stringContaining('is not a CT image')],
-        ['JP1.dcm', expect.stringContaining('not uncompressed')],
+        ['JP1.dcm', expect.stringContaining('not an uncompressed one')],
         ['report.pdf', expect.stringContaining('unsupported file type')],
         ['notes.txt', expect.stringContaining('unsupported file type')],
       ]),

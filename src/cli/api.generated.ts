@@ -1004,7 +1004,7 @@ export interface components {
       bytesWritten: number;
       /** @description when the run is over */
       summary: {
-        /** @description per attribute or key: how many times it was removed, emptied, replaced or shifted */
+        /** @description how many attributes, keys or columns each rule applied to, by reason code (`DICOM E.1-1 X`, `DICOM default deny`, `CSV columns (X)`): counts only, never a name or value from the export */
         stripped: {
           [key: string]: number;
         };

@@ -21,6 +21,18 @@ export const CT_SOP_CLASSES: ReadonlySet<string> = new Set([
 /** Uncompressed transfer syntaxes: implicit and explicit little endian, explicit big endian. */
 export const UNCOMPRESSED_SYNTAXES: ReadonlySet<string> = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2']);
 export const REGISTRY_UID_ROOT = '1.2.840.10008.';
+/**
+ * The DICOM registry UIDs a CT output keeps as they are (its SOP classes, transfer syntaxes, the
+ * DCM coding scheme). Any other UID is replaced, one under the registry's root included: a made-up
+ * "1.2.840.10008.999.<data>" is no registry UID.
+ */
+export const REGISTRY_UIDS_KEPT: ReadonlySet<string> = new Set([
+  ...CT_SOP_CLASSES,
+  ...UNCOMPRESSED_SYNTAXES,
+  '1.2.840.10008.2.16.4', // DICOM Controlled Terminology (DCM)
+]);
+/** The ImplementationClassUID the output names: Cage's own (a UUID-derived UID), not the exporting system's. */
+export const CAGE_IMPLEMENTATION_CLASS_UID = '2.25.229817512371394106117473637498286120915';
 export const SOP_CLASS_UID = '00080016';
 export const IMAGE_TYPE = '00080008';
 export const TRANSFER_SYNTAX_UID = '00020010';

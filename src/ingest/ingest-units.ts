@@ -64,7 +64,8 @@ export function planUnits(files: SourceFile[]): IngestUnit[] {
       units.push({
         type: 'refused',
         path: f.path,
-        reason: `unsupported file type ${JSON.stringify(ext)} (DICOM, MetaImage .mhd/.raw and label .csv are ingested)`,
+        // The extension is the export's text: named only when it is a plain short one.
+        reason: `unsupported file type${/^\.[a-z0-9]{1,8}$/.test(ext) ? ` ${JSON.stringify(ext)}` : ''} (DICOM, MetaImage .mhd/.raw and label .csv are ingested)`,
       });
   }
   return units.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
@@ -216,7 +217,12 @@ async function dicom(unit: Extract<IngestUnit, { type: 'dicom' }>, ctx: UnitCont
   let out;
   try {
     out = deidentifyDicom(parsed, {
-      uid: (u) => uids.get(u)?.pseudonym ?? u,
+      uid: (u) => {
+        // Fails closed: a UID without its pseudonym is never written as it was.
+        const p = uids.get(u)?.pseudonym;
+        if (p === undefined) throw new Error('a UID has no pseudonym');
+        return p;
+      },
       patient: patient.pseudonym,
       shiftDays: patient.shiftDays ?? 0,
     });

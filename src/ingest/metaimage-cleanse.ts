@@ -1,4 +1,4 @@
-import { type MetaImageHeader, MET_ELEMENT_TYPE_BYTES, parseMetaImageHeader } from '../datasets/metaimage-header';
+import { type MetaImageHeader, MET_ELEMENT_TYPE_BYTES, MetaImageHeaderError, parseMetaImageHeader } from '../datasets/metaimage-header';
 
 /**
  * The MetaImage header keys that geometry and decoding need; every other key (PatientName,
@@ -29,6 +29,39 @@ export const KEPT_METAIMAGE_KEYS: readonly string[] = [
   'HeaderSize',
 ];
 
+const NUMBERS = (v: string) =>
+  v
+    .trim()
+    .split(/\s+/)
+    .every((t) => t !== '' && Number.isFinite(Number(t)));
+const INTEGER = (v: string) => /^\s*\d+\s*$/.test(v);
+const BOOLEAN = (v: string) => /^\s*(True|False)\s*$/i.test(v);
+
+/** What each kept key's value may be: a value that is not (a name after a number, say) refuses the header. */
+const VALUE_OK: Readonly<Record<string, (v: string) => boolean>> = {
+  ObjectType: (v) => v.trim() === 'Image',
+  NDims: (v) => v.trim() === '3',
+  DimSize: NUMBERS,
+  ElementType: (v) => /^\s*MET_[A-Z]+\s*$/.test(v),
+  ElementNumberOfChannels: INTEGER,
+  ElementSpacing: NUMBERS,
+  ElementSize: NUMBERS,
+  Offset: NUMBERS,
+  Origin: NUMBERS,
+  Position: NUMBERS,
+  TransformMatrix: NUMBERS,
+  Rotation: NUMBERS,
+  Orientation: NUMBERS,
+  CenterOfRotation: NUMBERS,
+  AnatomicalOrientation: (v) => /^\s*[RLAPSI?]{3}\s*$/.test(v),
+  BinaryData: BOOLEAN,
+  BinaryDataByteOrderMSB: BOOLEAN,
+  ElementByteOrderMSB: BOOLEAN,
+  CompressedData: BOOLEAN,
+  CompressedDataSize: INTEGER,
+  HeaderSize: INTEGER,
+};
+
 export interface CleansedHeader {
   text: string;
   header: MetaImageHeader;
@@ -51,8 +84,9 @@ export function cleanseMetaImageHeader(source: string, dataFile: string): Cleans
   const dropped: string[] = [];
   for (const [key, value] of header.fields) {
     if (key === 'ElementDataFile') continue;
-    if (KEPT_METAIMAGE_KEYS.includes(key)) lines.push(`${key} = ${value}`);
-    else dropped.push(key);
+    if (!KEPT_METAIMAGE_KEYS.includes(key)) dropped.push(key);
+    else if (VALUE_OK[key]?.(value) !== true) throw new MetaImageHeaderError(`the value of ${key} is not one it may have`);
+    else lines.push(`${key} = ${value.trim()}`);
   }
   lines.push(`ElementDataFile = ${dataFile}`);
   const compressed = /^true$/i.test(header.fields.get('CompressedData') ?? 'False');

@@ -233,7 +233,7 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
       summary: { stripped: Record<string, number> };
     };
     expect(runReport).toMatchObject({ state: 'done', filesWritten: 4, filesRefused: 1 });
-    expect(runReport.summary.stripped).toMatchObject({ 'MetaImage PatientName (X)': 3, 'CSV column mrn (X)': 1 });
+    expect(runReport.summary.stripped).toMatchObject({ 'MetaImage keys (X)': 15, 'CSV columns (X)': 2 });
 
     expect(await interrupt(running)).toContain('stopped cleanly');
 

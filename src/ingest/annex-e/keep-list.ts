@@ -3,8 +3,10 @@
  * image's definition (geometry, pixel description, acquisition parameters that identify no one),
  * and nothing else. An attribute that is on neither the table nor this list is removed, sequences
  * included, so an attribute new in next year's standard is removed until someone decides
- * otherwise. Add to this list only what a model needs and what cannot carry identity: its values
- * come from the export verbatim (UIDs excepted: replaced, like every UID outside the registry).
+ * otherwise. Add to this list only what a model needs and what cannot carry identity. Its values
+ * are checked, not trusted: the VR the dictionary gives, at most the values its VM allows, numbers
+ * that parse, code strings from TERMS; free text (manufacturer, model, kernel names) is not kept at
+ * all, and nothing on this list is kept inside a sequence item (nested, it is default deny).
  */
 export const CT_KEEP: ReadonlyMap<string, string> = new Map([
   // File meta information (dcmjs writes the group length).
@@ -17,8 +19,6 @@ export const CT_KEEP: ReadonlyMap<string, string> = new Map([
   ['00080008', 'ImageType'],
   ['00080016', 'SOPClassUID'],
   ['00080060', 'Modality'],
-  ['00080070', 'Manufacturer'],
-  ['00081090', 'ManufacturerModelName'],
   ['00180015', 'BodyPartExamined'],
   ['00185100', 'PatientPosition'],
   ['00200011', 'SeriesNumber'],
@@ -67,10 +67,8 @@ export const CT_KEEP: ReadonlyMap<string, string> = new Map([
   ['00181150', 'ExposureTime'],
   ['00181151', 'XRayTubeCurrent'],
   ['00181152', 'Exposure'],
-  ['00181160', 'FilterType'],
   ['00181170', 'GeneratorPower'],
   ['00181190', 'FocalSpots'],
-  ['00181210', 'ConvolutionKernel'],
   ['00189306', 'SingleCollimationWidth'],
   ['00189307', 'TotalCollimationWidth'],
   ['00189309', 'TableSpeed'],
@@ -112,3 +110,25 @@ export const CT_IOD_TYPE: ReadonlyMap<string, 1 | 2> = new Map([
   ['00080033', 2], // Content Time (General Image, 2C)
   ['00180010', 2], // Contrast/Bolus Agent (Contrast/Bolus, when present)
 ]);
+
+/** The values a kept code string (or short enumerated text) may take; any other value is refused. */
+export const TERMS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  (
+    [
+      [
+        '00080008',
+        ['ORIGINAL', 'DERIVED', 'PRIMARY', 'SECONDARY', 'AXIAL', 'LOCALIZER', 'REFORMATTED', 'VOLUME', 'MPR', 'HELICAL', 'NONE'],
+      ],
+      ['00080060', ['CT']],
+      ['00180015', ['CHEST', 'LUNG', 'THORAX', 'ABDOMEN', 'CHESTABDOMEN', 'CHEST_TO_PELVIS', 'WHOLEBODY', 'HEART', 'CHESTABDPELVIS']],
+      ['00185100', ['HFS', 'FFS', 'HFP', 'FFP', 'HFDR', 'HFDL', 'FFDR', 'FFDL']],
+      ['00200020', ['A', 'P', 'L', 'R', 'H', 'F', 'AL', 'AR', 'PL', 'PR', 'AF', 'AH', 'PF', 'PH', 'LF', 'LH', 'RF', 'RH']],
+      ['00200060', ['R', 'L']],
+      ['00280004', ['MONOCHROME1', 'MONOCHROME2']],
+      ['00280301', ['NO']],
+      ['00282110', ['00', '01']],
+      ['00181140', ['CW', 'CC']],
+      ['00281054', ['HU', 'US', 'OD']],
+    ] as const
+  ).map(([tag, terms]) => [tag, new Set<string>(terms)]),
+);
