@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { type Abstract, type DynamicModule, type INestApplicationContext, Logger, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -85,6 +85,11 @@ export class Gateway {
       SwaggerModule.setup('docs/sandbox', control.app, sandbox.doc, { jsonDocumentUrl: 'docs/sandbox/openapi.json' });
       await Promise.all([sandbox.app.init(), control.app.init()]);
       await sandbox.app.listen(config.sandboxPort, config.host);
+      // The same listener on a Unix socket: `cage run` bridges a confined job's only port to it.
+      if (config.sandboxSocket !== undefined) {
+        const door = await listenOnSocket(sandbox.app.getHttpServer(), config.sandboxSocket);
+        lifecycle.onStop('sandbox socket', () => new Promise<void>((r) => door.close(() => r())));
+      }
       await control.app.listen(config.controlPort, config.host);
       const controlUrl = urlOf(control.app, config.host);
       const sandboxUrl = urlOf(sandbox.app, config.host);
@@ -217,4 +222,17 @@ function urlOf(app: NestFastifyApplication, host: string): string {
   const addr = app.getHttpServer().address() as AddressInfo;
   const h = host.includes(':') ? `[${host}]` : host;
   return `http://${h}:${addr.port}`;
+}
+
+/**
+ * Accepts connections on a Unix socket and hands each to the listener's own HTTP server: the
+ * same routes, limits and timeouts as its TCP port. The socket is 0666 in the 0700 data dir: no
+ * other user of the host reaches it, a `cage run` sandbox does through the one bind mount it gets.
+ */
+async function listenOnSocket(http: HttpServer, path: string): Promise<NetServer> {
+  rmSync(path, { force: true });
+  const door = createNetServer((socket) => http.emit('connection', socket));
+  await new Promise<void>((resolve, reject) => door.once('error', reject).listen(path, resolve));
+  chmodSync(path, 0o666);
+  return door;
 }

@@ -50,6 +50,14 @@ export class CliError extends Error {
   }
 }
 
+/** The exit status of a program the CLI ran for its user (`cage run`), passed on as it is, with nothing printed. */
+export class PassedOnExit extends Error {
+  constructor(readonly status: number) {
+    super(`exit ${status}`);
+    this.name = 'PassedOnExit';
+  }
+}
+
 /** A bad flag or argument, found before any request is sent. */
 export class UsageError extends CliError {
   constructor(message: string) {

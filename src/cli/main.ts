@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
-import { CliError, ExitCode } from './cli-error';
+import { CliError, ExitCode, PassedOnExit } from './cli-error';
 import { type CliIo } from './context';
 import { buildProgram } from './program';
 
@@ -19,6 +19,7 @@ function report(err: unknown, io: CliIo): number {
     // commander has already printed the message or the help; help and --version exit 0.
     return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
   }
+  if (err instanceof PassedOnExit) return err.status;
   if (err instanceof CliError) {
     io.stderr.write(`cage: ${err.message}\n`);
     for (const line of err.details) io.stderr.write(`  ${line}\n`);

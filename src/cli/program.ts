@@ -9,6 +9,7 @@ import { registerGrantCommands } from './commands/grant';
 import { registerIngestCommands } from './commands/ingest';
 import { registerJobCommands } from './commands/job';
 import { registerPolicyCommands } from './commands/policy';
+import { registerRunCommand } from './commands/run';
 import { registerTeamCommands } from './commands/team';
 import { registerTokenCommands } from './commands/token';
 import { type CliIo } from './context';
@@ -103,6 +104,7 @@ export function buildProgram(io: CliIo): Command {
   registerTeamCommands(program, io);
   registerGrantCommands(program, io);
   registerJobCommands(program, io);
+  registerRunCommand(program, io);
   registerPolicyCommands(program, io);
   registerTokenCommands(program, io);
   registerAuditCommands(program, io);

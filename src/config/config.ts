@@ -11,6 +11,8 @@ export interface CageConfig {
   host: string;
   controlPort: number;
   sandboxPort: number;
+  /** The sandbox listener on a Unix socket as well (what `cage run` bridges a confined job to), or undefined. */
+  sandboxSocket: string | undefined;
   databaseUrl: string | undefined;
   /** PostgreSQL connections in each replica's pool (besides one for its liveness lock). */
   databasePoolSize: number;
@@ -92,6 +94,7 @@ const schema = z.object({
   CAGE_HOST: z.string().min(1).default('127.0.0.1'),
   CAGE_CONTROL_PORT: port('CAGE_CONTROL_PORT').default(8080),
   CAGE_SANDBOX_PORT: port('CAGE_SANDBOX_PORT').default(8081),
+  CAGE_SANDBOX_SOCKET: z.string().optional(),
   CAGE_DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'CAGE_DATABASE_URL must be a postgres:// URL')
@@ -199,6 +202,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
     host: e.CAGE_HOST,
     controlPort: e.CAGE_CONTROL_PORT,
     sandboxPort: e.CAGE_SANDBOX_PORT,
+    // Default: in the data dir (mode 0700, so no other user reaches it); `off` for none. A path
+    // longer than a Unix socket's limit (107 bytes) is refused when asked for, skipped by default.
+    sandboxSocket: sandboxSocketOf(e.CAGE_SANDBOX_SOCKET, dataDir),
     databaseUrl: e.CAGE_DATABASE_URL,
     databasePoolSize: e.CAGE_DATABASE_POOL_SIZE,
     connections: {
@@ -258,3 +264,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
 
 /** Injection token for the parsed configuration. */
 export const CAGE_CONFIG = Symbol('CAGE_CONFIG');
+
+function sandboxSocketOf(asked: string | undefined, dataDir: string): string | undefined {
+  if (asked === 'off') return undefined;
+  const path = asked === undefined || asked === '' ? resolve(dataDir, 'sandbox.sock') : resolve(asked);
+  if (Buffer.byteLength(path) <= 107) return path;
+  if (asked !== undefined && asked !== '')
+    throw new ConfigError(`CAGE_SANDBOX_SOCKET is longer than a Unix socket path may be (107 bytes): ${path}`);
+  return undefined;
+}

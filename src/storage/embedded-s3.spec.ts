@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,5 +62,42 @@ describe('the embedded store writes an object whole or not at all', () => {
     await store.put('bucket-one', 'k2', Buffer.alloc(10, 1));
     await store.put('bucket-one', 'k2', Buffer.alloc(20, 2));
     expect((await store.head('bucket-one', 'k2')).size).toBe(20);
+  });
+});
+
+describe("the gateway's own embedded store", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cage-embedded-private-'));
+  let s3: EmbeddedS3;
+  beforeAll(async () => {
+    s3 = await EmbeddedS3.startPrivate(join(dir, 's3'), join(dir, 's3.sock'));
+  });
+  afterAll(async () => {
+    await s3.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('listens on a Unix socket only its user may open, and serves the gateway with the key pair made for this start', async () => {
+    expect(statSync(join(dir, 's3.sock')).mode & 0o777).toBe(0o600);
+    expect(s3.endpoint).not.toMatch(/127\.0\.0\.1|localhost/);
+    const store = new ObjectStore({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, timeoutMs: 5000, ...s3.access! });
+    await store.ensureBucket('bucket-two');
+    await store.put('bucket-two', 'k', Buffer.from('kept'));
+    expect((await store.getBuffer('bucket-two', 'k', 100)).toString()).toBe('kept');
+    store.destroy();
+  });
+
+  it("should not answer a client with s3rver's well-known keys, even one that reaches its socket", async () => {
+    const intruder = new ObjectStore({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      forcePathStyle: true,
+      timeoutMs: 5000,
+      socketPath: s3.access!.socketPath,
+    });
+    await expect(intruder.list('bucket-two', '', undefined, 10)).rejects.toThrow(/AccessDenied/);
+    await expect(intruder.getBuffer('bucket-two', 'k', 100)).rejects.toThrow();
+    intruder.destroy();
   });
 });

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -11,7 +12,13 @@ import { Logger } from '@nestjs/common';
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
   store: FilesystemStore;
+};
+// s3rver's one account: the key pairs it accepts.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as {
+  DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
 };
 
 /** The part of s3rver's file store that writeObjectsSafely() replaces and uses. */
@@ -32,16 +39,48 @@ export class EmbeddedS3 {
   private constructor(
     private readonly server: { close(): Promise<void> },
     readonly endpoint: string,
+    /** Set for the gateway's own store: where it listens, and the key pair it alone accepts. */
+    readonly access?: { socketPath: string; accessKeyId: string; secretAccessKey: string },
   ) {}
 
-  static async start(directory: string, port = 0): Promise<EmbeddedS3> {
-    mkdirSync(directory, { recursive: true });
-    const repaired = repairCutShortWrites(directory);
-    if (repaired.length > 0)
-      new Logger('EmbeddedS3').warn({
-        message: 'objects whose write was cut short by the last stop were made readable again',
-        files: repaired,
+  /**
+   * The gateway's embedded store: reachable by the gateway alone. It listens on a Unix socket in
+   * the data dir (mode 0700: no other user, and nothing on loopback, reaches it; a `cage run`
+   * sandbox does not see the data dir), and answers only requests signed with a key pair made
+   * for this start, never s3rver's well-known S3RVER keys (403 before s3rver sees them).
+   */
+  static async startPrivate(directory: string, socketPath: string): Promise<EmbeddedS3> {
+    prepare(directory);
+    // Path-style only: the endpoint's made-up host is not a bucket.
+    const s3 = new S3rver({ directory, silent: true, vhostBuckets: false });
+    writeObjectsSafely(s3.store);
+    const accessKeyId = `CAGE${randomBytes(8).toString('hex').toUpperCase()}`;
+    const secretAccessKey = randomBytes(30).toString('base64url');
+    DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
+    const handle = s3.callback();
+    const server = createHttpServer((req, res) => {
+      if (!signedBy(req, accessKeyId)) {
+        req.resume();
+        res.writeHead(403, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>not the gateway</Message></Error>');
+        return;
+      }
+      handle(req, res);
+    });
+    rmSync(socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
+    chmodSync(socketPath, 0o600);
+    const close = () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
       });
+    return new EmbeddedS3({ close }, 'http://embedded-store.invalid', { socketPath, accessKeyId, secretAccessKey });
+  }
+
+  /** s3rver on a loopback port with its well-known keys: the benchmark's and the tests' stand-in for an S3 service. */
+  static async start(directory: string, port = 0): Promise<EmbeddedS3> {
+    prepare(directory);
     const server = new S3rver({ address: '127.0.0.1', port, directory, silent: true });
     writeObjectsSafely(server.store);
     const address = await server.run();
@@ -51,6 +90,23 @@ export class EmbeddedS3 {
   async stop(): Promise<void> {
     await this.server.close();
   }
+}
+
+function prepare(directory: string): void {
+  mkdirSync(directory, { recursive: true });
+  const repaired = repairCutShortWrites(directory);
+  if (repaired.length > 0)
+    new Logger('EmbeddedS3').warn({
+      message: 'objects whose write was cut short by the last stop were made readable again',
+      files: repaired,
+    });
+}
+
+/** Whether a request is SigV4-signed (header or presigned query) with this access key. */
+function signedBy(req: IncomingMessage, accessKeyId: string): boolean {
+  const header = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1];
+  const query = /[?&]X-Amz-Credential=([^%/&]+)(?:%2F|\/)/i.exec(req.url ?? '')?.[1];
+  return (header ?? query) === accessKeyId;
 }
 
 /**

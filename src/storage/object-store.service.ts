@@ -1,5 +1,6 @@
 import { type Readable } from 'node:stream';
 import { Agent as HttpAgent } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { Agent as HttpsAgent } from 'node:https';
 import {
   CopyObjectCommand,
@@ -24,6 +25,8 @@ export interface ObjectStoreOptions {
   secretAccessKey: string;
   forcePathStyle: boolean;
   timeoutMs: number;
+  /** A store on a Unix socket (the embedded one): every connection goes there, whatever the endpoint's host. */
+  socketPath?: string;
 }
 
 export interface ObjectMeta {
@@ -76,6 +79,8 @@ export class ObjectStore {
     private readonly metrics?: CageMetrics,
   ) {
     const agentOptions = { keepAlive: true, maxSockets: 512 };
+    const httpAgent =
+      options.socketPath === undefined ? new HttpAgent(agentOptions) : new UnixSocketAgent(options.socketPath, agentOptions);
     this.client = new S3Client({
       endpoint: options.endpoint,
       region: options.region,
@@ -95,7 +100,7 @@ export class ObjectStore {
         connectionTimeout: options.timeoutMs,
         requestTimeout: options.timeoutMs,
         throwOnRequestTimeout: true,
-        httpAgent: new HttpAgent(agentOptions),
+        httpAgent,
         httpsAgent: new HttpsAgent(agentOptions),
       }),
     });
@@ -304,4 +309,18 @@ function translate(err: unknown): Error {
     return new ObjectNotFoundError(name ?? 'not found');
   }
   return new ObjectStoreUnavailableError(`object store: ${name ?? 'error'}`, { cause: err });
+}
+
+/** An HTTP agent whose connections all go to one Unix socket (keep-alive pooling as usual). */
+class UnixSocketAgent extends HttpAgent {
+  constructor(
+    private readonly socketPath: string,
+    options: ConstructorParameters<typeof HttpAgent>[0],
+  ) {
+    super(options);
+  }
+
+  override createConnection(): Socket {
+    return connect(this.socketPath);
+  }
 }

@@ -227,6 +227,12 @@ describe('every cage command against a real gateway, each --json answer checked 
     expect(await json(job, 'job revoke', [created.jobId])).toMatchObject({ jobId: created.jobId, state: 'revoked' });
   });
 
+  it('run: the report of a confined run (CLI-side, no API model)', async () => {
+    const r = await run('run', ['--team', 'alpha', '--timeout', '60', '--', 'true']);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ team: 'alpha', exitCode: 0, timedOut: false, credentialRevoked: true });
+  });
+
   it('token issue, refresh, revoke', async () => {
     const auditor = await json(issuedToken, 'token issue', ['--subject', 'dora', '--role', 'auditor', '--ttl', '1h']);
     const refreshed = await json(issuedToken, 'token refresh', [], auditor.token);
