@@ -152,3 +152,9 @@ export function parsePositiveInt(text: string): number {
   }
   return Number(text);
 }
+
+/** `NAME=value`: a variable for a job (`cage run --env`, `cage job launch --env`). */
+export function parseEnvAssignment(text: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(text)) throw new InvalidArgumentError('use NAME=value.');
+  return text;
+}

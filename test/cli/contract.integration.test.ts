@@ -227,6 +227,12 @@ describe('every cage command against a real gateway, each --json answer checked 
     expect(await json(job, 'job revoke', [created.jobId])).toMatchObject({ jobId: created.jobId, state: 'revoked' });
   });
 
+  it('job launch: a Kubernetes List (CLI-side, checked in test/cli/job-launch.integration.test.ts)', async () => {
+    const r = await run('job launch', ['--team', 'alpha', '--image', 'train:1']);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+    expect((JSON.parse(r.stdout) as { items: { kind: string }[] }).items.map((i) => i.kind)).toEqual(['Secret', 'Job']);
+  });
+
   it('run: the report of a confined run (CLI-side, no API model)', async () => {
     const r = await run('run', ['--team', 'alpha', '--timeout', '60', '--', 'true']);
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });

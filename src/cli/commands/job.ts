@@ -1,6 +1,8 @@
 import { type Command } from 'commander';
 import { type Job, type JobCredentials, type JobList, type NewJob } from '../api-types';
-import { parseJobTtl } from '../arg-parsers';
+import { parseEnvAssignment, parseJobTtl, repeatable } from '../arg-parsers';
+import { UsageError } from '../cli-error';
+import { jobManifests } from '../kubernetes/job-manifest';
 import { seg } from '../client';
 import { type CliIo, examples, handler } from '../context';
 import { time } from '../output';
@@ -53,6 +55,62 @@ to show them again. Revoke a job with \`cage job revoke <jobId>\`.
     );
 
   job
+    .command('launch')
+    .description(
+      "issue a job credential and print a Kubernetes Job (and its Secret) that runs a team's image confined, for kubectl apply -f -",
+    )
+    .requiredOption('--team <team>', 'team id')
+    .requiredOption('--image <image>', "the team's container image")
+    .option('--namespace <ns>', 'the sandbox namespace (where deploy/kubernetes applies its NetworkPolicies)', 'cage')
+    .option('--name <name>', "the Job's name (default: cage-<job id>)")
+    .option('--ttl <duration>', "the run's deadline and its credential's lifetime, 60 s to 24 h (default: 12h)", parseJobTtl, 43_200)
+    .option('--cpu <quantity>', 'CPU request and limit', '4')
+    .option('--memory <quantity>', 'memory request and limit', '16Gi')
+    .option('--scratch <quantity>', 'the writable scratch volume (/scratch) and ephemeral storage', '20Gi')
+    .option('--runtime-class <name>', 'a RuntimeClass, e.g. gvisor, for a kernel of its own')
+    .option('--gateway-url <url>', "the sandbox listener as pods reach it (default: the cage-sandbox Service's address)")
+    .option('--region <region>', 'the region S3 requests are signed for', 'us-east-1')
+    .option('--env <NAME=value>', 'a variable for the job (repeatable)', repeatable(parseEnvAssignment), [])
+    .argument('[command...]', "the container's command (default: the image's)")
+    .addHelpText(
+      'after',
+      `${examples(
+        'cage job launch --team team-042 --image registry.example.org/team-042/train:1 | kubectl apply -f -',
+        'cage job launch --team team-042 --image train:1 --runtime-class gvisor --ttl 6h -- python3 train.py',
+      )}
+The output holds the run's credential (in the Secret): pipe it to kubectl, do not keep it. The
+pod gets the sandbox label that deploy/kubernetes/network-policy.yaml confines, no service-account
+token and no resolver. Revoke the credential when the Job ends: cage job revoke <job id>.
+`,
+    )
+    .action(
+      handler(io, async (ctx, command: string[], opts: LaunchOptions) => {
+        if (opts.gatewayUrl !== undefined && !/^https?:\/\/[^/\s]+$/.test(opts.gatewayUrl))
+          throw new UsageError('--gateway-url must be http(s)://host:port, nothing after it');
+        const created = await ctx.api().post<JobCredentials>('/v1/jobs', { team: opts.team, ttlSeconds: opts.ttl } satisfies NewJob);
+        const manifests = jobManifests({
+          name: opts.name ?? `cage-${created.jobId.replace(/^job-/, '').slice(0, 40)}`,
+          namespace: opts.namespace,
+          team: created.team,
+          jobId: created.jobId,
+          image: opts.image,
+          command,
+          credentials: { token: created.token, accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey },
+          gatewayUrl: opts.gatewayUrl,
+          region: opts.region,
+          deadlineSeconds: opts.ttl,
+          cpu: opts.cpu,
+          memory: opts.memory,
+          scratch: opts.scratch,
+          runtimeClassName: opts.runtimeClass,
+          env: Object.fromEntries(opts.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+        });
+        ctx.out.line(JSON.stringify(manifests, null, 2));
+        ctx.out.note(`job ${created.jobId} for team ${created.team}; revoke it when the Job ends: cage job revoke ${created.jobId}`);
+      }),
+    );
+
+  job
     .command('revoke')
     .description('revoke a job credential (refused on every replica within 1 s)')
     .argument('<id>', 'job id')
@@ -63,4 +121,19 @@ to show them again. Revoke a job with \`cage job revoke <jobId>\`.
         ctx.out.line(`revoked job ${revoked.jobId} (team ${revoked.team}) at ${time(revoked.revokedAt)}`);
       }),
     );
+}
+
+interface LaunchOptions {
+  team: string;
+  image: string;
+  namespace: string;
+  name?: string;
+  ttl: number;
+  cpu: string;
+  memory: string;
+  scratch: string;
+  runtimeClass?: string;
+  gatewayUrl?: string;
+  region: string;
+  env: string[];
 }
