@@ -4,6 +4,7 @@ import { closeSync, mkdirSync, openSync, rmSync, statfsSync, writeSync } from 'n
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { readBootstrap } from '../../demo/bootstrap-file';
+import { DEMO_BUCKET, DEMO_DATASET } from '../../demo/demo-seeder';
 import { EmbeddedS3 } from '../../storage/embedded-s3';
 import { ObjectStore } from '../../storage/object-store.service';
 import { type Fault, type FaultProxy, faultProxy } from '../fault-proxy';
@@ -21,8 +22,9 @@ import { type LoadTarget } from './load';
  *   of its own, so the disk can be filled.
  */
 
-const DATASET = 'lung-demo';
-const BUCKET = 'cage-datasets';
+/** The demo dataset the gateway seeds: the soak's objects go under its train split. */
+const DATASET = DEMO_DATASET;
+const BUCKET = DEMO_BUCKET;
 
 export interface Rig {
   name: string;

@@ -105,7 +105,6 @@ confine is an error: the command never runs unconfined.
         let report: RunReport | undefined;
         try {
           const sandbox = bwrapArgs({
-            bwrap,
             workdir,
             scratch,
             socket,

@@ -33,7 +33,6 @@ export function cannotConfine(bwrap = 'bwrap'): string | undefined {
 }
 
 export interface SandboxSpec {
-  bwrap: string;
   workdir: string;
   scratch: string;
   socket: string;
