@@ -85,6 +85,8 @@ export interface Child {
   settle: (ms: number) => Promise<void>;
   /** The last lines the child wrote (stdout and stderr), for error messages. */
   tail: () => string;
+  /** Error-level JSON log lines the child wrote, counted by message and error (why a 503 was answered). */
+  errorsLogged: () => Map<string, number>;
   stop: () => Promise<void>;
 }
 
@@ -92,8 +94,14 @@ function track(proc: ChildProcess, label: string): Child {
   if (proc.pid === undefined) throw new Error(`${label}: spawn failed`);
   children.add(proc);
   const lines: string[] = [];
+  const errors = new Map<string, number>();
   const keep = (chunk: Buffer) => {
-    for (const l of chunk.toString('utf8').split('\n')) if (l.trim() !== '') lines.push(l);
+    for (const l of chunk.toString('utf8').split('\n')) {
+      if (l.trim() === '') continue;
+      lines.push(l);
+      const why = errorLine(l);
+      if (why !== undefined) errors.set(why, (errors.get(why) ?? 0) + 1);
+    }
     if (lines.length > 40) lines.splice(0, lines.length - 40);
   };
   proc.stdout?.on('data', keep);
@@ -128,7 +136,27 @@ function track(proc: ChildProcess, label: string): Child {
         resolve();
       });
     });
-  return { pid: proc.pid, process: proc, exited, settle, tail: () => lines.join('\n'), stop: () => stopChild(proc) };
+  return {
+    pid: proc.pid,
+    process: proc,
+    exited,
+    settle,
+    tail: () => lines.join('\n'),
+    errorsLogged: () => new Map(errors),
+    stop: () => stopChild(proc),
+  };
+}
+
+/** `message: error` of a JSON log line at error level, else undefined. */
+function errorLine(line: string): string | undefined {
+  if (!line.startsWith('{') || !line.includes('"error"')) return undefined;
+  try {
+    const o = JSON.parse(line) as { level?: unknown; message?: unknown; error?: unknown };
+    if (o.level !== 'error') return undefined;
+    return `${String(o.message)}${typeof o.error === 'string' ? `: ${o.error}` : ''}`;
+  } catch {
+    return undefined; // a line split across chunks
+  }
 }
 
 function exitError(proc: ChildProcess, label: string, tail: () => string): Promise<never> {

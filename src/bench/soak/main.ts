@@ -6,7 +6,7 @@ import { machine, machineLine } from '../report';
 import { MiB } from '../stats';
 import { auditBooks, type Books } from './ledger';
 import { Load, type LoadShape, type Observation } from './load';
-import { type EmbeddedRig, type PostgresRig, type Rig, startEmbeddedRig, startPostgresRig } from './rigs';
+import { type EmbeddedRig, type PostgresRig, type Rig, STORE_TIMEOUT_MS, startEmbeddedRig, startPostgresRig } from './rigs';
 import { type Sample, Sampler } from './sampler';
 
 /**
@@ -104,6 +104,16 @@ function firstUnavailable(obs: Observation[]): string {
   return u === undefined ? '' : `; a 503 said: ${u.detail}`;
 }
 
+/** What the gateway logged at error level (why it answered 503), most frequent first. */
+function gatewaySaid(rig: Rig, since: Map<string, number>): string {
+  const counts = [...rig.gateway.errorsLogged()]
+    .map(([why, n]) => [why, n - (since.get(why) ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4);
+  return counts.length === 0 ? '' : `; the gateway logged: ${counts.map(([why, n]) => `${n}× ${why}`).join(' | ')}`;
+}
+
 function firstErrors(obs: Observation[]): string {
   const errs = obs.filter((o) => o.outcome === 'error').slice(0, 3);
   return errs.length === 0 ? '' : `; first: ${errs.map((o) => `${o.kind} ${o.status} ${o.detail ?? ''}`).join(' | ')}`;
@@ -116,6 +126,7 @@ async function soak(rig: PostgresRig, load: Load, sampler: Sampler): Promise<voi
   const before = await sampler.sample();
   const durationMs = settings.minutes * 60_000;
   const t0 = load.now();
+  const logged = rig.gateway.errorsLogged();
   load.start(settings.shape);
   sampler.start(Math.max(2000, Math.min(10_000, durationMs / 60)));
   log(
@@ -140,7 +151,7 @@ async function soak(rig: PostgresRig, load: Load, sampler: Sampler): Promise<voi
     s,
     'no errors',
     t.error === 0 && t.unavailable === 0 && t.cut === 0,
-    `${obs.length} requests (${fmtTally(t)}), ${mib(bytes)} served, ${mib(bytes / seconds)}/s${firstErrors(obs)}`,
+    `${obs.length} requests (${fmtTally(t)}), ${mib(bytes)} served, ${mib(bytes / seconds)}/s${firstErrors(obs)}${firstUnavailable(obs)}${gatewaySaid(rig, logged)}`,
   );
 
   // Memory: the last third against the first third, after a warm-up.
@@ -197,6 +208,7 @@ interface Fault {
 /** One fault under load: healthy before, the fault, recovery, a clean window after. */
 async function underFault(s: Section, rig: Rig, load: Load, fault: Fault): Promise<void> {
   await sleep(3000);
+  const logged = rig.gateway.errorsLogged();
   const before = load.now();
   const what = await fault.run();
   const cleared = load.now();
@@ -232,7 +244,7 @@ async function underFault(s: Section, rig: Rig, load: Load, fault: Fault): Promi
     s,
     `${fault.name}: recovers without a restart`,
     after.length > 0 && ta.ok + ta.refused === after.length && rig.gateway.exited() === undefined,
-    `first read served ${((recovered - cleared) / 1000).toFixed(1)} s after the fault ended; next ${AFTER_WINDOW_MS / 1000} s: ${fmtTally(ta)}${firstErrors(after)}`,
+    `first read served ${((recovered - cleared) / 1000).toFixed(1)} s after the fault ended; next ${AFTER_WINDOW_MS / 1000} s: ${fmtTally(ta)}${firstErrors(after)}${ta.unavailable > 0 ? gatewaySaid(rig, logged) : ''}`,
   );
 }
 
@@ -315,7 +327,7 @@ async function postgresPart(): Promise<void> {
             rig.store.fault = { delayMs: 1500 };
             await sleep(6000);
             rig.store.fault = undefined;
-            return 'every store request delayed 1.5 s for 6 s (the gateway’s store timeout: 3 s)';
+            return `every store request delayed 1.5 s for 6 s (the gateway’s store timeout: ${STORE_TIMEOUT_MS / 1000} s)`;
           },
         },
         {
@@ -324,11 +336,11 @@ async function postgresPart(): Promise<void> {
           run: async () => {
             rig.store.fault = 'stall';
             rig.store.hold = true;
-            await sleep(8000);
+            await sleep(STORE_TIMEOUT_MS * 2);
             rig.store.fault = undefined;
             rig.store.hold = false;
             rig.store.proxy.release();
-            return 'the store stopped answering, bodies in flight included, for 8 s';
+            return `the store stopped answering, bodies in flight included, for ${(STORE_TIMEOUT_MS * 2) / 1000} s`;
           },
         },
       );

@@ -87,8 +87,15 @@ function targetOf(
   };
 }
 
-/** Settings both rigs share: checkpoints every second (the books are closed on one), store timeouts short. */
-const COMMON_ENV = { CAGE_CHECKPOINT_EVERY_SECONDS: '1', CAGE_S3_TIMEOUT_MS: '3000' };
+/**
+ * The gateway's store timeout in the soak: shorter than its default (10 s) so that a hung store
+ * shows within the fault's window, long enough that a busy two-core machine does not reach it
+ * under the plain load (3 s did once in CI, with Ceph still running beside it).
+ */
+export const STORE_TIMEOUT_MS = 5000;
+
+/** Settings both rigs share: checkpoints every second (the books are closed on one), the store timeout. */
+const COMMON_ENV = { CAGE_CHECKPOINT_EVERY_SECONDS: '1', CAGE_S3_TIMEOUT_MS: String(STORE_TIMEOUT_MS) };
 
 export async function startPostgresRig(adminUrl: string, largeSize: number, log: (m: string) => void): Promise<PostgresRig> {
   const root = tempDir('cage-soak-pg-');
