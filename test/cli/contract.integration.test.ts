@@ -319,6 +319,14 @@ describe('every cage command against a real gateway, each --json answer checked 
     expect((await json(signingKeyList, 'admin signing-keys')).keys.filter((k) => k.active)).toEqual([rotated.active]);
   });
 
+  it('job wait: without a Kubernetes configuration, a usage error and nothing revoked (against a cluster: test/cli/job-apply.integration.test.ts)', async () => {
+    const r = await run('job wait', [f.alpha.jobId]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no Kubernetes configuration');
+    const listed = await json(jobList, 'job list', ['--team', 'alpha']);
+    expect(listed.jobs.find((j) => j.jobId === f.alpha.jobId)?.state).toBe('active');
+  });
+
   it('admin pseudonym-key fingerprint, export, import (local files, no API)', async () => {
     const local = z.object({ file: z.string(), fingerprint: z.string().regex(/^sha256:/) }).strict();
     const fp = await json(local, 'admin pseudonym-key fingerprint');

@@ -30,8 +30,23 @@ export interface LaunchSpec {
 export const SANDBOX_LABEL = { 'cage.io/role': 'sandbox' } as const;
 const SERVICE_URL = 'http://$(CAGE_SANDBOX_SERVICE_HOST):$(CAGE_SANDBOX_SERVICE_PORT)';
 
-export function jobManifests(s: LaunchSpec): { apiVersion: 'v1'; kind: 'List'; items: [object, object] } {
-  const labels = { ...SANDBOX_LABEL, 'cage.io/team': s.team, 'cage.io/job': s.jobId };
+/** An object of the Kubernetes API as the launch renders it: what the CLI reads of it is typed. */
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  [field: string]: unknown;
+}
+
+export interface JobManifests {
+  apiVersion: 'v1';
+  kind: 'List';
+  /** The run's Secret (its credential), then the Job. */
+  items: [Manifest, Manifest];
+}
+
+export function jobManifests(s: LaunchSpec): JobManifests {
+  const labels: Record<string, string> = { ...SANDBOX_LABEL, 'cage.io/team': s.team, 'cage.io/job': s.jobId };
   const secretName = `${s.name}-credential`;
   const url = s.gatewayUrl ?? SERVICE_URL;
   const fromSecret = (name: string) => ({ name, valueFrom: { secretKeyRef: { name: secretName, key: name } } });
