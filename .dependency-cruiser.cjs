@@ -15,6 +15,7 @@ const LAYERS = [
   ['auth', 'datasets', 'teams'],
   ['grants', 'jobs'],
   ['data-plane', 'egress', 'ingest', 's3-api'],
+  ['leaderboard'],
   ['demo', 'ui', 'cli', 'bench'],
 ];
 const folders = (layers) => `^src/(${layers.flat().join('|')})/`;

@@ -10,6 +10,7 @@ import { registerIngestCommands } from './commands/ingest';
 import { registerJobCommands } from './commands/job';
 import { registerPolicyCommands } from './commands/policy';
 import { registerRunCommand } from './commands/run';
+import { registerScoreCommand } from './commands/score';
 import { registerTeamCommands } from './commands/team';
 import { registerTokenCommands } from './commands/token';
 import { type CliIo } from './context';
@@ -107,6 +108,7 @@ export function buildProgram(io: CliIo): Command {
   registerRunCommand(program, io);
   registerPolicyCommands(program, io);
   registerTokenCommands(program, io);
+  registerScoreCommand(program, io);
   registerAuditCommands(program, io);
   registerAdminCommands(program, io);
   return program;

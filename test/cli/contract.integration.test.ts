@@ -327,6 +327,30 @@ describe('every cage command against a real gateway, each --json answer checked 
     expect(listed.jobs.find((j) => j.jobId === f.alpha.jobId)?.state).toBe('active');
   });
 
+  it('score: the FROC of local files, {sensitivities, cpm} (no API; the metric: src/leaderboard/metrics/froc.spec.ts)', async () => {
+    writeFileSync(join(work, 'ann.csv'), 'seriesuid,coordX,coordY,coordZ,diameter_mm\n1.2.3,0,0,0,10\n1.2.3,50,0,0,10\n');
+    // One hit at .9; a false positive and the second nodule tied at .5 (the curve's diagonal).
+    writeFileSync(
+      join(work, 'pred.csv'),
+      'seriesuid,coordX,coordY,coordZ,probability\n1.2.3,0,0,0,0.9\n1.2.3,50,0,1,5e-1\n1.2.3,300,0,0,.5\n',
+    );
+    const scored = await json(z.object({ sensitivities: z.array(z.number()).length(7), cpm: z.number() }).strict(), 'score', [
+      '--annotations',
+      'ann.csv',
+      '--predictions',
+      'pred.csv',
+    ]);
+    expect(scored.sensitivities).toEqual([0.5625, 0.625, 0.75, 1, 1, 1, 1]);
+    expect(scored.cpm).toBeCloseTo(5.9375 / 7, 15);
+    writeFileSync(join(work, 'bad.csv'), 'seriesuid,coordX,coordY,coordZ,probability\n1.2.3,0,0,zero,0.9\n');
+    const bad = await run('score', ['--annotations', 'ann.csv', '--predictions', 'bad.csv']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('predictions: line 2: coordZ is not a finite decimal number');
+    const missing = await run('score', ['--annotations', 'nope.csv', '--predictions', 'pred.csv']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read nope.csv: ENOENT');
+  });
+
   it('admin pseudonym-key fingerprint, export, import (local files, no API)', async () => {
     const local = z.object({ file: z.string(), fingerprint: z.string().regex(/^sha256:/) }).strict();
     const fp = await json(local, 'admin pseudonym-key fingerprint');
