@@ -10,6 +10,7 @@ import { Database } from './db/database';
 import { DbModule } from './db/db.module';
 import { OUTBOX_BUCKET } from './egress/egress-release';
 import { EgressModule } from './egress/egress.module';
+import { LeaderboardModule } from './leaderboard/leaderboard.module';
 import { GrantsModule } from './grants/grants.module';
 import { IngestModule } from './ingest/ingest.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -56,6 +57,7 @@ export class CageModule {
         JobsModule,
         DataPlaneModule,
         EgressModule,
+        LeaderboardModule,
         IngestModule,
         S3ApiModule,
       ],

@@ -3,6 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { SandboxJwtStrategy } from './auth/jwt.strategy';
 import { DatasetsController } from './data-plane/datasets.controller';
 import { EgressController } from './egress/egress.controller';
+import { SubmissionsController } from './leaderboard/submissions.controller';
 import { sandboxProviders } from './listener.providers';
 import { HealthController } from './ops/health.controller';
 import { S3Controller } from './s3-api/s3.controller';
@@ -16,7 +17,7 @@ export class SandboxModule {
       module: SandboxModule,
       imports: [PassportModule],
       // The S3 controller's catch-all routes come last: the REST routes are more specific and win.
-      controllers: [DatasetsController, EgressController, HealthController, S3Controller],
+      controllers: [DatasetsController, EgressController, SubmissionsController, HealthController, S3Controller],
       providers: [...sandboxProviders(services), SandboxJwtStrategy, SigV4Strategy],
     };
   }

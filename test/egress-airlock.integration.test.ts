@@ -25,7 +25,7 @@ describe.each(DB_KINDS)('the airlock: model egress after two compliance officers
       'models.cedar': MODELS_AFTER_REVIEW,
       // This set deliberately lets models out (after review): the expectation that they never leave goes.
       'tests/egress.json': egressExpectationsWithout('model weights do not leave without an explicit policy'),
-      'budget.json': '{"dailyBits": 100000000, "dailySubmissions": {"predictions": 5, "metrics": 50, "model": 20}}',
+      'budget.json': '{"dailyBits": 100000000, "dailySubmissions": {"predictions": 5, "metrics": 50, "model": 20, "submissions": 5}}',
     });
     f = await startFixture({ db, policyDir: dir });
     const t = f.gateway.get(TokenService);

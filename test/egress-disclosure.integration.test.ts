@@ -345,7 +345,9 @@ describe('disclosure with a small bits budget (docs/disclosure.md)', () => {
   const clock = new TestClock();
   beforeAll(async () => {
     // Room for one small predictions file (~69 bits) and one refusal (~39 bits), not two files.
-    dir = policyDirWith({ 'budget.json': '{"dailyBits": 120, "dailySubmissions": {"predictions": 50, "metrics": 50, "model": 1}}' });
+    dir = policyDirWith({
+      'budget.json': '{"dailyBits": 120, "dailySubmissions": {"predictions": 50, "metrics": 50, "model": 1, "submissions": 5}}',
+    });
     f = await startFixture({ db: 'pglite', policyDir: dir, clock });
   });
   afterAll(async () => {

@@ -25,7 +25,9 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
   const clock = new TestClock();
   beforeAll(async () => {
     // Every refusal counts against the day's cap: room for one refusal per rule below.
-    dir = policyDirWith({ 'budget.json': '{"dailyBits": 8000000, "dailySubmissions": {"predictions": 40, "metrics": 200, "model": 1}}' });
+    dir = policyDirWith({
+      'budget.json': '{"dailyBits": 8000000, "dailySubmissions": {"predictions": 40, "metrics": 200, "model": 1, "submissions": 5}}',
+    });
     // These cases check the checker, one attempt after another: no rate limit in the way.
     f = await startFixture({
       db,
@@ -206,7 +208,9 @@ describe('information budget in bits', () => {
   let f: Fixture;
   let dir: string;
   beforeAll(async () => {
-    dir = policyDirWith({ 'budget.json': '{"dailyBits": 120, "dailySubmissions": {"predictions": 50, "metrics": 50, "model": 1}}' });
+    dir = policyDirWith({
+      'budget.json': '{"dailyBits": 120, "dailySubmissions": {"predictions": 50, "metrics": 50, "model": 1, "submissions": 5}}',
+    });
     f = await startFixture({ db: 'pglite', policyDir: dir });
   });
   afterAll(async () => {
@@ -237,7 +241,7 @@ describe('a budget policy under another name', () => {
     // The policy files say which forbids are budget rules (@category("budget")), not their ids.
     const egress = readFileSync(join(POLICY_DIR, 'egress.cedar'), 'utf8').replace('@id("egress-daily-submissions")', '@id("one-a-day")');
     dir = policyDirWith({
-      'budget.json': '{"dailyBits": 8000000, "dailySubmissions": {"predictions": 1, "metrics": 50, "model": 1}}',
+      'budget.json': '{"dailyBits": 8000000, "dailySubmissions": {"predictions": 1, "metrics": 50, "model": 1, "submissions": 5}}',
       'egress.cedar': egress,
     });
     f = await startFixture({ db: 'pglite', policyDir: dir });

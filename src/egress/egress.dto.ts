@@ -132,6 +132,14 @@ export const receipt = responseModel(
       bits: z.number().min(0),
       bytes: count(),
       auditIndex: count(),
+      score: z
+        .object({
+          public: z.number().describe("the team's public score as the Ladder shows it (rounded to its step)"),
+          improved: z.boolean().describe('whether this submission moved it'),
+        })
+        .strict()
+        .optional()
+        .describe('a scored submission (kind `submissions`): the only thing about its predictions that leaves'),
     })
     .strict(),
 );

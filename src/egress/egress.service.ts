@@ -15,7 +15,8 @@ import { EgressRefusal, type RefusalReason } from './egress-refusal';
 import { HELD_BUCKET, outboxKey, type Releaser } from './egress-release';
 import { type Artifact, type EgressRepository } from './egress.repository';
 import { artifactChecker } from './kinds/check-artifact';
-import { type CheckedArtifact, type EgressKind } from '../policy/egress-kinds/egress-kind.types';
+import { type CheckedArtifact, type EgressKind, type SubmissionsKind } from '../policy/egress-kinds/egress-kind.types';
+import { type ScoredSubmission, type SubmissionAnswer, type SubmissionScorer, ScoringUnavailableError } from './submission-scorer';
 import { EgressOverBudget, EgressRejection } from './kinds/egress-rejection';
 import { roundBitsUp } from './kinds/information-bits';
 import { POLICY_REFUSAL_CODE, attemptBits, refusalBits, slotsPerDay } from './kinds/refusal-feedback';
@@ -28,7 +29,12 @@ export interface Receipt {
   bits: number;
   bytes: number;
   auditIndex: number;
+  /** A scored submission: the score shown (the Ladder's), and whether this one moved it. */
+  score?: { public: number; improved: boolean };
 }
+
+/** Bytes a scored submission's answer is bounded by, for policy's `bytes` (a JSON of three short fields). */
+const SUBMISSION_ANSWER_BYTES = 256;
 
 export type PayloadAuth = 'bearer' | 'sha256' | 'aws-chunked' | 'unsigned';
 
@@ -65,6 +71,7 @@ export class EgressService {
   private readonly limiter: EgressLimiter;
   /** Attempts refused by the rate limit, per job, summarized in one leaf a second. */
   private readonly throttled = new Map<string, { team: string; count: number }>();
+  private scorer?: SubmissionScorer;
 
   constructor(
     private readonly policy: PolicyEngine,
@@ -86,6 +93,11 @@ export class EgressService {
     private readonly ids: Ids = new Ids(),
   ) {
     this.limiter = new EgressLimiter(limits);
+  }
+
+  /** The leaderboard, for `predictions-score` kinds (attached at start-up; without it they fail closed). */
+  attachScorer(scorer: SubmissionScorer): void {
+    this.scorer = scorer;
   }
 
   /**
@@ -187,7 +199,7 @@ export class EgressService {
   ): Promise<
     { checked: CheckedArtifact; read: ReadSoFar } | { rejection: EgressRejection; read: ReadSoFar } | { overBudget: true; read: ReadSoFar }
   > {
-    const scans = kind.format === 'predictions-csv' ? await this.predictableScans(job) : new Map();
+    const scans = kind.format === 'predictions-csv' || kind.format === 'predictions-score' ? await this.predictableScans(job) : new Map();
     const checker = artifactChecker(kind, { scans, maxBits });
     const hash = createHash('sha256');
     let bytes = 0;
@@ -249,6 +261,7 @@ export class EgressService {
         );
       }
     }
+    if (kind.format === 'predictions-score') return this.scoreAndRelease(job, kind, payload, checked, read, meta, teamGrants);
     const held = kind.review === 'two-person';
     const artifact: Artifact = {
       id,
@@ -291,6 +304,92 @@ export class EgressService {
       meta,
     );
     return receipt(artifact, 'released', auditIndex);
+  }
+
+  /**
+   * A submission: its predictions scored and kept inside; what is released (and charged) is the
+   * score the Ladder shows. Scoring happens before the decision (nothing is recorded or charged
+   * if it cannot: 503 with an abort leaf); the Ladder's step is taken under the team's lock with
+   * the budget, so concurrent submissions see each other.
+   */
+  private async scoreAndRelease(
+    job: JobPrincipal,
+    kind: SubmissionsKind,
+    payload: PayloadAuth,
+    checked: CheckedArtifact,
+    read: ReadSoFar,
+    meta: RequestMeta,
+    teamGrants: TeamGrants,
+  ): Promise<Receipt> {
+    const id = `egr-${this.ids.uuid()}`;
+    let scored: ScoredSubmission;
+    try {
+      if (this.scorer === undefined) throw new ScoringUnavailableError('no leaderboard is attached');
+      scored = await this.scorer.score(job, kind, id, checked.canonical);
+    } catch (err) {
+      await this.abortLeaf(job, kind.kind, 'scoring_unavailable', read, meta);
+      throw err;
+    }
+    const scorer = this.scorer;
+    const bits = roundBitsUp(scorer.answerBits(kind) + this.attemptCharge());
+    const artifact: Artifact = {
+      id,
+      team: job.team,
+      jobId: job.jobId,
+      kind: kind.kind,
+      status: 'releasing',
+      day: this.day(),
+      submittedSha256: read.sha256,
+      submittedBytes: read.bytes,
+      sha256: null,
+      bytes: null,
+      bits,
+      reasons: [],
+      outboxKey: outboxKey(job.team, kind.kind, 'metrics-json', id),
+      auditIndex: null,
+      createdAt: this.clock.now().toISOString(),
+      decidedAt: null,
+    };
+    let answer: SubmissionAnswer | undefined;
+    const decision = await this.repo
+      .withTeamLock(job.team, async (tx) => {
+        const today = await this.repo.usage(tx, job.team, artifact.day, kind.kind);
+        const d = this.decide(job, kind, payload, { bits, bytes: SUBMISSION_ANSWER_BYTES, today }, teamGrants, bits, id);
+        if (d.decision === 'allow') {
+          answer = await scorer.record(tx, job, kind, scored, artifact.day);
+          artifact.sha256 = sha(answer.released);
+          artifact.bytes = answer.released.length;
+          await this.repo.insert(tx, artifact);
+        }
+        return d;
+      })
+      .catch(async (err: unknown) => {
+        await scorer.discard(scored);
+        throw err;
+      });
+    if (decision.decision !== 'allow' || answer === undefined) {
+      await scorer.discard(scored);
+      if (overBudget(decision)) throw await this.refuseUnseen(job, kind.kind, meta, 'over_limits', decision, read);
+      throw await this.refuse(job, kind, payload, teamGrants, 422, policyReason(decision), read, meta);
+    }
+    const auditIndex = await this.releaser.release(
+      artifact,
+      answer.released,
+      {
+        principal: `job:${job.jobId}`,
+        policies: decision.policies,
+        policySet: decision.policySet,
+        detail: {
+          submittedSha256: read.sha256,
+          predictionsSha256: scored.predictionsSha256,
+          publicScore: scored.publicScore,
+          shownScore: answer.shown,
+          improved: answer.improved ? 1 : 0,
+        },
+      },
+      meta,
+    );
+    return { ...receipt(artifact, 'released', auditIndex), score: { public: answer.shown, improved: answer.improved } };
   }
 
   async budget(team: string): Promise<BudgetView> {

@@ -79,7 +79,7 @@ describe('the review page (/ui/) in a real browser', () => {
       'egress/metrics.json': metricsHeldForReview(),
       'models.cedar': MODELS_AFTER_REVIEW,
       'tests/egress.json': egressExpectationsWithout('model weights do not leave without an explicit policy'),
-      'budget.json': '{"dailyBits": 100000000, "dailySubmissions": {"predictions": 5, "metrics": 50, "model": 20}}',
+      'budget.json': '{"dailyBits": 100000000, "dailySubmissions": {"predictions": 5, "metrics": 50, "model": 20, "submissions": 5}}',
     });
     f = await startFixture({ db: 'pglite', policyDir: dir });
     const t = f.gateway.get(TokenService);

@@ -54,6 +54,9 @@ export function artifactChecker(kind: EgressKind, context: EgressCheckContext): 
   switch (kind.format) {
     case 'predictions-csv':
       return new PredictionsChecker(kind, context.scans, context.maxBits);
+    case 'predictions-score':
+      // The predictions stay inside (only their score leaves): their bits are not the budget's.
+      return new PredictionsChecker({ ...kind, format: 'predictions-csv' }, context.scans);
     case 'metrics-json':
       // At most tens of KiB: checked whole, its bits decided with the budget afterwards.
       return new CollectingChecker(kind.maxBytes, (bytes) => checkMetrics(bytes, kind));

@@ -71,6 +71,7 @@ export function slotsPerDay(publishSeconds: number): number {
 export function refusalFeedbackSpace(kind: EgressKind): { codes: number; lines: number; fields: number } {
   switch (kind.format) {
     case 'predictions-csv':
+    case 'predictions-score':
       // A refusal names a line up to maxRows + 2 (the header, maxRows rows, the row over the
       // limit); fields are the five columns.
       return { codes: PREDICTIONS_REJECTION_CODES.length + 1, lines: kind.maxRows + 3, fields: 6 };

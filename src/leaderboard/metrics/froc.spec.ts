@@ -116,6 +116,23 @@ describe('LUNA16 FROC', () => {
     expect(both).toMatchObject({ detected: 2, falsePositives: 0 });
   });
 
+  it("keeps a scan's 100 most probable candidates, as the LUNA16 script does (ties at the cut all go)", () => {
+    // 19 scans with one nodule each, hit at .5; scan s0 has 200 false positives above it.
+    // Cut to 100, the hits come at 100 FPs = 5 per scan: read at 8 only. Uncut (200 = 10 per
+    // scan), never.
+    const seriesNames = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    const nodules = seriesNames.slice(1).map((s) => nodule(s, 0));
+    const hits = seriesNames.slice(1).map((s) => cand(s, 0, 0.5));
+    const fps = Array.from({ length: 200 }, (_, i) => cand('s0', 100 + i, 0.9 + i / 5000));
+    const cut = froc({ scans: new Set(seriesNames), nodules, candidates: [...fps, ...hits] });
+    expect(cut.falsePositives).toBe(100);
+    expect(cut.sensitivities).toEqual([0, 0, 0, 0, 0, 0, 1]);
+    // All 200 tied at .9: the 101st is .9 too, nothing is strictly above it, all go.
+    const tied = froc({ scans: new Set(seriesNames), nodules, candidates: [...fps.map((c) => ({ ...c, probability: 0.9 })), ...hits] });
+    expect(tied.falsePositives).toBe(0);
+    expect(tied.cpm).toBe(1);
+  });
+
   it('scores only the scans given: other scans’ nodules and candidates do not count', () => {
     const r = froc({
       scans: scans('a'),

@@ -51,7 +51,26 @@ export interface OpaqueKind {
   readonly review: ReviewMode;
 }
 
-export type EgressKind = PredictionsKind | MetricsKind | OpaqueKind;
+/**
+ * Predictions that never leave: checked with the predictions rules (`predictions-csv`), stored
+ * inside, scored against hidden labels; only the competition's score is released (the
+ * leaderboard, src/leaderboard). The kind file is the competition's scoring rules.
+ */
+export interface SubmissionsKind extends Omit<PredictionsKind, 'format'> {
+  readonly format: 'predictions-score';
+  /** A metric the gateway has built in (src/leaderboard/metrics), e.g. `luna16-froc`. */
+  readonly metric: string;
+  /** The hidden labels: objects of the dataset's bucket no job can read. */
+  readonly labels: { readonly dataset: string; readonly annotations: string; readonly excluded?: string };
+  /** Share of the test scans in the public part (shown during the competition); the rest is private. */
+  readonly publicFraction: number;
+  /** The Ladder's step: a shown score moves only when a submission beats it by more, and is rounded to it. */
+  readonly ladderStep: number;
+  /** Submissions a team may select for the final, private ranking. */
+  readonly selections: number;
+}
+
+export type EgressKind = PredictionsKind | MetricsKind | OpaqueKind | SubmissionsKind;
 export type EgressFormat = EgressKind['format'];
 
 /** Kind name → validated definition. */

@@ -52,10 +52,38 @@ function withFile(file: string, content: unknown): Map<string, string> {
 describe('loadEgressKinds', () => {
   it('loads the shipped kind files with the documented values', () => {
     const kinds = loadEgressKinds(SHIPPED_DIR);
-    expect([...kinds.keys()].sort()).toEqual(['metrics', 'model', 'predictions']);
+    expect([...kinds.keys()].sort()).toEqual(['metrics', 'model', 'predictions', 'submissions']);
     expect(kinds.get('predictions')).toEqual(PREDICTIONS);
+    expect(kinds.get('submissions')).toEqual({
+      ...PREDICTIONS,
+      kind: 'submissions',
+      format: 'predictions-score',
+      metric: 'luna16-froc',
+      labels: { dataset: 'lung-demo', annotations: 'labels/test_annotations.csv' },
+      publicFraction: 0.5,
+      ladderStep: 0.01,
+      selections: 2,
+    });
     expect(kinds.get('metrics')).toEqual(METRICS);
     expect(kinds.get('model')).toEqual(MODEL);
+  });
+
+  it('refuses a submissions kind with labels outside its dataset or a Ladder without a step', () => {
+    const base = {
+      ...PREDICTIONS,
+      kind: 'submissions',
+      format: 'predictions-score',
+      metric: 'luna16-froc',
+      publicFraction: 0.5,
+      selections: 2,
+    };
+    const compile = (extra: object) => () => compileEgressKinds(new Map([['submissions.json', JSON.stringify({ ...base, ...extra })]]));
+    expect(compile({ labels: { dataset: 'd', annotations: '../other/labels.csv' }, ladderStep: 0.01 })).toThrow(/labels\.annotations/);
+    expect(compile({ labels: { dataset: 'd', annotations: 'labels/a.csv' }, ladderStep: 0 })).toThrow(/ladderStep/);
+    expect(compile({ labels: { dataset: 'd', annotations: 'labels/a.csv' }, ladderStep: 0.01, publicFraction: 1 })).toThrow(
+      /publicFraction/,
+    );
+    expect(compile({ labels: { dataset: 'd', annotations: 'labels/a.csv' }, ladderStep: 0.01 })).not.toThrow();
   });
 
   it('returns frozen definitions', () => {

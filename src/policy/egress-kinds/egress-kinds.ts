@@ -77,7 +77,26 @@ const opaqueSchema = z
   })
   .strict();
 
-const kindSchema = z.discriminatedUnion('format', [predictionsSchema, metricsSchema, opaqueSchema]);
+/** Object keys of a dataset's bucket: no leading slash, no `..` segment. */
+const objectKey = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((k) => !k.startsWith('/') && !k.split('/').includes('..'), 'must be an object key of the dataset (no leading "/", no "..")');
+
+const submissionsSchema = predictionsSchema
+  .omit({ format: true })
+  .extend({
+    format: z.literal('predictions-score'),
+    metric: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a metric name such as luna16-froc'),
+    labels: z.object({ dataset: z.string().min(1).max(128), annotations: objectKey, excluded: objectKey.optional() }).strict(),
+    publicFraction: z.number().gt(0).lt(1),
+    ladderStep: z.number().gt(0).max(1),
+    selections: z.number().int().min(1).max(10),
+  })
+  .strict();
+
+const kindSchema = z.discriminatedUnion('format', [predictionsSchema, metricsSchema, opaqueSchema, submissionsSchema]);
 
 function fieldOf(issue: z.ZodIssue): string | undefined {
   const path = issue.path.map(String);

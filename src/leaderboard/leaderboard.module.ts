@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { Clock } from '../clock/clock';
+import { DatasetRepository } from '../datasets/dataset.repository';
+import { DatasetsModule } from '../datasets/datasets.module';
+import { SeriesRepository } from '../datasets/series.repository';
+import { Database } from '../db/database';
+import { EgressModule } from '../egress/egress.module';
+import { EgressService } from '../egress/egress.service';
+import { construct } from '../ops/provide';
+import { ObjectStore } from '../storage/object-store.service';
+import { LeaderboardScorer, SUBMISSIONS_BUCKET } from './leaderboard-scorer';
+import { LeaderboardRepository } from './leaderboard.repository';
+
+/**
+ * The leaderboard: submissions scored inside the cage (the egress pipeline's `predictions-score`
+ * kinds call the scorer attached here), their predictions kept in a bucket of their own.
+ */
+@Module({
+  imports: [EgressModule, DatasetsModule],
+  providers: [
+    construct(LeaderboardRepository, [Database]),
+    {
+      provide: LeaderboardScorer,
+      inject: [LeaderboardRepository, DatasetRepository, SeriesRepository, ObjectStore, Clock, EgressService],
+      useFactory: async (
+        repo: LeaderboardRepository,
+        datasets: DatasetRepository,
+        series: SeriesRepository,
+        store: ObjectStore,
+        clock: Clock,
+        egress: EgressService,
+      ) => {
+        await store.ensureBucket(SUBMISSIONS_BUCKET);
+        const scorer = new LeaderboardScorer(repo, datasets, series, store, clock);
+        egress.attachScorer(scorer);
+        return scorer;
+      },
+    },
+  ],
+  exports: [LeaderboardRepository, LeaderboardScorer],
+})
+export class LeaderboardModule {}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { type Database, type Queryable } from '../db/database';
+
+export interface SubmissionRow {
+  id: string;
+  kind: string;
+  team: string;
+  jobId: string;
+  day: string;
+  createdAt: string;
+  predictionsSha256: string;
+  storedKey: string;
+  publicScore: number;
+  shownScore: number;
+  improved: boolean;
+  privateScore: number | null;
+  selected: boolean;
+}
+
+interface Row {
+  id: string;
+  kind: string;
+  team_id: string;
+  job_id: string;
+  day: string;
+  created_at: Date | string;
+  predictions_sha256: string;
+  stored_key: string;
+  public_score: number;
+  shown_score: number;
+  improved: boolean;
+  private_score: number | null;
+  selected: boolean;
+}
+
+function fromRow(r: Row): SubmissionRow {
+  return {
+    id: r.id,
+    kind: r.kind,
+    team: r.team_id,
+    jobId: r.job_id,
+    day: r.day,
+    createdAt: new Date(r.created_at).toISOString(),
+    predictionsSha256: r.predictions_sha256,
+    storedKey: r.stored_key,
+    publicScore: Number(r.public_score),
+    shownScore: Number(r.shown_score),
+    improved: r.improved,
+    privateScore: r.private_score === null ? null : Number(r.private_score),
+    selected: r.selected,
+  };
+}
+
+/** Submissions scored inside the cage, and the secret seed of the public/private split. */
+export class LeaderboardRepository {
+  private seed?: Buffer;
+
+  constructor(private readonly db: Database) {}
+
+  /** The split's seed: made once (32 random bytes), the same on every replica, never served. */
+  async splitSeed(now: Date): Promise<Buffer> {
+    if (this.seed !== undefined) return this.seed;
+    await this.db.query('INSERT INTO leaderboard_secret (id, seed, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [
+      randomBytes(32),
+      now.toISOString(),
+    ]);
+    const { rows } = await this.db.query<{ seed: Uint8Array }>('SELECT seed FROM leaderboard_secret WHERE id = 1');
+    this.seed = Buffer.from(rows[0].seed);
+    return this.seed;
+  }
+
+  /** The team's shown score now (the Ladder's best), or undefined before its first submission. */
+  async bestShown(q: Queryable, kind: string, team: string): Promise<number | undefined> {
+    const { rows } = await q.query<{ best: number | null }>(
+      'SELECT MAX(shown_score) AS best FROM submissions WHERE kind = $1 AND team_id = $2',
+      [kind, team],
+    );
+    const best = rows[0]?.best;
+    return best === null || best === undefined ? undefined : Number(best);
+  }
+
+  async insert(q: Queryable, s: SubmissionRow): Promise<void> {
+    await q.query(
+      `INSERT INTO submissions (id, kind, team_id, job_id, day, created_at, predictions_sha256, stored_key, public_score, shown_score, improved, private_score, selected)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        s.id,
+        s.kind,
+        s.team,
+        s.jobId,
+        s.day,
+        s.createdAt,
+        s.predictionsSha256,
+        s.storedKey,
+        s.publicScore,
+        s.shownScore,
+        s.improved,
+        s.privateScore,
+        s.selected,
+      ],
+    );
+  }
+
+  async forTeam(kind: string, team: string): Promise<SubmissionRow[]> {
+    const { rows } = await this.db.query<Row>('SELECT * FROM submissions WHERE kind = $1 AND team_id = $2 ORDER BY created_at, id', [
+      kind,
+      team,
+    ]);
+    return rows.map(fromRow);
+  }
+
+  async all(kind: string): Promise<SubmissionRow[]> {
+    const { rows } = await this.db.query<Row>('SELECT * FROM submissions WHERE kind = $1 ORDER BY team_id, created_at, id', [kind]);
+    return rows.map(fromRow);
+  }
+}
