@@ -18,6 +18,7 @@ import { controlProviders } from './listener.providers';
 import { UiController } from './ui/ui.controller';
 import { HealthController } from './ops/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
+import { LeaderboardController } from './leaderboard/leaderboard.controller';
 
 /** The control listener: organizers, compliance officers, contestants (people). User credentials only. */
 @Module({})
@@ -33,6 +34,7 @@ export class ControlModule {
         ComplianceReportsController,
         UiController,
         EgressAdminController,
+        LeaderboardController,
         DatasetAdminController,
         IngestController,
         TeamsController,

@@ -24,6 +24,7 @@ import { IngestService } from './ingest/ingest.service';
 import { JobSecrets } from './jobs/job-secrets';
 import { JobRepository } from './jobs/job.repository';
 import { JobService } from './jobs/job.service';
+import { LeaderboardService } from './leaderboard/leaderboard.service';
 import { CageMetrics } from './metrics/metrics.registry';
 import { ErrorFilter } from './ops/error.filter';
 import { HealthService } from './ops/health.service';
@@ -47,6 +48,7 @@ const CONTROL: InjectionToken[] = [
   AuditRepository,
   EgressReviewService,
   EgressReceiptsService,
+  LeaderboardService,
   JobService,
   IngestService,
   TeamService,

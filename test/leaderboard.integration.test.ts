@@ -7,7 +7,9 @@ import { OUTBOX_BUCKET } from '../src/egress/egress-release';
 import { SUBMISSIONS_BUCKET } from '../src/leaderboard/leaderboard-scorer';
 import { LeaderboardRepository } from '../src/leaderboard/leaderboard.repository';
 import { ObjectStore } from '../src/storage/object-store.service';
-import { DATASET, type Fixture, POLICY_DIR, startFixture } from './support/fixture';
+import { splitScans } from '../src/leaderboard/split';
+import { TokenService } from '../src/auth/token.service';
+import { DATASET, type Fixture, POLICY_DIR, startFixture, TestClock } from './support/fixture';
 import { bearer, rawRequest } from './support/http';
 
 /*
@@ -30,9 +32,16 @@ describe('leaderboard submissions (a score leaves, the predictions stay)', () =>
   let f: Fixture;
   let policyDir: string;
   let s3: S3Client;
+  // Real time (S3 signatures are checked against it), moved a second per submission (rows are
+  // listed in time order) and a day for the second day's budget.
+  const clock = new TestClock(new Date());
+  let betaToken: string;
 
-  const submit = (body: string, token = f.beta.token) =>
-    rawRequest(f.gateway.sandboxUrl, 'POST', '/v1/submissions', { ...bearer(token), 'content-type': 'text/csv' }, body);
+  const submit = async (body: string, token = betaToken) => {
+    const r = await rawRequest(f.gateway.sandboxUrl, 'POST', '/v1/submissions', { ...bearer(token), 'content-type': 'text/csv' }, body);
+    clock.advance(1000);
+    return r;
+  };
   const json = (r: { body: Buffer }) => JSON.parse(r.body.toString()) as Record<string, unknown>;
 
   beforeAll(async () => {
@@ -56,7 +65,8 @@ describe('leaderboard submissions (a score leaves, the predictions stay)', () =>
         review: 'none',
       }),
     );
-    f = await startFixture({ db: 'pglite', policyDir });
+    f = await startFixture({ db: 'pglite', policyDir, clock });
+    betaToken = f.beta.token;
     await f.gateway.get(ObjectStore).put(await datasetBucket(f), `${DATASET}/labels/test_annotations.csv`, LABELS, 'text/csv');
     s3 = new S3Client({
       endpoint: f.gateway.sandboxUrl,
@@ -184,6 +194,147 @@ describe('leaderboard submissions (a score leaves, the predictions stay)', () =>
     expect(leaves).toHaveLength(4);
     expect(leaves[0].leaf.detail).toMatchObject({ publicScore: 1, shownScore: 1, improved: 1 });
     expect((leaves[0].leaf.detail as { predictionsSha256: string }).predictionsSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  describe('the next day', () => {
+    beforeAll(async () => {
+      clock.advance(86_400_000);
+      const { JobService } = await import('../src/jobs/job.service');
+      const { GrantRepository } = await import('../src/grants/grant.repository');
+      // The fixture's grants last an hour: a new one for the new day.
+      const now = clock.now();
+      await f.gateway.get(GrantRepository).insert(
+        {
+          id: 'beta-test-day-2',
+          team: 'beta',
+          dataset: DATASET,
+          split: 'test',
+          notBefore: now,
+          notAfter: new Date(now.getTime() + 3600_000),
+          byteQuota: null,
+        },
+        now,
+        'test',
+      );
+      betaToken = (await f.gateway.get(JobService).issue('beta', 3600, 'test', { requestId: 'test', listener: 'internal' })).token;
+    });
+
+    it('scores the public part only: predictions on one scan score by which part it is in', async () => {
+      const only8 = [HEADER, 'scan-8,10,10,10,0.9', ''].join('\n');
+      const r = await submit(only8);
+      expect(r.status).toBe(201);
+      const seed = Buffer.from((await f.db.query<{ seed: Uint8Array }>('SELECT seed FROM leaderboard_secret')).rows[0].seed);
+      const parts = splitScans(seed, ['scan-8', 'scan-9'], 0.5);
+      const row = (await f.gateway.get(LeaderboardRepository).forTeam('submissions', 'beta')).find((x) => x.id === json(r).id);
+      // Public scan-8: its one nodule found, no false positive. Public scan-9: nothing predicted there.
+      expect(row?.publicScore).toBe(parts.public.has('scan-8') ? 1 : 0);
+    });
+
+    it('should not count a submission whose answer was never released (the release failed): not on the Ladder, not listed', async () => {
+      const store = f.gateway.get(ObjectStore);
+      const put = store.put.bind(store);
+      const spy = jest
+        .spyOn(store, 'put')
+        .mockImplementation((bucket, key, body, type, length) =>
+          bucket === OUTBOX_BUCKET ? Promise.reject(new Error('outbox write failed (test)')) : put(bucket, key, body, type, length),
+        );
+      const before = await f.gateway.get(LeaderboardRepository).forTeam('submissions', 'beta');
+      try {
+        const r = await submit(PERFECT);
+        expect(r.status).toBe(503);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(await f.gateway.get(LeaderboardRepository).forTeam('submissions', 'beta')).toEqual(before);
+      const failed = await f.db.query<{ n: string | number }>(
+        "SELECT COUNT(*) AS n FROM submissions s JOIN egress_artifacts a ON a.id = s.id WHERE a.status = 'failed'",
+      );
+      expect(Number(failed.rows[0].n)).toBe(1);
+    });
+
+    describe('views, selections and the close', () => {
+      let bea: string;
+      const asBea = (method: string, path: string, body?: unknown) =>
+        rawRequest(
+          f.gateway.controlUrl,
+          method,
+          path,
+          { ...bearer(bea), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body === undefined ? undefined : JSON.stringify(body),
+        );
+      const asOrganizer = (method: string, path: string) => rawRequest(f.gateway.controlUrl, method, path, bearer(f.organizerToken));
+
+      beforeAll(async () => {
+        const added = await rawRequest(
+          f.gateway.controlUrl,
+          'POST',
+          '/v1/teams/beta/members',
+          { ...bearer(f.organizerToken), 'content-type': 'application/json' },
+          JSON.stringify({ subject: 'bea' }),
+        );
+        expect(added.status).toBe(201);
+        bea = await f.gateway.get(TokenService).issueUser('bea', 'contestant', 'beta', 3600);
+      });
+
+      it('shows a contestant the public board and their team as the Ladder showed it, never an exact or private score', async () => {
+        const board = await asBea('GET', '/v1/leaderboard');
+        expect(board.status).toBe(200);
+        expect(json(board)).toMatchObject({
+          competition: 'submissions',
+          closed: false,
+          private: null,
+          public: [{ rank: 1, team: 'beta', score: 1 }],
+        });
+        const mine = json(await asBea('GET', '/v1/submissions')) as { submissions: Record<string, unknown>[] };
+        expect(mine.submissions.length).toBe(5);
+        for (const row of mine.submissions) {
+          expect(row).not.toHaveProperty('publicScore');
+          expect(row).not.toHaveProperty('privateScore');
+        }
+        // Another team's rows: none, whatever is asked.
+        expect((json(await asBea('GET', '/v1/submissions?team=alpha')) as { submissions: unknown[] }).submissions).toEqual([]);
+        const all = json(await asOrganizer('GET', '/v1/submissions?team=beta')) as { submissions: { publicScore?: number }[] };
+        expect(all.submissions.every((x) => typeof x.publicScore === 'number')).toBe(true);
+      });
+
+      it('lets a team select at most `selections` final submissions, its own only', async () => {
+        const rows = await f.gateway.get(LeaderboardRepository).forTeam('submissions', 'beta');
+        const perfect = rows.find((x) => x.publicScore === 1 && x.shownScore === 1 && x.improved)!;
+        const blind = rows.find((x) => x.publicScore === 0)!;
+        const other = rows.find((x) => x.id !== perfect.id && x.id !== blind.id)!;
+        expect((await asBea('POST', `/v1/submissions/${perfect.id}/selection`, { selected: true })).status).toBe(200);
+        expect((await asBea('POST', `/v1/submissions/${blind.id}/selection`, { selected: true })).status).toBe(200);
+        const third = await asBea('POST', `/v1/submissions/${other.id}/selection`, { selected: true });
+        expect(third.status).toBe(422);
+        expect(third.body.toString()).toContain('at most 2');
+        const carl = await rawRequest(
+          f.gateway.controlUrl,
+          'POST',
+          `/v1/submissions/${perfect.id}/selection`,
+          { ...bearer(f.contestantToken), 'content-type': 'application/json' },
+          JSON.stringify({ selected: false }),
+        );
+        expect(carl.status).toBe(404);
+        expect((await f.gateway.get(LeaderboardRepository).get(perfect.id))?.selected).toBe(true);
+      });
+
+      it('should not let anyone but an organizer close; the close scores the finals on the private part, once', async () => {
+        expect((await asBea('POST', '/v1/leaderboard/close')).status).toBe(403);
+        const closed = await asOrganizer('POST', '/v1/leaderboard/close');
+        expect(closed.status).toBe(200);
+        // PERFECT hits the private scan's nodule too (1); BLIND nothing (0): beta's best final is 1.
+        expect(json(closed)).toMatchObject({ closed: true, private: [{ rank: 1, team: 'beta', score: 1 }] });
+        const finals = (await f.gateway.get(LeaderboardRepository).forTeam('submissions', 'beta')).filter((x) => x.selected);
+        expect(finals.map((x) => x.privateScore).sort()).toEqual([0, 1]);
+        expect((await asOrganizer('POST', '/v1/leaderboard/close')).status).toBe(409);
+        const again = await asBea('POST', `/v1/submissions/${finals[0].id}/selection`, { selected: false });
+        expect(again.status).toBe(409);
+        const leaf = (await f.gateway.get(AuditRepository).find({ limit: 100_000 })).find((l) => l.leaf.action === 'leaderboard.close');
+        expect(leaf?.leaf.detail).toMatchObject({ ranking: [{ rank: 1, team: 'beta', score: 1 }], publicScans: 1, privateScans: 1 });
+        // The contestant now sees the private ranking too.
+        expect(json(await asBea('GET', '/v1/leaderboard'))).toMatchObject({ closed: true, private: [{ team: 'beta', score: 1 }] });
+      });
+    });
   });
 });
 

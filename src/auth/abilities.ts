@@ -20,7 +20,11 @@ export type AppSubject =
   | 'Metrics'
   | 'SigningKey'
   /** The caller's own user token (refreshing it). */
-  | 'OwnToken';
+  | 'OwnToken'
+  /** The leaderboard (reading it; organizers close it). */
+  | 'Leaderboard'
+  /** Leaderboard submissions (a contestant: their team's, filtered in the service). */
+  | 'Submission';
 
 /**
  * A receipt as CASL sees it: its team is what a contestant's rows are filtered on. `AllReceipts`
@@ -51,16 +55,20 @@ export function abilityFor(p: Principal): AppAbility {
   can('update', 'OwnToken');
   switch (p.role) {
     case 'organizer':
-      can('manage', ['Dataset', 'Team', 'Grant', 'Job', 'Policy', 'Token', 'Issuer', 'SigningKey']);
+      can('manage', ['Dataset', 'Team', 'Grant', 'Job', 'Policy', 'Token', 'Issuer', 'SigningKey', 'Leaderboard', 'Submission']);
       can('read', ['AuditLog', 'Egress', 'Receipt', 'AllReceipts', 'Metrics']);
       break;
     case 'auditor':
       can('read', ['AuditLog', 'Egress', 'Receipt', 'AllReceipts', 'Policy', 'Team', 'Grant', 'Dataset', 'Metrics', 'SigningKey']);
+      can('read', ['Leaderboard', 'Submission']);
       can('review', 'Egress');
       break;
     case 'contestant':
       // Row filter: a contestant sees only their own team's receipts and released artifacts.
       can('read', 'Receipt', { team: p.team ?? '' });
+      // The public leaderboard; their team's submissions, and choosing its final ones.
+      can('read', ['Leaderboard', 'Submission']);
+      can('update', 'Submission');
       break;
   }
   return build();

@@ -59,3 +59,8 @@ export type RotateSigningKey = Schemas['RotateSigningKey'];
 export type AuditPage = Schemas['AuditPage'];
 export type StoredLeaf = Schemas['StoredLeaf'];
 export type CheckpointList = Schemas['CheckpointList'];
+
+export type Leaderboard = Schemas['Leaderboard'];
+export type Submission = Schemas['Submission'];
+export type SubmissionList = Schemas['SubmissionList'];
+export type SubmissionSelection = Schemas['SubmissionSelection'];

@@ -328,6 +328,74 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/leaderboard': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The public leaderboard (shown scores), and after the close the private ranking */
+    get: operations['LeaderboardController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/leaderboard/close': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Close the competition: score each team's final submissions on the private part, publish the ranking (once) */
+    post: operations['LeaderboardController_close'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/submissions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Submissions as the Ladder showed them (a contestant: their team's; organizers and auditors: with exact scores) */
+    get: operations['LeaderboardController_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/submissions/{id}/selection': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Select (or unselect) one of the team’s final submissions, before the close */
+    post: operations['LeaderboardController_select'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/datasets': {
     parameters: {
       query?: never;
@@ -1074,6 +1142,24 @@ export interface components {
     JobList: {
       jobs: components['schemas']['Job'][];
     };
+    Leaderboard: {
+      /** @description the competition’s egress kind (policies/egress/<kind>.json) */
+      competition: string;
+      metric: string;
+      ladderStep: number;
+      closed: boolean;
+      closedAt: string | null;
+      /** @description each team’s shown score (the Ladder’s, on the public part), best first */
+      public: components['schemas']['LeaderboardRow'][];
+      /** @description after the close: each team’s best private score among its final submissions */
+      private: components['schemas']['LeaderboardRow'][] | null;
+    };
+    LeaderboardRow: {
+      rank: number;
+      team: string;
+      score: number;
+      submissions: number;
+    };
     Liveness: {
       /** @enum {string} */
       status: 'ok';
@@ -1303,6 +1389,27 @@ export interface components {
     SubjectRevocation: {
       /** @description every token of this subject issued up to now */
       subject: string;
+    };
+    Submission: {
+      id: string;
+      team: string;
+      day: string;
+      /** @description the score the Ladder showed after this submission */
+      shownScore: number;
+      improved: boolean;
+      /** @description one of the team’s final submissions (scored on the private part at the close) */
+      selected: boolean;
+      /** @description organizers and auditors only: the exact public score */
+      publicScore?: number;
+      /** @description organizers and auditors only: the private score (after the close) */
+      privateScore?: number | null;
+    };
+    SubmissionList: {
+      submissions: components['schemas']['Submission'][];
+    };
+    SubmissionSelection: {
+      /** @description true: a final submission; false: not */
+      selected: boolean;
     };
     Team: {
       id: string;
@@ -2283,6 +2390,181 @@ export interface operations {
       };
       /** @description No such artifact, or not held */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  LeaderboardController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Leaderboard'];
+        };
+      };
+      /** @description No, bad, expired or revoked credential */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description The caller's role may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  LeaderboardController_close: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Leaderboard'];
+        };
+      };
+      /** @description No, bad, expired or revoked credential */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description The caller's role may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  LeaderboardController_list: {
+    parameters: {
+      query?: {
+        /** @description one team (a contestant: always their own) */
+        team?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SubmissionList'];
+        };
+      };
+      /** @description Bad input (the message names each field, unknown ones included); nothing changed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description No, bad, expired or revoked credential */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description The caller's role may not use this route */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  LeaderboardController_select: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SubmissionSelection'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Submission'];
+        };
+      };
+      /** @description Bad input (the message names each field, unknown ones included); nothing changed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description No, bad, expired or revoked credential */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description The caller's role may not use this route */
+      403: {
         headers: {
           [name: string]: unknown;
         };

@@ -8,6 +8,7 @@ import { registerDatasetCommands } from './commands/dataset';
 import { registerGrantCommands } from './commands/grant';
 import { registerIngestCommands } from './commands/ingest';
 import { registerJobCommands } from './commands/job';
+import { registerLeaderboardCommands } from './commands/leaderboard';
 import { registerPolicyCommands } from './commands/policy';
 import { registerRunCommand } from './commands/run';
 import { registerScoreCommand } from './commands/score';
@@ -108,6 +109,7 @@ export function buildProgram(io: CliIo): Command {
   registerRunCommand(program, io);
   registerPolicyCommands(program, io);
   registerTokenCommands(program, io);
+  registerLeaderboardCommands(program, io);
   registerScoreCommand(program, io);
   registerAuditCommands(program, io);
   registerAdminCommands(program, io);

@@ -50,6 +50,11 @@ describe('the Ladder (Blum & Hardt, 2015)', () => {
     expect(decimalsOf(1e-7)).toBe(7);
     expect(ladderAnswerBits(0.01)).toBeCloseTo(Math.log2(102), 12);
     expect(ladderAnswerBits(0.5)).toBeCloseTo(Math.log2(4), 12);
+    // Every value a score in [0, 1] can be shown as is counted, 1.05 included at a 0.15 step.
+    for (const step of [0.15, 0.4, 0.3, 0.07, 0.01]) {
+      const shown = new Set(Array.from({ length: 10_001 }, (_, i) => roundToStep(i / 10_000, step)));
+      expect(2 ** ladderAnswerBits(step)).toBeCloseTo(shown.size + 1, 9);
+    }
   });
 });
 

@@ -25,10 +25,11 @@ export function decimalsOf(step: number): number {
 }
 
 /**
- * Bits one answer can carry: one of the step's grid values in [0, 1] (the first answer, or an
- * improvement) or "unchanged" — log2(levels + 1).
+ * Bits one answer can carry: one of the step's grid values a score in [0, 1] rounds to (the first
+ * answer, or an improvement) or "unchanged" — log2(levels + 1).
  */
 export function ladderAnswerBits(step: number): number {
-  const levels = Math.floor(1 / step + 1e-9) + 1;
+  // The values roundToStep gives on [0, 1]: 0, step, …, round(1 / step) × step (which may pass 1).
+  const levels = Math.round(1 / step) + 1;
   return Math.log2(levels + 1);
 }

@@ -77,6 +77,10 @@ export class LeaderboardScorer implements SubmissionScorer {
   ): Promise<{ labels: { annotations: string; excluded?: string }; public: Set<string>; private: Set<string> }> {
     const dataset = await this.datasets.get(kind.labels.dataset);
     if (dataset === undefined) throw new ScoringUnavailableError(`the competition's dataset ${kind.labels.dataset} is not registered`);
+    // Hidden means in a split of kind `labels`, which no grant opens to a job.
+    for (const key of [kind.labels.annotations, kind.labels.excluded].filter((k) => k !== undefined))
+      if (!dataset.splits.some((s) => s.kind === 'labels' && key.startsWith(s.prefix)))
+        throw new ScoringUnavailableError(`the competition's labels ${key} are not in a labels split of ${dataset.id}`);
     const read = async (key: string) => {
       try {
         return (await this.store.getBuffer(dataset.bucket, `${dataset.prefix}${key}`, MAX_LABELS_BYTES)).toString('utf8');

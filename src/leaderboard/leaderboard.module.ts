@@ -10,13 +10,18 @@ import { construct } from '../ops/provide';
 import { ObjectStore } from '../storage/object-store.service';
 import { LeaderboardScorer, SUBMISSIONS_BUCKET } from './leaderboard-scorer';
 import { LeaderboardRepository } from './leaderboard.repository';
+import { LeaderboardService } from './leaderboard.service';
+import { AuditLog } from '../audit/audit-log.service';
+import { AuditModule } from '../audit/audit.module';
+import { PolicyModule } from '../policy/policy.module';
+import { PolicyEngine } from '../policy/policy.types';
 
 /**
  * The leaderboard: submissions scored inside the cage (the egress pipeline's `predictions-score`
  * kinds call the scorer attached here), their predictions kept in a bucket of their own.
  */
 @Module({
-  imports: [EgressModule, DatasetsModule],
+  imports: [EgressModule, DatasetsModule, AuditModule, PolicyModule],
   providers: [
     construct(LeaderboardRepository, [Database]),
     {
@@ -36,7 +41,8 @@ import { LeaderboardRepository } from './leaderboard.repository';
         return scorer;
       },
     },
+    construct(LeaderboardService, [LeaderboardRepository, LeaderboardScorer, ObjectStore, PolicyEngine, AuditLog, Clock]),
   ],
-  exports: [LeaderboardRepository, LeaderboardScorer],
+  exports: [LeaderboardRepository, LeaderboardScorer, LeaderboardService],
 })
 export class LeaderboardModule {}

@@ -51,6 +51,13 @@ function fromRow(r: Row): SubmissionRow {
   };
 }
 
+/**
+ * A submission whose release failed (the gateway could not log or store its answer: the egress
+ * row is `failed`, or a crash left it for the reconciler to fail) was never shown to the team:
+ * it is not on the Ladder, not on the board, not a final. Its row stays for the auditors.
+ */
+const RELEASED = `NOT EXISTS (SELECT 1 FROM egress_artifacts a WHERE a.id = submissions.id AND a.status = 'failed')`;
+
 /** Submissions scored inside the cage, and the secret seed of the public/private split. */
 export class LeaderboardRepository {
   private seed?: Buffer;
@@ -72,7 +79,7 @@ export class LeaderboardRepository {
   /** The team's shown score now (the Ladder's best), or undefined before its first submission. */
   async bestShown(q: Queryable, kind: string, team: string): Promise<number | undefined> {
     const { rows } = await q.query<{ best: number | null }>(
-      'SELECT MAX(shown_score) AS best FROM submissions WHERE kind = $1 AND team_id = $2',
+      `SELECT MAX(shown_score) AS best FROM submissions WHERE kind = $1 AND team_id = $2 AND ${RELEASED}`,
       [kind, team],
     );
     const best = rows[0]?.best;
@@ -102,15 +109,67 @@ export class LeaderboardRepository {
   }
 
   async forTeam(kind: string, team: string): Promise<SubmissionRow[]> {
-    const { rows } = await this.db.query<Row>('SELECT * FROM submissions WHERE kind = $1 AND team_id = $2 ORDER BY created_at, id', [
-      kind,
-      team,
-    ]);
+    const { rows } = await this.db.query<Row>(
+      `SELECT * FROM submissions WHERE kind = $1 AND team_id = $2 AND ${RELEASED} ORDER BY created_at, id`,
+      [kind, team],
+    );
     return rows.map(fromRow);
   }
 
+  async get(id: string): Promise<SubmissionRow | undefined> {
+    const { rows } = await this.db.query<Row>(`SELECT * FROM submissions WHERE id = $1 AND ${RELEASED}`, [id]);
+    return rows[0] === undefined ? undefined : fromRow(rows[0]);
+  }
+
+  /** Sets a submission's selection; with `limit`, refuses (false) a selection that would exceed it. Under the team's row lock. */
+  async select(id: string, selected: boolean, limit: number): Promise<'ok' | 'over_limit' | 'missing'> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<Row>('SELECT * FROM submissions WHERE id = $1 FOR UPDATE', [id]);
+      const row = rows[0];
+      if (row === undefined) return 'missing';
+      if (selected && !row.selected) {
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`leaderboard-select:${row.kind}:${row.team_id}`]);
+        const n = await tx.query<{ n: string | number }>(
+          'SELECT COUNT(*) AS n FROM submissions WHERE kind = $1 AND team_id = $2 AND selected',
+          [row.kind, row.team_id],
+        );
+        if (Number(n.rows[0].n) >= limit) return 'over_limit';
+      }
+      await tx.query('UPDATE submissions SET selected = $2 WHERE id = $1', [id, selected]);
+      return 'ok';
+    });
+  }
+
+  async closed(kind: string): Promise<{ closedAt: string; closedBy: string } | undefined> {
+    const { rows } = await this.db.query<{ closed_at: Date | string; closed_by: string }>(
+      'SELECT * FROM leaderboard_closes WHERE kind = $1',
+      [kind],
+    );
+    return rows[0] === undefined ? undefined : { closedAt: new Date(rows[0].closed_at).toISOString(), closedBy: rows[0].closed_by };
+  }
+
+  /**
+   * Closes the competition: the private scores of the final submissions, stored with the close in
+   * one transaction; false if it was closed already (by another replica, say).
+   */
+  async close(kind: string, at: Date, by: string, privateScores: Map<string, number>): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx.query(
+        'INSERT INTO leaderboard_closes (kind, closed_at, closed_by) VALUES ($1, $2, $3) ON CONFLICT (kind) DO NOTHING',
+        [kind, at.toISOString(), by],
+      );
+      if (inserted.rowCount === 0) return false;
+      for (const [id, score] of privateScores)
+        await tx.query('UPDATE submissions SET private_score = $2, selected = true WHERE id = $1', [id, score]);
+      return true;
+    });
+  }
+
   async all(kind: string): Promise<SubmissionRow[]> {
-    const { rows } = await this.db.query<Row>('SELECT * FROM submissions WHERE kind = $1 ORDER BY team_id, created_at, id', [kind]);
+    const { rows } = await this.db.query<Row>(
+      `SELECT * FROM submissions WHERE kind = $1 AND ${RELEASED} ORDER BY team_id, created_at, id`,
+      [kind],
+    );
     return rows.map(fromRow);
   }
 }

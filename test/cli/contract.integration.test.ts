@@ -14,6 +14,7 @@ import { job, jobCredentials, jobList } from '../../src/jobs/jobs.dto';
 import { member, memberList, team, teamList } from '../../src/teams/teams.dto';
 import { policyCheck, policyRefused, policyVersion, policyVersionList } from '../../src/policy/policy.dto';
 import { signingKeyRotation } from '../../src/audit/signing-key.dto';
+import { leaderboard, submissionList, submissionView } from '../../src/leaderboard/leaderboard.dto';
 import { apiError } from '../../src/ops/error.dto';
 import { syntheticDicom } from '../support/dicom';
 import { DATASET, type Fixture, POLICY_DIR, startFixture } from '../support/fixture';
@@ -33,10 +34,16 @@ const BIG = 'contract-big';
 const SUBJECT = 'alice@example.org';
 
 /** Every leaf command of the CLI, as `group sub …`. */
+/** Every command that runs something: the leaves, and groups with an action of their own (`cage leaderboard`). */
 function leafCommands(c: Command, path: string[] = []): string[] {
   return c.commands
     .filter((x) => x.name() !== 'help')
-    .flatMap((x) => (x.commands.length > 0 ? leafCommands(x, [...path, x.name()]) : [[...path, x.name()].join(' ')]));
+    .flatMap((x) => {
+      const here = [...path, x.name()];
+      if (x.commands.length === 0) return [here.join(' ')];
+      const runs = (x as unknown as { _actionHandler: unknown })._actionHandler !== null;
+      return [...(runs ? [here.join(' ')] : []), ...leafCommands(x, here)];
+    });
 }
 
 /** What an ingest gets: a MetaImage scan, labels, a file that must not pass; and a larger export to cancel mid-way. */
@@ -325,6 +332,41 @@ describe('every cage command against a real gateway, each --json answer checked 
     expect(r.stderr).toContain('no Kubernetes configuration');
     const listed = await json(jobList, 'job list', ['--team', 'alpha']);
     expect(listed.jobs.find((j) => j.jobId === f.alpha.jobId)?.state).toBe('active');
+  });
+
+  it('leaderboard, submissions, submissions select, leaderboard close', async () => {
+    const { LeaderboardRepository } = await import('../../src/leaderboard/leaderboard.repository');
+    const now = new Date().toISOString();
+    await f.gateway.get(LeaderboardRepository).insert(f.db, {
+      id: 'egr-contract-1',
+      kind: 'submissions',
+      team: 'beta',
+      jobId: f.beta.jobId,
+      day: now.slice(0, 10),
+      createdAt: now,
+      predictionsSha256: '0'.repeat(64),
+      storedKey: 'beta/egr-contract-1.csv',
+      publicScore: 0.613,
+      shownScore: 0.61,
+      improved: true,
+      privateScore: null,
+      selected: false,
+    });
+    const board = await json(leaderboard, 'leaderboard');
+    expect(board).toMatchObject({
+      competition: 'submissions',
+      closed: false,
+      public: [{ rank: 1, team: 'beta', score: 0.61, submissions: 1 }],
+    });
+    const listed = await json(submissionList, 'submissions', ['--team', 'beta']);
+    expect(listed.submissions).toEqual([expect.objectContaining({ id: 'egr-contract-1', publicScore: 0.613, selected: false })]);
+    expect(await json(submissionView, 'submissions select', ['egr-contract-1'])).toMatchObject({ selected: true });
+    const missing = await run('submissions select', ['egr-nope']);
+    expect(missing.code).toBe(5);
+    // The demo policy's labels are not in this fixture: the close fails closed, nothing closed.
+    const close = await run('leaderboard close');
+    expect(close.code).toBe(1);
+    expect((await json(leaderboard, 'leaderboard')).closed).toBe(false);
   });
 
   it('score: the FROC of local files, {sensitivities, cpm} (no API; the metric: src/leaderboard/metrics/froc.spec.ts)', async () => {

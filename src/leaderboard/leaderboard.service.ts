@@ -1,0 +1,163 @@
+import { ConflictException, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { type z } from 'zod';
+import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
+import { type Clock } from '../clock/clock';
+import { type SubmissionsKind } from '../policy/egress-kinds/egress-kind.types';
+import { type PolicyEngine } from '../policy/policy.types';
+import { type UserPrincipal } from '../principal/principal';
+import { type ObjectStore } from '../storage/object-store.service';
+import { type LeaderboardScorer, SUBMISSIONS_BUCKET } from './leaderboard-scorer';
+import { type LeaderboardRepository, type SubmissionRow } from './leaderboard.repository';
+import { type leaderboard, type submissionView } from './leaderboard.dto';
+
+const MAX_PREDICTIONS_BYTES = 64 * 1024 * 1024;
+
+export type BoardRow = z.infer<typeof leaderboard>['public'][number];
+export type Board = z.infer<typeof leaderboard>;
+export type SubmissionView = z.infer<typeof submissionView>;
+
+/**
+ * The leaderboard people read and the organizers close. A contestant sees every team's shown
+ * score (that is what a leaderboard is) and their own team's submissions as the Ladder showed
+ * them, never an exact score; the private ranking appears only after the close.
+ */
+export class LeaderboardService {
+  constructor(
+    private readonly repo: LeaderboardRepository,
+    private readonly scorer: LeaderboardScorer,
+    private readonly store: ObjectStore,
+    private readonly policy: PolicyEngine,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The competition: the active policy's `predictions-score` kind. */
+  competition(): SubmissionsKind {
+    for (const k of this.policy.egress.kinds.values()) if (k.format === 'predictions-score') return k;
+    throw new NotFoundException('no competition: the active policy has no predictions-score kind');
+  }
+
+  async board(): Promise<Board> {
+    const kind = this.competition();
+    const rows = await this.repo.all(kind.kind);
+    const closed = await this.repo.closed(kind.kind);
+    const byTeam = groupByTeam(rows);
+    const publicRows = ranked(
+      [...byTeam].map(([team, s]) => ({ team, score: Math.max(...s.map((r) => r.shownScore)), submissions: s.length })),
+    );
+    const privateRows =
+      closed === undefined
+        ? null
+        : ranked(
+            [...byTeam]
+              .map(([team, s]) => ({ team, finals: s.filter((r) => r.privateScore !== null), submissions: s.length }))
+              .filter((t) => t.finals.length > 0)
+              .map((t) => ({ team: t.team, score: Math.max(...t.finals.map((r) => r.privateScore ?? 0)), submissions: t.submissions })),
+          );
+    return {
+      competition: kind.kind,
+      metric: kind.metric,
+      ladderStep: kind.ladderStep,
+      closed: closed !== undefined,
+      closedAt: closed?.closedAt ?? null,
+      public: publicRows,
+      private: privateRows,
+    };
+  }
+
+  async submissions(user: UserPrincipal, team: string | undefined): Promise<SubmissionView[]> {
+    const kind = this.competition();
+    const whose = user.role === 'contestant' ? (user.team ?? '') : team;
+    if (user.role === 'contestant' && team !== undefined && team !== whose) return [];
+    const rows = whose === undefined ? await this.repo.all(kind.kind) : await this.repo.forTeam(kind.kind, whose);
+    return rows.map((r) => view(r, user.role !== 'contestant'));
+  }
+
+  async select(user: UserPrincipal, id: string, selected: boolean, meta: RequestMeta): Promise<SubmissionView> {
+    const kind = this.competition();
+    const row = await this.repo.get(id);
+    if (row === undefined || row.kind !== kind.kind || (user.role === 'contestant' && row.team !== user.team))
+      throw new NotFoundException(`no submission ${id}`);
+    if ((await this.repo.closed(kind.kind)) !== undefined) throw new ConflictException('the competition is closed: selections are final');
+    const r = await this.repo.select(id, selected, kind.selections);
+    if (r === 'missing') throw new NotFoundException(`no submission ${id}`);
+    if (r === 'over_limit')
+      throw new UnprocessableEntityException(`a team selects at most ${kind.selections} submissions; unselect one first`);
+    await this.audit.record(meta, {
+      principal: user.sub,
+      team: row.team,
+      action: selected ? 'submission.select' : 'submission.unselect',
+      decision: 'allow',
+      resource: { type: 'submission', id },
+      detail: { submission: id },
+    });
+    return view({ ...row, selected }, user.role !== 'contestant');
+  }
+
+  /**
+   * Closes the competition: each team's final submissions (those it selected; none selected: its
+   * best public score, the earliest of equals) are scored on the private part; the ranking is
+   * published and logged. Once only (409 after).
+   */
+  async close(user: UserPrincipal, meta: RequestMeta): Promise<Board> {
+    const kind = this.competition();
+    if ((await this.repo.closed(kind.kind)) !== undefined) throw new ConflictException('the competition is closed already');
+    const rows = await this.repo.all(kind.kind);
+    const scores = new Map<string, number>();
+    const scans = { public: 0, private: 0 };
+    // No submissions, nothing to score: the close needs the labels only when there is a final.
+    if (rows.length > 0) {
+      const parts = await this.scorer.parts(kind);
+      Object.assign(scans, { public: parts.public.size, private: parts.private.size });
+      for (const [, s] of groupByTeam(rows)) {
+        const chosen = s.filter((r) => r.selected);
+        const finals = chosen.length > 0 ? chosen : [s.reduce((best, r) => (r.publicScore > best.publicScore ? r : best))];
+        for (const r of finals) {
+          const predictions = await this.store.getBuffer(SUBMISSIONS_BUCKET, r.storedKey, MAX_PREDICTIONS_BYTES);
+          scores.set(r.id, this.scorer.compute(kind, parts.labels, predictions, parts.private));
+        }
+      }
+    }
+    const at = this.clock.now();
+    if (!(await this.repo.close(kind.kind, at, user.sub, scores))) throw new ConflictException('the competition is closed already');
+    const board = await this.board();
+    await this.audit.record(meta, {
+      principal: user.sub,
+      team: null,
+      action: 'leaderboard.close',
+      decision: 'allow',
+      resource: { type: 'competition', id: kind.kind },
+      detail: {
+        finals: [...scores].map(([id, score]) => ({ submission: id, privateScore: score })),
+        ranking: (board.private ?? []).map((r) => ({ rank: r.rank, team: r.team, score: r.score })),
+        privateScans: scans.private,
+        publicScans: scans.public,
+      },
+    });
+    return board;
+  }
+}
+
+function groupByTeam(rows: SubmissionRow[]): Map<string, SubmissionRow[]> {
+  const m = new Map<string, SubmissionRow[]>();
+  for (const r of rows) m.set(r.team, [...(m.get(r.team) ?? []), r]);
+  return m;
+}
+
+/** Best first; equal scores share a rank (1, 2, 2, 4), listed by team id. */
+function ranked(rows: { team: string; score: number; submissions: number }[]): BoardRow[] {
+  const sorted = [...rows].sort((a, b) => b.score - a.score || (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));
+  return sorted.map((r) => ({ ...r, rank: sorted.findIndex((x) => x.score === r.score) + 1 }));
+}
+
+function view(r: SubmissionRow, exact: boolean): SubmissionView {
+  return {
+    id: r.id,
+    team: r.team,
+    day: r.day,
+    shownScore: r.shownScore,
+    improved: r.improved,
+    selected: r.selected,
+    ...(exact ? { publicScore: r.publicScore, privateScore: r.privateScore } : {}),
+  };
+}
