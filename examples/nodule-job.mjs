@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // A sample contestant job. It runs inside the sandbox, where the gateway is the only door:
 // it reads the demo CT scans through the sandbox API, finds nodule candidates with a very
-// simple detector, scores itself on the train split, and submits predictions for the test
-// split and aggregate metrics as egress. No dependencies: Node 20's fetch only.
+// simple detector, scores itself on the train split, submits its predictions for the test
+// split to the leaderboard (scored inside the cage: only the score comes back) and aggregate
+// metrics as egress. No dependencies: Node 20's fetch only.
 //
 //   CAGE_SANDBOX_URL=http://127.0.0.1:8081 CAGE_JOB_TOKEN=... node examples/nodule-job.mjs
 // or, next to a local `npm start`, with nothing set (reads ./.cage/bootstrap.json).
@@ -118,13 +119,24 @@ for (const uid of await uids('test')) {
 }
 const csv = ['seriesuid,coordX,coordY,coordZ,probability', ...rows].join('\n') + '\n';
 
-async function egress(kind, body, type) {
-  const r = await fetch(`${SANDBOX}/v1/egress/${kind}`, { method: 'POST', headers: { ...auth, 'content-type': type }, body });
+async function post(path, body, type) {
+  const r = await fetch(`${SANDBOX}${path}`, { method: 'POST', headers: { ...auth, 'content-type': type }, body });
   const receipt = await r.json();
-  console.log(`egress ${kind}: ${r.status} ${JSON.stringify(receipt)}`);
   if (r.status !== 201 && r.status !== 202) process.exitCode = 1;
+  return { status: r.status, receipt };
 }
-await egress('predictions', csv, 'text/csv');
+async function egress(kind, body, type) {
+  const { status, receipt } = await post(`/v1/egress/${kind}`, body, type);
+  console.log(`egress ${kind}: ${status} ${JSON.stringify(receipt)}`);
+}
+// The predictions never leave: the leaderboard scores them on its public test scans and
+// answers with the team's score as its Ladder shows it.
+const submitted = await post('/v1/submissions', csv, 'text/csv');
+console.log(
+  submitted.status === 201
+    ? `submission: 201 public score ${submitted.receipt.score.public}${submitted.receipt.score.improved ? ' (improved)' : ''} ${JSON.stringify(submitted.receipt)}`
+    : `submission: ${submitted.status} ${JSON.stringify(submitted.receipt)}`,
+);
 await egress(
   'metrics',
   JSON.stringify({
@@ -134,4 +146,4 @@ await egress(
   'application/json',
 );
 const budget = await (await get('/v1/egress/budget')).json();
-console.log(`budget: ${budget.bitsRemaining} bits and ${budget.submissions.predictions.remaining} predictions left today`);
+console.log(`budget: ${budget.bitsRemaining} bits and ${budget.submissions.submissions.remaining} submissions left today`);

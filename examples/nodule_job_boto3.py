@@ -3,9 +3,10 @@
 
 It runs inside the sandbox, where the gateway is the only door. It reads the demo CT scans
 through the gateway's S3-compatible API, finds nodule candidates with a very simple detector,
-scores itself on the train split, and submits predictions for the test split and aggregate
-metrics by putting them into the `outbox` bucket (the gateway checks, canonicalizes, charges
-and logs them before anything leaves). Standard library and boto3 only.
+scores itself on the train split, and puts its predictions for the test split into
+`outbox/submissions/` (the leaderboard: scored inside the cage, only the score comes back) and
+aggregate metrics into `outbox/metrics/` (the gateway checks, canonicalizes, charges and logs
+them before anything leaves). Standard library and boto3 only.
 
     AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... CAGE_S3_ENDPOINT=http://127.0.0.1:8081 \\
         python3 examples/nodule_job_boto3.py
@@ -113,11 +114,13 @@ precision = found / (found + false_positives) if found + false_positives else 0
 metrics = json.dumps({"n": len(annotations), "metrics": {"sensitivity": sensitivity, "precision": precision}})
 
 failed = False
-for kind, name, body in (("predictions", "test.csv", "\n".join(rows) + "\n"), ("metrics", "train.json", metrics)):
+# The predictions go to the leaderboard (outbox/submissions/): scored inside, only the score returns.
+for kind, name, body in (("submissions", "test.csv", "\n".join(rows) + "\n"), ("metrics", "train.json", metrics)):
     try:
         r = s3.put_object(Bucket="outbox", Key=f"{kind}/{name}", Body=body.encode())
         h = r["ResponseMetadata"]["HTTPHeaders"]
-        print(f"egress {kind}: {h['x-cage-egress-status']} receipt {h['x-cage-receipt-id']} ({h['x-cage-bits']} bits)")
+        score = f", public score {h['x-cage-public-score']}" if "x-cage-public-score" in h else ""
+        print(f"egress {kind}: {h['x-cage-egress-status']} receipt {h['x-cage-receipt-id']} ({h['x-cage-bits']} bits{score})")
     except ClientError as e:
         print(f"egress {kind}: refused: {e.response['Error']['Code']}: {e.response['Error']['Message']}")
         failed = True

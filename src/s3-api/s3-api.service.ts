@@ -226,6 +226,10 @@ export class S3ApiService {
         'x-cage-sha256': receipt.sha256,
         'x-cage-bits': String(receipt.bits),
         'x-cage-audit-index': String(receipt.auditIndex),
+        // A leaderboard submission: the score the Ladder shows (what the receipt's `score` says).
+        ...(receipt.score === undefined
+          ? {}
+          : { 'x-cage-public-score': String(receipt.score.public), 'x-cage-score-improved': String(receipt.score.improved) }),
       },
     };
   }

@@ -179,7 +179,7 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     });
     expect(job.stderr).toBe('');
     expect(job.status).toBe(0);
-    expect(job.stdout).toMatch(/egress predictions: 201 .*"status":"released"/);
+    expect(job.stdout).toMatch(/submission: 201 public score \d(\.\d+)? .*"status":"released"/);
     expect(job.stdout).toMatch(/egress metrics: 201 .*"status":"released"/);
 
     // The same job in Python with Debian's boto3, through the S3-compatible API and the outbox bucket.
@@ -194,12 +194,17 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     expect(py.status).toBe(0);
     // Same bytes through either door: the same score on the train split.
     expect(py.stdout.split('\n')[0]).toBe(job.stdout.split('\n').find((l) => l.startsWith('train:')));
-    expect(py.stdout).toMatch(/egress predictions: released receipt egr-/);
+    expect(py.stdout).toMatch(/egress submissions: released receipt egr-.*, public score \d/);
     expect(py.stdout).toMatch(/egress metrics: released receipt egr-/);
     const released = JSON.parse(
       (await rawRequest(boot.controlUrl, 'GET', '/v1/egress?status=released', bearer(boot.auditorToken))).body.toString(),
     ) as { artifacts: { kind: string }[] };
-    expect(released.artifacts.map((a) => a.kind).sort()).toEqual(['metrics', 'metrics', 'predictions', 'predictions']);
+    expect(released.artifacts.map((a) => a.kind).sort()).toEqual(['metrics', 'metrics', 'submissions', 'submissions']);
+    // The demo competition's leaderboard, as the README shows it after the quick start.
+    const board = JSON.parse((await rawRequest(boot.controlUrl, 'GET', '/v1/leaderboard', bearer(boot.organizerToken))).body.toString()) as {
+      public: { team: string; submissions: number }[];
+    };
+    expect(board.public).toEqual([expect.objectContaining({ rank: 1, submissions: 2 })]);
 
     // The demo's synthetic raw export, ingested with the CLI as the README says.
     const cli = (...args: string[]) =>
