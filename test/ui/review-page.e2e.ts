@@ -482,6 +482,63 @@ describe('the review page (/ui/) in a real browser', () => {
     await page.unroute('**/v1/audit/checkpoint/key');
   });
 
+  it('shows the leaderboard: the public board, and the private ranking once the competition is closed', async () => {
+    const { LeaderboardRepository } = await import('../../src/leaderboard/leaderboard.repository');
+    const repo = f.gateway.get(LeaderboardRepository);
+    const now = new Date().toISOString();
+    const row = (id: string, team: string, shown: number) => ({
+      id,
+      kind: 'submissions',
+      team,
+      jobId: team === 'beta' ? f.beta.jobId : f.alpha.jobId,
+      day: now.slice(0, 10),
+      createdAt: now,
+      predictionsSha256: '0'.repeat(64),
+      storedKey: `${team}/${id}.csv`,
+      publicScore: shown + 0.003,
+      shownScore: shown,
+      improved: true,
+      privateScore: null,
+      selected: false,
+    });
+    await repo.insert(f.db, row('egr-ui-1', 'beta', 0.62));
+    await repo.insert(f.db, row('egr-ui-2', 'alpha', 0.71));
+    await repo.insert(f.db, row('egr-ui-3', 'beta', 0.64));
+    await page.goto(ui());
+    if (await page.locator('#signin').isHidden()) await signOut();
+    await signIn(officers.ann, 'ann');
+    await page.getByRole('tab', { name: 'Leaderboard' }).click();
+    await page.locator('#lb-state', { hasText: 'open' }).waitFor();
+    const cells = async (tbody: string) =>
+      page.locator(`${tbody} tr`).evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(await cells('#lb-public')).toEqual([
+      ['1', 'alpha', '0.71', '1'],
+      ['2', 'beta', '0.64', '2'],
+    ]);
+    expect(await page.locator('#lb-private-section').isHidden()).toBe(true);
+    // The exact public scores are nowhere on the board.
+    expect(await page.locator('#panel-leaderboard').textContent()).not.toContain('0.643');
+
+    await repo.close(
+      'submissions',
+      new Date(),
+      'user:olga',
+      new Map([
+        ['egr-ui-1', 0.8],
+        ['egr-ui-2', 0.5],
+      ]),
+    );
+    await page.locator('#lb-refresh').click();
+    await page.locator('#lb-state', { hasText: 'closed' }).waitFor();
+    expect(await cells('#lb-private')).toEqual([
+      ['1', 'beta', '0.8'],
+      ['2', 'alpha', '0.5'],
+    ]);
+    // Arrow keys move between the three tabs.
+    await page.getByRole('tab', { name: 'Leaderboard' }).press('ArrowRight');
+    expect(await page.getByRole('tab', { name: 'Audit log' }).getAttribute('aria-selected')).toBe('true');
+  });
+
   it('signs out when the gateway stops accepting the token, and had no console errors', async () => {
     await signOut();
     await signIn(officers.ann, 'ann');

@@ -567,20 +567,62 @@ async function download() {
   }
 }
 
+/* -------------------------------------------------------------- leaderboard */
+
+const board = { seq: 0 };
+
+/** The competition's board: the public part (the Ladder's scores), and the private ranking once closed. */
+async function loadLeaderboard() {
+  const seq = ++board.seq;
+  showError($('lb-error'), null);
+  $('lb-state').textContent = '…';
+  try {
+    const b = await getJson('/v1/leaderboard');
+    if (seq !== board.seq) return;
+    $('lb-state').textContent = b.closed ? 'closed' : 'open';
+    $('lb-state').className = `badge ${b.closed ? 'ok' : ''}`;
+    $('lb-caption').textContent = `${b.competition}: ${b.metric}, Ladder step ${b.ladderStep}${b.closed ? `; closed ${b.closedAt}` : ''}`;
+    const rows = (list, withCount) =>
+      list.map((r) =>
+        h(
+          'tr',
+          {},
+          h('td', { class: 'num', text: String(r.rank) }),
+          h('td', { text: r.team }),
+          h('td', { class: 'num mono', text: String(r.score) }),
+          ...(withCount ? [h('td', { class: 'num', text: nf.format(r.submissions) })] : []),
+        ),
+      );
+    $('lb-public').replaceChildren(...rows(b.public, true));
+    $('lb-private-section').hidden = b.private === null;
+    $('lb-private').replaceChildren(...rows(b.private ?? [], false));
+  } catch (err) {
+    if (seq !== board.seq) return;
+    $('lb-state').textContent = 'unavailable';
+    showError($('lb-error'), err);
+  }
+}
+
 /* ------------------------------------------------------------------- layout */
 
+const TABS = ['log', 'artifacts', 'leaderboard'];
+
 function selectTab(which) {
-  for (const name of ['log', 'artifacts']) {
+  for (const name of TABS) {
     const on = name === which;
     const tab = $(`tab-${name}`);
     tab.setAttribute('aria-selected', String(on));
     tab.tabIndex = on ? 0 : -1;
     $(`panel-${name}`).hidden = !on;
   }
+  if (which === 'leaderboard') void loadLeaderboard();
 }
 
 function resetViews() {
   log.seq++;
+  board.seq++;
+  $('lb-public').replaceChildren();
+  $('lb-private').replaceChildren();
   arts.seq++;
   arts.openSeq++;
   arts.openId = null;
@@ -620,12 +662,13 @@ function init() {
   $('review-form').addEventListener('submit', (e) => void submitReview(e));
   $('review-comment').addEventListener('input', () => showError($('review-error'), null));
   $('download').addEventListener('click', () => void download());
-  for (const name of ['log', 'artifacts']) {
+  $('lb-refresh').addEventListener('click', () => void loadLeaderboard());
+  for (const [i, name] of TABS.entries()) {
     const tab = $(`tab-${name}`);
     tab.addEventListener('click', () => selectTab(name));
     tab.addEventListener('keydown', (e) => {
       if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
-      const other = name === 'log' ? 'artifacts' : 'log';
+      const other = TABS[(i + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length];
       selectTab(other);
       $(`tab-${other}`).focus();
     });
