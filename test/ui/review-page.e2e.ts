@@ -510,7 +510,7 @@ describe('the review page (/ui/) in a real browser', () => {
     await page.getByRole('tab', { name: 'Leaderboard' }).click();
     await page.locator('#lb-state', { hasText: 'open' }).waitFor();
     const cells = async (tbody: string) =>
-      page.locator(`${tbody} tr`).evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      (await page.locator(`${tbody} tr`).allInnerTexts()).map((r) => r.split('\t').map((c) => c.trim()));
     expect(await cells('#lb-public')).toEqual([
       ['1', 'alpha', '0.71', '1'],
       ['2', 'beta', '0.64', '2'],
