@@ -334,6 +334,35 @@ describe('leaderboard submissions (a score leaves, the predictions stay)', () =>
         // The contestant now sees the private ranking too.
         expect(json(await asBea('GET', '/v1/leaderboard'))).toMatchObject({ closed: true, private: [{ team: 'beta', score: 1 }] });
       });
+
+      it("holds the finals' predictions for organizers only, behind the two-person airlock; never the team's to see", async () => {
+        const held = json(await asOrganizer('GET', '/v1/egress?status=pending_review&kind=submissions')) as {
+          artifacts: { id: string; team: string; bits: number }[];
+        };
+        expect(held.artifacts).toHaveLength(2);
+        expect(held.artifacts.every((a) => a.team === 'beta' && a.bits === 0)).toBe(true);
+        const [first] = held.artifacts;
+        // The team: not in its list, not by id, not its content; its budget not charged.
+        const mine = json(await asBea('GET', '/v1/egress?kind=submissions')) as { artifacts: { id: string }[] };
+        expect(mine.artifacts.map((a) => a.id)).not.toContain(first.id);
+        expect((await asBea('GET', `/v1/egress/${first.id}`)).status).toBe(404);
+        // Two independent officers approve; the organizer downloads exactly the kept predictions.
+        const review = (token: string) =>
+          rawRequest(
+            f.gateway.controlUrl,
+            'POST',
+            `/v1/egress/${first.id}/reviews`,
+            { ...bearer(token), 'content-type': 'application/json' },
+            JSON.stringify({ decision: 'approve', comment: 'final predictions for the organizers' }),
+          );
+        const second = await f.gateway.get(TokenService).issueUser('dan', 'auditor', null, 600);
+        expect((await review(f.auditorToken)).status).toBe(201);
+        expect((await review(second)).status).toBe(201);
+        const content = await asOrganizer('GET', `/v1/egress/${first.id}/content`);
+        expect(content.status).toBe(200);
+        expect(content.body.toString()).toMatch(/^seriesuid,coordX,coordY,coordZ,probability\n/);
+        expect((await asBea('GET', `/v1/egress/${first.id}/content`)).status).toBe(404);
+      });
     });
   });
 });

@@ -20,6 +20,8 @@ export const LockSpace = {
   replica: 7_162_023,
   /** Reconciling a dead replica's work: one replica at a time. */
   reconcile: 7_162_024,
+  /** A leaderboard's close (name = its kind): one at a time across replicas. */
+  leaderboardClose: 7_162_025,
 } as const;
 
 export interface LockKey {

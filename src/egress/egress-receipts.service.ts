@@ -123,6 +123,8 @@ export class EgressReceiptsService {
     const artifact = await this.repo.get(id);
     if (artifact === undefined || !abilityFor(user).can('read', subject('Receipt', { team: artifact.team })))
       throw new NotFoundException('no such artifact');
+    // Organizers-only artifacts (a closed leaderboard's final predictions): never the team's to see.
+    if (!seesEveryTeam(user) && (await this.repo.isOrganizerOnly(id))) throw new NotFoundException('no such artifact');
     return artifact;
   }
 }

@@ -82,7 +82,7 @@ export class EgressRepository {
   async usage(q: Queryable, team: string, day: string, kind: string): Promise<{ bits: number; submissions: number }> {
     const { rows } = await q.query<{ bits: number | null; kind_count: string | number }>(
       `SELECT COALESCE(SUM(bits), 0) AS bits, COUNT(*) FILTER (WHERE kind = $3) AS kind_count FROM egress_artifacts
-       WHERE team_id = $1 AND day = $2 AND status <> 'failed'`,
+       WHERE team_id = $1 AND day = $2 AND status <> 'failed' AND NOT EXISTS (SELECT 1 FROM organizer_only_artifacts o WHERE o.id = egress_artifacts.id)`,
       [team, day, kind],
     );
     return { bits: Number(rows[0]?.bits ?? 0), submissions: Number(rows[0]?.kind_count ?? 0) };
@@ -91,7 +91,7 @@ export class EgressRepository {
   async usageByKind(team: string, day: string): Promise<{ bits: number; byKind: Record<string, number> }> {
     const { rows } = await this.db.query<{ kind: string; bits: number; n: string | number }>(
       `SELECT kind, COALESCE(SUM(bits), 0) AS bits, COUNT(*) AS n FROM egress_artifacts
-       WHERE team_id = $1 AND day = $2 AND status <> 'failed' GROUP BY kind`,
+       WHERE team_id = $1 AND day = $2 AND status <> 'failed' AND NOT EXISTS (SELECT 1 FROM organizer_only_artifacts o WHERE o.id = egress_artifacts.id) GROUP BY kind`,
       [team, day],
     );
     return { bits: rows.reduce((a, r) => a + Number(r.bits), 0), byKind: Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)])) };
@@ -144,6 +144,16 @@ export class EgressRepository {
     await this.db.query('UPDATE egress_artifacts SET audit_index = $2 WHERE id = $1', [id, auditIndex]);
   }
 
+  /** Marks an artifact as for organizers only (in the transaction that inserts it). */
+  async markOrganizerOnly(q: Queryable, id: string): Promise<void> {
+    await q.query('INSERT INTO organizer_only_artifacts (id) VALUES ($1)', [id]);
+  }
+
+  async isOrganizerOnly(id: string): Promise<boolean> {
+    const { rows } = await this.db.query('SELECT 1 FROM organizer_only_artifacts WHERE id = $1', [id]);
+    return rows.length > 0;
+  }
+
   async get(id: string): Promise<Artifact | undefined> {
     const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM egress_artifacts WHERE id = $1`, [id]);
     return rows[0] === undefined ? undefined : fromRow(rows[0]);
@@ -178,6 +188,8 @@ export class EgressRepository {
     if (q.publishedBefore !== undefined) {
       add('created_at < ?', q.publishedBefore.toISOString());
       where.push("audit_index IS NOT NULL AND status <> 'failed'");
+      // A team's view: never what is for organizers only.
+      where.push(`NOT EXISTS (SELECT 1 FROM organizer_only_artifacts o WHERE o.id = egress_artifacts.id)`);
     }
     params.push(q.limit);
     const { rows } = await this.db.query<Row>(

@@ -392,6 +392,51 @@ export class EgressService {
     return { ...receipt(artifact, 'released', auditIndex), score: { public: answer.shown, improved: answer.improved } };
   }
 
+  /**
+   * Holds content for organizers only, behind the two-person airlock: a row the team never sees
+   * and is never charged for, its hold leaf durable before the bytes are parked (a closed
+   * leaderboard's final predictions). Released only when reviewers approve, like any held artifact.
+   */
+  async holdForOrganizers(
+    o: { team: string; jobId: string; kind: string; canonical: Buffer; by: string },
+    meta: RequestMeta,
+  ): Promise<string> {
+    const kind = this.policy.egress.kinds.get(o.kind);
+    if (kind === undefined) throw new Error(`no egress kind ${o.kind}`);
+    const id = `egr-${this.ids.uuid()}`;
+    const sha256 = sha(o.canonical);
+    const artifact: Artifact = {
+      id,
+      team: o.team,
+      jobId: o.jobId,
+      kind: o.kind,
+      status: 'pending_review',
+      day: this.day(),
+      submittedSha256: sha256,
+      submittedBytes: o.canonical.length,
+      sha256,
+      bytes: o.canonical.length,
+      bits: 0,
+      reasons: [],
+      outboxKey: outboxKey(o.team, o.kind, 'predictions-csv', id),
+      auditIndex: null,
+      createdAt: this.clock.now().toISOString(),
+      decidedAt: null,
+    };
+    await this.repo.withTeamLock(o.team, async (tx) => {
+      await this.repo.insert(tx, artifact);
+      await this.repo.markOrganizerOnly(tx, id);
+    });
+    await this.hold(
+      artifact,
+      o.canonical,
+      { principal: o.by, policies: [], policySet: this.policy.active.sha256 },
+      { ...kind, review: 'two-person' },
+      meta,
+    );
+    return id;
+  }
+
   async budget(team: string): Promise<BudgetView> {
     const { kinds, budget } = this.policy.egress;
     const day = this.day();

@@ -41,7 +41,7 @@ import { PolicyEngine } from '../policy/policy.types';
         return scorer;
       },
     },
-    construct(LeaderboardService, [LeaderboardRepository, LeaderboardScorer, ObjectStore, PolicyEngine, AuditLog, Clock]),
+    construct(LeaderboardService, [LeaderboardRepository, LeaderboardScorer, ObjectStore, PolicyEngine, AuditLog, Clock, EgressService]),
   ],
   exports: [LeaderboardRepository, LeaderboardScorer, LeaderboardService],
 })

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { LockSpace } from '../db/advisory-locks';
 import { type Database, type Queryable } from '../db/database';
 
 export interface SubmissionRow {
@@ -148,21 +149,18 @@ export class LeaderboardRepository {
     return rows[0] === undefined ? undefined : { closedAt: new Date(rows[0].closed_at).toISOString(), closedBy: rows[0].closed_by };
   }
 
-  /**
-   * Closes the competition: the private scores of the final submissions, stored with the close in
-   * one transaction; false if it was closed already (by another replica, say).
-   */
-  async close(kind: string, at: Date, by: string, privateScores: Map<string, number>): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const inserted = await tx.query(
-        'INSERT INTO leaderboard_closes (kind, closed_at, closed_by) VALUES ($1, $2, $3) ON CONFLICT (kind) DO NOTHING',
-        [kind, at.toISOString(), by],
-      );
-      if (inserted.rowCount === 0) return false;
+  /** Records the close and the private scores of the finals (which become the selected ones), in one transaction. */
+  async close(kind: string, at: Date, by: string, privateScores: Map<string, number>): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO leaderboard_closes (kind, closed_at, closed_by) VALUES ($1, $2, $3)', [kind, at.toISOString(), by]);
       for (const [id, score] of privateScores)
         await tx.query('UPDATE submissions SET private_score = $2, selected = true WHERE id = $1', [id, score]);
-      return true;
     });
+  }
+
+  /** Runs fn holding the close's lock: a close is decided, logged and committed by one replica at a time. */
+  withCloseLock<T>(kind: string, fn: () => Promise<T>): Promise<T> {
+    return this.db.withLock({ space: LockSpace.leaderboardClose, name: kind }, fn);
   }
 
   async all(kind: string): Promise<SubmissionRow[]> {

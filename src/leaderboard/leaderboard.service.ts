@@ -6,6 +6,7 @@ import { type SubmissionsKind } from '../policy/egress-kinds/egress-kind.types';
 import { type PolicyEngine } from '../policy/policy.types';
 import { type UserPrincipal } from '../principal/principal';
 import { type ObjectStore } from '../storage/object-store.service';
+import { type EgressService } from '../egress/egress.service';
 import { type LeaderboardScorer, SUBMISSIONS_BUCKET } from './leaderboard-scorer';
 import { type LeaderboardRepository, type SubmissionRow } from './leaderboard.repository';
 import { type leaderboard, type submissionView } from './leaderboard.dto';
@@ -29,6 +30,7 @@ export class LeaderboardService {
     private readonly policy: PolicyEngine,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly egress: EgressService,
   ) {}
 
   /** The competition: the active policy's `predictions-score` kind. */
@@ -101,40 +103,67 @@ export class LeaderboardService {
    */
   async close(user: UserPrincipal, meta: RequestMeta): Promise<Board> {
     const kind = this.competition();
-    if ((await this.repo.closed(kind.kind)) !== undefined) throw new ConflictException('the competition is closed already');
-    const rows = await this.repo.all(kind.kind);
-    const scores = new Map<string, number>();
-    const scans = { public: 0, private: 0 };
-    // No submissions, nothing to score: the close needs the labels only when there is a final.
-    if (rows.length > 0) {
-      const parts = await this.scorer.parts(kind);
-      Object.assign(scans, { public: parts.public.size, private: parts.private.size });
-      for (const [, s] of groupByTeam(rows)) {
-        const chosen = s.filter((r) => r.selected);
-        const finals = chosen.length > 0 ? chosen : [s.reduce((best, r) => (r.publicScore > best.publicScore ? r : best))];
-        for (const r of finals) {
-          const predictions = await this.store.getBuffer(SUBMISSIONS_BUCKET, r.storedKey, MAX_PREDICTIONS_BYTES);
-          scores.set(r.id, this.scorer.compute(kind, parts.labels, predictions, parts.private));
+    return this.repo.withCloseLock(kind.kind, async () => {
+      if ((await this.repo.closed(kind.kind)) !== undefined) throw new ConflictException('the competition is closed already');
+      const rows = await this.repo.all(kind.kind);
+      const finals: { row: SubmissionRow; predictions: Buffer; privateScore: number }[] = [];
+      const scans = { public: 0, private: 0 };
+      // No submissions, nothing to score: the close needs the labels only when there is a final.
+      if (rows.length > 0) {
+        const parts = await this.scorer.parts(kind);
+        Object.assign(scans, { public: parts.public.size, private: parts.private.size });
+        for (const [, s] of groupByTeam(rows)) {
+          const chosen = s.filter((r) => r.selected);
+          for (const row of chosen.length > 0 ? chosen : [s.reduce((best, r) => (r.publicScore > best.publicScore ? r : best))]) {
+            const predictions = await this.store.getBuffer(SUBMISSIONS_BUCKET, row.storedKey, MAX_PREDICTIONS_BYTES);
+            finals.push({ row, predictions, privateScore: this.scorer.compute(kind, parts.labels, predictions, parts.private) });
+          }
         }
       }
-    }
-    const at = this.clock.now();
-    if (!(await this.repo.close(kind.kind, at, user.sub, scores))) throw new ConflictException('the competition is closed already');
-    const board = await this.board();
-    await this.audit.record(meta, {
-      principal: user.sub,
-      team: null,
-      action: 'leaderboard.close',
-      decision: 'allow',
-      resource: { type: 'competition', id: kind.kind },
-      detail: {
-        finals: [...scores].map(([id, score]) => ({ submission: id, privateScore: score })),
-        ranking: (board.private ?? []).map((r) => ({ rank: r.rank, team: r.team, score: r.score })),
-        privateScans: scans.private,
-        publicScans: scans.public,
-      },
+      // The finals' predictions, for organizers only, behind the two-person airlock.
+      const held: { submission: string; artifact: string }[] = [];
+      for (const f of finals) {
+        const artifact = await this.egress.holdForOrganizers(
+          {
+            team: f.row.team,
+            jobId: f.row.jobId,
+            kind: kind.kind,
+            canonical: f.predictions,
+            by: user.sub,
+          },
+          meta,
+        );
+        held.push({ submission: f.row.id, artifact });
+      }
+      const privateRanking = ranked(
+        [...groupByTeam(finals.map((f) => ({ ...f.row, privateScore: f.privateScore })))].map(([team, s]) => ({
+          team,
+          score: Math.max(...s.map((r) => r.privateScore ?? 0)),
+          submissions: rows.filter((r) => r.team === team).length,
+        })),
+      );
+      // Logged before it is committed (one close at a time: the lock).
+      await this.audit.record(meta, {
+        principal: user.sub,
+        team: null,
+        action: 'leaderboard.close',
+        decision: 'allow',
+        resource: { type: 'competition', id: kind.kind },
+        detail: {
+          finals: finals.map((f) => ({
+            submission: f.row.id,
+            team: f.row.team,
+            privateScore: f.privateScore,
+            heldFor: held.find((h) => h.submission === f.row.id)?.artifact ?? '',
+          })),
+          ranking: privateRanking.map((r) => ({ rank: r.rank, team: r.team, score: r.score })),
+          privateScans: scans.private,
+          publicScans: scans.public,
+        },
+      });
+      await this.repo.close(kind.kind, this.clock.now(), user.sub, new Map(finals.map((f) => [f.row.id, f.privateScore])));
+      return this.board();
     });
-    return board;
   }
 }
 

@@ -201,7 +201,9 @@ describe('end to end: the README start command, a job reading over HTTP', () => 
     ) as { artifacts: { kind: string }[] };
     expect(released.artifacts.map((a) => a.kind).sort()).toEqual(['metrics', 'metrics', 'submissions', 'submissions']);
     // The demo competition's leaderboard, as the README shows it after the quick start.
-    const board = JSON.parse((await rawRequest(boot.controlUrl, 'GET', '/v1/leaderboard', bearer(boot.organizerToken))).body.toString()) as {
+    const board = JSON.parse(
+      (await rawRequest(boot.controlUrl, 'GET', '/v1/leaderboard', bearer(boot.organizerToken))).body.toString(),
+    ) as {
       public: { team: string; submissions: number }[];
     };
     expect(board.public).toEqual([expect.objectContaining({ rank: 1, submissions: 2 })]);
