@@ -277,6 +277,10 @@ describe('leaderboard submissions (a score leaves, the predictions stay)', () =>
       });
 
       it('shows a contestant the public board and their team as the Ladder showed it, never an exact or private score', async () => {
+        // Within the publication slot a contestant sees nothing new (as with receipts); after it, all.
+        const early = json(await asBea('GET', '/v1/submissions')) as { submissions: unknown[] };
+        expect(early.submissions.length).toBe(4);
+        clock.advance(61_000);
         const board = await asBea('GET', '/v1/leaderboard');
         expect(board.status).toBe(200);
         expect(json(board)).toMatchObject({
@@ -342,6 +346,13 @@ describe('leaderboard submissions (a score leaves, the predictions stay)', () =>
         expect(held.artifacts).toHaveLength(2);
         expect(held.artifacts.every((a) => a.team === 'beta' && a.bits === 0)).toBe(true);
         const [first] = held.artifacts;
+        // Past the close's publication slot, so only the organizers-only rule can hide them.
+        clock.advance(61_000);
+        // Not charged and not counted: today the team made one released submission (the failed one is the gateway's fault).
+        const budget = json(await rawRequest(f.gateway.sandboxUrl, 'GET', '/v1/egress/budget', bearer(betaToken))) as {
+          submissions: Record<string, { used: number }>;
+        };
+        expect(budget.submissions.submissions.used).toBe(1);
         // The team: not in its list, not by id, not its content; its budget not charged.
         const mine = json(await asBea('GET', '/v1/egress?kind=submissions')) as { artifacts: { id: string }[] };
         expect(mine.artifacts.map((a) => a.id)).not.toContain(first.id);
@@ -362,6 +373,17 @@ describe('leaderboard submissions (a score leaves, the predictions stay)', () =>
         expect(content.status).toBe(200);
         expect(content.body.toString()).toMatch(/^seriesuid,coordX,coordY,coordZ,probability\n/);
         expect((await asBea('GET', `/v1/egress/${first.id}/content`)).status).toBe(404);
+      });
+
+      it('should not score a submission after the close: 409, one abort leaf, nothing charged', async () => {
+        const r = await submit(PERFECT);
+        expect(r.status).toBe(409);
+        const leaves = (await f.gateway.get(AuditRepository).find({ limit: 100_000 })).filter(
+          (l) => l.leaf.requestId === r.headers['x-request-id'],
+        );
+        expect(leaves.map((l) => [l.leaf.action, (l.leaf.detail as { reason?: string }).reason])).toEqual([
+          ['egress.abort', 'competition_closed'],
+        ]);
       });
     });
   });

@@ -25,7 +25,9 @@ export class ComplianceReportsRepository {
     w: Window,
   ): Promise<{ team: string; kind: string; status: 'released' | 'rejected'; bits: number; reasons: { code: string }[] }[]> {
     const { rows } = await this.db.query<{ team_id: string; kind: string; status: 'released' | 'rejected'; bits: number; reasons: string }>(
-      "SELECT team_id, kind, status, bits, reasons FROM egress_artifacts WHERE created_at >= $1 AND created_at < $2 AND status IN ('released', 'rejected')",
+      // Organizer-only artifacts (a closed leaderboard's finals) left the cage to organizers, not to the team.
+      `SELECT team_id, kind, status, bits, reasons FROM egress_artifacts WHERE created_at >= $1 AND created_at < $2 AND status IN ('released', 'rejected')
+       AND NOT EXISTS (SELECT 1 FROM organizer_only_artifacts o WHERE o.id = egress_artifacts.id)`,
       [w.from.toISOString(), w.to.toISOString()],
     );
     return rows.map((r) => ({

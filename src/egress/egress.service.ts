@@ -16,7 +16,13 @@ import { HELD_BUCKET, outboxKey, type Releaser } from './egress-release';
 import { type Artifact, type EgressRepository } from './egress.repository';
 import { artifactChecker } from './kinds/check-artifact';
 import { type CheckedArtifact, type EgressKind, type SubmissionsKind } from '../policy/egress-kinds/egress-kind.types';
-import { type ScoredSubmission, type SubmissionAnswer, type SubmissionScorer, ScoringUnavailableError } from './submission-scorer';
+import {
+  CompetitionClosedError,
+  type ScoredSubmission,
+  type SubmissionAnswer,
+  type SubmissionScorer,
+  ScoringUnavailableError,
+} from './submission-scorer';
 import { EgressOverBudget, EgressRejection } from './kinds/egress-rejection';
 import { roundBitsUp } from './kinds/information-bits';
 import { POLICY_REFUSAL_CODE, attemptBits, refusalBits, slotsPerDay } from './kinds/refusal-feedback';
@@ -327,7 +333,13 @@ export class EgressService {
       if (this.scorer === undefined) throw new ScoringUnavailableError('no leaderboard is attached');
       scored = await this.scorer.score(job, kind, id, checked.canonical);
     } catch (err) {
-      await this.abortLeaf(job, kind.kind, 'scoring_unavailable', read, meta);
+      await this.abortLeaf(
+        job,
+        kind.kind,
+        err instanceof CompetitionClosedError ? 'competition_closed' : 'scoring_unavailable',
+        read,
+        meta,
+      );
       throw err;
     }
     const scorer = this.scorer;
@@ -435,6 +447,21 @@ export class EgressService {
       meta,
     );
     return id;
+  }
+
+  /** A held artifact that will not be reviewed after all (a close that failed): failed, with a leaf; never released. */
+  async voidHeld(id: string, meta: RequestMeta): Promise<void> {
+    const a = await this.repo.get(id);
+    if (a === undefined) return;
+    await this.repo.transition(id, ['pending_review'], 'failed', this.clock.now());
+    await this.audit.record(meta, {
+      principal: 'gateway',
+      team: a.team,
+      action: 'egress.fail',
+      decision: 'error',
+      resource: { type: 'artifact', id },
+      detail: { reason: 'the hold was voided: the leaderboard close that made it failed' },
+    });
   }
 
   async budget(team: string): Promise<BudgetView> {

@@ -1,3 +1,4 @@
+import { ConflictException } from '@nestjs/common';
 import { type Queryable } from '../db/database';
 import { type JobPrincipal } from '../principal/principal';
 import { type SubmissionsKind } from '../policy/egress-kinds/egress-kind.types';
@@ -43,3 +44,10 @@ export interface SubmissionAnswer {
 
 /** Scoring cannot happen now: the submission fails closed (503), nothing charged or released. */
 export class ScoringUnavailableError extends ReleaseFailedError {}
+
+/** The competition is closed: a submission is not scored (409; an abort leaf, nothing charged). */
+export class CompetitionClosedError extends ConflictException {
+  constructor() {
+    super('the competition is closed: submissions are no longer scored');
+  }
+}

@@ -3,7 +3,13 @@ import { type Clock } from '../clock/clock';
 import { type Queryable } from '../db/database';
 import { type DatasetRepository } from '../datasets/dataset.repository';
 import { type SeriesRepository } from '../datasets/series.repository';
-import { type ScoredSubmission, type SubmissionAnswer, type SubmissionScorer, ScoringUnavailableError } from '../egress/submission-scorer';
+import {
+  CompetitionClosedError,
+  type ScoredSubmission,
+  type SubmissionAnswer,
+  type SubmissionScorer,
+  ScoringUnavailableError,
+} from '../egress/submission-scorer';
 import { type SubmissionsKind } from '../policy/egress-kinds/egress-kind.types';
 import { type JobPrincipal } from '../principal/principal';
 import { ObjectStoreUnavailableError, type ObjectStore } from '../storage/object-store.service';
@@ -37,6 +43,7 @@ export class LeaderboardScorer implements SubmissionScorer {
   }
 
   async score(job: JobPrincipal, kind: SubmissionsKind, submissionId: string, canonical: Buffer): Promise<ScoredSubmission> {
+    if ((await this.repo.closed(kind.kind)) !== undefined) throw new CompetitionClosedError();
     const parts = await this.parts(kind);
     const publicScore = this.compute(kind, parts.labels, canonical, parts.public);
     const storedKey = `${job.team}/${submissionId}.csv`;

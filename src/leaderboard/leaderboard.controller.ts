@@ -20,8 +20,8 @@ export class LeaderboardController {
   @Allow('read', 'Leaderboard')
   @ApiOperation({ summary: 'The public leaderboard (shown scores), and after the close the private ranking' })
   @ZodResponse(200, leaderboard)
-  get(): Promise<z.infer<typeof leaderboard>> {
-    return this.board.board();
+  get(@CurrentUser() user: UserPrincipal): Promise<z.infer<typeof leaderboard>> {
+    return this.board.board(user);
   }
 
   @Post('leaderboard/close')

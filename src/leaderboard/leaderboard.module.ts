@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { Clock } from '../clock/clock';
+import { CAGE_CONFIG, type CageConfig } from '../config/config';
 import { DatasetRepository } from '../datasets/dataset.repository';
 import { DatasetsModule } from '../datasets/datasets.module';
 import { SeriesRepository } from '../datasets/series.repository';
@@ -41,7 +42,20 @@ import { PolicyEngine } from '../policy/policy.types';
         return scorer;
       },
     },
-    construct(LeaderboardService, [LeaderboardRepository, LeaderboardScorer, ObjectStore, PolicyEngine, AuditLog, Clock, EgressService]),
+    {
+      provide: LeaderboardService,
+      inject: [LeaderboardRepository, LeaderboardScorer, ObjectStore, PolicyEngine, AuditLog, Clock, EgressService, CAGE_CONFIG],
+      useFactory: (
+        repo: LeaderboardRepository,
+        scorer: LeaderboardScorer,
+        store: ObjectStore,
+        policy: PolicyEngine,
+        audit: AuditLog,
+        clock: Clock,
+        egress: EgressService,
+        config: CageConfig,
+      ) => new LeaderboardService(repo, scorer, store, policy, audit, clock, egress, config.egress.publishSeconds),
+    },
   ],
   exports: [LeaderboardRepository, LeaderboardScorer, LeaderboardService],
 })

@@ -55,9 +55,11 @@ function fromRow(r: Row): SubmissionRow {
 /**
  * A submission whose release failed (the gateway could not log or store its answer: the egress
  * row is `failed`, or a crash left it for the reconciler to fail) was never shown to the team:
- * it is not on the Ladder, not on the board, not a final. Its row stays for the auditors.
+ * it is not on the Ladder. The Ladder (under the team's lock) counts rows still `releasing`, so
+ * two submissions in flight see each other; every view and the finals count only `released` ones.
  */
-const RELEASED = `NOT EXISTS (SELECT 1 FROM egress_artifacts a WHERE a.id = submissions.id AND a.status = 'failed')`;
+const NOT_FAILED = `NOT EXISTS (SELECT 1 FROM egress_artifacts a WHERE a.id = submissions.id AND a.status = 'failed')`;
+const RELEASED = `EXISTS (SELECT 1 FROM egress_artifacts a WHERE a.id = submissions.id AND a.status = 'released')`;
 
 /** Submissions scored inside the cage, and the secret seed of the public/private split. */
 export class LeaderboardRepository {
@@ -80,7 +82,7 @@ export class LeaderboardRepository {
   /** The team's shown score now (the Ladder's best), or undefined before its first submission. */
   async bestShown(q: Queryable, kind: string, team: string): Promise<number | undefined> {
     const { rows } = await q.query<{ best: number | null }>(
-      `SELECT MAX(shown_score) AS best FROM submissions WHERE kind = $1 AND team_id = $2 AND ${RELEASED}`,
+      `SELECT MAX(shown_score) AS best FROM submissions WHERE kind = $1 AND team_id = $2 AND ${NOT_FAILED}`,
       [kind, team],
     );
     const best = rows[0]?.best;
@@ -109,10 +111,11 @@ export class LeaderboardRepository {
     );
   }
 
-  async forTeam(kind: string, team: string): Promise<SubmissionRow[]> {
+  /** A team's released submissions; `publishedBefore`: only those made before (a contestant's view: the publication slot). */
+  async forTeam(kind: string, team: string, publishedBefore?: Date): Promise<SubmissionRow[]> {
     const { rows } = await this.db.query<Row>(
-      `SELECT * FROM submissions WHERE kind = $1 AND team_id = $2 AND ${RELEASED} ORDER BY created_at, id`,
-      [kind, team],
+      `SELECT * FROM submissions WHERE kind = $1 AND team_id = $2 AND ${RELEASED} AND created_at < $3 ORDER BY created_at, id`,
+      [kind, team, (publishedBefore ?? FAR_FUTURE).toISOString()],
     );
     return rows.map(fromRow);
   }
@@ -163,11 +166,13 @@ export class LeaderboardRepository {
     return this.db.withLock({ space: LockSpace.leaderboardClose, name: kind }, fn);
   }
 
-  async all(kind: string): Promise<SubmissionRow[]> {
+  async all(kind: string, publishedBefore?: Date): Promise<SubmissionRow[]> {
     const { rows } = await this.db.query<Row>(
-      `SELECT * FROM submissions WHERE kind = $1 AND ${RELEASED} ORDER BY team_id, created_at, id`,
-      [kind],
+      `SELECT * FROM submissions WHERE kind = $1 AND ${RELEASED} AND created_at < $2 ORDER BY team_id, created_at, id`,
+      [kind, (publishedBefore ?? FAR_FUTURE).toISOString()],
     );
     return rows.map(fromRow);
   }
 }
+
+const FAR_FUTURE = new Date('9999-12-31T00:00:00Z');

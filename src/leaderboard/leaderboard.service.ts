@@ -31,7 +31,15 @@ export class LeaderboardService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly egress: EgressService,
+    /** Contestants see a submission once its publication slot has ended (CAGE_EGRESS_PUBLISH_SECONDS), as egress rows. */
+    private readonly publishSeconds = 60,
   ) {}
+
+  /** The start of the current publication slot: what a contestant may see was made before it. */
+  private publishedBefore(): Date {
+    const slot = this.publishSeconds * 1000;
+    return new Date(Math.floor(this.clock.now().getTime() / slot) * slot);
+  }
 
   /** The competition: the active policy's `predictions-score` kind. */
   competition(): SubmissionsKind {
@@ -39,9 +47,10 @@ export class LeaderboardService {
     throw new NotFoundException('no competition: the active policy has no predictions-score kind');
   }
 
-  async board(): Promise<Board> {
+  /** `user`: a contestant's board counts submissions whose publication slot has ended, as their receipts do. */
+  async board(user?: UserPrincipal): Promise<Board> {
     const kind = this.competition();
-    const rows = await this.repo.all(kind.kind);
+    const rows = await this.repo.all(kind.kind, user?.role === 'contestant' ? this.publishedBefore() : undefined);
     const closed = await this.repo.closed(kind.kind);
     const byTeam = groupByTeam(rows);
     const publicRows = ranked(
@@ -71,8 +80,13 @@ export class LeaderboardService {
     const kind = this.competition();
     const whose = user.role === 'contestant' ? (user.team ?? '') : team;
     if (user.role === 'contestant' && team !== undefined && team !== whose) return [];
-    const rows = whose === undefined ? await this.repo.all(kind.kind) : await this.repo.forTeam(kind.kind, whose);
-    return rows.map((r) => view(r, user.role !== 'contestant'));
+    if (user.role !== 'contestant') {
+      const rows = whose === undefined ? await this.repo.all(kind.kind) : await this.repo.forTeam(kind.kind, whose);
+      return rows.map((r) => view(r, true));
+    }
+    // A contestant: published slots only, by day and then by the random id (no order within a day).
+    const rows = await this.repo.forTeam(kind.kind, whose ?? '', this.publishedBefore());
+    return rows.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.id < b.id ? -1 : 1)).map((r) => view(r, false));
   }
 
   async select(user: UserPrincipal, id: string, selected: boolean, meta: RequestMeta): Promise<SubmissionView> {
@@ -80,8 +94,11 @@ export class LeaderboardService {
     const row = await this.repo.get(id);
     if (row === undefined || row.kind !== kind.kind || (user.role === 'contestant' && row.team !== user.team))
       throw new NotFoundException(`no submission ${id}`);
-    if ((await this.repo.closed(kind.kind)) !== undefined) throw new ConflictException('the competition is closed: selections are final');
-    const r = await this.repo.select(id, selected, kind.selections);
+    // Under the close's lock: a selection either lands before the close reads the finals, or is refused.
+    const r = await this.repo.withCloseLock(kind.kind, async () => {
+      if ((await this.repo.closed(kind.kind)) !== undefined) throw new ConflictException('the competition is closed: selections are final');
+      return this.repo.select(id, selected, kind.selections);
+    });
     if (r === 'missing') throw new NotFoundException(`no submission ${id}`);
     if (r === 'over_limit')
       throw new UnprocessableEntityException(`a team selects at most ${kind.selections} submissions; unselect one first`);
@@ -120,8 +137,28 @@ export class LeaderboardService {
           }
         }
       }
-      // The finals' predictions, for organizers only, behind the two-person airlock.
+      // The finals' predictions, for organizers only, behind the two-person airlock. A close that
+      // fails before it commits voids what it held (a retry holds them again).
       const held: { submission: string; artifact: string }[] = [];
+      try {
+        return await this.holdAndCommit(user, kind, rows, finals, scans, held, meta);
+      } catch (err) {
+        for (const h of held) await this.egress.voidHeld(h.artifact, meta).catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  private async holdAndCommit(
+    user: UserPrincipal,
+    kind: SubmissionsKind,
+    rows: SubmissionRow[],
+    finals: { row: SubmissionRow; predictions: Buffer; privateScore: number }[],
+    scans: { public: number; private: number },
+    held: { submission: string; artifact: string }[],
+    meta: RequestMeta,
+  ): Promise<Board> {
+    {
       for (const f of finals) {
         const artifact = await this.egress.holdForOrganizers(
           {
@@ -163,7 +200,7 @@ export class LeaderboardService {
       });
       await this.repo.close(kind.kind, this.clock.now(), user.sub, new Map(finals.map((f) => [f.row.id, f.privateScore])));
       return this.board();
-    });
+    }
   }
 }
 

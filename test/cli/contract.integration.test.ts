@@ -19,6 +19,7 @@ import { apiError } from '../../src/ops/error.dto';
 import { syntheticDicom } from '../support/dicom';
 import { DATASET, type Fixture, POLICY_DIR, startFixture } from '../support/fixture';
 import { bearer, rawRequest } from '../support/http';
+import { releasedSubmission } from '../support/submissions';
 import { cage, type CliResult } from './cli-harness';
 
 /*
@@ -335,23 +336,7 @@ describe('every cage command against a real gateway, each --json answer checked 
   });
 
   it('leaderboard, submissions, submissions select, leaderboard close', async () => {
-    const { LeaderboardRepository } = await import('../../src/leaderboard/leaderboard.repository');
-    const now = new Date().toISOString();
-    await f.gateway.get(LeaderboardRepository).insert(f.db, {
-      id: 'egr-contract-1',
-      kind: 'submissions',
-      team: 'beta',
-      jobId: f.beta.jobId,
-      day: now.slice(0, 10),
-      createdAt: now,
-      predictionsSha256: '0'.repeat(64),
-      storedKey: 'beta/egr-contract-1.csv',
-      publicScore: 0.613,
-      shownScore: 0.61,
-      improved: true,
-      privateScore: null,
-      selected: false,
-    });
+    await releasedSubmission(f, { id: 'egr-contract-1', team: 'beta', shown: 0.61, publicScore: 0.613 });
     const board = await json(leaderboard, 'leaderboard');
     expect(board).toMatchObject({
       competition: 'submissions',

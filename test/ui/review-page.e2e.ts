@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { postEgress } from '../support/egress';
+import { releasedSubmission } from '../support/submissions';
 import { type Fixture, POLICY_DIR, startFixture } from '../support/fixture';
 import { bearer, objectPath, rawRequest } from '../support/http';
 import { egressExpectationsWithout, policyDirWith } from '../support/policies';
@@ -485,25 +486,9 @@ describe('the review page (/ui/) in a real browser', () => {
   it('shows the leaderboard: the public board, and the private ranking once the competition is closed', async () => {
     const { LeaderboardRepository } = await import('../../src/leaderboard/leaderboard.repository');
     const repo = f.gateway.get(LeaderboardRepository);
-    const now = new Date().toISOString();
-    const row = (id: string, team: string, shown: number) => ({
-      id,
-      kind: 'submissions',
-      team,
-      jobId: team === 'beta' ? f.beta.jobId : f.alpha.jobId,
-      day: now.slice(0, 10),
-      createdAt: now,
-      predictionsSha256: '0'.repeat(64),
-      storedKey: `${team}/${id}.csv`,
-      publicScore: shown + 0.003,
-      shownScore: shown,
-      improved: true,
-      privateScore: null,
-      selected: false,
-    });
-    await repo.insert(f.db, row('egr-ui-1', 'beta', 0.62));
-    await repo.insert(f.db, row('egr-ui-2', 'alpha', 0.71));
-    await repo.insert(f.db, row('egr-ui-3', 'beta', 0.64));
+    await releasedSubmission(f, { id: 'egr-ui-1', team: 'beta', shown: 0.62 });
+    await releasedSubmission(f, { id: 'egr-ui-2', team: 'alpha', shown: 0.71 });
+    await releasedSubmission(f, { id: 'egr-ui-3', team: 'beta', shown: 0.64 });
     await page.goto(ui());
     if (await page.locator('#signin').isHidden()) await signOut();
     await signIn(officers.ann, 'ann');
