@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
   CopyObjectCommand,
+  CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  UploadPartCommand,
   DeleteObjectCommand,
   GetBucketLocationCommand,
   GetObjectAclCommand,
@@ -287,6 +290,44 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
       code: 'AccessDenied',
       status: 403,
     });
+    expect(await outboxKeys(f)).toEqual(before);
+    expect(
+      (await f.gateway.get(ObjectStore).head((await f.gateway.get(DatasetRepository).get(DATASET))!.bucket, `${DATASET}/train/scan-1.raw`))
+        .size,
+    ).toBe(f.objects.get('train/scan-1.raw')!.length);
+  });
+
+  it("answers as S3 does where clients depend on it (issue 19, item 4): an outbox HEAD 404, CreateBucket of one's bucket, MaxKeys=0, DeleteObjects per key, dataset writes 403", async () => {
+    const before = await outboxKeys(f);
+    // rclone HEADs the destination before an upload: a key "not there" is a 404 (never "there").
+    expect((await s3Error(alpha.send(new HeadObjectCommand({ Bucket: 'outbox', Key: 'predictions/run-1.csv' })))).status).toBe(404);
+    // Re-creating a bucket the job can see is S3's "you own it already": 200 in us-east-1.
+    expect((await alpha.send(new CreateBucketCommand({ Bucket: DATASET }))).$metadata.httpStatusCode).toBe(200);
+    expect((await alpha.send(new CreateBucketCommand({ Bucket: 'outbox' }))).$metadata.httpStatusCode).toBe(200);
+    expect(await s3Error(alpha.send(new CreateBucketCommand({ Bucket: 'someone-elses' })))).toMatchObject({
+      code: 'AccessDenied',
+      status: 403,
+    });
+    // MaxKeys=0: empty and not truncated; no token that would skip the first key.
+    const zero = await alpha.send(new ListObjectsV2Command({ Bucket: DATASET, MaxKeys: 0 }));
+    expect(zero).toMatchObject({ KeyCount: 0, IsTruncated: false });
+    expect(zero.NextContinuationToken).toBeUndefined();
+    expect(zero.Contents).toBeUndefined();
+    // DeleteObjects: a result document with each key refused; nothing deleted.
+    const keys = ['train/scan-1.raw', 'train/a&b <c>.txt'];
+    const del = await alpha.send(new DeleteObjectsCommand({ Bucket: DATASET, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+    expect(del.Deleted).toBeUndefined();
+    expect(del.Errors?.map((e) => [e.Key, e.Code])).toEqual(keys.map((k) => [k, 'AccessDenied']));
+    // Any write to a dataset bucket is 403, a multipart one included (not 501).
+    expect(await s3Error(alpha.send(new CreateMultipartUploadCommand({ Bucket: DATASET, Key: 'train/m.raw' })))).toMatchObject({
+      code: 'AccessDenied',
+      status: 403,
+    });
+    expect(
+      await s3Error(
+        alpha.send(new UploadPartCommand({ Bucket: DATASET, Key: 'train/m.raw', UploadId: 'u', PartNumber: 1, Body: Buffer.from('x') })),
+      ),
+    ).toMatchObject({ code: 'AccessDenied', status: 403 });
     expect(await outboxKeys(f)).toEqual(before);
     expect(
       (await f.gateway.get(ObjectStore).head((await f.gateway.get(DatasetRepository).get(DATASET))!.bucket, `${DATASET}/train/scan-1.raw`))

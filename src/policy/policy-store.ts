@@ -123,11 +123,16 @@ export class PolicyStore {
   }
 
   check(map: PolicyMap): PolicyCheck {
+    return this.compileChecked(map).check;
+  }
+
+  /** The check, and the compiled set when it compiled (so a caller that activates it compiles once). */
+  private compileChecked(map: PolicyMap): { check: PolicyCheck; files?: PolicyFiles } {
     let files: PolicyFiles;
     try {
       files = compilePolicyMap(map);
     } catch (err) {
-      if (err instanceof PolicyLoadError) return { ok: false, sha256: null, errors: [err.message], expectations: [] };
+      if (err instanceof PolicyLoadError) return { check: { ok: false, sha256: null, errors: [err.message], expectations: [] } };
       throw err;
     }
     let expectations: ExpectationResult[];
@@ -135,10 +140,10 @@ export class PolicyStore {
       expectations = checkExpectations(files);
     } catch (err) {
       if (err instanceof ExpectationFileError || err instanceof PolicyLoadError)
-        return { ok: false, sha256: files.sha256, errors: [err.message], expectations: [] };
+        return { check: { ok: false, sha256: files.sha256, errors: [err.message], expectations: [] }, files };
       throw err;
     }
-    return { ok: expectations.every((e) => e.passed), sha256: files.sha256, errors: [], expectations };
+    return { check: { ok: expectations.every((e) => e.passed), sha256: files.sha256, errors: [], expectations }, files };
   }
 
   /**
@@ -157,10 +162,10 @@ export class PolicyStore {
     detail: Record<string, string | number> = {},
     mode: 'request' | 'converge' = 'request',
   ): Promise<PolicyVersion> {
-    const base = (await this.versionsRepo.latest())?.version ?? 0;
-    const check = this.check(map);
-    if (!check.ok) throw new PolicyRefused(check);
-    const files = compilePolicyMap(map);
+    const base = (await this.versionsRepo.latestVersion()) ?? 0;
+    // Compiled once: the check's own compile is the set that is activated.
+    const { check, files } = this.compileChecked(map);
+    if (!check.ok || files === undefined) throw new PolicyRefused(check);
     const version = await this.versionsRepo.withActivationLock(async () => {
       const latest = await this.versionsRepo.latest();
       if (latest !== undefined && latest.sha256 === files.sha256) {
@@ -207,11 +212,14 @@ export class PolicyStore {
     if (this.syncing) return;
     this.syncing = true;
     try {
+      // The version number alone, four times a second; the set itself only when it is newer.
+      const newest = await this.versionsRepo.latestVersion();
+      if (newest === undefined || newest <= this.engine.active.version) return;
       const latest = await this.versionsRepo.latest();
       if (latest !== undefined && latest.version > this.engine.active.version) {
         // A set another replica (of an older version) stored without the rules this one needs
         // in policy never decides here; the current set keeps deciding.
-        const check = this.check(latest.map);
+        const { check, files } = this.compileChecked(latest.map);
         if (!check.ok) {
           if (this.refusedVersion !== latest.version)
             this.logger.error({
@@ -222,7 +230,7 @@ export class PolicyStore {
           this.refusedVersion = latest.version;
           return;
         }
-        this.engine.activate(compilePolicyMap(latest.map), new Date(latest.activatedAt), latest.version, latest.activatedBy);
+        this.engine.activate(files ?? compilePolicyMap(latest.map), new Date(latest.activatedAt), latest.version, latest.activatedBy);
         this.logger.log({ message: 'policy set activated by another replica', version: latest.version, sha256: this.engine.active.sha256 });
       }
     } catch (err) {

@@ -37,6 +37,13 @@ export class PolicyVersionRepository {
     return this.db.withLock({ space: LockSpace.policy, name: '' }, fn);
   }
 
+  /** The highest version's number only (what replicas poll). */
+  async latestVersion(): Promise<number | undefined> {
+    const { rows } = await this.db.query<{ v: string | number | null }>('SELECT MAX(version) AS v FROM policy_versions');
+    const v = rows[0]?.v;
+    return v === null || v === undefined ? undefined : Number(v);
+  }
+
   async latest(): Promise<PolicyVersionRow | undefined> {
     const { rows } = await this.db.query<Row>(
       'SELECT version, sha256, files, activated_at, activated_by FROM policy_versions ORDER BY version DESC LIMIT 1',

@@ -107,7 +107,8 @@ export class S3ApiService {
     }
     const objects = maxKeys === 0 ? [] : page.objects;
     const prefixes = maxKeys === 0 ? [] : page.commonPrefixes;
-    const truncated = maxKeys === 0 ? page.objects.length + page.commonPrefixes.length > 0 : page.nextCursor !== null;
+    // MaxKeys=0: an empty page that is not truncated, as S3 answers (no token past a key never shown).
+    const truncated = maxKeys === 0 ? false : page.nextCursor !== null;
     const enc = (s: string) => (encoding === 'url' ? uriEncode(s, true) : s);
     const body: XmlNode = {
       Name: bucket,
@@ -145,7 +146,11 @@ export class S3ApiService {
     headers: HeaderList,
     meta: RequestMeta,
   ): Promise<S3Reply> {
-    if (bucket === OUTBOX) throw accessDenied('The outbox is write-only: released artifacts are fetched by people, on the control API.');
+    if (bucket === OUTBOX) {
+      // HEAD before an upload (rclone's) expects 404 for a key not there; the outbox never says a key is.
+      if (method === 'HEAD') throw noSuchKey();
+      throw accessDenied('The outbox is write-only: released artifacts are fetched by people, on the control API.');
+    }
     const one = (name: string) => {
       const v = headerValues(headers, name);
       return v.length === 0 ? undefined : v.join(',');
@@ -245,6 +250,40 @@ export class S3ApiService {
     await this.egress.recordUnread(caller, segments[2] ?? '', err instanceof S3Error ? err.code : 'bad_request', meta);
   }
 
+  /**
+   * CreateBucket of a bucket the job can see: S3's answer to re-creating one's own bucket (200 in
+   * us-east-1, else 409 BucketAlreadyOwnedByYou), so clients that create before they write go on;
+   * any other bucket: AccessDenied (buckets are the organizers').
+   */
+  async createBucket(caller: S3Caller, bucket: string, meta: RequestMeta): Promise<S3Reply> {
+    if (bucket !== OUTBOX) {
+      try {
+        await this.dataPlane.checkDataset(caller, bucket, meta);
+      } catch (err) {
+        if (err instanceof NotVisibleError) throw accessDenied('Buckets are managed by the organizers; jobs cannot create them.');
+        throw err;
+      }
+    }
+    if (this.region === 'us-east-1') return { status: 200, headers: { location: `/${bucket}` } };
+    throw new S3Error(409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.');
+  }
+
+  /** DeleteObjects: nothing is deleted (datasets are read-only, the outbox keeps what it released); each key AccessDenied. */
+  async deleteObjects(raw: IncomingMessage): Promise<S3Reply> {
+    const body = await readSmall(raw, MAX_DELETE_BODY);
+    let keys: string[];
+    try {
+      keys = [...body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => xmlUnescape(m[1]));
+    } catch {
+      keys = []; // a character reference past U+10FFFF: malformed
+    }
+    if (keys.length === 0 || keys.length > 1000)
+      throw new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    return xml(200, 'DeleteResult', {
+      Error: keys.map((k) => ({ Key: k, Code: 'AccessDenied', Message: 'Access Denied' })),
+    });
+  }
+
   private async visibleBucket(caller: S3Caller, bucket: string, meta: RequestMeta): Promise<void> {
     try {
       await this.dataPlane.checkDataset(caller, bucket, meta);
@@ -253,6 +292,36 @@ export class S3ApiService {
       throw err;
     }
   }
+}
+
+/** A DeleteObjects document: 1,000 keys of at most 1,024 bytes, XML-escaped, fit. */
+const MAX_DELETE_BODY = 8 * 1024 * 1024;
+
+async function readSmall(raw: IncomingMessage, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of raw) {
+    n += (c as Buffer).length;
+    if (n > max) throw new S3Error(400, 'MalformedXML', 'The XML you provided was larger than this gateway accepts');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function xmlUnescape(s: string): string {
+  return s.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_, e: string) =>
+    e === 'amp'
+      ? '&'
+      : e === 'lt'
+        ? '<'
+        : e === 'gt'
+          ? '>'
+          : e === 'quot'
+            ? '"'
+            : e === 'apos'
+              ? "'"
+              : String.fromCodePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
+  );
 }
 
 function parseMaxKeys(v: string | undefined): number {

@@ -16,7 +16,13 @@ export type S3Operation =
   | { op: 'GetBucketLocation'; bucket: string }
   | { op: 'ListObjects'; bucket: string; version: 1 | 2; query: Map<string, string> }
   | { op: 'GetObject' | 'HeadObject'; bucket: string; key: string }
-  | { op: 'PutObject'; bucket: string; key: string };
+  | { op: 'PutObject'; bucket: string; key: string }
+  /** PUT on a bucket: buckets are the organizers', so only "it is yours already" (S3's answer to re-creating one). */
+  | { op: 'CreateBucket'; bucket: string }
+  /** POST ?delete: answered per key (AccessDenied), as S3 answers a multi-object delete. */
+  | { op: 'DeleteObjects'; bucket: string };
+
+const readOnlyDataset = () => new S3Error(403, 'AccessDenied', 'Dataset buckets are read-only; artifacts leave through the outbox bucket.');
 
 /** Query parameters that are part of authentication or client bookkeeping, not of the operation. */
 const IGNORED = new Set([
@@ -105,8 +111,12 @@ export function parseS3Request(method: string, rawTarget: string): S3Operation {
         return { op: 'ListObjects', bucket, version: listType === '2' ? 2 : 1, query };
       }
       case 'PUT':
-      case 'DELETE':
+        if (query.size === 0) return { op: 'CreateBucket', bucket };
+        throw new S3Error(403, 'AccessDenied', 'Buckets are managed by the organizers; jobs cannot create, change or delete them.');
       case 'POST':
+        if (query.has('delete') && query.size === 1) return { op: 'DeleteObjects', bucket };
+        throw new S3Error(403, 'AccessDenied', 'Buckets are managed by the organizers; jobs cannot create, change or delete them.');
+      case 'DELETE':
         throw new S3Error(403, 'AccessDenied', 'Buckets are managed by the organizers; jobs cannot create, change or delete them.');
       default:
         throw unsupported(`${method} on a bucket`);
@@ -128,11 +138,14 @@ export function parseS3Request(method: string, rawTarget: string): S3Operation {
       return { op: method === 'GET' ? 'GetObject' : 'HeadObject', bucket, key };
     }
     case 'PUT': {
+      // A dataset bucket is read-only whatever the write (a part upload included): 403, not 501.
+      if (bucket !== OUTBOX) throw readOnlyDataset();
       const odd = unknownParam(query, new Set());
       if (odd !== undefined) throw unsupported(`the ${odd} parameter on PutObject`);
       return { op: 'PutObject', bucket, key };
     }
     case 'POST':
+      if (bucket !== OUTBOX) throw readOnlyDataset();
       throw unsupported(query.has('uploads') || query.has('uploadId') ? 'multipart upload' : 'POST on an object');
     case 'DELETE':
       throw new S3Error(403, 'AccessDenied', 'Dataset objects are read-only and the outbox keeps what it released.');

@@ -92,6 +92,12 @@ export class S3Controller {
       case 'PutObject':
         out = await this.s3.putObject(caller, op.bucket, op.key, req.raw, headers, meta);
         break;
+      case 'CreateBucket':
+        out = await this.s3.createBucket(caller, op.bucket, meta);
+        break;
+      case 'DeleteObjects':
+        out = await this.s3.deleteObjects(req.raw);
+        break;
     }
     void reply.status(out.status).headers({ ...out.headers, 'x-amz-request-id': req.id });
     if (out.body === undefined || req.method === 'HEAD') {
