@@ -158,49 +158,47 @@ export class LeaderboardService {
     held: { submission: string; artifact: string }[],
     meta: RequestMeta,
   ): Promise<Board> {
-    {
-      for (const f of finals) {
-        const artifact = await this.egress.holdForOrganizers(
-          {
-            team: f.row.team,
-            jobId: f.row.jobId,
-            kind: kind.kind,
-            canonical: f.predictions,
-            by: user.sub,
-          },
-          meta,
-        );
-        held.push({ submission: f.row.id, artifact });
-      }
-      const privateRanking = ranked(
-        [...groupByTeam(finals.map((f) => ({ ...f.row, privateScore: f.privateScore })))].map(([team, s]) => ({
-          team,
-          score: Math.max(...s.map((r) => r.privateScore ?? 0)),
-          submissions: rows.filter((r) => r.team === team).length,
-        })),
-      );
-      // Logged before it is committed (one close at a time: the lock).
-      await this.audit.record(meta, {
-        principal: user.sub,
-        team: null,
-        action: 'leaderboard.close',
-        decision: 'allow',
-        resource: { type: 'competition', id: kind.kind },
-        detail: {
-          finals: finals.map((f) => ({
-            submission: f.row.id,
-            team: f.row.team,
-            privateScore: f.privateScore,
-            heldFor: held.find((h) => h.submission === f.row.id)?.artifact ?? '',
-          })),
-          ranking: privateRanking.map((r) => ({ rank: r.rank, team: r.team, score: r.score })),
-          privateScans: scans.private,
-          publicScans: scans.public,
+    for (const f of finals) {
+      const artifact = await this.egress.holdForOrganizers(
+        {
+          team: f.row.team,
+          jobId: f.row.jobId,
+          kind: kind.kind,
+          canonical: f.predictions,
+          by: user.sub,
         },
-      });
-      await this.repo.close(kind.kind, this.clock.now(), user.sub, new Map(finals.map((f) => [f.row.id, f.privateScore])));
-      return this.board();
+        meta,
+      );
+      held.push({ submission: f.row.id, artifact });
     }
+    const privateRanking = ranked(
+      [...groupByTeam(finals.map((f) => ({ ...f.row, privateScore: f.privateScore })))].map(([team, s]) => ({
+        team,
+        score: Math.max(...s.map((r) => r.privateScore ?? 0)),
+        submissions: rows.filter((r) => r.team === team).length,
+      })),
+    );
+    // Logged before it is committed (one close at a time: the lock).
+    await this.audit.record(meta, {
+      principal: user.sub,
+      team: null,
+      action: 'leaderboard.close',
+      decision: 'allow',
+      resource: { type: 'competition', id: kind.kind },
+      detail: {
+        finals: finals.map((f) => ({
+          submission: f.row.id,
+          team: f.row.team,
+          privateScore: f.privateScore,
+          heldFor: held.find((h) => h.submission === f.row.id)?.artifact ?? '',
+        })),
+        ranking: privateRanking.map((r) => ({ rank: r.rank, team: r.team, score: r.score })),
+        privateScans: scans.private,
+        publicScans: scans.public,
+      },
+    });
+    await this.repo.close(kind.kind, this.clock.now(), user.sub, new Map(finals.map((f) => [f.row.id, f.privateScore])));
+    return this.board();
   }
 }
 

@@ -338,4 +338,25 @@ describe('cage commands against canned answers', () => {
     expect(r.code).toBe(0);
     expect(api.requests[0].body).toEqual({ version: 3 });
   });
+  it('audit export takes the leaves up to the newest checkpoint it listed, not one signed meanwhile', async () => {
+    // The server has signed size 5 since the listing (size 3): asked without `to`, it would send 5.
+    const line = (i: number) => `{"i":${i}}`;
+    api.on('GET /v1/audit/checkpoints', { status: 200, body: { checkpoints: [{ size: 3, note: 'cp-3\n' }] } });
+    api.on('GET /v1/audit/export', (req) => {
+      const to = Number(new URL(req.url, 'http://x').searchParams.get('to') ?? 5);
+      return { status: 200, text: Array.from({ length: to }, (_, i) => `${line(i)}\n`).join('') };
+    });
+    api.on('GET /v1/audit/leaf-hashes', { status: 200, text: '' });
+    api.on('GET /v1/audit/checkpoint/key', { status: 200, text: 'key' });
+    api.on('GET /v1/audit/checkpoint/keys', { status: 200, body: { keys: [] } });
+    const dir = mkdtempSync(join(tmpdir(), 'cage-export-'));
+    try {
+      const r = await cage(['--json', 'audit', 'export', '--out', dir], { env: api.env() });
+      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+      expect(JSON.parse(r.stdout)).toMatchObject({ leaves: 3, checkpoints: 1 });
+      expect(api.requests.find((q) => q.url.startsWith('/v1/audit/export'))?.url).toContain('to=3');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

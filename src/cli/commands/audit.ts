@@ -57,8 +57,13 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
         // Listed before the leaves are taken (up to the latest checkpoint then), so that a checkpoint the
         // live log signs in between is not mistaken for a truncation.
         const cps = await api.get<CheckpointList>('/v1/audit/checkpoints');
+        // Up to the newest checkpoint listed, not the server's newest when the leaves are asked for:
+        // a checkpoint signed in between would leave leaves past every checkpoint the export holds
+        // (which `audit verify` rightly refuses as unverified).
+        const newest = cps.checkpoints.reduce((m, c) => Math.max(m, c.size), 0);
+        const to = opts.to ?? (cps.checkpoints.length > 0 ? newest : undefined);
         const leaves = await api.text('/v1/audit/export', {
-          query: { format: 'jsonl', to: opts.to === undefined ? undefined : String(opts.to) },
+          query: { format: 'jsonl', to: to === undefined ? undefined : String(to) },
         });
         const size = leaves === '' ? 0 : leaves.split('\n').length - 1;
         const hashes = await api.text('/v1/audit/leaf-hashes', { query: { to: String(size) } });
