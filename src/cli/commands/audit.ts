@@ -5,6 +5,7 @@ import { type Command } from 'commander';
 import { type ExportBundle, verifyExport } from '../../audit/verify/offline-verifier';
 import { type AuditPage, type CheckpointList, type SigningKeyList } from '../api-types';
 import { CliError, ExitCode, UsageError } from '../cli-error';
+import { ApiError } from '../client';
 import { type CliIo, examples, handler } from '../context';
 
 /**
@@ -62,9 +63,17 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
         // (which `audit verify` rightly refuses as unverified).
         const newest = cps.checkpoints.reduce((m, c) => Math.max(m, c.size), 0);
         const to = opts.to ?? (cps.checkpoints.length > 0 ? newest : undefined);
-        const leaves = await api.text('/v1/audit/export', {
-          query: { format: 'jsonl', to: to === undefined ? undefined : String(to) },
-        });
+        const exportTo = (size: number | undefined) =>
+          api.text('/v1/audit/export', { query: { format: 'jsonl', to: size === undefined ? undefined : String(size) } });
+        let leaves: string;
+        try {
+          leaves = await exportTo(to);
+        } catch (err) {
+          // A log shorter than a checkpoint it signed (truncated): take what it has, so that
+          // `audit verify` can say so, rather than export nothing.
+          if (!(err instanceof ApiError) || opts.to !== undefined || err.status >= 500) throw err;
+          leaves = await exportTo(undefined);
+        }
         const size = leaves === '' ? 0 : leaves.split('\n').length - 1;
         const hashes = await api.text('/v1/audit/leaf-hashes', { query: { to: String(size) } });
         const key = await api.text('/v1/audit/checkpoint/key');
