@@ -37,10 +37,15 @@ describe('the Ladder (Blum & Hardt, 2015)', () => {
   });
 
   it('where a board of best exact scores would climb past the step on the same noise', () => {
-    // The property above is not a platitude: 0.6251 shown as 0.63, noise +0.0099 → 0.635 exact.
-    const first = ladder(undefined, 0.6251, 0.01).shown;
-    expect(Math.max(0.6251, 0.6251 + 0.0099)).toBeGreaterThan(first);
-    expect(ladder(first, 0.6251 + 0.0099, 0.01)).toEqual({ shown: 0.63, improved: false });
+    // 0.6249 is shown as 0.62; noise +0.0099 makes 0.6348, past 0.62 + one step: a board of
+    // exact bests would show it. The Ladder shows 0.63, the first shown plus one step, no more.
+    const first = ladder(undefined, 0.6249, 0.01).shown;
+    expect(first).toBe(0.62);
+    const noisy = 0.6249 + 0.0099;
+    expect(noisy).toBeGreaterThan(first + 0.01);
+    expect(ladder(first, noisy, 0.01)).toEqual({ shown: 0.63, improved: true });
+    // And once there, the same noise moves it no further.
+    expect(ladder(0.63, noisy, 0.01)).toEqual({ shown: 0.63, improved: false });
   });
 
   it('rounds to the step exactly and charges log2(levels + 1) bits', () => {
