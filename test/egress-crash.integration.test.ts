@@ -18,7 +18,7 @@ import { EgressReceiptsService } from '../src/egress/egress-receipts.service';
 import { EgressRepository } from '../src/egress/egress.repository';
 import { ObjectStore } from '../src/storage/object-store.service';
 import { TeamRepository } from '../src/teams/team.repository';
-import { TokenService } from '../src/auth/token.service';
+import { contestantToken } from './support/tokens';
 
 const METRICS = '{"n": 40, "metrics": {"auc": 0.9}}';
 const outboxKeys = async (g: Gateway) => (await g.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
@@ -62,7 +62,7 @@ describe('an outbox write that fails', () => {
     // Nor does the team see it: the job did not choose the failure, and the row would show the
     // canonical hash of content that never left.
     clock.advance(60_000);
-    const person = await f.gateway.get(TokenService).issueUser('bea', 'contestant', 'beta', 600);
+    const person = await contestantToken(f.gateway, 'bea', 'beta', 600);
     const seen = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(person))).body.toString()) as {
       artifacts: unknown[];
     };

@@ -18,7 +18,7 @@ import { GrantRepository } from '../src/grants/grant.repository';
 import { JobService } from '../src/jobs/job.service';
 import { PolicyEngine } from '../src/policy/policy.types';
 import { TeamRepository } from '../src/teams/team.repository';
-import { TokenService } from '../src/auth/token.service';
+import { contestantToken } from './support/tokens';
 
 const ROW = 'scan-9,1,2,3,0.5';
 const META = { requestId: 'disclosure-test', listener: 'internal' as const };
@@ -67,7 +67,7 @@ describe('disclosure: every channel a team can observe is closed or charged (doc
       'test',
     );
     const job = await gw.get(JobService).issue(id, 3600, 'test', META);
-    const person = await gw.get(TokenService).issueUser(`${id}-person`, 'contestant', id, 600);
+    const person = await contestantToken(gw, `${id}-person`, id, 600);
     return { id, job, person };
   }
 
@@ -357,7 +357,7 @@ describe('disclosure with a small bits budget (docs/disclosure.md)', () => {
 
   it('row 6: a refusal or an artifact over the bits budget is a 429 with no reasons and no row', async () => {
     const post = (body: string) => postEgress(f.gateway.sandboxUrl, 'predictions', f.beta.token, body);
-    const contestant = await f.gateway.get(TokenService).issueUser('bea', 'contestant', 'beta', 600);
+    const contestant = await contestantToken(f.gateway, 'bea', 'beta', 600);
     const rows = async () =>
       (clock.advance(60_000),
       JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(contestant))).body.toString()) as {

@@ -11,7 +11,7 @@ import { AuditRepository } from '../src/audit/audit.repository';
 import { GrantRepository } from '../src/grants/grant.repository';
 import { JobService } from '../src/jobs/job.service';
 import { ObjectStore } from '../src/storage/object-store.service';
-import { TokenService } from '../src/auth/token.service';
+import { contestantToken } from './support/tokens';
 
 async function outboxKeys(f: Fixture): Promise<string[]> {
   return (await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key);
@@ -189,7 +189,7 @@ describe.each(DB_KINDS)('egress on %s', (db) => {
 
   it('lets a contestant see only their own team’s receipts', async () => {
     clock.advance(60_000); // rows are shown once their publication slot has ended
-    const betaPerson = await f.gateway.get(TokenService).issueUser('bea', 'contestant', 'beta', 600);
+    const betaPerson = await contestantToken(f.gateway, 'bea', 'beta', 600);
     const mine = JSON.parse((await rawRequest(f.gateway.controlUrl, 'GET', '/v1/egress', bearer(betaPerson))).body.toString()) as {
       artifacts: { team: string }[];
     };

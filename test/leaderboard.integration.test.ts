@@ -11,6 +11,7 @@ import { splitScans } from '../src/leaderboard/split';
 import { TokenService } from '../src/auth/token.service';
 import { DATASET, type Fixture, POLICY_DIR, startFixture, TestClock } from './support/fixture';
 import { bearer, rawRequest } from './support/http';
+import { contestantToken } from './support/tokens';
 
 /*
  * Issue 18, item 2: a submission stays in the cage. A job submits predictions (REST and S3); they
@@ -265,15 +266,9 @@ describe('leaderboard submissions (a score leaves, the predictions stay)', () =>
       const asOrganizer = (method: string, path: string) => rawRequest(f.gateway.controlUrl, method, path, bearer(f.organizerToken));
 
       beforeAll(async () => {
-        const added = await rawRequest(
-          f.gateway.controlUrl,
-          'POST',
-          '/v1/teams/beta/members',
-          { ...bearer(f.organizerToken), 'content-type': 'application/json' },
-          JSON.stringify({ subject: 'bea' }),
-        );
-        expect(added.status).toBe(201);
-        bea = await f.gateway.get(TokenService).issueUser('bea', 'contestant', 'beta', 3600);
+        // A member since now (the helper adds her on the wall clock, as tokens are issued; the
+        // suite's clock has moved a day ahead).
+        bea = await contestantToken(f.gateway, 'bea', 'beta', 3600);
       });
 
       it('shows a contestant the public board and their team as the Ladder showed it, never an exact or private score', async () => {

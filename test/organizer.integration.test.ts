@@ -11,7 +11,7 @@ import { GrantService } from '../src/grants/grant.service';
 import { JobService } from '../src/jobs/job.service';
 import { PolicyEngine } from '../src/policy/policy.types';
 import { ObjectStore } from '../src/storage/object-store.service';
-import { TokenService } from '../src/auth/token.service';
+import { contestantToken } from './support/tokens';
 
 /** Runs the CLI in-process against the started gateway; returns exit code and output. */
 async function cage(g: Gateway, token: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -247,7 +247,7 @@ describe('organizers: from an empty database to a job reading granted data, thro
 
   it('enforces roles: an auditor cannot grant, a contestant cannot list teams or issue jobs, a job token reaches no control route', async () => {
     const aud = g.bootstrap!.auditorToken;
-    const contestant = await g.get(TokenService).issueUser('carl', 'contestant', 'lungs-r-us', 600);
+    const contestant = await contestantToken(g, 'carl', 'lungs-r-us', 600);
     expect(
       (
         await cage(

@@ -76,8 +76,45 @@ describe.each(DB_KINDS)('revocable user tokens (%s)', (db) => {
     const after = await refusedWithin('/v1/egress', token);
     expect(after).toBeLessThanOrEqual(1000);
     expect(((await (await call('GET', '/v1/egress', token)).json()) as { message: string }).message).toContain(
-      'no longer a member of team alpha',
+      'not (or no longer) a member of team alpha',
     );
+  });
+
+  it('should not let a team claim alone speak for a team: a token for someone who is not a member is refused', async () => {
+    // A token signed by the gateway's own key but never backed by a membership (one minted before
+    // this rule, or by a key-ring holder outside the API) reads nothing of the team.
+    const bare = await f.gateway.get(TokenService).issueUser('nemo', 'contestant', 'alpha', 600);
+    const r = await call('GET', '/v1/egress', bare);
+    expect(r.status).toBe(401);
+    expect(((await r.json()) as { message: string }).message).toContain('not (or no longer) a member of team alpha');
+    // Issuing one through the API makes its subject a member (said in the token.issue leaf).
+    const { token } = await issue('nina', 'contestant', 'alpha');
+    expect((await call('GET', '/v1/egress', token)).status).toBe(200);
+    const { members } = (await (await call('GET', '/v1/teams/alpha/members', f.organizerToken)).json()) as {
+      members: { subject: string }[];
+    };
+    expect(members.map((m) => m.subject)).toContain('nina');
+    const leaves = (await (await call('GET', '/v1/audit?action=token.issue&limit=50', f.auditorToken)).json()) as {
+      leaves: { leaf: { detail: { after: { subject: string; membership?: string } } } }[];
+    };
+    expect(leaves.leaves.find((l) => l.leaf.detail.after.subject === 'nina')?.leaf.detail.after.membership).toBe('added');
+    // A team that does not exist gets no token, and no member.
+    const unknown = await call('POST', '/v1/tokens', f.organizerToken, { subject: 'nina', role: 'contestant', team: 'no-such-team' });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('should not bring back old tokens when a removed contestant is added to the team again', async () => {
+    const old = await issue('otto', 'contestant', 'alpha');
+    expect((await call('GET', '/v1/egress', old.token)).status).toBe(200);
+    expect((await call('DELETE', '/v1/teams/alpha/members/otto', f.organizerToken)).status).toBe(204);
+    expect(await refusedWithin('/v1/egress', old.token)).toBeLessThanOrEqual(1000);
+    await sleep(1100); // token times are whole seconds
+    expect((await call('POST', '/v1/teams/alpha/members', f.organizerToken, { subject: 'otto' })).status).toBe(201);
+    const r = await call('GET', '/v1/egress', old.token);
+    expect(r.status).toBe(401);
+    expect(((await r.json()) as { message: string }).message).toContain('predates the current membership of team alpha');
+    const renewed = await issue('otto', 'contestant', 'alpha');
+    expect((await call('GET', '/v1/egress', renewed.token)).status).toBe(200);
   });
 
   it('should not let a contestant or an auditor revoke tokens', async () => {

@@ -49,8 +49,8 @@ export class ControlJwtStrategy extends PassportStrategy(Strategy, 'control-jwt'
 
   /**
    * What a signature cannot say, read at every use (at most 500 ms old, on every replica): the
-   * token was not revoked, nor every token of its subject since it was issued; a contestant
-   * removed from the team their token names holds it no longer.
+   * token was not revoked, nor every token of its subject since it was issued; a contestant's
+   * token speaks for its team only while its holder is a member, and has been since it was issued.
    */
   private async stillGood(user: UserPrincipal): Promise<void> {
     if (user.tokenId !== undefined && (await this.revocations.revokedAt('token', user.tokenId)) !== null)
@@ -61,9 +61,15 @@ export class ControlJwtStrategy extends PassportStrategy(Strategy, 'control-jwt'
     if (subjectRevoked !== null && (since === undefined || since <= subjectRevoked))
       throw new UnauthorizedException(`token revoked: every token of ${user.sub} issued up to ${subjectRevoked.toISOString()} was`);
     if (user.role === 'contestant' && user.team !== null) {
-      const membership = (await this.teams.teamsEverOf(personOf(user).subject, personOf(user).issuer)).find((t) => t.team === user.team);
-      if (membership !== undefined && !membership.current)
-        throw new UnauthorizedException(`no longer a member of team ${user.team}: the token no longer speaks for it`);
+      // The claim alone does not speak for the team: the holder must be a member now, and have
+      // been since the token's chain began (a member removed and added again does not bring back
+      // the tokens issued before; a token is whole seconds, membership milliseconds).
+      const person = personOf(user);
+      const member = await this.teams.memberSince(user.team, person.subject, person.issuer);
+      if (member === undefined)
+        throw new UnauthorizedException(`not (or no longer) a member of team ${user.team}: the token does not speak for it`);
+      if (since !== undefined && Math.floor(member.getTime() / 1000) * 1000 > since.getTime())
+        throw new UnauthorizedException(`this token predates the current membership of team ${user.team}: ask an organizer for a new one`);
     }
   }
 }

@@ -1,4 +1,14 @@
-import { BadRequestException, ConflictException, Controller, ForbiddenException, HttpCode, Param, Post, Req } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  Controller,
+  ForbiddenException,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+} from '@nestjs/common';
 import { ApiConflictResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
@@ -35,9 +45,19 @@ export class TokensController {
     @ZodBody(newToken) t: z.infer<typeof newToken>,
     @Req() req: FastifyRequest,
   ): Promise<z.infer<typeof issuedToken>> {
+    if (t.team !== undefined && (await this.teams.get(t.team)) === undefined) throw new NotFoundException(`team ${t.team} not found`);
     // A team-claimed token affiliates its holder with the team for good (reviewer independence).
+    const at = this.clock.now();
     if (t.team !== undefined)
-      await this.teams.recordTokenHolder({ team: t.team, subject: t.subject, issuer: '', role: t.role }, new Date(), actor(user));
+      await this.teams.recordTokenHolder({ team: t.team, subject: t.subject, issuer: '', role: t.role }, at, actor(user));
+    // A contestant's token speaks for the team only while its holder is a member (checked at
+    // every use): issuing one makes the subject a member, unless they are one already.
+    const membership =
+      t.role === 'contestant' && t.team !== undefined
+        ? (await this.teams.addMember({ team: t.team, subject: t.subject, issuer: '' }, at, actor(user)))
+          ? 'added'
+          : 'existing'
+        : undefined;
     const ttlSeconds = t.ttlSeconds ?? DEFAULT_USER_TTL_S[t.role];
     const token = await this.tokens.issueUser(t.subject, t.role, t.team ?? null, ttlSeconds);
     const tokenId = String(decodeJwt(token).jti);
@@ -48,7 +68,7 @@ export class TokensController {
       action: 'token.issue',
       decision: 'allow',
       resource: { type: 'user', id: t.subject },
-      detail: { after: { subject: t.subject, role: t.role, team: t.team ?? null, expiresAt, tokenId } },
+      detail: { after: { subject: t.subject, role: t.role, team: t.team ?? null, expiresAt, tokenId, ...(membership && { membership }) } },
     });
     return { token, tokenId, expiresAt };
   }

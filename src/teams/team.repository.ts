@@ -69,6 +69,15 @@ export class TeamRepository {
     return rows.map((r) => ({ team: r.team_id, subject: r.subject, issuer: r.issuer, addedAt: new Date(r.added_at).toISOString() }));
   }
 
+  /** When a person's current membership of a team began; undefined when they are not a member now. */
+  async memberSince(team: string, subject: string, issuer: string): Promise<Date | undefined> {
+    const { rows } = await this.db.query<{ added_at: string | Date }>(
+      'SELECT added_at FROM team_members WHERE team_id = $1 AND subject = $2 AND issuer = $3',
+      [team, subject, issuer],
+    );
+    return rows[0] === undefined ? undefined : new Date(rows[0].added_at);
+  }
+
   /**
    * Every team a person (subject at issuer; issuer '' for the gateway's own tokens) is or was a
    * member of, `current` when they still are. Airlock reviewers must be independent of all of them.

@@ -15,6 +15,7 @@ import { SeriesRepository } from '../../src/datasets/series.repository';
 import { ObjectStore } from '../../src/storage/object-store.service';
 import { TeamRepository } from '../../src/teams/team.repository';
 import { TokenService } from '../../src/auth/token.service';
+import { contestantToken } from './tokens';
 
 export const POLICY_DIR = join(__dirname, '..', '..', 'policies');
 export const DATASET = 'ct';
@@ -145,7 +146,7 @@ export async function startFixture(opts: FixtureOptions): Promise<Fixture> {
     config,
     organizerToken: await gw.get(TokenService).issueUser('olga', 'organizer', null, 3600),
     auditorToken: await gw.get(TokenService).issueUser('aud', 'auditor', null, 3600),
-    contestantToken: await gw.get(TokenService).issueUser('carl', 'contestant', 'alpha', 3600),
+    contestantToken: await contestantToken(gw, 'carl', 'alpha', 3600),
     stop: async () => {
       await gateway.stop();
       await drop().catch(() => undefined);
