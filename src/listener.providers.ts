@@ -30,6 +30,7 @@ import { ErrorFilter } from './ops/error.filter';
 import { HealthService } from './ops/health.service';
 import { PolicyStore } from './policy/policy-store';
 import { PolicyEngine } from './policy/policy.types';
+import { SignaturePolicy } from './s3-api/signature-policy';
 import { S3ApiService } from './s3-api/s3-api.service';
 import { TeamRepository } from './teams/team.repository';
 import { TeamService } from './teams/team.service';
@@ -42,7 +43,7 @@ import { TeamService } from './teams/team.service';
  */
 const COMMON: InjectionToken[] = [Clock, TokenService, CAGE_CONFIG, HealthService];
 
-const SANDBOX: InjectionToken[] = [JobRepository, JobSecrets, DataPlaneService, EgressService, ListCursors, S3ApiService];
+const SANDBOX: InjectionToken[] = [JobRepository, JobSecrets, DataPlaneService, EgressService, ListCursors, S3ApiService, SignaturePolicy];
 
 const CONTROL: InjectionToken[] = [
   AuditRepository,

@@ -7,7 +7,7 @@ import { SubmissionsController } from './leaderboard/submissions.controller';
 import { sandboxProviders } from './listener.providers';
 import { HealthController } from './ops/health.controller';
 import { S3Controller } from './s3-api/s3.controller';
-import { SigV4Strategy } from './s3-api/sigv4.strategy';
+import { S3SignatureStrategy } from './s3-api/s3-signature.strategy';
 
 /** The sandbox listener: the only door from contestant code. Job credentials only: JWT (REST) or SigV4 access keys (S3). */
 @Module({})
@@ -18,7 +18,7 @@ export class SandboxModule {
       imports: [PassportModule],
       // The S3 controller's catch-all routes come last: the REST routes are more specific and win.
       controllers: [DatasetsController, EgressController, SubmissionsController, HealthController, S3Controller],
-      providers: [...sandboxProviders(services), SandboxJwtStrategy, SigV4Strategy],
+      providers: [...sandboxProviders(services), SandboxJwtStrategy, S3SignatureStrategy],
     };
   }
 }

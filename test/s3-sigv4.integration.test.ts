@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
+import { cpSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PolicyWatcher } from '../src/policy/policy-watcher';
+import { PolicyEngine } from '../src/policy/policy.types';
+import { egressExpectationsWithout, policyDirWith } from './support/policies';
 import { OUTBOX_BUCKET } from '../src/egress/egress-release';
 import { predictions } from './support/egress';
-import { DATASET, type Fixture, startFixture, TestClock } from './support/fixture';
+import { DATASET, type Fixture, POLICY_DIR, startFixture, TestClock } from './support/fixture';
 import { type RawResponse, rawRequest } from './support/http';
 import { awsChunked, awsChunkedLength, SigV4TestClient } from './support/sigv4-client';
 import { AuditRepository } from '../src/audit/audit.repository';
@@ -27,16 +32,19 @@ function withoutRequestId(r: RawResponse): string {
 
 describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
   let f: Fixture;
+  let dir: string;
   let alpha: SigV4TestClient;
   let beta: SigV4TestClient;
   const clock = new TestClock(NOW);
   beforeAll(async () => {
-    f = await startFixture({ db: 'pglite', clock });
+    dir = policyDirWith({});
+    f = await startFixture({ db: 'pglite', clock, policyDir: dir });
     alpha = new SigV4TestClient(f.gateway.sandboxUrl, f.alpha);
     beta = new SigV4TestClient(f.gateway.sandboxUrl, f.beta);
   });
   afterAll(async () => {
     await f?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
     clock.at = NOW;
@@ -279,22 +287,54 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
       await expectOneAbortLeaf(badDigest, 'InvalidDigest');
     });
 
-    it('should not release an UNSIGNED-PAYLOAD upload (policy egress-signed-payload-only), but reads may be unsigned', async () => {
-      const before = await outbox();
+    it('releases an UNSIGNED-PAYLOAD upload by default (checked and charged like any other), and reads may be unsigned', async () => {
       const r = await put('unsigned.csv', undefined, 'UNSIGNED-PAYLOAD');
-      expect(r.status).toBe(403);
-      expect(code(r)).toBe('AccessDenied');
-      expect(r.body.toString()).toContain('egress-signed-payload-only');
-      expect(await outbox()).toEqual(before);
+      expect(r.status).toBe(200);
+      expect(r.headers['x-cage-egress-status']).toBe('released');
       const read = await alpha.send({ method: 'GET', path: OBJECT, date: NOW, payloadHash: 'UNSIGNED-PAYLOAD' });
       expect(read.status).toBe(200);
     });
 
-    it('should not accept trailer-signed or unsigned streaming uploads', async () => {
+    it('should not release an UNSIGNED-PAYLOAD upload once the operator activates egress-signed-payload-only', async () => {
+      const forbid =
+        '@id("egress-signed-payload-only")\nforbid (principal, action == Cage::Action::"egress", resource)\nwhen { context.payload == "unsigned" };\n';
+      writeFileSync(join(dir, 'signed-only.cedar'), forbid);
+      writeFileSync(
+        join(dir, 'tests', 'egress.json'),
+        egressExpectationsWithout(
+          'an S3 upload with an unsigned body (UNSIGNED-PAYLOAD, the unsigned trailer, SigV2) leaves, checked like any other',
+        ),
+      );
+      await f.gateway.get(PolicyWatcher).reload();
+      expect(f.gateway.get(PolicyEngine).active.files).toContain('signed-only.cedar');
+      try {
+        const before = await outbox();
+        // Alpha's job: beta's daily cap is the other tests'.
+        const r = await alpha.send({
+          method: 'PUT',
+          path: '/outbox/predictions/unsigned-refused.csv',
+          date: NOW,
+          body,
+          headers: { 'content-type': 'text/csv' },
+          payloadHash: 'UNSIGNED-PAYLOAD',
+        });
+        expect(r.status).toBe(403);
+        expect(code(r)).toBe('AccessDenied');
+        expect(r.body.toString()).toContain('egress-signed-payload-only');
+        expect(await outbox()).toEqual(before);
+      } finally {
+        unlinkSync(join(dir, 'signed-only.cedar'));
+        cpSync(join(POLICY_DIR, 'tests', 'egress.json'), join(dir, 'tests', 'egress.json'));
+        await f.gateway.get(PolicyWatcher).reload();
+      }
+    });
+
+    it('should not accept SigV4a streaming (501), nor a trailer form that declares no trailing checksum (400)', async () => {
+      const sigv4a = await put('sigv4a.csv', undefined, 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD');
+      expect([sigv4a.status, code(sigv4a)]).toEqual([501, 'NotImplemented']);
       for (const hash of ['STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER']) {
         const r = await put('trailer.csv', undefined, hash);
-        expect(r.status).toBe(501);
-        expect(code(r)).toBe('NotImplemented');
+        expect([r.status, code(r)]).toEqual([400, 'InvalidRequest']);
       }
     });
 

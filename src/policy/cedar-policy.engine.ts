@@ -178,6 +178,8 @@ function resourceUid(req: DecisionRequest) {
       return uid('Object', `${r.dataset}/${r.key}`);
     case 'Artifact':
       return uid('Artifact', r.id);
+    case 'Team':
+      return uid('Team', r.id);
   }
 }
 
@@ -193,6 +195,8 @@ function entitiesFor(req: DecisionRequest): cedar.EntityJson[] {
   const principal: cedar.EntityJson =
     p.type === 'Job' ? { uid: uid('Job', p.id), attrs: {}, parents } : { uid: uid('User', p.id), attrs: { role: p.role }, parents };
   switch (r.type) {
+    case 'Team':
+      return [principal];
     case 'Artifact': {
       // A job submits for its own team; anyone else (a reviewer) is asked about a named team.
       const team = r.team ?? (p.type === 'Job' ? p.team : undefined);

@@ -35,6 +35,7 @@ const objectResource = z
   .strict();
 const splitResource = z.object({ dataset: z.string(), split: z.string(), kind: z.enum(['train', 'val', 'test', 'labels']) }).strict();
 const artifactResource = z.object({ artifact: z.string(), kind: z.string(), team: z.string().optional() }).strict();
+const teamResource = z.object({ team: z.string() }).strict();
 const expectation = z
   .object({
     name: z.string().min(1),
@@ -42,8 +43,8 @@ const expectation = z
     request: z
       .object({
         principal,
-        action: z.enum(['list', 'read', 'egress', 'review', 'release']),
-        resource: z.union([objectResource, splitResource, artifactResource]),
+        action: z.enum(['list', 'read', 'egress', 'review', 'release', 'authenticate']),
+        resource: z.union([objectResource, splitResource, artifactResource, teamResource]),
         listener: z.enum(['sandbox', 'control']).default('sandbox'),
         now: z.string().datetime().optional(),
         context: z.record(z.union([z.string(), z.number().int()])).optional(),
@@ -194,24 +195,26 @@ export function checkExpectations(files: PolicyFiles): ExpectationResult[] {
         resource:
           'artifact' in r
             ? { type: 'Artifact', id: r.artifact, kind: r.kind, ...(r.team === undefined ? {} : { team: r.team }) }
-            : 'key' in r
-              ? {
-                  type: 'Object',
-                  dataset: r.dataset,
-                  split: r.split === null ? null : { name: r.split, kind: r.kind },
-                  key: r.key,
-                  manifest: r.manifest,
-                }
-              : { type: 'Split', dataset: r.dataset, split: r.split, kind: r.kind },
+            : !('kind' in r)
+              ? { type: 'Team', id: r.team }
+              : 'key' in r
+                ? {
+                    type: 'Object',
+                    dataset: r.dataset,
+                    split: r.split === null ? null : { name: r.split, kind: r.kind },
+                    key: r.key,
+                    manifest: r.manifest,
+                  }
+                : { type: 'Split', dataset: r.dataset, split: r.split, kind: r.kind },
         listener: e.request.listener,
         now,
         context: contextOf(e.request.action, r, e.request.context),
       };
-      // As the gateway asks: with the grants of the principal's (first) team, except a review or
-      // a release, which the policy files alone decide.
+      // As the gateway asks: with the grants of the principal's (first) team, except a review, a
+      // release or an authentication, which the policy files alone decide.
       const team = teams[0];
       const d =
-        e.request.action === 'review' || e.request.action === 'release' || team === undefined
+        e.request.action === 'review' || e.request.action === 'release' || e.request.action === 'authenticate' || team === undefined
           ? engine.decide(req)
           : engine.decide(req, { team, fingerprint: `expectation:${e.name}`, grants: grants.filter((g) => g.team === team) });
       const passed = d.decision === e.expect;
@@ -233,10 +236,10 @@ export function checkExpectations(files: PolicyFiles): ExpectationResult[] {
  */
 function contextOf(
   action: DecisionRequest['action'],
-  r: { kind: string },
+  r: { kind: string } | { team: string },
   context: Record<string, string | number> | undefined,
 ): Record<string, string | number> | undefined {
-  if (action === 'egress' && 'artifact' in r) return { kind: r.kind, ...context };
+  if (action === 'egress' && 'artifact' in r && 'kind' in r) return { kind: r.kind, ...context };
   if (action === 'read') return { bytes: 0, ...context };
   return context;
 }

@@ -5,13 +5,14 @@ import { type Budget } from './policy-files';
 export interface DecisionRequest {
   /** A job; a person when a compliance officer reviews an artifact (or an expectation asks). */
   principal: JobRef | UserRef;
-  action: 'list' | 'read' | 'egress' | 'review' | 'release';
-  resource: SplitRef | ObjectRef | ArtifactRef;
+  action: 'list' | 'read' | 'egress' | 'review' | 'release' | 'authenticate';
+  resource: SplitRef | ObjectRef | ArtifactRef | TeamRef;
   listener: 'sandbox' | 'control';
   now: Date;
   /**
-   * Further context for the action, integers only: a read's `bytes` and `quotaRemaining`, an
-   * egress's kind, bytes, bits and budget, a release's `approvals` (policies/schema.cedarschema).
+   * Further context for the action: a read's `bytes` and `quotaRemaining`, an egress's kind,
+   * payload, bytes, bits and budget, a release's `approvals`, an authentication's `signature`
+   * (policies/schema.cedarschema).
    * A fact a policy needs and the request lacks is an evaluation error, hence a denial.
    */
   context?: Record<string, string | number>;
@@ -41,6 +42,12 @@ export interface ArtifactRef {
   kind: string;
   /** The submitting team. May be left out when the principal is the submitting job (its team). */
   team?: string;
+}
+
+/** A team, as the resource of `authenticate` (how a job of it may sign S3 requests). */
+export interface TeamRef {
+  type: 'Team';
+  id: string;
 }
 
 export interface SplitRef {

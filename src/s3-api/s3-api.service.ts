@@ -10,7 +10,7 @@ import { S3Error, accessDenied, invalidArgument, noSuchBucket, noSuchKey, unsupp
 import { OUTBOX } from './s3-request';
 import { type VerifiedPayload, verifiedPayload } from './s3-payload';
 import { S3_NS, s3Document, xmlText, type XmlNode } from './s3-xml';
-import { type S3Caller } from './sigv4.strategy';
+import { type S3Caller } from './s3-signature.strategy';
 import { headerValues, type HeaderList, uriEncode } from './sigv4/canonical-request';
 
 /** What the controller sends: status, headers and an XML document, a stream or nothing. */
@@ -210,15 +210,15 @@ export class S3ApiService {
       if (headerValues(headers, 'x-amz-copy-source').length > 0) throw unsupported('CopyObject');
       if (!KIND_RE.test(kind) || slash === key.length - 1)
         throw invalidArgument('outbox keys are {kind}/{name}, e.g. predictions/run-1.csv');
-      payload = verifiedPayload(raw, caller.sigv4, headers);
+      payload = verifiedPayload(raw, caller.auth, headers);
     } catch (err) {
       // An authenticated upload refused on its headers is an egress attempt too: one leaf.
       await this.egress.recordUnread(caller, kind, err instanceof S3Error ? err.code : 'bad_request', meta);
       throw err;
     }
     const declared =
-      caller.sigv4.payload.kind === 'streaming'
-        ? caller.sigv4.payload.decodedContentLength
+      caller.auth.version === 4 && caller.auth.payload.kind === 'streaming'
+        ? caller.auth.payload.decodedContentLength
         : headerValues(headers, 'content-length').map(Number)[0];
     const receipt = await this.egress.submit(caller, kind, payload.body, meta, payload.auth, declared);
     return {

@@ -4,36 +4,44 @@
  * the whole artifact before it checks anything, so a failure at the very end (a whole-body hash
  * that does not match) still releases nothing.
  */
+import { Crc32c, Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { createHash, type Hash, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage } from 'node:http';
 import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { type PayloadAuth } from '../egress/egress.service';
-import { S3Error, invalidArgument, unsupported } from './s3-error';
+import { S3Error, invalidArgument } from './s3-error';
+import { type SigV2Success } from './sigv2/sigv2-verifier';
 import { AwsChunkedDecoder } from './sigv4/aws-chunked';
 import { headerValues, type HeaderList } from './sigv4/canonical-request';
 import { type SigV4Success } from './sigv4/sigv4-verifier';
 
-type Digest = 'md5' | 'sha1' | 'sha256' | 'crc32';
+type Digest = 'md5' | 'sha1' | 'sha256' | 'crc32' | 'crc32c' | 'crc64nvme';
 
 interface Expectation {
   digest: Digest;
-  /** The expected digest's raw bytes. */
-  value: Buffer;
+  /** The expected digest's raw bytes, or where to read them once the body has ended (a trailer). */
+  value: Buffer | (() => Buffer);
   /** S3's error when it does not match. */
   code: 'XAmzContentSHA256Mismatch' | 'BadDigest';
   message: string;
 }
 
-const CHECKSUM_HEADERS: Record<string, Digest | undefined> = {
+/** `x-amz-checksum-*` → its digest (CRC32C and CRC64NVME from the AWS SDK's own checksums package). */
+const CHECKSUM_HEADERS: Record<string, Digest> = {
   'x-amz-checksum-crc32': 'crc32',
+  'x-amz-checksum-crc32c': 'crc32c',
+  'x-amz-checksum-crc64nvme': 'crc64nvme',
   'x-amz-checksum-sha1': 'sha1',
   'x-amz-checksum-sha256': 'sha256',
-  'x-amz-checksum-crc32c': undefined,
-  'x-amz-checksum-crc64nvme': undefined,
 };
 
-class Crc32 {
+interface Hasher {
+  update(b: Buffer): void;
+  digest(): Buffer | Promise<Buffer>;
+}
+
+class Crc32 implements Hasher {
   private value = 0;
   update(b: Buffer): void {
     this.value = crc32(b, this.value);
@@ -45,16 +53,27 @@ class Crc32 {
   }
 }
 
+/** The SDK's checksums (async digest) behind the same face. */
+function sdkChecksum(c: Crc32c | Crc64Nvme): Hasher {
+  return { update: (b) => c.update(b), digest: async () => Buffer.from(await c.digest()) };
+}
+
+function hasher(d: Digest): Hasher | Hash {
+  if (d === 'crc32') return new Crc32();
+  if (d === 'crc32c') return sdkChecksum(new Crc32c());
+  if (d === 'crc64nvme') return sdkChecksum(new Crc64Nvme());
+  return createHash(d);
+}
+
 /** Hashes what passes through and, at the end, fails the stream if any expected digest differs. */
 class DigestCheck extends Transform {
-  private readonly hashes = new Map<Digest, Hash | Crc32>();
+  private readonly hashes = new Map<Digest, Hasher | Hash>();
   private md5Hex = '';
 
   constructor(private readonly expected: Expectation[]) {
     super();
     this.hashes.set('md5', createHash('md5'));
-    for (const e of expected)
-      if (!this.hashes.has(e.digest)) this.hashes.set(e.digest, e.digest === 'crc32' ? new Crc32() : createHash(e.digest));
+    for (const e of expected) if (!this.hashes.has(e.digest)) this.hashes.set(e.digest, hasher(e.digest));
   }
 
   /** MD5 of everything that passed (S3's ETag of a single-part upload); valid after the end. */
@@ -68,16 +87,21 @@ class DigestCheck extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    const digests = new Map<Digest, Buffer>([...this.hashes].map(([k, h]) => [k, h.digest()]));
+    void this.check().then(
+      () => done(),
+      (err: Error) => done(err),
+    );
+  }
+
+  private async check(): Promise<void> {
+    const digests = new Map<Digest, Buffer>();
+    for (const [k, h] of this.hashes) digests.set(k, await h.digest());
     this.md5Hex = (digests.get('md5') as Buffer).toString('hex');
     for (const e of this.expected) {
       const actual = digests.get(e.digest) as Buffer;
-      if (actual.length !== e.value.length || !timingSafeEqual(actual, e.value)) {
-        done(new S3Error(400, e.code, e.message));
-        return;
-      }
+      const value = typeof e.value === 'function' ? e.value() : e.value;
+      if (actual.length !== value.length || !timingSafeEqual(actual, value)) throw new S3Error(400, e.code, e.message);
     }
-    done();
   }
 }
 
@@ -88,14 +112,14 @@ function base64Digest(value: string, bytes: number, header: string): Buffer {
   return b;
 }
 
-const SIZES: Record<Digest, number> = { md5: 16, sha1: 20, sha256: 32, crc32: 4 };
+const SIZES: Record<Digest, number> = { md5: 16, sha1: 20, sha256: 32, crc32: 4, crc32c: 4, crc64nvme: 8 };
 
-function expectationsOf(sigv4: SigV4Success, headers: HeaderList): Expectation[] {
+function expectationsOf(auth: SigV4Success | SigV2Success, headers: HeaderList): Expectation[] {
   const out: Expectation[] = [];
-  if (sigv4.payload.kind === 'sha256') {
+  if (auth.version === 4 && auth.payload.kind === 'sha256') {
     out.push({
       digest: 'sha256',
-      value: Buffer.from(sigv4.payload.sha256Hex, 'hex'),
+      value: Buffer.from(auth.payload.sha256Hex, 'hex'),
       code: 'XAmzContentSHA256Mismatch',
       message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
     });
@@ -111,21 +135,24 @@ function expectationsOf(sigv4: SigV4Success, headers: HeaderList): Expectation[]
     });
   for (const [name] of headers) {
     const lower = name.toLowerCase();
-    if (!lower.startsWith('x-amz-checksum-')) continue;
-    if (!(lower in CHECKSUM_HEADERS)) throw invalidArgument(`unknown checksum header ${lower}`);
+    if (!lower.startsWith('x-amz-checksum-') || lower === 'x-amz-checksum-algorithm' || lower === 'x-amz-checksum-type') continue;
     const digest = CHECKSUM_HEADERS[lower];
-    if (digest === undefined)
-      throw unsupported(`the ${lower.slice('x-amz-checksum-'.length).toUpperCase()} checksum (use CRC32, SHA1 or SHA256)`);
+    if (digest === undefined) throw invalidArgument(`unknown checksum header ${lower}`);
     const values = headerValues(headers, lower);
     if (values.length !== 1) throw invalidArgument(`${lower} given more than once`);
-    out.push({
-      digest,
-      value: base64Digest(values[0].trim(), SIZES[digest], lower),
-      code: 'BadDigest',
-      message: `The ${digest.toUpperCase()} you specified did not match the calculated checksum.`,
-    });
+    out.push(checksumExpectation(lower, base64Digest(values[0].trim(), SIZES[digest], lower)));
   }
   return out;
+}
+
+function checksumExpectation(header: string, value: Buffer | (() => Buffer)): Expectation {
+  const digest = CHECKSUM_HEADERS[header];
+  return {
+    digest,
+    value,
+    code: 'BadDigest',
+    message: `The ${digest.toUpperCase()} you specified (${header}) did not match the calculated checksum.`,
+  };
 }
 
 export interface VerifiedPayload {
@@ -137,18 +164,31 @@ export interface VerifiedPayload {
 }
 
 /** The decoded, verified body of a signed PutObject. Header defects throw before anything is read. */
-export function verifiedPayload(raw: IncomingMessage, sigv4: SigV4Success, headers: HeaderList): VerifiedPayload {
-  const check = new DigestCheck(expectationsOf(sigv4, headers));
+export function verifiedPayload(raw: IncomingMessage, auth: SigV4Success | SigV2Success, headers: HeaderList): VerifiedPayload {
   const noop = () => undefined;
-  if (sigv4.payload.kind === 'streaming') {
-    const decoder = new AwsChunkedDecoder({
-      signingKey: sigv4.signingKey,
-      amzDate: sigv4.amzDate,
-      scope: sigv4.scope,
-      seedSignature: sigv4.seedSignature,
-      decodedContentLength: sigv4.payload.decodedContentLength,
-    });
-    return { body: pipeline(raw, decoder, check, noop), auth: 'aws-chunked', md5: () => check.md5 };
+  // SigV2 signs no body: only a Content-MD5 (checked here) is bound to it.
+  if (auth.version === 2) {
+    const check = new DigestCheck(expectationsOf(auth, headers));
+    return { body: pipeline(raw, check, noop), auth: 'unsigned', md5: () => check.md5 };
   }
-  return { body: pipeline(raw, check, noop), auth: sigv4.payload.kind === 'sha256' ? 'sha256' : 'unsigned', md5: () => check.md5 };
+  if (auth.payload.kind === 'streaming') {
+    const { decodedContentLength, signed, trailer } = auth.payload;
+    const decoder = new AwsChunkedDecoder({
+      decodedContentLength,
+      ...(signed
+        ? { chain: { signingKey: auth.signingKey, amzDate: auth.amzDate, scope: auth.scope, seedSignature: auth.seedSignature } }
+        : {}),
+      ...(trailer === undefined ? {} : { trailer }),
+    });
+    const expected = expectationsOf(auth, headers);
+    if (trailer !== undefined) {
+      // The trailing checksum is read when the decoder has ended, before the check's own end.
+      const size = SIZES[CHECKSUM_HEADERS[trailer]];
+      expected.push(checksumExpectation(trailer, () => base64Digest(decoder.trailerValue() ?? '', size, trailer)));
+    }
+    const check = new DigestCheck(expected);
+    return { body: pipeline(raw, decoder, check, noop), auth: signed ? 'aws-chunked' : 'unsigned', md5: () => check.md5 };
+  }
+  const check = new DigestCheck(expectationsOf(auth, headers));
+  return { body: pipeline(raw, check, noop), auth: auth.payload.kind === 'sha256' ? 'sha256' : 'unsigned', md5: () => check.md5 };
 }

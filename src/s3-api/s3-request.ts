@@ -5,6 +5,7 @@
  */
 import { BadKeyError, decodePathSegment, validateObjectKey } from '../data-plane/object-key';
 import { S3Error, invalidArgument, unsupported } from './s3-error';
+import { SIGV2_QUERY_PARAMS } from './sigv2/sigv2-verifier';
 import { parseQuery, splitTarget } from './sigv4/canonical-request';
 
 /** The bucket every job may write to (PutObject runs the egress pipeline); never listed or read. */
@@ -36,6 +37,8 @@ const IGNORED = new Set([
   'X-Amz-Security-Token',
   'X-Amz-Content-Sha256',
   'x-amz-content-sha256',
+  // SigV2's presigned form (its x-amz-* parameters are signed headers moved into the query).
+  ...SIGV2_QUERY_PARAMS,
 ]);
 const LIST_PARAMS = new Set([
   'list-type',
@@ -67,7 +70,7 @@ function queryOf(rawQuery: string): Map<string, string> {
     } catch {
       throw new S3Error(400, 'InvalidURI', 'Query parameters must be UTF-8.');
     }
-    if (IGNORED.has(name)) continue;
+    if (IGNORED.has(name) || name.startsWith('x-amz-')) continue;
     if (out.has(name)) throw invalidArgument(`query parameter ${name} given more than once`);
     out.set(name, value);
   }

@@ -6,7 +6,7 @@ import { type RequestMeta } from '../audit/audit-log.service';
 import { S3ApiService, type S3Reply } from './s3-api.service';
 import { S3ErrorFilter } from './s3-error.filter';
 import { parseS3Request } from './s3-request';
-import { type S3Caller } from './sigv4.strategy';
+import { type S3Caller } from './s3-signature.strategy';
 import { headersFromRaw } from './sigv4/canonical-request';
 
 /**
@@ -17,7 +17,7 @@ import { headersFromRaw } from './sigv4/canonical-request';
  * README rather than in OpenAPI: its shapes are S3's.
  */
 @ApiExcludeController()
-@AuthenticateWith('sandbox-sigv4')
+@AuthenticateWith('sandbox-s3')
 @UseFilters(S3ErrorFilter)
 @Controller()
 export class S3Controller {

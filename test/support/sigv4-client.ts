@@ -142,3 +142,34 @@ export function awsChunked(
 export function awsChunkedLength(sizes: number[]): number {
   return [...sizes, 0].reduce((n, s) => n + s.toString(16).length + ';chunk-signature='.length + 64 + 2 + s + 2, 0);
 }
+
+/**
+ * An aws-chunked body ending in a trailing header (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`):
+ * the signed chunks, the final empty one, then `name:value` and its `x-amz-trailer-signature`
+ * (HMAC of "AWS4-HMAC-SHA256-TRAILER", date, scope, the final chunk's signature and the SHA-256 of
+ * `name:value\n`, as the AWS SDKs sign it). `signedValue` signs another value than the one sent.
+ */
+export function awsChunkedWithTrailer(
+  parts: Buffer[],
+  seed: string,
+  key: { secret: string; date: string; region: string },
+  amzDate: string,
+  trailer: { name: string; value: string; signedValue?: string },
+): Buffer {
+  const { chunks } = awsChunked(parts, seed, key, amzDate);
+  const hmac = (k: Buffer | string, d: string) => createHmac('sha256', k).update(d).digest();
+  const signingKey = hmac(hmac(hmac(hmac(`AWS4${key.secret}`, key.date), key.region), 's3'), 'aws4_request');
+  const scope = `${key.date}/${key.region}/s3/aws4_request`;
+  const last = chunks[chunks.length - 1];
+  const finalSignature = /chunk-signature=([0-9a-f]{64})/.exec(last.toString('latin1'))![1];
+  const canonical = `${trailer.name}:${trailer.signedValue ?? trailer.value}\n`;
+  const toSign = ['AWS4-HMAC-SHA256-TRAILER', amzDate, scope, finalSignature, createHash('sha256').update(canonical).digest('hex')].join(
+    '\n',
+  );
+  const signature = hmac(signingKey, toSign).toString('hex');
+  return Buffer.concat([
+    ...chunks.slice(0, -1),
+    last.subarray(0, last.length - 2),
+    Buffer.from(`${trailer.name}:${trailer.value}\r\nx-amz-trailer-signature:${signature}\r\n\r\n`),
+  ]);
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { signingKey } from './canonical-request';
-import { AwsChunkedDecoder, ChunkedPayloadError, chunkSignature, type ChunkChain } from './aws-chunked';
+import { AwsChunkedDecoder, type ChunkedBody, ChunkedPayloadError, chunkSignature, trailerSignature } from './aws-chunked';
 
 const KEY = signingKey('secret/key', '20261126', 'us-east-1', 's3');
 const DATE = '20261126T120000Z';
@@ -31,8 +31,8 @@ function encode(chunks: Chunk[]): Buffer {
   );
 }
 
-function chain(decodedContentLength: number): ChunkChain {
-  return { signingKey: KEY, amzDate: DATE, scope: SCOPE, seedSignature: SEED, decodedContentLength };
+function chain(decodedContentLength: number): ChunkedBody {
+  return { decodedContentLength, chain: { signingKey: KEY, amzDate: DATE, scope: SCOPE, seedSignature: SEED } };
 }
 
 /** Feeds the body in pieces of `step` bytes (chunk boundaries land anywhere) and collects the output. */
@@ -86,7 +86,7 @@ describe('aws-chunked decoding', () => {
 
   it('should not accept a chain seeded by another request', async () => {
     const body = encode(signChunks(parts));
-    const other = { ...chain(payload.length), seedSignature: 'b'.repeat(64) };
+    const other = { decodedContentLength: payload.length, chain: { ...chain(0).chain!, seedSignature: 'b'.repeat(64) } };
     await expect(Readable.from([body]).pipe(new AwsChunkedDecoder(other)).toArray()).rejects.toMatchObject({
       code: 'SignatureDoesNotMatch',
     });
@@ -112,5 +112,71 @@ describe('aws-chunked decoding', () => {
       .toString('latin1')
       .replace('abc\r\n', 'abcXY');
     expect((await refusal(Buffer.from(noCrlf, 'latin1'), 3)).code).toBe('InvalidRequest');
+  });
+
+  describe('with a trailing checksum', () => {
+    const CRC = 'x-amz-checksum-crc32';
+    const value = 'AAAAAA==';
+    /** Signed chunks, the final one without its data CRLF, then the trailer (signed when `sign`). */
+    const withTrailer = (trailers: [string, string][], sign = true): Buffer => {
+      const chunks = signChunks(parts);
+      const body = encode(chunks).subarray(0, -2);
+      const last = chunks[chunks.length - 1].signature;
+      const lines = [...trailers];
+      if (sign) lines.push(['x-amz-trailer-signature', trailerSignature(KEY, DATE, SCOPE, last, trailers)]);
+      return Buffer.concat([body, Buffer.from(lines.map(([n, v]) => `${n}:${v}\r\n`).join('') + '\r\n')]);
+    };
+    const decodeWith = async (body: Buffer, opts: ChunkedBody, step = 5) => {
+      const pieces: Buffer[] = [];
+      for (let i = 0; i < body.length; i += step) pieces.push(body.subarray(i, i + step));
+      const decoder = new AwsChunkedDecoder(opts);
+      const out = Buffer.concat((await Readable.from(pieces).pipe(decoder).toArray()) as Buffer[]);
+      return { out, trailer: decoder.trailerValue() };
+    };
+    const signed = { ...chain(payload.length), trailer: CRC };
+
+    it('returns the payload and the signed trailing checksum (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER)', async () => {
+      const r = await decodeWith(withTrailer([[CRC, value]]), signed);
+      expect(r.out.equals(payload)).toBe(true);
+      expect(r.trailer).toBe(value);
+    });
+
+    it('should not accept a trailing checksum changed after signing, nor one without its signature', async () => {
+      const body = withTrailer([[CRC, value]])
+        .toString('latin1')
+        .replace(`${CRC}:${value}`, `${CRC}:BBBBBB==`);
+      await expect(decodeWith(Buffer.from(body, 'latin1'), signed)).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
+      await expect(decodeWith(withTrailer([[CRC, value]], false), signed)).rejects.toMatchObject({ code: 'InvalidRequest' });
+    });
+
+    it('should not accept a trailing header the request did not declare, or a second one', async () => {
+      await expect(decodeWith(withTrailer([['x-amz-checksum-sha1', value]]), signed)).rejects.toMatchObject({ code: 'InvalidRequest' });
+      await expect(decodeWith(withTrailer([[CRC, value]]), chain(payload.length))).rejects.toMatchObject({ code: 'InvalidRequest' });
+      const twice = withTrailer([
+        [CRC, value],
+        [CRC, value],
+      ]);
+      await expect(decodeWith(twice, signed)).rejects.toMatchObject({ code: 'InvalidRequest' });
+    });
+
+    it('reads plain chunks and an unsigned trailer (STREAMING-UNSIGNED-PAYLOAD-TRAILER); refuses signed framing there', async () => {
+      const plain = Buffer.concat([
+        ...parts.flatMap((p) => [Buffer.from(`${p.length.toString(16)}\r\n`), p, Buffer.from('\r\n')]),
+        Buffer.from(`0\r\n${CRC}:${value}\r\n\r\n`),
+      ]);
+      const unsigned = { decodedContentLength: payload.length, trailer: CRC };
+      for (const step of [1, 9, plain.length]) {
+        const r = await decodeWith(plain, unsigned, step);
+        expect(r.out.equals(payload)).toBe(true);
+        expect(r.trailer).toBe(value);
+      }
+      await expect(decodeWith(withTrailer([[CRC, value]]), unsigned)).rejects.toMatchObject({ code: 'InvalidRequest' });
+      await expect(decodeWith(plain.subarray(0, plain.length - 2), unsigned)).rejects.toMatchObject({ code: 'IncompleteBody' });
+    });
+
+    it('should not accept an endless trailer', async () => {
+      const body = Buffer.concat([withTrailer([]).subarray(0, -2), Buffer.from(`${CRC}:${'A'.repeat(2000)}`)]);
+      await expect(decodeWith(body, signed)).rejects.toMatchObject({ code: 'InvalidRequest' });
+    });
   });
 });

@@ -176,7 +176,19 @@ describe('verifySigV4: round trips with @smithy/signature-v4 as the client', () 
       }),
       opts(),
     );
-    expect(s.ok && s.payload).toEqual({ kind: 'streaming', decodedContentLength: 66560 });
+    expect(s.ok && s.payload).toEqual({ kind: 'streaming', decodedContentLength: 66560, signed: true });
+    const t = await verifySigV4(
+      await signHeader({
+        method: 'PUT',
+        headers: {
+          'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+          'x-amz-decoded-content-length': '5',
+          'x-amz-trailer': 'x-amz-checksum-crc32c',
+        },
+      }),
+      opts(),
+    );
+    expect(t.ok && t.payload).toEqual({ kind: 'streaming', decodedContentLength: 5, signed: false, trailer: 'x-amz-checksum-crc32c' });
     expect(s.ok && s.signingKey.length).toBe(32);
   });
 
@@ -409,9 +421,20 @@ describe('verifySigV4: refusals', () => {
     expectFail(await verifySigV4(bad, opts()), 'InvalidArgument', 'invalid-content-sha256');
   });
 
-  it('should not accept unsupported streaming variants, or aws-chunked without x-amz-decoded-content-length', async () => {
-    const trailer = await signHeader({ method: 'PUT', headers: { 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER' } });
-    expectFail(await verifySigV4(trailer, opts()), 'NotImplemented', 'unsupported-payload'); // S3 error code
+  it('should not accept unsupported streaming variants, a trailer form without its declared checksum, or aws-chunked without x-amz-decoded-content-length', async () => {
+    const sigv4a = await signHeader({ method: 'PUT', headers: { 'x-amz-content-sha256': 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD' } });
+    expectFail(await verifySigV4(sigv4a, opts()), 'NotImplemented', 'unsupported-payload'); // S3 error code
+    for (const trailer of [undefined, 'x-amz-checksum-md5', 'x-amz-meta-note']) {
+      const req = await signHeader({
+        method: 'PUT',
+        headers: {
+          'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+          'x-amz-decoded-content-length': '5',
+          ...(trailer === undefined ? {} : { 'x-amz-trailer': trailer }),
+        },
+      });
+      expectFail(await verifySigV4(req, opts()), 'InvalidRequest', 'unsupported-payload');
+    }
     const noLen = await signHeader({ method: 'PUT', headers: { 'x-amz-content-sha256': STREAMING_PAYLOAD } });
     expectFail(await verifySigV4(noLen, opts()), 'InvalidRequest', 'missing-decoded-content-length');
   });

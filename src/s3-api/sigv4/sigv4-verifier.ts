@@ -15,6 +15,8 @@ import {
   ALGORITHM,
   CanonicalizationError,
   STREAMING_PAYLOAD,
+  STREAMING_PAYLOAD_TRAILER,
+  STREAMING_UNSIGNED_TRAILER,
   UNSIGNED_PAYLOAD,
   buildCanonicalRequest,
   canonicalHeaders,
@@ -83,10 +85,14 @@ export interface SigV4Failure {
 }
 
 export type PayloadMode =
-  { kind: 'unsigned' } | { kind: 'streaming'; decodedContentLength: number } | { kind: 'sha256'; sha256Hex: string };
+  | { kind: 'unsigned' }
+  | { kind: 'sha256'; sha256Hex: string }
+  /** aws-chunked: chunks signed in chain (`signed`) or plain; `trailer` the one trailing checksum header declared. */
+  | { kind: 'streaming'; decodedContentLength: number; signed: boolean; trailer?: string };
 
 export interface SigV4Success {
   ok: true;
+  version: 4;
   mode: 'header' | 'presigned';
   accessKeyId: string;
   /** `YYYYMMDDTHHMMSSZ` as signed. */
@@ -283,29 +289,39 @@ function singleHeader(headers: HeaderList, name: string, mode: 'header' | 'presi
   return values[0];
 }
 
+/** The checksums a trailer may carry (`x-amz-trailer`). */
+export const TRAILER_CHECKSUMS = [
+  'x-amz-checksum-crc32',
+  'x-amz-checksum-crc32c',
+  'x-amz-checksum-crc64nvme',
+  'x-amz-checksum-sha1',
+  'x-amz-checksum-sha256',
+] as const;
+
 function payloadMode(hash: string, headers: HeaderList, mode: 'header' | 'presigned'): PayloadMode {
   if (hash === UNSIGNED_PAYLOAD) return { kind: 'unsigned' };
-  if (hash === STREAMING_PAYLOAD) {
+  if (hash === STREAMING_PAYLOAD || hash === STREAMING_PAYLOAD_TRAILER || hash === STREAMING_UNSIGNED_TRAILER) {
     const raw = singleHeader(headers, 'x-amz-decoded-content-length', mode);
     if (raw === undefined || !/^(0|[1-9]\d{0,15})$/.test(raw)) {
       refuse('InvalidRequest', 'missing-decoded-content-length', 'aws-chunked uploads need x-amz-decoded-content-length');
     }
-    return { kind: 'streaming', decodedContentLength: Number(raw) };
+    const decodedContentLength = Number(raw);
+    if (hash === STREAMING_PAYLOAD) return { kind: 'streaming', decodedContentLength, signed: true };
+    // A trailer form declares its one trailing checksum up front, in a header the signature covers.
+    const trailer = singleHeader(headers, 'x-amz-trailer', mode)?.trim().toLowerCase();
+    if (trailer === undefined || !(TRAILER_CHECKSUMS as readonly string[]).includes(trailer))
+      refuse('InvalidRequest', 'unsupported-payload', `${hash} needs x-amz-trailer naming one of ${TRAILER_CHECKSUMS.join(', ')}`);
+    return { kind: 'streaming', decodedContentLength, signed: hash === STREAMING_PAYLOAD_TRAILER, trailer };
   }
   if (SHA256_RE.test(hash)) return { kind: 'sha256', sha256Hex: hash };
-  // Trailer-signed and unsigned streaming uploads are refused outright (other servers have skipped
-  // their signature checks): NotImplemented is the S3 error code for that refusal.
+  // SigV4a (ECDSA) streaming is refused outright: NotImplemented is the S3 error code for that refusal.
   if (hash.startsWith('STREAMING-')) {
-    refuse(
-      'NotImplemented',
-      'unsupported-payload',
-      `${hash} is not supported: only signed payloads (a SHA-256 or ${STREAMING_PAYLOAD}) are; give the SDK a Buffer or string body, not a stream`,
-    ); // S3 error code
+    refuse('NotImplemented', 'unsupported-payload', `${hash} is not supported: sign with SigV4 (HMAC-SHA256), not SigV4a`); // S3 error code
   }
   return refuse(
     'InvalidArgument',
     'invalid-content-sha256',
-    'x-amz-content-sha256 must be a lowercase hex SHA-256, UNSIGNED-PAYLOAD or STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+    'x-amz-content-sha256 must be a lowercase hex SHA-256, UNSIGNED-PAYLOAD or one of the STREAMING- forms',
   );
 }
 
@@ -337,6 +353,7 @@ export async function verifySigV4(req: RawSignedRequest, opts: SigV4VerifierOpti
   }
   return {
     ok: true,
+    version: 4,
     mode: auth.mode,
     accessKeyId,
     amzDate: auth.amzDate,
