@@ -231,11 +231,8 @@ describe('aws-chunked uploads', () => {
       at = Math.max(at, c);
     }
     const decoder = new AwsChunkedDecoder({
-      signingKey: KEY,
-      amzDate: DATE,
-      scope: SCOPE,
-      seedSignature: SEED,
       decodedContentLength: length,
+      chain: { signingKey: KEY, amzDate: DATE, scope: SCOPE, seedSignature: SEED },
     });
     const out: Buffer[] = [];
     try {

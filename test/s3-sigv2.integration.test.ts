@@ -89,6 +89,36 @@ describe('SigV2 on the S3 API (pglite, s3rver)', () => {
     expect((await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length).toBe(before);
   });
 
+  it('should not release a presigned PUT whose signed query checksum or Content-MD5 does not match the body, nor an aws-chunked SigV2 body', async () => {
+    const body = Buffer.from(predictions(['scan-9,1,2,3,0.25']));
+    const before = (await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length;
+    const wrongCrc = sigV2Presign(f.beta, 'PUT', '/outbox/predictions/q1.csv', soon(), { 'x-amz-checksum-crc32': 'AAAAAA==' });
+    const r1 = await send('PUT', wrongCrc, { 'content-length': String(body.length) }, body);
+    expect([r1.status, code(r1)]).toEqual([400, 'BadDigest']);
+    const wrongMd5 = sigV2Presign(f.beta, 'PUT', '/outbox/predictions/q2.csv', soon(), {
+      'content-md5': createHash('md5').update('other').digest('base64'),
+    });
+    const r2 = await send('PUT', wrongMd5, { 'content-length': String(body.length) }, body);
+    expect([r2.status, code(r2)]).toEqual([400, 'BadDigest']);
+    const path = '/outbox/predictions/chunked.csv';
+    const chunked = await send(
+      'PUT',
+      path,
+      sigV2Headers(f.beta, 'PUT', path, {
+        'content-encoding': 'aws-chunked',
+        'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+      }),
+      body,
+    );
+    expect([chunked.status, code(chunked)]).toEqual([400, 'InvalidArgument']);
+    expect((await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.length).toBe(before);
+  });
+
+  it('should not answer a query it cannot read with a 500, signed or not', async () => {
+    const r = await send('GET', `/${DATASET}?a=%zz`, {});
+    expect([r.status, code(r)]).toEqual([400, 'InvalidURI']);
+  });
+
   it('should not accept a revoked job’s SigV2 signature', async () => {
     const job = await f.gateway.get(JobService).issue('alpha', 3600, 'test', { requestId: 'test', listener: 'control' });
     const url = sigV2Presign(job, 'GET', OBJECT, soon());

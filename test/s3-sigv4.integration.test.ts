@@ -228,26 +228,26 @@ describe('SigV4 on the S3 API (pglite, s3rver, fixed clock)', () => {
       ).toEqual([]);
     });
 
-    it('should not accept an outbox write S3 cannot parse (multipart, a sub-resource) without its leaf', async () => {
-      const part = await beta.send({
+    it('should not accept an outbox write with a sub-resource the gateway does not offer without its leaf', async () => {
+      const tagging = await beta.send({
         method: 'PUT',
         path: '/outbox/predictions/x.csv',
-        query: { partNumber: '1', uploadId: 'abc' },
+        query: { tagging: '' },
         date: NOW,
         body,
         headers: { 'content-type': 'text/csv' },
       });
-      expect(part.status).toBe(501);
-      await expectOneAbortLeaf(part, 'NotImplemented');
-      const start = await beta.send({
+      expect(tagging.status).toBe(501);
+      await expectOneAbortLeaf(tagging, 'NotImplemented');
+      const restore = await beta.send({
         method: 'POST',
         path: '/outbox/predictions/x.csv',
-        query: { uploads: '' },
+        query: { restore: '' },
         date: NOW,
         body: Buffer.alloc(0),
       });
-      expect(start.status).toBe(501);
-      await expectOneAbortLeaf(start, 'NotImplemented');
+      expect(restore.status).toBe(501);
+      await expectOneAbortLeaf(restore, 'NotImplemented');
     });
 
     it('should not accept a body whose Content-MD5 does not match: BadDigest, one abort leaf, outbox unchanged', async () => {

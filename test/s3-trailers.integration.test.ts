@@ -4,12 +4,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { OUTBOX_BUCKET } from '../src/egress/egress-release';
-import { type IssuedJob, JobService } from '../src/jobs/job.service';
+import { type IssuedJob } from '../src/jobs/job.service';
 import { ObjectStore } from '../src/storage/object-store.service';
-import { TeamRepository } from '../src/teams/team.repository';
 import { predictions } from './support/egress';
-import { DATASET, type Fixture, startFixture } from './support/fixture';
-import { GrantRepository } from '../src/grants/grant.repository';
+import { type Fixture, jobOfNewTeam, startFixture } from './support/fixture';
 import { type RawResponse } from './support/http';
 import { awsChunkedWithTrailer, SigV4TestClient } from './support/sigv4-client';
 
@@ -20,7 +18,6 @@ import { awsChunkedWithTrailer, SigV4TestClient } from './support/sigv4-client';
  * test/support's encoder on top of @smithy/signature-v4's request signature.
  */
 const code = (r: RawResponse) => /<Code>([^<]*)<\/Code>/.exec(r.body.toString())?.[1];
-const META = { requestId: 'test', listener: 'control' as const };
 
 describe('trailing checksums and checksum headers (pglite, s3rver)', () => {
   let f: Fixture;
@@ -31,27 +28,7 @@ describe('trailing checksums and checksum headers (pglite, s3rver)', () => {
     await f?.stop();
   });
 
-  /** A job of a new team granted the test split (each team has its own daily cap of five uploads per kind). */
-  async function newJob(): Promise<IssuedJob> {
-    const id = `t${randomUUID().slice(0, 8)}`;
-    const now = new Date();
-    await f.gateway.get(TeamRepository).insert({ id, name: id }, now, 'test');
-    // Predictions name scans of a split the team is granted.
-    await f.gateway.get(GrantRepository).insert(
-      {
-        id: `${id}-test`,
-        team: id,
-        dataset: DATASET,
-        split: 'test',
-        notBefore: new Date(now.getTime() - 60_000),
-        notAfter: new Date(now.getTime() + 3600_000),
-        byteQuota: null,
-      },
-      now,
-      'test',
-    );
-    return f.gateway.get(JobService).issue(id, 3600, 'test', META);
-  }
+  const newJob = () => jobOfNewTeam(f);
   const outbox = async () => (await f.gateway.get(ObjectStore).list(OUTBOX_BUCKET, '', undefined, 1000)).objects.map((o) => o.key).sort();
   const body = (n: number) => Buffer.from(predictions([`scan-9,${n},2,3,0.5`]));
 
@@ -167,7 +144,10 @@ describe('trailing checksums and checksum headers (pglite, s3rver)', () => {
     const put = (headers: Record<string, string>) =>
       client(job).send({ method: 'PUT', path: `/outbox/predictions/${randomUUID()}.csv`, date: NOW(), body: bytes, headers });
     const before = await outbox();
-    for (const headers of [{ 'x-amz-checksum-crc32c': b64(Buffer.from('abcd')) }, { 'x-amz-checksum-crc64nvme': b64(Buffer.alloc(8)) }]) {
+    for (const headers of [
+      { 'x-amz-checksum-crc32c': b64(Buffer.from('abcd')) },
+      { 'x-amz-checksum-crc64nvme': b64(Buffer.alloc(8)) },
+    ] as Record<string, string>[]) {
       const r = await put(headers);
       expect([r.status, code(r)]).toEqual([400, 'BadDigest']);
     }

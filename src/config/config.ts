@@ -65,6 +65,8 @@ export interface CageConfig {
     overLimitDelayMs: number;
     publishSeconds: number;
   };
+  /** Multipart uploads into the outbox (S3 API): how long one may stay open, how many parts, how many open per job. */
+  multipart: { ttlSeconds: number; maxParts: number; openPerJob: number; partsInFlightPerJob: number };
   /** File (or `-` for stdout) that mirrors every audit leaf as a JSON line, for a SIEM. */
   siemFile: string | undefined;
   checkpoint: { everyLeaves: number; everySeconds: number; origin: string };
@@ -161,6 +163,30 @@ const schema = z.object({
     .positive('CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM must be > 0')
     .max(10_000, 'CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM must be <= 10000')
     .default(5),
+  CAGE_MULTIPART_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60, 'CAGE_MULTIPART_TTL_SECONDS must be 60..604800')
+    .max(604_800, 'CAGE_MULTIPART_TTL_SECONDS must be 60..604800')
+    .default(86_400),
+  CAGE_MULTIPART_MAX_PARTS: z.coerce
+    .number()
+    .int()
+    .min(1, 'CAGE_MULTIPART_MAX_PARTS must be 1..10000')
+    .max(10_000, 'CAGE_MULTIPART_MAX_PARTS must be 1..10000')
+    .default(10_000),
+  CAGE_MULTIPART_OPEN_PER_JOB: z.coerce
+    .number()
+    .int()
+    .min(1, 'CAGE_MULTIPART_OPEN_PER_JOB must be 1..1000')
+    .max(1000, 'CAGE_MULTIPART_OPEN_PER_JOB must be 1..1000')
+    .default(16),
+  CAGE_MULTIPART_PARTS_IN_FLIGHT_PER_JOB: z.coerce
+    .number()
+    .int()
+    .min(1, 'CAGE_MULTIPART_PARTS_IN_FLIGHT_PER_JOB must be 1..64')
+    .max(64, 'CAGE_MULTIPART_PARTS_IN_FLIGHT_PER_JOB must be 1..64')
+    .default(10),
   CAGE_EGRESS_PUBLISH_SECONDS: z.coerce
     .number()
     .int()
@@ -251,6 +277,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
       attemptsPerSecondPerTeam: e.CAGE_EGRESS_ATTEMPTS_PER_SECOND_PER_TEAM,
       overLimitDelayMs: e.CAGE_EGRESS_OVER_LIMIT_DELAY_MS,
       publishSeconds: e.CAGE_EGRESS_PUBLISH_SECONDS,
+    },
+    multipart: {
+      ttlSeconds: e.CAGE_MULTIPART_TTL_SECONDS,
+      maxParts: e.CAGE_MULTIPART_MAX_PARTS,
+      openPerJob: e.CAGE_MULTIPART_OPEN_PER_JOB,
+      partsInFlightPerJob: e.CAGE_MULTIPART_PARTS_IN_FLIGHT_PER_JOB,
     },
     siemFile: e.CAGE_SIEM_FILE,
     checkpoint: {

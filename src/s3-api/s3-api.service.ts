@@ -5,11 +5,12 @@ import { BadRangeError, httpDate, parseRange } from '../data-plane/byte-range';
 import { type DataPlaneService, NotVisibleError } from '../data-plane/data-plane.service';
 import { type ListCursors } from '../data-plane/list-cursor';
 import { isListKey } from '../data-plane/list-query.dto';
-import { type EgressService } from '../egress/egress.service';
+import { type EgressService, type Receipt } from '../egress/egress.service';
+import { type MultipartUploads } from './multipart/multipart-uploads.service';
 import { S3Error, accessDenied, invalidArgument, noSuchBucket, noSuchKey, unsupported } from './s3-error';
 import { OUTBOX } from './s3-request';
 import { type VerifiedPayload, verifiedPayload } from './s3-payload';
-import { S3_NS, s3Document, xmlText, type XmlNode } from './s3-xml';
+import { readSmallDocument, S3_NS, s3Document, xmlText, type XmlNode } from './s3-xml';
 import { type S3Caller } from './s3-signature.strategy';
 import { headerValues, type HeaderList, uriEncode } from './sigv4/canonical-request';
 
@@ -35,6 +36,7 @@ export class S3ApiService {
     private readonly egress: EgressService,
     private readonly region: string,
     private readonly cursors: ListCursors,
+    private readonly multipart: MultipartUploads,
   ) {}
 
   async listBuckets(caller: S3Caller, meta: RequestMeta): Promise<S3Reply> {
@@ -221,22 +223,76 @@ export class S3ApiService {
         ? caller.auth.payload.decodedContentLength
         : headerValues(headers, 'content-length').map(Number)[0];
     const receipt = await this.egress.submit(caller, kind, payload.body, meta, payload.auth, declared);
-    return {
-      status: 200,
-      headers: {
-        // S3's ETag of a single-part upload: the MD5 of the bytes sent (what was released is their canonical rewrite).
-        etag: `"${payload.md5()}"`,
-        'x-cage-receipt-id': receipt.id,
-        'x-cage-egress-status': receipt.status,
-        'x-cage-sha256': receipt.sha256,
-        'x-cage-bits': String(receipt.bits),
-        'x-cage-audit-index': String(receipt.auditIndex),
-        // A leaderboard submission: the score the Ladder shows (what the receipt's `score` says).
-        ...(receipt.score === undefined
-          ? {}
-          : { 'x-cage-public-score': String(receipt.score.public), 'x-cage-score-improved': String(receipt.score.improved) }),
-      },
-    };
+    // S3's ETag of a single-part upload: the MD5 of the bytes sent (what was released is their canonical rewrite).
+    return { status: 200, headers: { etag: `"${payload.md5()}"`, ...receiptHeaders(receipt) } };
+  }
+
+  /** CreateMultipartUpload into `outbox/{kind}/{name}`: the parts will be held inside until Complete. */
+  async createMultipartUpload(caller: S3Caller, key: string, meta: RequestMeta): Promise<S3Reply> {
+    outboxKind(key);
+    const { uploadId } = await this.multipart.create(caller, key, meta);
+    return xml(200, 'InitiateMultipartUploadResult', { Bucket: OUTBOX, Key: key, UploadId: uploadId });
+  }
+
+  async uploadPart(
+    caller: S3Caller,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    raw: IncomingMessage,
+    headers: HeaderList,
+    meta: RequestMeta,
+  ): Promise<S3Reply> {
+    const { etag } = await this.multipart.uploadPart(caller, key, uploadId, partNumber, raw, headers, meta);
+    return { status: 200, headers: { etag: `"${etag}"` } };
+  }
+
+  async listParts(caller: S3Caller, key: string, uploadId: string, marker: number, maxParts: number, meta: RequestMeta): Promise<S3Reply> {
+    const { parts, truncated } = await this.multipart.listParts(caller, key, uploadId, marker, maxParts, meta);
+    return xml(200, 'ListPartsResult', {
+      Bucket: OUTBOX,
+      Key: key,
+      UploadId: uploadId,
+      PartNumberMarker: marker,
+      ...(truncated ? { NextPartNumberMarker: parts[parts.length - 1].partNumber } : {}),
+      MaxParts: maxParts,
+      IsTruncated: truncated,
+      Part: parts.map((p) => ({ PartNumber: p.partNumber, LastModified: p.storedAt.toISOString(), ETag: quoted(p.etag), Size: p.size })),
+    });
+  }
+
+  async completeMultipartUpload(
+    caller: S3Caller,
+    key: string,
+    uploadId: string,
+    raw: IncomingMessage,
+    meta: RequestMeta,
+  ): Promise<S3Reply> {
+    const { receipt, etag } = await this.multipart.complete(caller, key, uploadId, raw, meta);
+    const reply = xml(200, 'CompleteMultipartUploadResult', {
+      Location: `/${OUTBOX}/${key}`,
+      Bucket: OUTBOX,
+      Key: key,
+      ETag: quoted(etag),
+    });
+    return { ...reply, headers: { ...reply.headers, ...receiptHeaders(receipt) } };
+  }
+
+  async abortMultipartUpload(caller: S3Caller, key: string, uploadId: string, meta: RequestMeta): Promise<S3Reply> {
+    await this.multipart.abort(caller, key, uploadId, meta);
+    return { status: 204, headers: {} };
+  }
+
+  async listMultipartUploads(caller: S3Caller, meta: RequestMeta): Promise<S3Reply> {
+    const uploads = await this.multipart.listUploads(caller, meta);
+    return xml(200, 'ListMultipartUploadsResult', {
+      Bucket: OUTBOX,
+      KeyMarker: '',
+      UploadIdMarker: '',
+      MaxUploads: 1000,
+      IsTruncated: false,
+      Upload: uploads.map((u) => ({ Key: u.objectKey, UploadId: u.id, Initiated: u.createdAt.toISOString(), StorageClass: 'STANDARD' })),
+    });
   }
 
   /**
@@ -270,7 +326,7 @@ export class S3ApiService {
 
   /** DeleteObjects: nothing is deleted (datasets are read-only, the outbox keeps what it released); each key AccessDenied. */
   async deleteObjects(raw: IncomingMessage): Promise<S3Reply> {
-    const body = await readSmall(raw, MAX_DELETE_BODY);
+    const body = await readSmallDocument(raw, MAX_DELETE_BODY);
     let keys: string[];
     try {
       keys = [...body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => xmlUnescape(m[1]));
@@ -297,17 +353,6 @@ export class S3ApiService {
 /** A DeleteObjects document: 1,000 keys of at most 1,024 bytes, XML-escaped, fit. */
 const MAX_DELETE_BODY = 8 * 1024 * 1024;
 
-async function readSmall(raw: IncomingMessage, max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of raw) {
-    n += (c as Buffer).length;
-    if (n > max) throw new S3Error(400, 'MalformedXML', 'The XML you provided was larger than this gateway accepts');
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function xmlUnescape(s: string): string {
   return s.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_, e: string) =>
     e === 'amp'
@@ -328,6 +373,29 @@ function parseMaxKeys(v: string | undefined): number {
   if (v === undefined) return MAX_KEYS;
   if (!/^\d{1,9}$/.test(v)) throw invalidArgument('max-keys must be a non-negative integer');
   return Math.min(Number(v), MAX_KEYS);
+}
+
+/** The egress receipt an upload's answer carries (PutObject, CompleteMultipartUpload). */
+function receiptHeaders(receipt: Receipt): Record<string, string> {
+  return {
+    'x-cage-receipt-id': receipt.id,
+    'x-cage-egress-status': receipt.status,
+    'x-cage-sha256': receipt.sha256,
+    'x-cage-bits': String(receipt.bits),
+    'x-cage-audit-index': String(receipt.auditIndex),
+    // A leaderboard submission: the score the Ladder shows (what the receipt's `score` says).
+    ...(receipt.score === undefined
+      ? {}
+      : { 'x-cage-public-score': String(receipt.score.public), 'x-cage-score-improved': String(receipt.score.improved) }),
+  };
+}
+
+/** The kind an outbox key names (`{kind}/{name}`), or InvalidArgument. */
+function outboxKind(key: string): string {
+  const slash = key.indexOf('/');
+  const kind = slash < 0 ? '' : key.slice(0, slash);
+  if (!KIND_RE.test(kind) || slash === key.length - 1) throw invalidArgument('outbox keys are {kind}/{name}, e.g. predictions/run-1.csv');
+  return kind;
 }
 
 function quoted(etag: string): string {

@@ -168,6 +168,9 @@ export function verifiedPayload(raw: IncomingMessage, auth: SigV4Success | SigV2
   const noop = () => undefined;
   // SigV2 signs no body: only a Content-MD5 (checked here) is bound to it.
   if (auth.version === 2) {
+    const framing = [...headerValues(headers, 'x-amz-content-sha256'), ...headerValues(headers, 'content-encoding')].join(',');
+    if (/STREAMING-|aws-chunked/i.test(framing))
+      throw invalidArgument('aws-chunked bodies are SigV4 only: sign a streaming upload with SigV4');
     const check = new DigestCheck(expectationsOf(auth, headers));
     return { body: pipeline(raw, check, noop), auth: 'unsigned', md5: () => check.md5 };
   }

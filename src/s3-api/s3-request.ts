@@ -21,7 +21,13 @@ export type S3Operation =
   /** PUT on a bucket: buckets are the organizers', so only "it is yours already" (S3's answer to re-creating one). */
   | { op: 'CreateBucket'; bucket: string }
   /** POST ?delete: answered per key (AccessDenied), as S3 answers a multi-object delete. */
-  | { op: 'DeleteObjects'; bucket: string };
+  | { op: 'DeleteObjects'; bucket: string }
+  /** Multipart uploads, into the outbox only. */
+  | { op: 'CreateMultipartUpload'; bucket: string; key: string }
+  | { op: 'UploadPart'; bucket: string; key: string; uploadId: string; partNumber: number }
+  | { op: 'ListParts'; bucket: string; key: string; uploadId: string; maxParts: number; marker: number }
+  | { op: 'CompleteMultipartUpload' | 'AbortMultipartUpload'; bucket: string; key: string; uploadId: string }
+  | { op: 'ListMultipartUploads'; bucket: string };
 
 const readOnlyDataset = () => new S3Error(403, 'AccessDenied', 'Dataset buckets are read-only; artifacts leave through the outbox bucket.');
 
@@ -70,7 +76,8 @@ function queryOf(rawQuery: string): Map<string, string> {
     } catch {
       throw new S3Error(400, 'InvalidURI', 'Query parameters must be UTF-8.');
     }
-    if (IGNORED.has(name) || name.startsWith('x-amz-')) continue;
+    // Headers a presigned URL carries in its query are read as headers (s3.controller.ts), not as the operation's.
+    if (IGNORED.has(name) || name.startsWith('x-amz-') || name === 'content-md5' || name === 'content-type') continue;
     if (out.has(name)) throw invalidArgument(`query parameter ${name} given more than once`);
     out.set(name, value);
   }
@@ -107,6 +114,10 @@ export function parseS3Request(method: string, rawTarget: string): S3Operation {
           if (query.size > 1) throw unsupported('GetBucketLocation with other parameters');
           return { op: 'GetBucketLocation', bucket };
         }
+        if (query.has('uploads')) {
+          if (bucket !== OUTBOX) throw unsupported('ListMultipartUploads on a dataset bucket');
+          return { op: 'ListMultipartUploads', bucket };
+        }
         const odd = unknownParam(query, LIST_PARAMS);
         if (odd !== undefined) throw unsupported(`the ${odd} sub-resource`);
         const listType = query.get('list-type');
@@ -133,9 +144,23 @@ export function parseS3Request(method: string, rawTarget: string): S3Operation {
     if (err instanceof BadKeyError) throw invalidArgument(err.message);
     throw err;
   }
+  const uploadId = query.get('uploadId');
   switch (method) {
     case 'GET':
     case 'HEAD': {
+      if (uploadId !== undefined && method === 'GET') {
+        if (bucket !== OUTBOX) throw readOnlyDataset();
+        const odd = unknownParam(query, new Set(['uploadId', 'max-parts', 'part-number-marker', 'encoding-type']));
+        if (odd !== undefined) throw unsupported(`the ${odd} parameter on ListParts`);
+        return {
+          op: 'ListParts',
+          bucket,
+          key,
+          uploadId: uploadIdOf(uploadId),
+          maxParts: Math.min(intParam(query, 'max-parts', 1000), 1000),
+          marker: intParam(query, 'part-number-marker', 0),
+        };
+      }
       const odd = unknownParam(query, new Set());
       if (odd !== undefined) throw unsupported(`the ${odd} parameter on ${method === 'GET' ? 'GetObject' : 'HeadObject'}`);
       return { op: method === 'GET' ? 'GetObject' : 'HeadObject', bucket, key };
@@ -143,18 +168,48 @@ export function parseS3Request(method: string, rawTarget: string): S3Operation {
     case 'PUT': {
       // A dataset bucket is read-only whatever the write (a part upload included): 403, not 501.
       if (bucket !== OUTBOX) throw readOnlyDataset();
+      if (uploadId !== undefined || query.has('partNumber')) {
+        const odd = unknownParam(query, new Set(['uploadId', 'partNumber']));
+        if (odd !== undefined || uploadId === undefined) throw unsupported(`the ${odd ?? 'partNumber'} parameter on UploadPart`);
+        return { op: 'UploadPart', bucket, key, uploadId: uploadIdOf(uploadId), partNumber: intParam(query, 'partNumber', 0) };
+      }
       const odd = unknownParam(query, new Set());
       if (odd !== undefined) throw unsupported(`the ${odd} parameter on PutObject`);
       return { op: 'PutObject', bucket, key };
     }
     case 'POST':
       if (bucket !== OUTBOX) throw readOnlyDataset();
-      throw unsupported(query.has('uploads') || query.has('uploadId') ? 'multipart upload' : 'POST on an object');
+      if (query.has('uploads') && query.size === 1) {
+        if (query.get('uploads') !== '') throw invalidArgument('uploads takes no value');
+        return { op: 'CreateMultipartUpload', bucket, key };
+      }
+      if (uploadId !== undefined && query.size === 1) return { op: 'CompleteMultipartUpload', bucket, key, uploadId: uploadIdOf(uploadId) };
+      throw unsupported('POST on an object');
     case 'DELETE':
+      if (bucket === OUTBOX && uploadId !== undefined && query.size === 1)
+        return { op: 'AbortMultipartUpload', bucket, key, uploadId: uploadIdOf(uploadId) };
       throw new S3Error(403, 'AccessDenied', 'Dataset objects are read-only and the outbox keeps what it released.');
     default:
       throw unsupported(`${method} on an object`);
   }
+}
+
+/** An upload id as this gateway issues them (base64url); anything else names no upload. */
+function uploadIdOf(v: string): string {
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(v))
+    throw new S3Error(
+      404,
+      'NoSuchUpload',
+      'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    );
+  return v;
+}
+
+function intParam(query: Map<string, string>, name: string, fallback: number): number {
+  const v = query.get(name);
+  if (v === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(v)) throw invalidArgument(`${name} must be a non-negative integer`);
+  return Number(v);
 }
 
 function bucketName(raw: string): string {

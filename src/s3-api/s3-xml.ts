@@ -1,3 +1,4 @@
+import { S3Error } from './s3-error';
 /**
  * The S3 API's XML documents, written by hand: a handful of flat shapes, and an XML library
  * would add a dependency to escape five characters. Text is escaped for XML 1.0; characters XML
@@ -41,4 +42,16 @@ export function s3Document(root: string, body: XmlNode, namespaced = true): stri
     .map(([k, v]) => render(k, v))
     .join('');
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${root}${namespaced ? ` xmlns="${S3_NS}"` : ''}>${inner}</${root}>`;
+}
+
+/** A small XML request document (DeleteObjects, CompleteMultipartUpload), read whole up to `max` bytes. */
+export async function readSmallDocument(raw: AsyncIterable<unknown>, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of raw) {
+    n += (c as Buffer).length;
+    if (n > max) throw new S3Error(400, 'MalformedXML', 'The XML you provided was larger than this gateway accepts');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -7,7 +7,7 @@ import { S3ApiService, type S3Reply } from './s3-api.service';
 import { S3ErrorFilter } from './s3-error.filter';
 import { parseS3Request } from './s3-request';
 import { type S3Caller } from './s3-signature.strategy';
-import { headersFromRaw } from './sigv4/canonical-request';
+import { type HeaderList, headersFromRaw, parseQuery, splitTarget } from './sigv4/canonical-request';
 
 /**
  * The S3-compatible API (path-style) on the sandbox listener, for aws-cli, boto3 and the AWS
@@ -63,7 +63,6 @@ export class S3Controller {
   private async dispatch(req: FastifyRequest & { user?: S3Caller }, reply: FastifyReply): Promise<void> {
     const caller = req.user as S3Caller;
     const meta: RequestMeta = { requestId: req.id, listener: 'sandbox' };
-    const headers = headersFromRaw(req.raw.rawHeaders);
     let op: ReturnType<typeof parseS3Request>;
     try {
       op = parseS3Request(req.raw.method ?? '', req.raw.url ?? '/');
@@ -71,6 +70,7 @@ export class S3Controller {
       await this.s3.recordRefusedWrite(caller, req.raw.method ?? '', req.raw.url ?? '/', err, meta);
       throw err;
     }
+    const headers = effectiveHeaders(headersFromRaw(req.raw.rawHeaders), req.raw.url ?? '/');
     let out: S3Reply;
     switch (op.op) {
       case 'ListBuckets':
@@ -98,6 +98,24 @@ export class S3Controller {
       case 'DeleteObjects':
         out = await this.s3.deleteObjects(req.raw);
         break;
+      case 'CreateMultipartUpload':
+        out = await this.s3.createMultipartUpload(caller, op.key, meta);
+        break;
+      case 'UploadPart':
+        out = await this.s3.uploadPart(caller, op.key, op.uploadId, op.partNumber, req.raw, headers, meta);
+        break;
+      case 'ListParts':
+        out = await this.s3.listParts(caller, op.key, op.uploadId, op.marker, op.maxParts, meta);
+        break;
+      case 'CompleteMultipartUpload':
+        out = await this.s3.completeMultipartUpload(caller, op.key, op.uploadId, req.raw, meta);
+        break;
+      case 'AbortMultipartUpload':
+        out = await this.s3.abortMultipartUpload(caller, op.key, op.uploadId, meta);
+        break;
+      case 'ListMultipartUploads':
+        out = await this.s3.listMultipartUploads(caller, meta);
+        break;
     }
     void reply.status(out.status).headers({ ...out.headers, 'x-amz-request-id': req.id });
     if (out.body === undefined || req.method === 'HEAD') {
@@ -107,4 +125,21 @@ export class S3Controller {
       void reply.send(out.body);
     }
   }
+}
+
+/** Headers a presigned URL may carry in its query instead, signed there: checked as headers are. */
+const QUERY_HEADER_RE = /^(content-md5|x-amz-checksum-[a-z0-9]+|x-amz-copy-source[a-z-]*)$/;
+
+/**
+ * The request's headers, plus the ones a presigned URL carries in its signed query (botocore
+ * moves Content-MD5 and x-amz-* there), so that a checksum or a copy source given that way is
+ * checked or refused exactly as the header would be (one given both ways is refused as repeated).
+ */
+function effectiveHeaders(headers: HeaderList, rawUrl: string): HeaderList {
+  const moved: [string, string][] = [];
+  for (const p of parseQuery(splitTarget(rawUrl).rawQuery)) {
+    const name = p.name.toString('utf8').toLowerCase();
+    if (QUERY_HEADER_RE.test(name)) moved.push([name, p.value.toString('utf8')]);
+  }
+  return moved.length === 0 ? headers : [...headers, ...moved];
 }

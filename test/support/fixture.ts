@@ -169,3 +169,26 @@ export class TestClock extends Clock {
     this.at = new Date(this.at.getTime() + ms);
   }
 }
+
+/**
+ * A job of a new team granted the fixture's test split (its scans are what predictions name):
+ * each team has its own daily egress caps, so a suite can upload more than five times.
+ */
+export async function jobOfNewTeam(f: Pick<Fixture, 'gateway'>, now = new Date()): Promise<IssuedJob> {
+  const id = `t${randomUUID().slice(0, 8)}`;
+  await f.gateway.get(TeamRepository).insert({ id, name: id }, now, 'test');
+  await f.gateway.get(GrantRepository).insert(
+    {
+      id: `${id}-test`,
+      team: id,
+      dataset: DATASET,
+      split: 'test',
+      notBefore: new Date(now.getTime() - 60_000),
+      notAfter: new Date(now.getTime() + 86_400_000),
+      byteQuota: null,
+    },
+    now,
+    'test',
+  );
+  return f.gateway.get(JobService).issue(id, 86_400, 'test', { requestId: 'test', listener: 'control' });
+}

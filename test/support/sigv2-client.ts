@@ -32,14 +32,19 @@ export function sigV2Headers(
   return { ...all, authorization: `AWS ${creds.accessKeyId}:${sigV2(creds.secretAccessKey, toSign)}` };
 }
 
-/** A SigV2 presigned path: `resource` signed with `Expires` (seconds since the epoch). */
+/**
+ * A SigV2 presigned path: `resource` signed with `Expires` (seconds since the epoch), and
+ * `signedQuery` (x-amz-*, Content-MD5) signed as headers and sent in the query, as botocore does.
+ */
 export function sigV2Presign(
   creds: { accessKeyId: string; secretAccessKey: string },
   method: string,
   path: string,
   expires: number,
+  signedQuery: Record<string, string> = {},
 ): string {
-  const signature = sigV2(creds.secretAccessKey, sigV2StringToSign(method, path.split('?')[0], {}, String(expires)));
+  const signature = sigV2(creds.secretAccessKey, sigV2StringToSign(method, path.split('?')[0], signedQuery, String(expires)));
+  const extra = Object.entries(signedQuery).map(([k, v]) => `&${k}=${encodeURIComponent(v)}`);
   const sep = path.includes('?') ? '&' : '?';
-  return `${path}${sep}AWSAccessKeyId=${creds.accessKeyId}&Expires=${expires}&Signature=${encodeURIComponent(signature)}`;
+  return `${path}${sep}AWSAccessKeyId=${creds.accessKeyId}&Expires=${expires}${extra.join('')}&Signature=${encodeURIComponent(signature)}`;
 }

@@ -166,6 +166,7 @@ describe('SigV2 verification', () => {
     expect(isSigV2(undefined, 'AWSAccessKeyId=a&Expires=1&Signature=s')).toBe(true);
     expect(isSigV2(undefined, 'X-Amz-Algorithm=AWS4-HMAC-SHA256')).toBe(false);
     expect(isSigV2(undefined, '')).toBe(false);
+    expect(isSigV2(undefined, 'a=%zz')).toBe(false); // SigV4's to refuse as InvalidURI, not a throw here
   });
 
   it('reads HTTP dates and refuses anything else', () => {

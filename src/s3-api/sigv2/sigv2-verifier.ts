@@ -116,7 +116,8 @@ const refuse = (code: S3AuthErrorCode, message: string): never => {
 /** Whether a request is signed with SigV2 (header `AWS key:sig`, or the presigned parameters). */
 export function isSigV2(authorization: string | undefined, rawQuery: string): boolean {
   if (authorization !== undefined) return /^AWS [^ ]/.test(authorization);
-  return parseQuery(rawQuery).some((p) => p.name.toString('latin1') === 'AWSAccessKeyId' || p.name.toString('latin1') === 'Signature');
+  // A query that cannot be read is SigV4's to refuse (400 InvalidURI), as before SigV2 existed.
+  return /(^|&)(AWSAccessKeyId|Signature)=/.test(rawQuery);
 }
 
 /** Verify a SigV2 request. Never throws for a bad request; rethrows lookup failures. */

@@ -152,7 +152,11 @@ export class AwsChunkedDecoder extends Transform {
         case 'data': {
           const take = Math.min(this.size - this.chunkHave, this.pending.length);
           if (take > 0) {
-            this.chunk.push(this.pending.subarray(0, take));
+            const piece = this.pending.subarray(0, take);
+            // An unsigned chunk has nothing to check before its bytes pass: they stream through
+            // (a signed one is held until its signature is checked).
+            if (this.body.chain === undefined) this.push(piece);
+            else this.chunk.push(piece);
             this.chunkHave += take;
             this.pending = this.pending.subarray(take);
           }
@@ -217,8 +221,8 @@ export class AwsChunkedDecoder extends Transform {
       this.state = 'trailer';
       return;
     }
-    this.decoded += data.length;
-    this.push(data);
+    this.decoded += this.size;
+    if (chain !== undefined) this.push(data);
     this.state = 'header';
   }
 
