@@ -42,7 +42,11 @@ export interface CageConfig {
     rawS3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean } | undefined;
   };
   /** The S3-compatible API on the sandbox listener: the region its SigV4 scopes must name. */
-  s3Api: { region: string };
+  /**
+   * The S3-compatible API: the region SigV4 scopes name, and the base domain of virtual-hosted
+   * addressing (`<bucket>.<baseDomain>`; path-style always works).
+   */
+  s3Api: { region: string; baseDomain: string | undefined };
   policyDir: string;
   demo: boolean;
   signingKeyFile: string | undefined;
@@ -123,6 +127,13 @@ const schema = z.object({
     .string()
     .regex(/^[a-z0-9-]{1,64}$/, 'CAGE_S3_API_REGION must be a region name like us-east-1')
     .default('us-east-1'),
+  CAGE_S3_API_BASE_DOMAIN: z
+    .string()
+    .regex(
+      /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+      'CAGE_S3_API_BASE_DOMAIN must be a lowercase DNS name like s3.cage.internal',
+    )
+    .optional(),
   CAGE_POLICY_DIR: z.string().min(1).default('./policies'),
   CAGE_DEMO: bool('CAGE_DEMO').optional(),
   CAGE_SIGNING_KEY_FILE: z.string().min(1).optional(),
@@ -249,7 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CageConfig {
       forcePathStyle: e.CAGE_S3_FORCE_PATH_STYLE ?? true,
       timeoutMs: e.CAGE_S3_TIMEOUT_MS,
     },
-    s3Api: { region: e.CAGE_S3_API_REGION },
+    s3Api: { region: e.CAGE_S3_API_REGION, baseDomain: e.CAGE_S3_API_BASE_DOMAIN },
     ingest: {
       root: resolve(e.CAGE_INGEST_ROOT ?? resolve(dataDir, 'incoming')),
       pseudonymKeyFile: e.CAGE_PSEUDONYM_KEY_FILE,

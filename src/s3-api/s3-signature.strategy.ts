@@ -7,6 +7,7 @@ import { Clock } from '../clock/clock';
 import { CAGE_CONFIG, type CageConfig } from '../config/config';
 import { type JobRecord } from '../jobs/job.repository';
 import { JobSecrets } from '../jobs/job-secrets';
+import { hostBucketOf } from './s3-addressing';
 import { S3_UNSUPPORTED_CODE, S3Error } from './s3-error';
 import { SignaturePolicy } from './signature-policy';
 import { isSigV2, type SigV2Success, verifySigV2 } from './sigv2/sigv2-verifier';
@@ -54,8 +55,12 @@ export class S3SignatureStrategy extends PassportStrategy(Strategy, 'sandbox-s3'
     const headers = headersFromRaw(req.raw.rawHeaders);
     const authorization = headerValues(headers, 'authorization');
     const v2 = isSigV2(authorization[0], splitTarget(rawTarget).rawQuery);
+    const hostBucket = hostBucketOf(req.headers.host, this.config.s3Api.baseDomain);
     const result = v2
-      ? await verifySigV2({ method: req.raw.method ?? '', rawTarget, headers }, { lookupSecret, now: () => this.clock.now() })
+      ? await verifySigV2(
+          { method: req.raw.method ?? '', rawTarget, headers, ...(hostBucket === undefined ? {} : { hostBucket }) },
+          { lookupSecret, now: () => this.clock.now() },
+        )
       : await verifySigV4(
           { method: req.raw.method ?? '', rawTarget, headers },
           { region: this.config.s3Api.region, service: 's3', now: () => this.clock.now(), lookupSecret },

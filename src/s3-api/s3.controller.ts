@@ -3,6 +3,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { type FastifyReply, type FastifyRequest } from 'fastify';
 import { AuthenticateWith, Allow } from '../auth/access.decorator';
 import { type RequestMeta } from '../audit/audit-log.service';
+import { CAGE_CONFIG, type CageConfig } from '../config/config';
+import { hostBucketOf, pathStyleTarget } from './s3-addressing';
 import { S3ApiService, type S3Reply } from './s3-api.service';
 import { S3ErrorFilter } from './s3-error.filter';
 import { parseS3Request } from './s3-request';
@@ -10,7 +12,7 @@ import { type S3Caller } from './s3-signature.strategy';
 import { type HeaderList, headersFromRaw, parseQuery, splitTarget } from './sigv4/canonical-request';
 
 /**
- * The S3-compatible API (path-style) on the sandbox listener, for aws-cli, boto3 and the AWS
+ * The S3-compatible API (path-style, and virtual-hosted with CAGE_S3_API_BASE_DOMAIN) on the sandbox listener, for aws-cli, boto3 and the AWS
  * SDKs: every route not claimed by the REST API. Authentication is SigV4 (the guard runs the
  * SigV4 strategy for this controller); each operation is one call into S3ApiService, which
  * goes through the same data plane and egress pipeline as the REST API. Described in the
@@ -21,7 +23,10 @@ import { type HeaderList, headersFromRaw, parseQuery, splitTarget } from './sigv
 @UseFilters(S3ErrorFilter)
 @Controller()
 export class S3Controller {
-  constructor(@Inject(S3ApiService) private readonly s3: S3ApiService) {}
+  constructor(
+    @Inject(S3ApiService) private readonly s3: S3ApiService,
+    @Inject(CAGE_CONFIG) private readonly config: CageConfig,
+  ) {}
 
   @Get('*')
   @Allow('read', 'DatasetObject')
@@ -63,11 +68,13 @@ export class S3Controller {
   private async dispatch(req: FastifyRequest & { user?: S3Caller }, reply: FastifyReply): Promise<void> {
     const caller = req.user as S3Caller;
     const meta: RequestMeta = { requestId: req.id, listener: 'sandbox' };
+    // Virtual-hosted style (a base domain configured): the Host's bucket goes before the path.
+    const target = pathStyleTarget(req.raw.url ?? '/', hostBucketOf(req.headers.host, this.config.s3Api.baseDomain));
     let op: ReturnType<typeof parseS3Request>;
     try {
-      op = parseS3Request(req.raw.method ?? '', req.raw.url ?? '/');
+      op = parseS3Request(req.raw.method ?? '', target);
     } catch (err) {
-      await this.s3.recordRefusedWrite(caller, req.raw.method ?? '', req.raw.url ?? '/', err, meta);
+      await this.s3.recordRefusedWrite(caller, req.raw.method ?? '', target, err, meta);
       throw err;
     }
     const headers = effectiveHeaders(headersFromRaw(req.raw.rawHeaders), req.raw.url ?? '/');
