@@ -23,7 +23,7 @@ import { type IssuedJob } from '../src/jobs/job.service';
 import { OUTBOX_BUCKET } from '../src/egress/egress-release';
 import { DB_KINDS, S3_KINDS } from './support/backends';
 import { predictions } from './support/egress';
-import { DATASET, type Fixture, startFixture } from './support/fixture';
+import { DATASET, type Fixture, jobOfNewTeam, startFixture } from './support/fixture';
 import { rawRequest } from './support/http';
 import { SigV4TestClient } from './support/sigv4-client';
 import { AuditRepository } from '../src/audit/audit.repository';
@@ -297,9 +297,22 @@ describe.each(combos)('S3 API (@aws-sdk/client-s3) on $db with $s3', ({ db, s3 }
     ).toBe(f.objects.get('train/scan-1.raw')!.length);
   });
 
+  it('answers an outbox HEAD with the uploader’s own size and ETag after its upload (rclone checks them), and nobody else', async () => {
+    const uploader = client(f, await jobOfNewTeam(f));
+    const sent = Buffer.from(predictions(['scan-9,1,2,3,0.5']));
+    await uploader.send(new PutObjectCommand({ Bucket: 'outbox', Key: 'predictions/head.csv', Body: sent }));
+    const head = await uploader.send(new HeadObjectCommand({ Bucket: 'outbox', Key: 'predictions/head.csv' }));
+    expect([head.ContentLength, head.ETag]).toEqual([sent.length, `"${createHash('md5').update(sent).digest('hex')}"`]);
+    expect((await s3Error(alpha.send(new HeadObjectCommand({ Bucket: 'outbox', Key: 'predictions/head.csv' })))).status).toBe(404);
+    expect(await s3Error(uploader.send(new GetObjectCommand({ Bucket: 'outbox', Key: 'predictions/head.csv' })))).toMatchObject({
+      code: 'AccessDenied',
+    });
+  });
+
   it("answers as S3 does where clients depend on it (issue 19, item 4): an outbox HEAD 404, CreateBucket of one's bucket, MaxKeys=0, DeleteObjects per key, dataset writes 403", async () => {
     const before = await outboxKeys(f);
-    // rclone HEADs the destination before an upload: a key "not there" is a 404 (never "there").
+    // rclone HEADs the destination before an upload: a key this job did not upload is a 404
+    // (beta uploaded run-1.csv; alpha is told nothing of it).
     expect((await s3Error(alpha.send(new HeadObjectCommand({ Bucket: 'outbox', Key: 'predictions/run-1.csv' })))).status).toBe(404);
     // Re-creating a bucket the job can see is S3's "you own it already": 200 in us-east-1.
     expect((await alpha.send(new CreateBucketCommand({ Bucket: DATASET }))).$metadata.httpStatusCode).toBe(200);

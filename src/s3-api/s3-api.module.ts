@@ -16,6 +16,8 @@ import { PolicyEngine } from '../policy/policy.types';
 import { ObjectStore } from '../storage/object-store.service';
 import { MultipartRepository } from './multipart/multipart.repository';
 import { MultipartUploads, UPLOADS_BUCKET } from './multipart/multipart-uploads.service';
+import { OutboxNameRepository } from './outbox-names/outbox-name.repository';
+import { OutboxNames } from './outbox-names/outbox-names.service';
 import { S3ApiService } from './s3-api.service';
 import { SignaturePolicy } from './signature-policy';
 
@@ -44,16 +46,19 @@ import { SignaturePolicy } from './signature-policy';
         return uploads;
       },
     },
+    construct(OutboxNameRepository, [Database]),
+    construct(OutboxNames, [OutboxNameRepository, AuditLog, Clock]),
     {
       provide: S3ApiService,
-      inject: [DataPlaneService, EgressService, CAGE_CONFIG, ListCursors, MultipartUploads],
+      inject: [DataPlaneService, EgressService, CAGE_CONFIG, ListCursors, MultipartUploads, OutboxNames],
       useFactory: (
         dataPlane: DataPlaneService,
         egress: EgressService,
         config: CageConfig,
         cursors: ListCursors,
         multipart: MultipartUploads,
-      ) => new S3ApiService(dataPlane, egress, config.s3Api.region, cursors, multipart),
+        names: OutboxNames,
+      ) => new S3ApiService(dataPlane, egress, config.s3Api.region, cursors, multipart, names),
     },
     construct(SignaturePolicy, [PolicyEngine, AuditLog, Clock]),
   ],

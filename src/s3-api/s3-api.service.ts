@@ -7,6 +7,7 @@ import { type ListCursors } from '../data-plane/list-cursor';
 import { isListKey } from '../data-plane/list-query.dto';
 import { type EgressService, type Receipt } from '../egress/egress.service';
 import { type MultipartUploads } from './multipart/multipart-uploads.service';
+import { type OutboxNames } from './outbox-names/outbox-names.service';
 import { S3Error, accessDenied, invalidArgument, noSuchBucket, noSuchKey, unsupported } from './s3-error';
 import { OUTBOX } from './s3-request';
 import { type VerifiedPayload, verifiedPayload } from './s3-payload';
@@ -37,6 +38,7 @@ export class S3ApiService {
     private readonly region: string,
     private readonly cursors: ListCursors,
     private readonly multipart: MultipartUploads,
+    private readonly names: OutboxNames,
   ) {}
 
   async listBuckets(caller: S3Caller, meta: RequestMeta): Promise<S3Reply> {
@@ -149,9 +151,21 @@ export class S3ApiService {
     meta: RequestMeta,
   ): Promise<S3Reply> {
     if (bucket === OUTBOX) {
-      // HEAD before an upload (rclone's) expects 404 for a key not there; the outbox never says a key is.
-      if (method === 'HEAD') throw noSuchKey();
-      throw accessDenied('The outbox is write-only: released artifacts are fetched by people, on the control API.');
+      if (method === 'GET') throw accessDenied('The outbox is write-only: released artifacts are fetched by people, on the control API.');
+      // HEAD before an upload expects 404, and after one (rclone's check) the upload's own size
+      // and ETag: answered to the job that uploaded the key only, from what it sent.
+      const mine = await this.names.head(caller, key, meta);
+      if (mine === undefined) throw noSuchKey();
+      return {
+        status: 200,
+        headers: {
+          etag: quoted(mine.etag),
+          'content-length': String(mine.size),
+          'content-type': 'application/octet-stream',
+          'last-modified': mine.uploadedAt.toUTCString(),
+          'x-cage-receipt-id': mine.artifactId,
+        },
+      };
     }
     const one = (name: string) => {
       const v = headerValues(headers, name);
@@ -224,6 +238,7 @@ export class S3ApiService {
         : headerValues(headers, 'content-length').map(Number)[0];
     const receipt = await this.egress.submit(caller, kind, payload.body, meta, payload.auth, declared);
     // S3's ETag of a single-part upload: the MD5 of the bytes sent (what was released is their canonical rewrite).
+    await this.names.uploaded(caller, key, receipt, declared ?? 0, payload.md5());
     return { status: 200, headers: { etag: `"${payload.md5()}"`, ...receiptHeaders(receipt) } };
   }
 
@@ -268,7 +283,8 @@ export class S3ApiService {
     raw: IncomingMessage,
     meta: RequestMeta,
   ): Promise<S3Reply> {
-    const { receipt, etag } = await this.multipart.complete(caller, key, uploadId, raw, meta);
+    const { receipt, etag, bytes } = await this.multipart.complete(caller, key, uploadId, raw, meta);
+    await this.names.uploaded(caller, key, receipt, bytes, etag);
     const reply = xml(200, 'CompleteMultipartUploadResult', {
       Location: `/${OUTBOX}/${key}`,
       Bucket: OUTBOX,

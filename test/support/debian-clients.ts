@@ -5,13 +5,21 @@ import { existsSync } from 'node:fs';
 export const AWS_CLI = '/usr/bin/aws';
 export const PYTHON = '/usr/bin/python3';
 export const CURL = '/usr/bin/curl';
+export const S3CMD = '/usr/bin/s3cmd';
+export const RCLONE = '/usr/bin/rclone';
 
 function boto3Present(): boolean {
   return existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import boto3'], { encoding: 'utf8' }).status === 0;
 }
 
 function missing(): string[] {
-  return [...(existsSync(AWS_CLI) ? [] : ['awscli']), ...(boto3Present() ? [] : ['python3-boto3']), ...(existsSync(CURL) ? [] : ['curl'])];
+  return [
+    ...(existsSync(AWS_CLI) ? [] : ['awscli']),
+    ...(boto3Present() ? [] : ['python3-boto3']),
+    ...(existsSync(CURL) ? [] : ['curl']),
+    ...(existsSync(S3CMD) ? [] : ['s3cmd']),
+    ...(existsSync(RCLONE) ? [] : ['rclone']),
+  ];
 }
 
 /**

@@ -65,6 +65,8 @@ export interface CompletedUpload {
   receipt: Receipt;
   /** S3's ETag of a multipart object: MD5 of the parts' MD5s, and their count. */
   etag: string;
+  /** Bytes the parts held (what was sent). */
+  bytes: number;
 }
 
 /**
@@ -350,7 +352,7 @@ export class MultipartUploads {
       total,
     );
     const md5s = Buffer.concat(chosen.map((p) => Buffer.from(p.etag, 'hex')));
-    return { receipt, etag: `${createHash('md5').update(md5s).digest('hex')}-${chosen.length}` };
+    return { receipt, etag: `${createHash('md5').update(md5s).digest('hex')}-${chosen.length}`, bytes: total };
   }
 
   async abort(caller: S3Caller, key: string, uploadId: string, meta: RequestMeta): Promise<void> {

@@ -118,6 +118,22 @@ describe('SigV2 verification', () => {
     );
   });
 
+  it("accepts botocore's spelling of a ListObjectsV2 resource (`/bucket?list-type=2`) as well as S3's (`/bucket`)", async () => {
+    const date = 'Tue, 01 Dec 2026 08:00:00 GMT';
+    const target = '/ds?list-type=2&prefix=test%2F&encoding-type=url';
+    for (const resource of ['/ds', '/ds?list-type=2']) {
+      const headers: HeaderList = [
+        ['Date', date],
+        ['Authorization', `AWS ${KEY}:${sign(`GET\n\n\n${date}\n${resource}`)}`],
+      ];
+      expect(await verifySigV2({ method: 'GET', rawTarget: target, headers }, at('2026-12-01T08:00:00Z'))).toMatchObject({ ok: true });
+    }
+    const other = [['Date', date] as const, ['Authorization', `AWS ${KEY}:${sign(`GET\n\n\n${date}\n/ds?list-type=1`)}`] as const];
+    expect(await verifySigV2({ method: 'GET', rawTarget: target, headers: other }, at('2026-12-01T08:00:00Z'))).toMatchObject({
+      ok: false,
+    });
+  });
+
   it('takes the time from x-amz-date (the Date line is then empty) and refuses a skew over 15 minutes', async () => {
     const toSign = 'GET\n\n\n\nx-amz-date:Tue, 01 Dec 2026 08:00:00 GMT\n/bucket/key';
     const headers: HeaderList = [

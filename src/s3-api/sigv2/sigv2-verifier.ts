@@ -122,7 +122,7 @@ export function isSigV2(authorization: string | undefined, rawQuery: string): bo
 
 /** Verify a SigV2 request. Never throws for a bad request; rethrows lookup failures. */
 export async function verifySigV2(req: SigV2Request, opts: SigV2Options): Promise<SigV2Success | SigV2Failure> {
-  let parsed: { mode: 'header' | 'presigned'; accessKeyId: string; signature: string; toSign: string; contentMd5?: string };
+  let parsed: { mode: 'header' | 'presigned'; accessKeyId: string; signature: string; toSign: string[]; contentMd5?: string };
   try {
     parsed = prepare(req, opts.now());
   } catch (e) {
@@ -130,11 +130,16 @@ export async function verifySigV2(req: SigV2Request, opts: SigV2Options): Promis
     throw e;
   }
   const secret = await opts.lookupSecret(parsed.accessKeyId);
-  const expected = createHmac('sha1', secret ?? DUMMY_SECRET)
-    .update(parsed.toSign, 'utf8')
-    .digest();
   const given = Buffer.from(parsed.signature, 'base64');
-  if (!(given.length === expected.length && timingSafeEqual(given, expected) && secret !== undefined)) {
+  // Every spelling is computed and compared (constant time each), whatever matched first.
+  let matched = false;
+  for (const toSign of parsed.toSign) {
+    const expected = createHmac('sha1', secret ?? DUMMY_SECRET)
+      .update(toSign, 'utf8')
+      .digest();
+    if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true;
+  }
+  if (!(matched && secret !== undefined)) {
     return {
       ok: false,
       code: 'SignatureDoesNotMatch',
@@ -229,10 +234,14 @@ function prepare(req: SigV2Request, now: Date) {
     .filter(([name]) => SUB_RESOURCES.has(name))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value, hasValue]) => (hasValue ? `${name}=${value}` : name));
-  const resource =
-    (req.hostBucket === undefined ? '' : `/${req.hostBucket}`) + rawPath + (subResources.length > 0 ? `?${subResources.join('&')}` : '');
-  const toSign = `${req.method}\n${contentMd5 ?? ''}\n${contentType ?? ''}\n${dateLine}\n${amzLines}${resource}`;
-  return { mode, accessKeyId, signature, toSign, ...(contentMd5 === undefined ? {} : { contentMd5 }) };
+  const path = (req.hostBucket === undefined ? '' : `/${req.hostBucket}`) + rawPath;
+  const resources = [path + (subResources.length > 0 ? `?${subResources.join('&')}` : '')];
+  // botocore signs the fixed query of ListObjectsV2's URI with its path (`/bucket?list-type=2`):
+  // that spelling is accepted too. It says no less than S3's (the parameter is in the request).
+  const listType = params.find(([name]) => name === 'list-type');
+  if (listType !== undefined && subResources.length === 0) resources.push(`${path}?list-type=${listType[1]}`);
+  const head = `${req.method}\n${contentMd5 ?? ''}\n${contentType ?? ''}\n${dateLine}\n${amzLines}`;
+  return { mode, accessKeyId, signature, toSign: resources.map((r) => head + r), ...(contentMd5 === undefined ? {} : { contentMd5 }) };
 }
 
 /** The query as decoded (name, value, whether it had `=`); text must be UTF-8. */
