@@ -13,7 +13,7 @@ import { artifactChecker } from '../../src/egress/kinds/check-artifact';
 import { type IssuedJob } from '../../src/jobs/job.service';
 import { PolicyEngine } from '../../src/policy/policy.types';
 import { ObjectStore } from '../../src/storage/object-store.service';
-import { AWS_CLI, CURL, ensureDebianClients, PYTHON, RCLONE, S3CMD } from '../support/debian-clients';
+import { AWS_CLI, CURL, ensureDebianClients, PYTHON, pyarrowPython, RCLONE, S3CMD } from '../support/debian-clients';
 import { DATASET, type Fixture, jobOfNewTeam, POLICY_DIR, startFixture } from '../support/fixture';
 import { policyDirWith } from '../support/policies';
 
@@ -247,6 +247,35 @@ print(h["x-cage-egress-status"])`,
       });
     }
   }, 120_000);
+
+  it("pyarrow's S3FileSystem `open_output_stream` of a 12 MiB predictions file: released once", async () => {
+    const python = pyarrowPython();
+    const job = await jobOfNewTeam(f);
+    const bytes = predictionsOf(12 * MiB, 7);
+    const leaves = await expectReleasedOnce(job, bytes, async () => {
+      const r = await run(
+        python,
+        [
+          '-c',
+          `import sys
+from pyarrow import fs
+s3 = fs.S3FileSystem(access_key=sys.argv[2], secret_key=sys.argv[3], endpoint_override=sys.argv[1], scheme="http", region="us-east-1")
+with s3.open_output_stream("outbox/predictions/pyarrow.csv") as out:
+    with open(sys.argv[4], "rb") as f:
+        while chunk := f.read(1 << 20):
+            out.write(chunk)`,
+          hostPort(),
+          job.accessKeyId,
+          job.secretAccessKey,
+          fileOf('pyarrow.csv', bytes),
+        ],
+        { PATH: process.env.PATH, HOME: home },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    });
+    expect(leaves.filter((l) => l.action === 'upload.complete' && l.decision === 'allow')).toHaveLength(1);
+  }, 300_000);
 
   it('minio-js `putObject` with a stream: released once', async () => {
     const job = await jobOfNewTeam(f);

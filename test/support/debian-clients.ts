@@ -34,3 +34,19 @@ export function ensureDebianClients(): void {
       `the real-client S3 tests need Debian's ${need.join(', ')}: run npm test (it installs them as root), or sudo apt-get install -y ${need.join(' ')}`,
     );
 }
+
+/**
+ * A Python with pyarrow (not in Debian bookworm): scripts/test installs it with pip into a venv
+ * of Debian's python3 (`CAGE_TEST_PYARROW_PYTHON`), from the package index the machine's pip is
+ * configured with.
+ */
+export function pyarrowPython(): string {
+  const python = process.env.CAGE_TEST_PYARROW_PYTHON ?? '.cache/test-venv/bin/python';
+  if (!existsSync(python) || spawnSync(python, ['-c', 'import pyarrow.fs'], { encoding: 'utf8' }).status !== 0)
+    throw new Error(
+      `the pyarrow client test needs pyarrow: run npm test (it makes .cache/test-venv), or python3 -m venv .cache/test-venv && .cache/test-venv/bin/pip install pyarrow==${PYARROW_VERSION}`,
+    );
+  return python;
+}
+
+export const PYARROW_VERSION = '25.0.1';
