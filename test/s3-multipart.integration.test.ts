@@ -154,6 +154,37 @@ describe.each(DB_KINDS)('multipart uploads into the outbox (%s)', (db) => {
     ]);
   });
 
+  it('should not let parts racing in pass the kind’s cap together: the bytes are reserved before a body is read', async () => {
+    const c = s3(await newJob());
+    const u = await start(c, 'metrics/race.json');
+    const results = await Promise.allSettled([1, 2, 3].map((n) => part(c, u, n, Buffer.alloc(40 * 1024, 0x20))));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const listed = await c.send(new ListPartsCommand({ Bucket: 'outbox', Key: u.key, UploadId: u.uploadId }));
+    expect(listed.Parts?.reduce((n, p) => n + (p.Size ?? 0), 0)).toBeLessThanOrEqual(65_536);
+  });
+
+  it('should not let uploads started at once pass the open-upload limit', async () => {
+    const c = s3(await newJob());
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => start(c)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+  });
+
+  it('should not start an upload of a kind no policy lets the team send (model), nor past the day’s cap; an uncharged refusal of Complete keeps the upload', async () => {
+    const c = s3(await newJob());
+    expect(await failure(c.send(new CreateMultipartUploadCommand({ Bucket: 'outbox', Key: 'model/w.bin' })))).toEqual({
+      code: 'AccessDenied',
+      status: 403,
+    });
+    const u = await start(c);
+    const one = await part(c, u, 1, predictionsOf(1024, 9));
+    // The day's five predictions go out by PutObject: Complete is then over the cap (429, no row, nothing charged).
+    for (let i = 0; i < 5; i++)
+      await c.send(new PutObjectCommand({ Bucket: 'outbox', Key: `predictions/p${i}.csv`, Body: predictionsOf(512, i) }));
+    expect(await failure(complete(c, u, [{ PartNumber: 1, ETag: one.ETag }]))).toMatchObject({ code: 'EgressBudgetExhausted' });
+    expect((await c.send(new ListPartsCommand({ Bucket: 'outbox', Key: u.key, UploadId: u.uploadId }))).Parts).toHaveLength(1);
+    expect(await failure(start(c))).toMatchObject({ code: 'EgressBudgetExhausted', status: 403 });
+  });
+
   it('should not take more parts than allowed (CAGE_MULTIPART_MAX_PARTS), nor more open uploads than allowed', async () => {
     const job = await newJob();
     const c = s3(job);

@@ -130,6 +130,21 @@ export class EgressService {
   }
 
   /**
+   * Whether an artifact of this kind could be released to the job now, asked before anything of
+   * it is held (a multipart upload's start): the kind exists, a policy permits it, and the day
+   * has room for at least a refusal. Nothing is logged or charged; the attempt itself decides.
+   */
+  async preflight(job: JobPrincipal, kindName: string): Promise<'ok' | 'unknown_kind' | 'not_permitted' | 'over_limits'> {
+    const kind = this.policy.egress.kinds.get(kindName);
+    if (kind === undefined) return 'unknown_kind';
+    const teamGrants = await this.grants.forTeam(job.team);
+    const today = await this.repo.usage(this.repo.database, job.team, this.day(), kind.kind);
+    const pre = this.decide(job, kind, 'sha256', { bits: 0, bytes: 0, today }, teamGrants, this.refusalCharge(kind));
+    if (overBudget(pre)) return 'over_limits';
+    return pre.decision === 'allow' ? 'ok' : 'not_permitted';
+  }
+
+  /**
    * An attempt that failed below the pipeline (an S3 upload whose headers are refused before
    * the body is read): its one leaf. Nothing is charged: nothing of it is shown outside.
    */

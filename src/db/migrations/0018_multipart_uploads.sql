@@ -30,3 +30,12 @@ CREATE TABLE multipart_parts (
   stored_at    timestamptz NOT NULL,
   PRIMARY KEY (upload_id, part_number)
 );
+
+-- Bytes a part on its way holds against its upload's cap until it is stored or fails: reserved,
+-- under the upload's row lock, before its body is read, so parts racing in cannot pass the cap.
+CREATE TABLE multipart_reservations (
+  upload_id  text NOT NULL REFERENCES multipart_uploads (id),
+  token      text PRIMARY KEY,
+  bytes      bigint NOT NULL
+);
+CREATE INDEX multipart_reservations_upload ON multipart_reservations (upload_id);

@@ -1,10 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { type IncomingMessage } from 'node:http';
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { type AuditLog, type RequestMeta } from '../../audit/audit-log.service';
 import { type Clock } from '../../clock/clock';
 import { type CageConfig } from '../../config/config';
 import { type EgressService, type PayloadAuth, type Receipt } from '../../egress/egress.service';
+import { EgressRefusal } from '../../egress/egress-refusal';
 import { AnsweredError } from '../../ops/http-answer';
 import { type PolicyEngine } from '../../policy/policy.types';
 import { type ObjectStore } from '../../storage/object-store.service';
@@ -19,6 +21,8 @@ import { type MultipartRepository, type MultipartUpload, type StoredPart } from 
 export const UPLOADS_BUCKET = 'cage-uploads';
 /** S3's smallest part but the last (clients split at 5–16 MiB). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
+/** A Complete that has not ended within this after its upload expired was cut short (a crash): the sweep ends it. */
+const COMPLETING_GRACE_MS = 60 * 60 * 1000;
 /** A CompleteMultipartUpload document: 10,000 parts of ~150 bytes fit. */
 const MAX_COMPLETE_BODY = 2 * 1024 * 1024;
 
@@ -113,12 +117,25 @@ export class MultipartUploads {
 
   async create(caller: S3Caller, key: string, meta: RequestMeta): Promise<{ uploadId: string }> {
     const kind = kindOf(key);
-    if (this.policy.egress.kinds.get(kind) === undefined) {
-      await this.leaf(caller, meta, 'upload.create', 'deny', undefined, { key, reason: 'unknown_kind' }, 400);
-      throw invalidArgument(`no egress kind ${kind}: outbox keys are {kind}/{name}, e.g. predictions/run-1.csv`);
+    // Nothing is held for an artifact that could not leave: a kind the policy set knows and
+    // permits this job, with room today for at least a refusal.
+    const pre = await this.egress.preflight(caller, kind);
+    if (pre !== 'ok') {
+      await this.leaf(caller, meta, 'upload.create', 'deny', undefined, { key, reason: pre }, pre === 'over_limits' ? 429 : 400);
+      if (pre === 'unknown_kind')
+        throw invalidArgument(`no egress kind ${kind}: outbox keys are {kind}/{name}, e.g. predictions/run-1.csv`);
+      if (pre === 'over_limits')
+        throw new S3Error(403, 'EgressBudgetExhausted', 'Over the daily limits for this kind: nothing can leave today.');
+      throw new S3Error(403, 'AccessDenied', `No policy lets this job's team send ${kind} artifacts out.`);
     }
-    const open = await this.repo.openOf(caller.jobId);
-    if (open.length >= this.limits.openPerJob) {
+    const now = this.clock.now();
+    const expiresAt = new Date(Math.min(now.getTime() + this.limits.ttlSeconds * 1000, caller.expiresAt.getTime()));
+    const uploadId = randomBytes(24).toString('base64url');
+    const made = await this.repo.create(
+      { id: uploadId, jobId: caller.jobId, team: caller.team, kind, objectKey: key, createdAt: now, expiresAt },
+      this.limits.openPerJob,
+    );
+    if (!made) {
       await this.leaf(caller, meta, 'upload.create', 'deny', undefined, { key, reason: 'too_many_open_uploads' }, 503);
       throw new S3Error(
         503,
@@ -128,10 +145,6 @@ export class MultipartUploads {
         { 'retry-after': '5' },
       );
     }
-    const now = this.clock.now();
-    const expiresAt = new Date(Math.min(now.getTime() + this.limits.ttlSeconds * 1000, caller.expiresAt.getTime()));
-    const uploadId = randomBytes(24).toString('base64url');
-    await this.repo.create({ id: uploadId, jobId: caller.jobId, team: caller.team, kind, objectKey: key, createdAt: now, expiresAt });
     await this.leaf(caller, meta, 'upload.create', 'allow', uploadId, { key, kind, expiresAt: expiresAt.toISOString() }, 200);
     return { uploadId };
   }
@@ -150,7 +163,8 @@ export class MultipartUploads {
       return err;
     };
     const u = await this.repo.get(uploadId);
-    if (!owned(u, caller, key) || u.state !== 'open') throw await refuse(404, 'no_such_upload', noSuchUpload());
+    if (!owned(u, caller, key) || u.state !== 'open' || u.expiresAt <= this.clock.now())
+      throw await refuse(404, 'no_such_upload', noSuchUpload());
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > this.limits.maxParts)
       throw await refuse(
         400,
@@ -162,17 +176,6 @@ export class MultipartUploads {
     const declared = declaredLength(caller, headers);
     if (declared === undefined)
       throw await refuse(411, 'no_length', new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.'));
-    const cap = this.policy.egress.kinds.get(u.kind)?.maxBytes ?? 0;
-    const others = (await this.repo.parts(uploadId)).filter((p) => p.partNumber !== partNumber);
-    const held = others.reduce((n, p) => n + p.size, 0);
-    if (held + declared > cap)
-      throw await refuse(
-        413,
-        'too_large',
-        new S3Error(413, 'EntityTooLarge', `The upload's parts would be larger than the ${u.kind} kind allows (${cap} bytes).`),
-      );
-    if (others.length + 1 > this.limits.maxParts)
-      throw await refuse(400, 'too_many_parts', invalidArgument(`An upload may have at most ${this.limits.maxParts} parts.`));
     const release = this.inFlight.acquire(caller.jobId);
     if (release === undefined)
       throw await refuse(
@@ -181,7 +184,25 @@ export class MultipartUploads {
         new S3Error(503, 'SlowDown', 'Too many parts of this job are being uploaded at once; retry.', {}, { 'retry-after': '1' }),
       );
     try {
-      return await this.storePart(caller, u, partNumber, raw, headers, declared, meta);
+      // The part's bytes are reserved against the kind's cap before its body is read.
+      const cap = this.policy.egress.kinds.get(u.kind)?.maxBytes ?? 0;
+      const token = randomUUID();
+      const room = await this.repo.reserve(uploadId, partNumber, declared, { cap, maxParts: this.limits.maxParts }, token);
+      if (room === 'gone') throw await refuse(404, 'no_such_upload', noSuchUpload());
+      if (room === 'too_large')
+        throw await refuse(
+          413,
+          'too_large',
+          new S3Error(413, 'EntityTooLarge', `The upload's parts would be larger than the ${u.kind} kind allows (${cap} bytes).`),
+        );
+      if (room === 'too_many_parts')
+        throw await refuse(400, 'too_many_parts', invalidArgument(`An upload may have at most ${this.limits.maxParts} parts.`));
+      try {
+        return await this.storePart(caller, u, partNumber, raw, headers, declared, token, meta);
+      } catch (err) {
+        await this.repo.unreserve(token).catch(() => undefined);
+        throw err;
+      }
     } finally {
       release();
     }
@@ -194,6 +215,7 @@ export class MultipartUploads {
     raw: IncomingMessage,
     headers: HeaderList,
     declared: number,
+    token: string,
     meta: RequestMeta,
   ): Promise<{ etag: string }> {
     const payload = verifiedPayload(raw, caller.auth, headers);
@@ -214,6 +236,8 @@ export class MultipartUploads {
     });
     try {
       await this.store.put(UPLOADS_BUCKET, storedKey, sent, 'application/octet-stream', declared);
+      // The whole chain, not only what the store took: the last chunk, its trailer and digests.
+      await finished(sent);
       if (bodyError === undefined && counter.bytes !== declared)
         bodyError = new S3Error(
           400,
@@ -232,14 +256,11 @@ export class MultipartUploads {
       throw bodyError;
     }
     const etag = md5.digest('hex');
-    const recorded = await this.repo.putPart(u.id, {
-      partNumber,
-      storedKey,
-      size: declared,
-      etag,
-      payload: payload.auth,
-      storedAt: this.clock.now(),
-    });
+    const recorded = await this.repo.putPart(
+      u.id,
+      { partNumber, storedKey, size: declared, etag, payload: payload.auth, storedAt: this.clock.now() },
+      token,
+    );
     if (recorded === undefined) {
       // Completed, aborted or expired while the part was on its way: its bytes go.
       await this.store.delete(UPLOADS_BUCKET, storedKey).catch(() => undefined);
@@ -282,16 +303,15 @@ export class MultipartUploads {
    * leaves it open to be completed again.
    */
   async complete(caller: S3Caller, key: string, uploadId: string, raw: IncomingMessage, meta: RequestMeta): Promise<CompletedUpload> {
-    const listed = parseCompleteDocument(await readSmallDocument(raw, MAX_COMPLETE_BODY));
-    const u = await this.repo.get(uploadId);
-    if (
-      !owned(u, caller, key) ||
-      u.state !== 'open' ||
-      (await this.repo.transition(uploadId, ['open'], 'completing', this.clock.now())) === undefined
-    ) {
+    const gone = async () => {
       await this.leaf(caller, meta, 'upload.complete', 'deny', uploadId, { reason: 'no_such_upload' }, 404);
-      throw noSuchUpload();
-    }
+      return noSuchUpload();
+    };
+    // The upload is the job's and open before its document is read.
+    const u = await this.repo.get(uploadId);
+    if (!owned(u, caller, key) || u.state !== 'open' || u.expiresAt <= this.clock.now()) throw await gone();
+    const listed = parseCompleteDocument(await readSmallDocument(raw, MAX_COMPLETE_BODY), this.limits.maxParts);
+    if ((await this.repo.transition(uploadId, ['open'], 'completing', this.clock.now())) === undefined) throw await gone();
     const stored = new Map((await this.repo.parts(uploadId)).map((p) => [p.partNumber, p]));
     const chosen: StoredPart[] = [];
     let bad: S3Error | undefined;
@@ -322,7 +342,8 @@ export class MultipartUploads {
     try {
       receipt = await this.egress.submit(caller, u.kind, Readable.from(this.partBytes(chosen)), meta, weakest(chosen), total);
     } catch (err) {
-      if (err instanceof AnsweredError && err.answer().status < 500) {
+      if (err instanceof EgressRefusal && err.artifactId !== null) {
+        // A refusal with its row: the attempt was counted and charged, so the upload is over.
         await this.end(u, 'completing', 'completed');
         await this.leaf(
           caller,
@@ -331,12 +352,16 @@ export class MultipartUploads {
           'deny',
           uploadId,
           { reason: 'egress_refused', parts: chosen.length },
-          err.answer().status,
+          err.status,
           total,
         );
       } else {
-        // Nothing was released: the upload may be completed again once the dependency is back.
+        // Nothing was charged (over the limits, too many at once, a dependency): it may be completed again.
         await this.repo.transition(uploadId, ['completing'], 'open', this.clock.now()).catch(() => undefined);
+        const status = err instanceof AnsweredError ? err.answer().status : 500;
+        await this.leaf(caller, meta, 'upload.complete', 'deny', uploadId, { reason: 'not_completed', parts: chosen.length }, status).catch(
+          () => undefined,
+        );
       }
       throw err;
     }
@@ -364,11 +389,14 @@ export class MultipartUploads {
     await this.leaf(caller, meta, 'upload.abort', 'allow', uploadId, {}, 204);
   }
 
-  /** Ends every upload past its expiry (one replica wins each: the state change is conditional). */
+  /**
+   * Ends every upload past its expiry (one replica wins each: the state change is conditional on
+   * the state seen). A Complete still running is left its grace (COMPLETING_GRACE_MS).
+   */
   async sweep(): Promise<number> {
     let ended = 0;
-    for (const u of await this.repo.expiredBefore(this.clock.now(), 100)) {
-      const was = await this.repo.transition(u.id, ['open', 'completing'], 'expired', this.clock.now());
+    for (const u of await this.repo.expiredBefore(this.clock.now(), COMPLETING_GRACE_MS, 100)) {
+      const was = await this.repo.transition(u.id, [u.state], 'expired', this.clock.now());
       if (was === undefined) continue;
       await this.removeParts(u.id);
       await this.audit.record(
@@ -379,7 +407,7 @@ export class MultipartUploads {
           action: 'upload.expire',
           decision: 'info',
           resource: { type: 'upload', id: u.id },
-          detail: { job: u.jobId, key: u.objectKey, expiresAt: u.expiresAt.toISOString() },
+          detail: { job: u.jobId, key: u.objectKey, expiresAt: u.expiresAt.toISOString(), was: u.state },
         },
       );
       ended += 1;
@@ -459,17 +487,33 @@ function weakest(parts: StoredPart[]): PayloadAuth {
   return 'sha256';
 }
 
-/** The parts a CompleteMultipartUpload document lists: part numbers strictly ascending, ETags as hex MD5. */
-export function parseCompleteDocument(xml: string): { partNumber: number; etag: string }[] {
+/**
+ * The parts a CompleteMultipartUpload document lists: part numbers strictly ascending, ETags as
+ * hex MD5, at most `maxParts`. A linear scan (indexOf), never a backtracking pattern over the
+ * whole body: a job controls this document.
+ */
+export function parseCompleteDocument(xml: string, maxParts: number): { partNumber: number; etag: string }[] {
   const malformed = () =>
     new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
-  if (!/^\s*(<\?xml[^>]*\?>\s*)?<CompleteMultipartUpload(\s[^>]*)?>[\s\S]*<\/CompleteMultipartUpload>\s*$/.test(xml)) throw malformed();
+  const open = xml.indexOf('<CompleteMultipartUpload');
+  const close = xml.lastIndexOf('</CompleteMultipartUpload>');
+  if (open < 0 || close < open || !/^\s*(<\?xml[^>]{0,200}\?>\s*)?$/.test(xml.slice(0, open)) || xml.slice(close + 26).trim() !== '')
+    throw malformed();
   const parts: { partNumber: number; etag: string }[] = [];
-  for (const m of xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)) {
-    const number = /<PartNumber>\s*(\d{1,5})\s*<\/PartNumber>/.exec(m[1]);
-    const etag = /<ETag>\s*(?:&quot;|")?([0-9a-fA-F]{32})(?:&quot;|")?\s*<\/ETag>/.exec(m[1]);
+  let at = open;
+  for (;;) {
+    const start = xml.indexOf('<Part>', at);
+    if (start < 0 || start > close) break;
+    const end = xml.indexOf('</Part>', start);
+    if (end < 0 || end > close) throw malformed();
+    if (parts.length >= maxParts) throw invalidArgument(`A multipart upload has at most ${maxParts} parts.`);
+    const body = xml.slice(start + 6, end);
+    if (body.length > 1024) throw malformed();
+    const number = /<PartNumber>\s*(\d{1,5})\s*<\/PartNumber>/.exec(body);
+    const etag = /<ETag>\s*(?:&quot;|")?([0-9a-fA-F]{32})(?:&quot;|")?\s*<\/ETag>/.exec(body);
     if (number === null || etag === null) throw malformed();
     parts.push({ partNumber: Number(number[1]), etag: etag[1].toLowerCase() });
+    at = end + 7;
   }
   if (parts.length === 0) throw malformed();
   for (let i = 1; i < parts.length; i++)
