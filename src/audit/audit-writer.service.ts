@@ -44,7 +44,7 @@ export class AuditWriter {
     private readonly db: Database,
     private readonly opts: { maxBatch: number; maxDelayMs: number },
     /** Extended in the same transaction as the leaves, so the tree never lags the log. */
-    private readonly tree?: { extend(tx: Queryable, start: number, hashes: Buffer[]): Promise<void> },
+    private readonly tree?: { extend(tx: Queryable, start: number, hashes: Buffer[]): Promise<() => void> },
     /** Batch sizes and commit latency of committed batches. */
     private readonly metrics?: CageMetrics,
   ) {}
@@ -99,8 +99,10 @@ export class AuditWriter {
     const batch = this.queue.splice(0, this.opts.maxBatch);
     const started = process.hrtime.bigint();
     try {
+      let committed: (() => void) | undefined;
       const first = await this.db.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock($1)', [LockSpace.auditAppend]);
+        // PGlite is one session whose transactions run one at a time: the lock would change nothing there.
+        if (this.db.kind !== 'pglite') await tx.query('SELECT pg_advisory_xact_lock($1)', [LockSpace.auditAppend]);
         const { rows } = await tx.query<{ next: string | number }>('SELECT COALESCE(MAX(idx) + 1, 0) AS next FROM audit_leaves');
         const base = Number(rows[0]?.next ?? 0);
         await tx.query(
@@ -120,13 +122,14 @@ export class AuditWriter {
             batch.map((p) => p.leaf.decision),
           ],
         );
-        await this.tree?.extend(
+        committed = await this.tree?.extend(
           tx,
           base,
           batch.map((p) => p.hash),
         );
         return base;
       });
+      committed?.();
       this.metrics?.auditBatchSize.observe(batch.length);
       this.metrics?.auditCommitDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       batch.forEach((p, i) => {

@@ -11,6 +11,7 @@ import {
   nodesForInclusion,
   nodesForRoot,
   nodesNeededToExtend,
+  rightEdge,
   rootAt,
 } from './merkle/rfc6962';
 
@@ -22,11 +23,23 @@ const CATCH_UP_BATCH = 1000;
  * one query per tree head or proof.
  */
 export class MerkleStore {
+  /**
+   * The tree's right edge as this process last wrote it (`rightEdge(size)`), so an append reads
+   * no node: used only while the log still ends where this process left it (the writer checks
+   * the log's size under the append lock; another replica's append, or a catch-up, moves it).
+   */
+  private edge: { size: number; nodes: NodeMap } | undefined;
+
   constructor(private readonly db: Database) {}
 
-  /** Adds the nodes that leaves [start, start + hashes.length) complete. Runs inside the append transaction. */
-  async extend(tx: Queryable, start: number, hashes: Buffer[]): Promise<void> {
-    const stored = await this.fetch(tx, nodesNeededToExtend(start, hashes.length));
+  /**
+   * Adds the nodes that leaves [start, start + hashes.length) complete. Runs inside the append
+   * transaction; returns what to call once that transaction has committed (the new right edge is
+   * kept only then: a rolled-back append leaves the tree where it was).
+   */
+  async extend(tx: Queryable, start: number, hashes: Buffer[]): Promise<() => void> {
+    const kept = this.edge;
+    const stored = kept !== undefined && kept.size === start ? kept.nodes : await this.fetch(tx, nodesNeededToExtend(start, hashes.length));
     const created = newCompleteNodes(start, hashes, stored);
     const levels: number[] = [];
     const idxs: string[] = [];
@@ -46,6 +59,15 @@ export class MerkleStore {
       `INSERT INTO audit_nodes (level, idx, hash) SELECT l, i, decode(h, 'hex') FROM unnest($1::int[], $2::bigint[], $3::text[]) AS u(l, i, h)`,
       [levels, idxs, values],
     );
+    const end = start + hashes.length;
+    const next = new Map<string, Buffer>();
+    for (const id of rightEdge(end)) {
+      const key = nodeKey(id.level, id.index);
+      const h = id.level === 0 && id.index >= start ? hashes[id.index - start] : (created.get(key) ?? stored.get(key));
+      if (h === undefined) return () => (this.edge = undefined); // an edge node read from nowhere: read next time
+      next.set(key, h);
+    }
+    return () => (this.edge = { size: end, nodes: next });
   }
 
   /**
@@ -54,6 +76,7 @@ export class MerkleStore {
    * one transaction) while this one starts, and must not be caught up twice.
    */
   async catchUp(): Promise<number> {
+    this.edge = undefined;
     let added = 0;
     for (;;) {
       const step = await this.db.transaction(async (tx) => {

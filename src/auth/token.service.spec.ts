@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { SigningKeys } from '../keys/signing-keys';
 import { CONTROL_AUDIENCE, SANDBOX_AUDIENCE, TokenError, TokenService } from './token.service';
@@ -92,5 +92,73 @@ describe('TokenService', () => {
         .sign(keys.privateKey);
     await expect(tokens.verify(await mk({ role: 'contestant' }), CONTROL_AUDIENCE)).rejects.toThrow('not a user token');
     await expect(tokens.verify(await mk({ role: 'root' }), CONTROL_AUDIENCE)).rejects.toThrow('not a user token');
+  });
+
+  describe('remembering verified tokens (the signature is checked once)', () => {
+    /** A key ring whose answer for the key can change, and that counts lookups. */
+    class ChangingKeys {
+      retiredAt: Date | null = null;
+      known = true;
+      publicKey: KeyObject;
+      constructor(private readonly key: SigningKeys) {
+        this.publicKey = key.publicKey;
+      }
+      signer(): SigningKeys {
+        return this.key;
+      }
+      tokenKey() {
+        return Promise.resolve(
+          this.known
+            ? { ok: true as const, publicKey: this.publicKey, retiredAt: this.retiredAt }
+            : { ok: false as const, reason: 'retired' },
+        );
+      }
+    }
+    afterEach(() => jest.useRealTimers());
+
+    it('answers the same principal again without verifying the signature again', async () => {
+      const ring = new ChangingKeys(keys);
+      const svc = new TokenService(ring);
+      const t = await svc.issueJob('job-9', 'demo', inAnHour);
+      const first = await svc.verify(t, SANDBOX_AUDIENCE);
+      // A key the signature does not verify under: only a token not verified again still passes.
+      ring.publicKey = generateKeyPairSync('ed25519').publicKey;
+      const again = await svc.verify(t, SANDBOX_AUDIENCE);
+      expect(again).toEqual(first);
+      expect(again).not.toBe(first);
+      await expect(new TokenService(ring).verify(t, SANDBOX_AUDIENCE)).rejects.toThrow('token signature is not valid');
+    });
+
+    it('should not accept a remembered token once it has expired', async () => {
+      const svc = new TokenService(keys);
+      const t = await svc.issueJob('job-9', 'demo', new Date(Date.now() + 60_000));
+      await svc.verify(t, SANDBOX_AUDIENCE);
+      jest.useFakeTimers({ now: Date.now() + 66_000, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+      await expect(svc.verify(t, SANDBOX_AUDIENCE)).rejects.toThrow('token expired');
+    });
+
+    it('should not accept a remembered token whose key was withdrawn, or retired before it was issued', async () => {
+      const ring = new ChangingKeys(keys);
+      const svc = new TokenService(ring);
+      const t = await svc.issueJob('job-9', 'demo', inAnHour);
+      await svc.verify(t, SANDBOX_AUDIENCE);
+      ring.retiredAt = new Date(Date.now() - 3600_000);
+      await expect(svc.verify(t, SANDBOX_AUDIENCE)).rejects.toThrow('issued after its signing key retired');
+      ring.retiredAt = null;
+      await svc.verify(t, SANDBOX_AUDIENCE);
+      ring.known = false;
+      await expect(svc.verify(t, SANDBOX_AUDIENCE)).rejects.toThrow('token signature is not valid: retired');
+    });
+
+    it('should not accept a remembered token on the other audience, nor a token that differs by one byte', async () => {
+      const svc = new TokenService(keys);
+      const t = await svc.issueJob('job-9', 'demo', inAnHour);
+      await svc.verify(t, SANDBOX_AUDIENCE);
+      await expect(svc.verify(t, CONTROL_AUDIENCE)).rejects.toThrow(/claim aud/);
+      // One character of the signature's middle (the last one may only carry base64 padding bits).
+      const at = t.lastIndexOf('.') + 20;
+      const flipped = t.slice(0, at) + (t[at] === 'A' ? 'B' : 'A') + t.slice(at + 1);
+      await expect(svc.verify(flipped, SANDBOX_AUDIENCE)).rejects.toThrow('token signature is not valid');
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { type AuditLeaf } from '../audit/audit-leaf';
+import { MerkleStore } from '../audit/merkle-store.repository';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { type Database } from '../db/database';
 import { migrate } from '../db/migrator';
@@ -100,7 +101,8 @@ interface AuditRuns {
 
 async function measure(db: Database): Promise<AuditRuns> {
   await migrate(db);
-  const writer = new AuditWriter(db, { maxBatch: 512, maxDelayMs: 0 });
+  // With the Merkle tree extended in the same transaction, as the gateway appends.
+  const writer = new AuditWriter(db, { maxBatch: 512, maxDelayMs: 0 }, new MerkleStore(db));
   await appendRun(writer, WARMUP, IN_FLIGHT, 'burst');
   const burst = await appendRun(writer, TOTAL, IN_FLIGHT, 'burst');
   const spread = await appendRun(writer, SPREAD_TOTAL, IN_FLIGHT, 'spread');

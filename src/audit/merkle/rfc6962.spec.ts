@@ -14,6 +14,7 @@ import {
   nodesForRange,
   nodesForRoot,
   nodesNeededToExtend,
+  rightEdge,
   rangeHash,
   rootAt,
   verifyConsistency,
@@ -325,6 +326,38 @@ describe('incremental maintenance', () => {
       start += k;
     }
     expect(hex(rootAt(300, store))).toBe(hex(referenceRoot(leaves)));
+  });
+
+  it('the right edge holds every node any extension reads, and a writer keeping only it appends without reading', () => {
+    for (let size = 0; size <= 300; size++) {
+      const edge = new Set(rightEdge(size).map((id) => nodeKey(id.level, id.index)));
+      expect(edge.size).toBeLessThanOrEqual(ceilLog2(size + 1) + 1);
+      expect(allComplete(rightEdge(size), size)).toBe(true);
+      for (const k of [1, 2, 3, 7, 64, 300])
+        for (const id of nodesNeededToExtend(size, k)) expect(edge.has(nodeKey(id.level, id.index))).toBe(true);
+    }
+    // A writer that keeps the edge and nothing else builds the same tree as the definition.
+    let edge = new Map<string, Buffer>();
+    const store = new Map<string, Buffer>();
+    const rand = seededRandom(7);
+    let start = 0;
+    while (start < leaves.length) {
+      const k = Math.min(1 + rand(20), leaves.length - start);
+      const batch = leaves.slice(start, start + k);
+      const created = newCompleteNodes(start, batch, edge);
+      appendLeaves(store, start, batch);
+      const known = new Map([...edge, ...created, ...batch.map((h, i) => [nodeKey(0, start + i), h] as const)]);
+      start += k;
+      edge = new Map(rightEdge(start).map((id) => [nodeKey(id.level, id.index), known.get(nodeKey(id.level, id.index))!]));
+      for (const h of edge.values()) expect(h).toBeDefined();
+    }
+    expect(hex(rootAt(300, store))).toBe(hex(referenceRoot(leaves)));
+    expect(rightEdge(0)).toEqual([]);
+    expect(rightEdge(1)).toEqual([{ level: 0, index: 0 }]);
+    expect(rightEdge(6)).toEqual([
+      { level: 1, index: 2 },
+      { level: 2, index: 0 },
+    ]);
   });
 
   it('an empty batch creates nothing; a missing node is reported with its position', () => {

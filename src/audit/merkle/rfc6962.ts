@@ -292,6 +292,22 @@ export function nodesNeededToExtend(start: number, count: number): NodeId[] {
 }
 
 /**
+ * The right edge of a tree of `size` leaves: every complete node that is a left child whose
+ * parent is not complete yet. These are all the stored nodes any extension from `size` reads
+ * (`nodesNeededToExtend(size, k)` ⊆ `rightEdge(size)` for every k), so a writer that keeps them
+ * needs to read nothing to append. O(log size).
+ */
+export function rightEdge(size: number): NodeId[] {
+  checkSize('size', size);
+  const out: NodeId[] = [];
+  for (let level = 1, width = 2; width / 2 <= size; level++, width *= 2) {
+    const first = Math.floor(size / width);
+    if (first * width + width / 2 <= size) out.push({ level: level - 1, index: 2 * first });
+  }
+  return out;
+}
+
+/**
  * Every complete aligned node of level ≥ 1 that the leaves [start, start + leafHashes.length)
  * complete, with its hash, keyed by `nodeKey`. The leaf hashes themselves (level 0) are not in the
  * result: the caller stores them as given. `stored` must hold `nodesNeededToExtend(start, k)`.
