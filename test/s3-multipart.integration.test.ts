@@ -10,16 +10,16 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { AuditRepository } from '../src/audit/audit.repository';
 import { OUTBOX_BUCKET } from '../src/egress/egress-release';
 import { type IssuedJob } from '../src/jobs/job.service';
 import { MultipartUploads, UPLOADS_BUCKET } from '../src/s3-api/multipart/multipart-uploads.service';
 import { ObjectStore } from '../src/storage/object-store.service';
 import { DB_KINDS } from './support/backends';
-import { DATASET, type Fixture, jobOfNewTeam, POLICY_DIR, startFixture, TestClock } from './support/fixture';
-import { policyDirWith } from './support/policies';
+import { predictionsOf } from './support/egress';
+import { DATASET, type Fixture, jobOfNewTeam, startFixture, TestClock } from './support/fixture';
+import { largePredictionsPolicyDir } from './support/policies';
 
 /**
  * Issue 19, item 2: multipart uploads into the outbox, driven by the AWS SDK's own commands.
@@ -28,29 +28,12 @@ import { policyDirWith } from './support/policies';
  */
 const MiB = 1024 * 1024;
 
-/** A predictions CSV of about `bytes` bytes on the fixture's test scans (rows differ; the checker rounds them). */
-function predictionsOf(bytes: number, seed = 0): Buffer {
-  const rows = ['seriesuid,coordX,coordY,coordZ,probability'];
-  let n = rows[0].length + 1;
-  for (let i = 0; n < bytes; i++) {
-    const row = `scan-${8 + ((i + seed) % 2)},${(i % 40) + 1}.25,-${(i % 30) + 1}.5,${(i % 20) + 1}.75,0.${String((i * 7 + seed) % 1000).padStart(3, '0')}`;
-    rows.push(row);
-    n += row.length + 1;
-  }
-  return Buffer.from(rows.join('\n') + '\n');
-}
-
 describe.each(DB_KINDS)('multipart uploads into the outbox (%s)', (db) => {
   let f: Fixture;
   let dir: string;
   const clock = new TestClock(new Date());
   beforeAll(async () => {
-    const kind = JSON.parse(readFileSync(join(POLICY_DIR, 'egress', 'predictions.json'), 'utf8')) as Record<string, unknown>;
-    const budget = JSON.parse(readFileSync(join(POLICY_DIR, 'budget.json'), 'utf8')) as Record<string, unknown>;
-    dir = policyDirWith({
-      'egress/predictions.json': JSON.stringify({ ...kind, maxBytes: 32 * MiB, maxRows: 2_000_000, maxCandidatesPerScan: 2_000_000 }),
-      'budget.json': JSON.stringify({ ...budget, dailyBits: 1e12 }),
-    });
+    dir = largePredictionsPolicyDir();
     f = await startFixture({
       db,
       policyDir: dir,

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,8 +14,9 @@ import { type IssuedJob } from '../../src/jobs/job.service';
 import { PolicyEngine } from '../../src/policy/policy.types';
 import { ObjectStore } from '../../src/storage/object-store.service';
 import { AWS_CLI, CURL, ensureDebianClients, PYTHON, pyarrowPython, RCLONE, S3CMD } from '../support/debian-clients';
-import { DATASET, type Fixture, jobOfNewTeam, POLICY_DIR, startFixture } from '../support/fixture';
-import { policyDirWith } from '../support/policies';
+import { predictionsOf } from '../support/egress';
+import { DATASET, type Fixture, jobOfNewTeam, startFixture } from '../support/fixture';
+import { largePredictionsPolicyDir } from '../support/policies';
 
 /** A client process, run asynchronously: the gateway under test shares this process's event loop. */
 function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -27,18 +28,6 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ st
 }
 
 const MiB = 1024 * 1024;
-
-/** A predictions CSV of about `bytes` bytes on the fixture's test scans. */
-function predictionsOf(bytes: number, seed = 0): Buffer {
-  const rows = ['seriesuid,coordX,coordY,coordZ,probability'];
-  let n = rows[0].length + 1;
-  for (let i = 0; n < bytes; i++) {
-    const row = `scan-${8 + ((i + seed) % 2)},${(i % 40) + 1}.25,-${(i % 30) + 1}.5,${(i % 20) + 1}.75,0.${String((i * 7 + seed) % 1000).padStart(3, '0')}`;
-    rows.push(row);
-    n += row.length + 1;
-  }
-  return Buffer.from(rows.join('\n') + '\n');
-}
 
 /**
  * Issue 19's client matrix: each client as a contestant runs it, with its defaults and nothing
@@ -54,13 +43,7 @@ describe('the S3 client matrix (issue 19)', () => {
 
   beforeAll(async () => {
     ensureDebianClients();
-    // Large predictions files are the organizers' choice (the shipped caps are 16 MiB, 100,000 rows).
-    const kind = JSON.parse(readFileSync(join(POLICY_DIR, 'egress', 'predictions.json'), 'utf8')) as Record<string, unknown>;
-    const budget = JSON.parse(readFileSync(join(POLICY_DIR, 'budget.json'), 'utf8')) as Record<string, unknown>;
-    dir = policyDirWith({
-      'egress/predictions.json': JSON.stringify({ ...kind, maxBytes: 32 * MiB, maxRows: 2_000_000, maxCandidatesPerScan: 2_000_000 }),
-      'budget.json': JSON.stringify({ ...budget, dailyBits: 1e12 }),
-    });
+    dir = largePredictionsPolicyDir();
     f = await startFixture({ db: 'pglite', policyDir: dir });
   }, 600_000);
   afterAll(async () => {

@@ -44,3 +44,18 @@ export function postEgress(
 export function predictions(rows: string[], lineEnd = '\n'): string {
   return ['seriesuid,coordX,coordY,coordZ,probability', ...rows].join(lineEnd) + lineEnd;
 }
+
+/**
+ * A predictions CSV of about `bytes` bytes on the fixture's test scans (scan-8, scan-9): rows
+ * differ, and the checker rounds them; `seed` makes another file of the same size.
+ */
+export function predictionsOf(bytes: number, seed = 0): Buffer {
+  const rows = ['seriesuid,coordX,coordY,coordZ,probability'];
+  let n = rows[0].length + 1;
+  for (let i = 0; n < bytes; i++) {
+    const row = `scan-${8 + ((i + seed) % 2)},${(i % 40) + 1}.25,-${(i % 30) + 1}.5,${(i % 20) + 1}.75,0.${String((i * 7 + seed) % 1000).padStart(3, '0')}`;
+    rows.push(row);
+    n += row.length + 1;
+  }
+  return Buffer.from(rows.join('\n') + '\n');
+}
