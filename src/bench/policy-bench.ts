@@ -44,14 +44,11 @@ function requests(team: string, now: Date): DecisionRequest[] {
   const out: DecisionRequest[] = [];
   for (let i = 0; i < 64; i++) {
     const split = i % 2 === 0 ? { name: 'train', kind: 'train' as const } : { name: 'test', kind: 'test' as const };
-    out.push({
-      principal,
-      action: 'read',
-      resource: { type: 'Object', dataset: 'lung', split, key: `${split.name}/scan-${i}.raw`, manifest: 'none' },
-      listener: 'sandbox',
-      now,
-      context: { bytes: 65536 },
-    });
+    const resource = { type: 'Object' as const, dataset: 'lung', split, key: `${split.name}/scan-${i}.raw`, manifest: 'none' as const };
+    // Each read is decided twice: before the store is asked (no bytes yet), and with the size
+    // the store answered (a distinct size per object).
+    out.push({ principal, action: 'read', resource, listener: 'sandbox', now, context: { bytes: 0 } });
+    out.push({ principal, action: 'read', resource, listener: 'sandbox', now, context: { bytes: 65536 + 512 * i } });
   }
   out.push({
     principal,
@@ -71,14 +68,21 @@ function requests(team: string, now: Date): DecisionRequest[] {
   return out;
 }
 
-function measure(engine: CedarPolicyEngine, reqs: DecisionRequest[], grants: TeamGrants): { dist: Distribution; allowed: number } {
-  for (let i = 0; i < WARMUP; i++) engine.decide(reqs[i % reqs.length], grants);
+/** `cedar`: every decision evaluated by Cedar (the cache bypassed), as before issue 20. */
+function measure(
+  engine: CedarPolicyEngine,
+  reqs: DecisionRequest[],
+  grants: TeamGrants,
+  cedar = false,
+): { dist: Distribution; allowed: number } {
+  const decide = cedar ? (r: DecisionRequest) => engine.evaluate(r, grants) : (r: DecisionRequest) => engine.decide(r, grants);
+  for (let i = 0; i < WARMUP; i++) decide(reqs[i % reqs.length]);
   const samples = new Array<number>(SAMPLES);
   let allowed = 0;
   for (let i = 0; i < SAMPLES; i++) {
     const req = reqs[i % reqs.length];
     const t0 = nowNs();
-    const d = engine.decide(req, grants);
+    const d = decide(req);
     samples[i] = nowNs() - t0;
     if (d.decision === 'allow') allowed += 1;
   }
@@ -122,15 +126,19 @@ export function policyFigure(): FigureResult {
   }
   const prepareMs = (nowNs() - t0) / 1e6;
   const crowded = measure(engine, reqs, grants);
+  const cedarOnly = measure(engine, reqs, grants, true);
+  const { hits, misses } = engine.cacheStats;
 
   // Expected: every read of train/test allowed, labels read denied, list of train allowed.
   const expectedAllowed = Math.round((SAMPLES * (reqs.length - 1)) / reqs.length);
-  const correct = Math.abs(crowded.allowed - expectedAllowed) <= 1;
+  const correct = Math.abs(crowded.allowed - expectedAllowed) <= 1 && cedarOnly.allowed === crowded.allowed;
   const d = crowded.dist;
   return {
     ...POLICY_ROW,
     measured: `p50 ${fmt(d.p50, 1)} µs, p99 ${fmt(d.p99, 1)} µs (${SAMPLES.toLocaleString('en-US')} decisions, ${OTHER_TEAMS.toLocaleString('en-US')} other teams)`,
-    direct: `1 team alone: p50 ${fmt(alone.dist.p50, 1)} µs, p99 ${fmt(alone.dist.p99, 1)} µs`,
+    direct:
+      `1 team alone: p50 ${fmt(alone.dist.p50, 1)} µs; Cedar every time (no cache): p50 ${fmt(cedarOnly.dist.p50, 1)} µs, ` +
+      `p99 ${fmt(cedarOnly.dist.p99, 1)} µs; cache hits ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)} %`,
     pass: correct && d.p50 <= 30 && d.p99 <= 150,
     values: {
       unit: 'µs',
@@ -143,6 +151,10 @@ export function policyFigure(): FigureResult {
       mean: d.mean,
       aloneP50: alone.dist.p50,
       aloneP99: alone.dist.p99,
+      cedarP50: cedarOnly.dist.p50,
+      cedarP99: cedarOnly.dist.p99,
+      cacheHits: hits,
+      cacheMisses: misses,
       prepareOtherTeamsMs: prepareMs,
       decisionsCorrect: correct ? 'yes' : `no: ${crowded.allowed} allowed, expected ${expectedAllowed}`,
     },

@@ -1,4 +1,5 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { DecisionCache, policyReads } from './decision-cache';
 import { type PolicyFiles, PolicyLoadError } from './policy-files';
 import {
   type ActivePolicySet,
@@ -42,6 +43,7 @@ export class CedarPolicyEngine extends PolicyEngine {
   private readonly prepared = new Map<string, string>();
   /** Files generation of the preparsed files-only set; -1 before the first. */
   private filesPrepared = -1;
+  private cache: DecisionCache;
 
   /** `namespace` keeps the preparsed sets of two engines in one process apart (expectations). */
   constructor(
@@ -53,7 +55,13 @@ export class CedarPolicyEngine extends PolicyEngine {
     super();
     this.files = files;
     this.categories = categoriesOf(files.policies);
+    this.cache = new DecisionCache(policyReads(files.policies));
     this.activeSet = { sha256: files.sha256, version, activatedAt, activatedBy: 'policy-dir', files: files.files };
+  }
+
+  /** Decisions answered from memory and decisions evaluated, since the active set was activated. */
+  get cacheStats(): { hits: number; misses: number } {
+    return { hits: this.cache.hits, misses: this.cache.misses };
   }
 
   get active(): ActivePolicySet {
@@ -72,16 +80,29 @@ export class CedarPolicyEngine extends PolicyEngine {
   /** Swaps in a new, already validated set; teams' sets are re-prepared on their next decision. */
   activate(files: PolicyFiles, at: Date, version = this.activeSet.version + 1, by = 'policy-dir'): ActivePolicySet {
     const categories = categoriesOf(files.policies);
+    const cache = new DecisionCache(policyReads(files.policies));
     this.files = files;
     this.categories = categories;
+    this.cache = cache;
     this.generation += 1;
     this.prepared.clear();
     this.activeSet = { sha256: files.sha256, version, activatedAt: at, activatedBy: by, files: files.files };
     return this.activeSet;
   }
 
+  /**
+   * Decides one request: from the decision cache when an equal one (by everything the policies
+   * can read of it, see DecisionCache) was decided under the same set and grants, else by Cedar.
+   */
   decide(req: DecisionRequest, grants?: TeamGrants): PolicyDecision {
     if (grants !== undefined && !teamsOf(req.principal).includes(grants.team)) throw new Error('grants of another team passed to decide()');
+    const key = this.cache.keyOf(this.generation, req, grants);
+    if (key === undefined) return this.evaluate(req, grants);
+    return this.cache.get(key) ?? this.cache.set(key, this.evaluate(req, grants));
+  }
+
+  /** Decides one request by Cedar, without the cache. */
+  evaluate(req: DecisionRequest, grants?: TeamGrants): PolicyDecision {
     const setId = grants === undefined ? this.prepareFiles() : this.prepare(grants);
     const answer = cedar.statefulIsAuthorized({
       principal: { type: `${NS}::${req.principal.type}`, id: req.principal.id },
@@ -104,7 +125,8 @@ export class CedarPolicyEngine extends PolicyEngine {
     // Cedar skips a policy whose evaluation errors; a skipped forbid must not turn into an allow.
     return {
       decision: diagnostics.errors.length > 0 ? 'deny' : decision,
-      policies: diagnostics.reason,
+      // Sorted: Cedar reports them in no fixed order, and a leaf should not depend on it.
+      policies: [...diagnostics.reason].sort(),
       categories: [...categories].sort(),
       policySet: this.files.sha256,
       errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
