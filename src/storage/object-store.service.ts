@@ -17,6 +17,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type CageMetrics, type StoreOperation } from '../metrics/metrics.registry';
 import { DependencyUnavailableError } from '../ops/http-answer';
+import { LeanGet, type LeanGetAnswer } from './lean-get';
 
 export interface ObjectStoreOptions {
   endpoint: string;
@@ -72,6 +73,8 @@ export class ObjectStoreUnavailableError extends DependencyUnavailableError {}
  */
 export class ObjectStore {
   readonly client: S3Client;
+  /** The hot GET path (path-style stores); undefined: GETs go through the SDK too. */
+  private readonly lean: LeanGet | undefined;
 
   constructor(
     private readonly options: ObjectStoreOptions,
@@ -104,6 +107,8 @@ export class ObjectStore {
         httpsAgent: new HttpsAgent(agentOptions),
       }),
     });
+    // Virtual-hosted stores (a bucket in the host name) keep the SDK, which resolves them.
+    this.lean = options.forcePathStyle ? new LeanGet(options) : undefined;
   }
 
   get endpoint(): string {
@@ -116,6 +121,7 @@ export class ObjectStore {
    * buffered here.
    */
   async get(bucket: string, key: string, range?: { start: number; end?: number }, signal?: AbortSignal): Promise<ObjectBody> {
+    if (this.lean !== undefined) return this.leanGet(this.lean, bucket, key, range, signal);
     try {
       const command = new GetObjectCommand({
         Bucket: bucket,
@@ -143,6 +149,45 @@ export class ObjectStore {
       }
       throw this.failed('get', err);
     }
+  }
+
+  private async leanGet(
+    lean: LeanGet,
+    bucket: string,
+    key: string,
+    range: { start: number; end?: number } | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<ObjectBody> {
+    let answer: LeanGetAnswer;
+    try {
+      answer = await lean.get(bucket, key, range === undefined ? undefined : `bytes=${range.start}-${range.end ?? ''}`, signal);
+    } catch (err) {
+      throw this.failed('get', err);
+    }
+    const { status, headers, body } = answer;
+    if (status === 200 || status === 206) {
+      const contentLength = Number(header(headers, 'content-length') ?? 0);
+      const contentRange = header(headers, 'content-range');
+      const parsed = contentRange === undefined ? undefined : parseContentRange(contentRange);
+      const lastModified = header(headers, 'last-modified');
+      return {
+        body,
+        contentLength,
+        size: parsed?.size ?? contentLength,
+        range: parsed === undefined ? undefined : { start: parsed.start, end: parsed.end },
+        etag: header(headers, 'etag') ?? '',
+        lastModified: lastModified === undefined ? undefined : new Date(lastModified),
+        contentType: header(headers, 'content-type'),
+      };
+    }
+    const code = await errorCodeOf(body);
+    if (status === 416 || code === 'InvalidRange') {
+      const meta = await this.head(bucket, key);
+      throw new RangeNotSatisfiableError(meta.size);
+    }
+    if (status === 404) throw new ObjectNotFoundError(code ?? 'not found');
+    this.metrics?.storeError('get');
+    throw new ObjectStoreUnavailableError(`object store: ${code ?? `HTTP ${status}`}`);
   }
 
   async head(bucket: string, key: string): Promise<ObjectMeta> {
@@ -280,6 +325,7 @@ export class ObjectStore {
 
   destroy(): void {
     this.client.destroy();
+    void this.lean?.destroy().catch(() => undefined);
   }
 
   /** The error a caller sees; a failure (not a missing object) is counted by operation. */
@@ -288,6 +334,23 @@ export class ObjectStore {
     if (e instanceof ObjectStoreUnavailableError) this.metrics?.storeError(operation);
     return e;
   }
+}
+
+function header(headers: LeanGetAnswer['headers'], name: string): string | undefined {
+  return headers.get(name);
+}
+
+/** The S3 error code of an error answer (`<Code>…</Code>`), from at most its first 4 KiB; the rest is drained. */
+async function errorCodeOf(body: Readable): Promise<string | undefined> {
+  let text = '';
+  try {
+    for await (const chunk of body) {
+      if (text.length < 4096) text += (chunk as Buffer).toString('utf8');
+    }
+  } catch {
+    return undefined;
+  }
+  return /<Code>([A-Za-z0-9.]{1,64})<\/Code>/.exec(text)?.[1];
 }
 
 function parseContentRange(v: string): { start: number; end: number; size: number } | undefined {
