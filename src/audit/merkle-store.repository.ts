@@ -17,6 +17,14 @@ import {
 
 const CATCH_UP_BATCH = 1000;
 
+/** audit_nodes rows (level, index as text, hash as hex) a batch of leaves adds, and what to call once they are committed. */
+export interface TreeRows {
+  levels: number[];
+  idxs: string[];
+  hashes: string[];
+  committed: () => void;
+}
+
 /**
  * The Merkle tree over the audit leaves, persisted as complete aligned subtrees. Extended in the
  * same transaction that appends the leaves (so the tree and the log never disagree), read with
@@ -38,8 +46,32 @@ export class MerkleStore {
    * kept only then: a rolled-back append leaves the tree where it was).
    */
   async extend(tx: Queryable, start: number, hashes: Buffer[]): Promise<() => void> {
+    const rows =
+      this.rowsFromEdge(start, hashes) ?? this.rows(start, hashes, await this.fetch(tx, nodesNeededToExtend(start, hashes.length)));
+    await tx.query(
+      `INSERT INTO audit_nodes (level, idx, hash) SELECT l, i, decode(h, 'hex') FROM unnest($1::int[], $2::bigint[], $3::text[]) AS u(l, i, h)`,
+      [rows.levels, rows.idxs, rows.hashes],
+    );
+    return rows.committed;
+  }
+
+  /**
+   * The rows leaves [start, …) add to the tree, computed from the kept right edge without reading
+   * anything: undefined unless the edge ends at `start`. The caller inserts them into audit_nodes
+   * in the statement that appends the leaves (the writer's one-statement commit), then calls
+   * `committed`.
+   */
+  rowsFromEdge(start: number, hashes: Buffer[]): TreeRows | undefined {
     const kept = this.edge;
-    const stored = kept !== undefined && kept.size === start ? kept.nodes : await this.fetch(tx, nodesNeededToExtend(start, hashes.length));
+    return kept !== undefined && kept.size === start ? this.rows(start, hashes, kept.nodes) : undefined;
+  }
+
+  /** Forgets the kept edge: the next extension reads what it needs (an append failed or raced). */
+  forgetEdge(): void {
+    this.edge = undefined;
+  }
+
+  private rows(start: number, hashes: Buffer[], stored: NodeMap): TreeRows {
     const created = newCompleteNodes(start, hashes, stored);
     const levels: number[] = [];
     const idxs: string[] = [];
@@ -55,19 +87,16 @@ export class MerkleStore {
       idxs.push(idx ?? '0');
       values.push(h.toString('hex'));
     }
-    await tx.query(
-      `INSERT INTO audit_nodes (level, idx, hash) SELECT l, i, decode(h, 'hex') FROM unnest($1::int[], $2::bigint[], $3::text[]) AS u(l, i, h)`,
-      [levels, idxs, values],
-    );
     const end = start + hashes.length;
     const next = new Map<string, Buffer>();
     for (const id of rightEdge(end)) {
       const key = nodeKey(id.level, id.index);
       const h = id.level === 0 && id.index >= start ? hashes[id.index - start] : (created.get(key) ?? stored.get(key));
-      if (h === undefined) return () => (this.edge = undefined); // an edge node read from nowhere: read next time
+      // An edge node read from nowhere: read next time.
+      if (h === undefined) return { levels, idxs, hashes: values, committed: () => (this.edge = undefined) };
       next.set(key, h);
     }
-    return () => (this.edge = { size: end, nodes: next });
+    return { levels, idxs, hashes: values, committed: () => (this.edge = { size: end, nodes: next }) };
   }
 
   /**

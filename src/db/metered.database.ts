@@ -28,6 +28,10 @@ export class MeteredDatabase extends Database {
     return this.counted(this.inner.query<T>(sql, params));
   }
 
+  queryPrepared<T = Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
+    return this.counted(this.inner.queryPrepared<T>(name, sql, params));
+  }
+
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.counted(this.inner.transaction(fn));
   }

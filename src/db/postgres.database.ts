@@ -55,6 +55,17 @@ export class PostgresDatabase extends Database {
     }
   }
 
+  async queryPrepared<T>(name: string, sql: string, params: unknown[]): Promise<QueryResult<T>> {
+    if (this.isClosed) throw new DatabaseUnavailableError('closed');
+    try {
+      // pg prepares a named statement once per connection of the pool.
+      const r = await this.pool.query({ name, text: sql, values: params });
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     if (this.isClosed) throw new DatabaseUnavailableError('closed');
     let client: PoolClient;
