@@ -5,6 +5,7 @@ import { Clock } from '../clock/clock';
 import { DatasetRepository } from '../datasets/dataset.repository';
 import { DatasetsModule } from '../datasets/datasets.module';
 import { ManifestRepository } from '../datasets/manifest.repository';
+import { DatasetObjectRepository } from '../datasets/dataset-object.repository';
 import { GrantRepository } from '../grants/grant.repository';
 import { GrantsModule } from '../grants/grants.module';
 import { JobRepository } from '../jobs/job.repository';
@@ -50,6 +51,7 @@ import { CAGE_CONFIG, type CageConfig } from '../config/config';
       AuditLog,
       Clock,
       ManifestRepository,
+      DatasetObjectRepository,
       OpenDownloads,
       CageMetrics,
     ]),

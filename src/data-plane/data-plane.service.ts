@@ -8,6 +8,8 @@ import { type JobPrincipal } from '../principal/principal';
 import { type Clock } from '../clock/clock';
 import { type Dataset, type DatasetRepository, type Split, splitOf } from '../datasets/dataset.repository';
 import { isListed, type ManifestRepository } from '../datasets/manifest.repository';
+import { type DatasetObjectRepository } from '../datasets/dataset-object.repository';
+import { type KeySource, type ListedPage, type ListQuery, pageOfSplits } from './listing';
 import { DatabaseUnavailableError } from '../db/database';
 import { type GrantRepository } from '../grants/grant.repository';
 import { type CageMetrics } from '../metrics/metrics.registry';
@@ -83,28 +85,6 @@ export interface VisibleDataset {
   splits: { name: string; kind: string }[];
 }
 
-export interface ListQuery {
-  prefix: string;
-  /** Continue after this key (exclusive). */
-  cursor: string | undefined;
-  limit: number;
-  /** Roll keys up to the first delimiter after the prefix (S3's CommonPrefixes). */
-  delimiter?: string;
-}
-
-export interface ListedPage {
-  objects: { key: string; size: number; etag: string; lastModified: string | null }[];
-  /** With a delimiter: the rolled-up prefixes, each ending in the delimiter. */
-  commonPrefixes: string[];
-  nextCursor: string | null;
-}
-
-/**
- * Sorts after every key that starts with a prefix: U+10FFFF is F4 8F BF BF in UTF-8, above any
- * byte a valid UTF-8 key can have at that position. A cursor ending in it skips a rolled-up prefix.
- */
-export const AFTER_PREFIX = '\u{10FFFF}';
-
 /** A grant's quota, as a read is decided and charged against it. */
 interface Charge {
   grant: string;
@@ -119,9 +99,6 @@ interface Charge {
  * read under the same grant was charged, so this bounds the wait of one of that many at once.
  */
 const MAX_CHARGE_ATTEMPTS = 100;
-
-const STORE_PAGE = 1000;
-const MAX_SCANNED = 20_000;
 
 /**
  * The data plane's rules: every list and read is decided by the policy engine first, every
@@ -140,6 +117,8 @@ export class DataPlaneService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly manifest: ManifestRepository,
+    /** The object index of registered datasets (their listings). */
+    private readonly objects: DatasetObjectRepository,
     /** Downloads in progress, cut when their job or grant goes. */
     private readonly downloads: OpenDownloads,
     /** Downloads in progress (`cage_open_streams`). */
@@ -191,7 +170,7 @@ export class DataPlaneService {
     }
     let page: ListedPage;
     try {
-      page = await this.pageOfSplits(dataset, allowed, q);
+      page = await pageOfSplits(allowed, (key) => splitOf(dataset, key), q, this.keySource(dataset));
     } catch (err) {
       await this.audit
         .record(meta, { ...who(job), action: 'list', decision: 'allow', status: 503, resource, policies, policySet })
@@ -509,73 +488,31 @@ export class DataPlaneService {
   }
 
   /**
-   * One page across the allowed splits, in key order. The cursor is the last key examined (not
-   * necessarily returned: keys of a nested split are skipped), so no key is seen twice or lost.
-   * With a delimiter, the keys under one common prefix count once, and the listing jumps past
-   * them (the cursor becomes the prefix followed by AFTER_PREFIX).
+   * Where a dataset's listing reads its keys: an ingested dataset lists its manifest, a registered
+   * one the object index its last index run wrote, and one never indexed the store (whole
+   * pages as the store answers them).
    */
-  private async pageOfSplits(dataset: Dataset, allowed: Split[], q: ListQuery): Promise<ListedPage> {
-    const out: ListedPage['objects'] = [];
-    const prefixes: string[] = [];
-    const full = () => out.length + prefixes.length >= q.limit;
-    let after = q.cursor;
-    let rolled: string | undefined;
-    let scanned = 0;
-    for (const s of [...allowed].sort((a, b) => (a.prefix < b.prefix ? -1 : 1))) {
-      const effective = s.prefix.startsWith(q.prefix) ? s.prefix : q.prefix.startsWith(s.prefix) ? q.prefix : undefined;
-      if (effective === undefined) continue;
-      if (after !== undefined && after >= effective && !after.startsWith(effective)) continue; // split already done
-      let startAfter = after !== undefined && after > effective ? after : undefined;
-      for (;;) {
-        // Whole store pages whatever the limit: keys skipped (another split's, unlisted) must not cost a round trip each.
-        const page = await this.store.list(
-          dataset.bucket,
-          dataset.prefix + effective,
-          startAfter === undefined ? undefined : dataset.prefix + startAfter,
-          STORE_PAGE,
-        );
-        const listed =
-          dataset.manifestEnforced === true
-            ? await this.manifest.getMany(
-                dataset.id,
-                page.objects.map((o) => o.key.slice(dataset.prefix.length)),
-              )
-            : undefined;
-        for (const o of page.objects) {
-          const key = o.key.slice(dataset.prefix.length);
-          if (rolled !== undefined && key.startsWith(rolled)) continue;
-          after = key;
-          // An ingested dataset lists only its manifest (same size and ETag).
-          if (listed !== undefined && !isListed(listed.get(key), o)) continue;
-          // A key belongs to the longest split prefix it starts with; never list another split's key.
-          if (splitOf(dataset, key) !== s) continue;
-          const common = commonPrefixOf(key, q.prefix, q.delimiter);
-          if (common === undefined) {
-            out.push({ key, size: o.size, etag: o.etag, lastModified: o.lastModified?.toISOString() ?? null });
-          } else {
-            if (!prefixes.includes(common)) prefixes.push(common);
-            rolled = common;
-            after = common + AFTER_PREFIX;
-          }
-          if (full()) return { objects: out, commonPrefixes: prefixes, nextCursor: after };
-        }
-        // A page may end short of the limit: a request scans a bounded number of keys, and the cursor goes on from there.
-        scanned += page.objects.length;
-        if (scanned >= MAX_SCANNED && page.truncated && after !== undefined)
-          return { objects: out, commonPrefixes: prefixes, nextCursor: after };
-        if (!page.truncated || page.objects.length === 0) break;
-        startAfter = after;
-      }
-    }
-    return { objects: out, commonPrefixes: prefixes, nextCursor: null };
+  private keySource(dataset: Dataset): KeySource {
+    if (dataset.manifestEnforced === true) return (prefix, after, max) => this.manifest.page(dataset.id, prefix, after, max);
+    if (dataset.indexedAt !== undefined) return (prefix, after, max) => this.objects.page(dataset.id, prefix, after, max);
+    return async (prefix, after, max) => {
+      const page = await this.store.list(
+        dataset.bucket,
+        dataset.prefix + prefix,
+        after === undefined ? undefined : dataset.prefix + after,
+        max,
+      );
+      return {
+        objects: page.objects.map((o) => ({
+          key: o.key.slice(dataset.prefix.length),
+          size: o.size,
+          etag: o.etag,
+          lastModified: o.lastModified,
+        })),
+        truncated: page.truncated,
+      };
+    };
   }
-}
-
-/** S3's rule: the key up to and including the first delimiter after the prefix. */
-function commonPrefixOf(key: string, prefix: string, delimiter: string | undefined): string | undefined {
-  if (delimiter === undefined || delimiter === '') return undefined;
-  const at = key.indexOf(delimiter, prefix.length);
-  return at < 0 ? undefined : key.slice(0, at + delimiter.length);
 }
 
 /**

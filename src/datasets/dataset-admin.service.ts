@@ -9,9 +9,10 @@ import { type SeriesEntry, type SeriesRepository } from './series.repository';
 import { type IndexRun, type IndexRunRepository } from './index-run.repository';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.service';
 import { isListed, type ManifestRepository } from './manifest.repository';
+import { type DatasetObjectRepository } from './dataset-object.repository';
 import { actor } from '../principal/principal';
 
-export interface DatasetView extends Omit<Dataset, 'createdAt'> {
+export interface DatasetView extends Omit<Dataset, 'createdAt' | 'indexedAt'> {
   objects: number | null;
   bytes: number | null;
   series: number;
@@ -56,6 +57,7 @@ export class DatasetAdminService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly manifest: ManifestRepository,
+    private readonly objects: DatasetObjectRepository,
     private readonly ids: Ids = new Ids(),
   ) {}
 
@@ -173,6 +175,7 @@ export class DatasetAdminService {
       for (;;) {
         const page = await this.store.list(d.bucket, d.prefix, marker, PAGE);
         const entries: SeriesEntry[] = [];
+        const seen: { key: string; size: number; etag: string; lastModified: Date | undefined }[] = [];
         // An ingested dataset is what its manifest says: anything else in the bucket is not indexed.
         const listed =
           d.manifestEnforced === true
@@ -190,6 +193,7 @@ export class DatasetAdminService {
           }
           run.objectsSeen += 1;
           run.bytesSeen += o.size;
+          seen.push({ key, size: o.size, etag: o.etag, lastModified: o.lastModified });
           const split = splitOf(d, key);
           if (split !== undefined && split.kind !== 'labels' && key.endsWith('.mhd') && o.size <= MAX_HEADER_BYTES) {
             const entry = await this.seriesEntry(d, split.name, key);
@@ -197,6 +201,8 @@ export class DatasetAdminService {
           }
         }
         await this.series.upsert(entries);
+        // A registered dataset's listings read this index; an ingested one lists its manifest.
+        if (d.manifestEnforced !== true) await this.objects.record(d.id, run.id, seen);
         run.seriesIndexed += entries.length;
         await this.progress(run);
         if (!page.truncated || page.objects.length === 0) break;
@@ -207,6 +213,7 @@ export class DatasetAdminService {
           dataset: d.id,
           unlisted,
         });
+      if (d.manifestEnforced !== true) await this.objects.removeUnseen(d.id, run.id);
       run.state = 'done';
       run.finishedAt = this.clock.now().toISOString();
       await this.datasets.setIndexed(d.id, run.objectsSeen, run.bytesSeen, run.finishedAt);

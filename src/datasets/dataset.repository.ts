@@ -20,6 +20,8 @@ export interface Dataset {
   createdAt?: Date;
   /** Ingested: only objects in its manifest are served (set when read back from the database). */
   manifestEnforced?: boolean;
+  /** When an index run last finished (set when read back from the database): listings then read its object index. */
+  indexedAt?: Date;
 }
 
 const CACHE_MS = 1000;
@@ -93,6 +95,7 @@ export class DatasetRepository {
   /** Records what an index run counted. */
   async setIndexed(id: string, objects: number, bytes: number, at: string): Promise<void> {
     await this.db.query('UPDATE datasets SET objects = $2, bytes = $3, indexed_at = $4 WHERE id = $1', [id, objects, bytes, at]);
+    this.cache.clear();
   }
 
   async enforceManifest(id: string): Promise<void> {
@@ -106,9 +109,15 @@ export class DatasetRepository {
 
   private async select(): Promise<Map<string, Dataset>> {
     const [ds, ss] = await Promise.all([
-      this.db.query<{ id: string; bucket: string; prefix: string; title: string; created_at: Date | string; manifest_enforced: boolean }>(
-        'SELECT id, bucket, prefix, title, created_at, manifest_enforced FROM datasets ORDER BY id',
-      ),
+      this.db.query<{
+        id: string;
+        bucket: string;
+        prefix: string;
+        title: string;
+        created_at: Date | string;
+        manifest_enforced: boolean;
+        indexed_at: Date | string | null;
+      }>('SELECT id, bucket, prefix, title, created_at, manifest_enforced, indexed_at FROM datasets ORDER BY id'),
       this.db.query<{ dataset_id: string; name: string; kind: SplitKind; prefix: string }>(
         'SELECT dataset_id, name, kind, prefix FROM splits ORDER BY dataset_id, prefix',
       ),
@@ -123,6 +132,7 @@ export class DatasetRepository {
           title: r.title,
           createdAt: new Date(r.created_at),
           manifestEnforced: r.manifest_enforced,
+          indexedAt: r.indexed_at === null ? undefined : new Date(r.indexed_at),
           splits: [],
         },
       ]),

@@ -7,6 +7,7 @@ import { Database } from '../db/database';
 import { construct } from '../ops/provide';
 import { ObjectStore } from '../storage/object-store.service';
 import { DatasetAdminService } from './dataset-admin.service';
+import { DatasetObjectRepository } from './dataset-object.repository';
 import { DatasetRepository } from './dataset.repository';
 import { IndexRunRepository } from './index-run.repository';
 import { ManifestRepository } from './manifest.repository';
@@ -20,6 +21,7 @@ import { SeriesRepository } from './series.repository';
     construct(SeriesRepository, [Database]),
     construct(ManifestRepository, [Database]),
     construct(IndexRunRepository, [Database]),
+    construct(DatasetObjectRepository, [Database]),
     construct(DatasetAdminService, [
       IndexRunRepository,
       DatasetRepository,
@@ -28,9 +30,10 @@ import { SeriesRepository } from './series.repository';
       AuditLog,
       Clock,
       ManifestRepository,
+      DatasetObjectRepository,
       Ids,
     ]),
   ],
-  exports: [DatasetRepository, SeriesRepository, ManifestRepository, DatasetAdminService],
+  exports: [DatasetRepository, SeriesRepository, ManifestRepository, DatasetObjectRepository, DatasetAdminService],
 })
 export class DatasetsModule {}

@@ -1,5 +1,6 @@
 import { type Database } from '../db/database';
 import { TtlCache } from '../clock/ttl-cache';
+import { listingPage, type ListingPage } from './listing-page';
 
 /** One cleansed object as the ingest wrote it. */
 export interface ManifestEntry {
@@ -66,6 +67,11 @@ export class ManifestRepository {
       keys,
     ]);
     return new Map(rows.map((r) => [r.key, fromRow(r)]));
+  }
+
+  /** A listing page of the manifest (see KeySource): keys in UTF-8 byte order, one index range scan. */
+  async page(dataset: string, prefix: string, startAfter: string | undefined, max: number): Promise<ListingPage> {
+    return listingPage(this.db, { table: 'manifest_entries', modifiedColumn: 'created_at', dataset, prefix, startAfter, max });
   }
 
   async bySource(dataset: string, sourceLookup: string): Promise<ManifestEntry[]> {
