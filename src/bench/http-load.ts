@@ -1,5 +1,7 @@
 import { Agent, request } from 'node:http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { type Readable } from 'node:stream';
+import { NodeSha256 } from '../storage/lean-get';
 import { type ObjectStore } from '../storage/object-store.service';
 import { nowNs } from './stats';
 
@@ -127,6 +129,64 @@ export class DirectClient {
     const o = await this.store.get(bucket, key);
     const d = await drain(o.body, t0);
     return { status: 200, bytes: d.bytes, ttfbNs: d.firstNs, totalNs: d.endNs, etag: o.etag };
+  }
+}
+
+/**
+ * The leanest direct client, the TTFB baseline: a GET of a URL presigned once (SigV4 query
+ * signature by the SDK's own signer, valid an hour) over a node:http keep-alive agent, so no
+ * client-side work happens per request beyond the HTTP exchange itself.
+ */
+export class PresignedClient {
+  readonly agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
+  private readonly signer: SignatureV4;
+  private readonly origin: URL;
+  private readonly urls = new Map<string, string>();
+
+  constructor(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, region = 'us-east-1') {
+    this.origin = new URL(endpoint);
+    this.signer = new SignatureV4({ service: 's3', region, credentials, sha256: NodeSha256, uriEscapePath: false });
+  }
+
+  /** Presigns the object's URL (once; not timed). */
+  async prepare(bucket: string, key: string): Promise<void> {
+    const path = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const signed = await this.signer.presign(
+      {
+        method: 'GET',
+        protocol: this.origin.protocol,
+        hostname: this.origin.hostname,
+        port: Number(this.origin.port),
+        path,
+        headers: { host: this.origin.host },
+        query: {},
+      },
+      { expiresIn: 3600 },
+    );
+    const query = Object.entries(signed.query ?? {})
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+      .join('&');
+    this.urls.set(`${bucket}/${key}`, `${path}?${query}`);
+  }
+
+  get(bucket: string, key: string): Promise<Fetched> {
+    const path = this.urls.get(`${bucket}/${key}`);
+    if (path === undefined) return Promise.reject(new Error(`${bucket}/${key} was not prepared`));
+    const t0 = nowNs();
+    return new Promise((resolve, reject) => {
+      const req = request({ host: this.origin.hostname, port: Number(this.origin.port), path, method: 'GET', agent: this.agent }, (res) => {
+        drain(res, t0).then(
+          (d) => resolve({ status: res.statusCode ?? 0, bytes: d.bytes, ttfbNs: d.firstNs, totalNs: d.endNs, etag: res.headers.etag }),
+          reject,
+        );
+      });
+      req.once('error', reject);
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
   }
 }
 

@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { EGRESS_ROW, egressFigure } from './egress-bench';
+import { LIST_ROW, listFigure } from './list-bench';
 import { PGLITE_ROWS, pgliteAuditFigures, POSTGRES_ROWS, postgresAuditFigures } from './audit-bench';
 import { POLICY_ROW, policyFigure } from './policy-bench';
 import { PROOF_PGLITE_ROW, PROOF_POSTGRES_ROW, pgliteProofFigure, postgresProofFigure } from './proof-bench';
 import { cleanupAll, installCleanupHandlers } from './processes';
 import { failed, type FigureResult, machine, machineLine, type RowId, table, writeJson } from './report';
-import { SMALL_ROW, smallGetFigure, TTFB_ROW, ttfbFigure } from './request-bench';
+import { SMALL_ONE_ROW, SMALL_ROW, smallGetFigure, smallGetOneFigure, TTFB_ROW, ttfbFigure } from './request-bench';
 import { type Rig, startRig } from './rig';
 import { S3RANGE_ROWS, s3RangeFigures } from './s3-range-bench';
 import { RSS_ROW, rssFigure, STREAM_ROWS, throughputFigures } from './stream-bench';
@@ -15,7 +16,7 @@ import { RSS_ROW, rssFigure, STREAM_ROWS, throughputFigures } from './stream-ben
 /**
  * `npm run bench`: the one place where Cage's speed is measured against its targets. Prints one
  * table (and writes it as JSON to $CAGE_BENCH_OUT when set). CAGE_BENCH_ONLY=policy,audit,proofs,
- * ttfb,rss,small,egress,stream,s3range picks figures; CAGE_BENCH_GATEWAY_CPU_PROF=<dir> runs the
+ * ttfb,rss,small,egress,stream,s3range,list picks figures; CAGE_BENCH_GATEWAY_CPU_PROF=<dir> runs the
  * gateway under --cpu-prof; CAGE_BENCH_GATEWAY_NODE_ARGS adds node/V8 flags to the gateway
  * process. Exits 0 when every figure was measured (met or not), 1 when one could not be.
  */
@@ -33,10 +34,17 @@ const specs: Spec[] = [
   { key: 'policy', needsRig: false, ids: [POLICY_ROW], run: () => Promise.resolve([policyFigure()]) },
   { key: 'ttfb', needsRig: true, ids: [TTFB_ROW], run: async (r) => [await ttfbFigure(need(r))] },
   { key: 'rss', needsRig: true, ids: [RSS_ROW], run: async (r) => [await rssFigure(need(r))] },
-  { key: 'small', needsRig: true, ids: [SMALL_ROW], run: async (r) => [await smallGetFigure(need(r))] },
+  {
+    key: 'small',
+    needsRig: true,
+    ids: [SMALL_ROW, SMALL_ONE_ROW],
+    run: async (r) => [await smallGetFigure(need(r)), await smallGetOneFigure(need(r))],
+  },
   { key: 'egress', needsRig: true, ids: [EGRESS_ROW], run: async (r) => [await egressFigure(need(r))] },
   { key: 'stream', needsRig: true, ids: STREAM_ROWS, run: (r) => throughputFigures(need(r)) },
   { key: 's3range', needsRig: true, ids: S3RANGE_ROWS, run: (r) => s3RangeFigures(need(r)) },
+  // Last of the rig's figures: it adds 10,000 keys to the demo dataset.
+  { key: 'list', needsRig: true, ids: [LIST_ROW], run: async (r) => [await listFigure(need(r), log)] },
   {
     key: 'audit',
     needsRig: false,
@@ -70,7 +78,7 @@ function need(rig: Rig | undefined): Rig {
 }
 
 const MAX_RESTARTS = 3;
-const ORDER = ['policy', 'audit', 'proofs', 'ttfb', 'rss', 'small', 'egress', 'stream', 's3range'];
+const ORDER = ['policy', 'audit', 'proofs', 'ttfb', 'rss', 'small', 'egress', 'stream', 's3range', 'list'];
 
 async function main(): Promise<number> {
   installCleanupHandlers();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ObjectStore } from '../storage/object-store.service';
 import { preparePolicyDir } from './bench-policies';
-import { DirectClient, GatewayClient } from './http-load';
+import { DirectClient, GatewayClient, PresignedClient } from './http-load';
 import { type Child, onCleanup, removeTempDir, startGateway, startS3rver, tempDir } from './processes';
 import { GiB, MiB } from './stats';
 
@@ -33,10 +33,14 @@ export interface Rig {
   store: ObjectStore;
   gw: GatewayClient;
   direct: DirectClient;
+  /** The leanest direct client (presigned GETs over node:http): the time-to-first-byte baseline. */
+  presigned: PresignedClient;
   bucket: string;
   dataset: string;
   /** The gateway's S3-compatible API (the sandbox listener) and the demo job's SigV4 key pair. */
   s3Api: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  /** The control listener, the demo organizer's token and the demo team (figure 10 registers datasets). */
+  control: { url: string; organizerToken: string; team: string };
   small: BenchObject;
   large: BenchObject;
   huge: BenchObject;
@@ -120,7 +124,11 @@ export async function startRig(log: (msg: string) => void): Promise<Rig> {
       );
     }
   }
+  const presigned = new PresignedClient(s3.endpoint, { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  onCleanup(() => Promise.resolve(presigned.close()));
+  await presigned.prepare(BUCKET, small.s3Key);
   const stop = async () => {
+    presigned.close();
     gw.close();
     store.destroy();
     await gateway.stop();
@@ -135,9 +143,11 @@ export async function startRig(log: (msg: string) => void): Promise<Rig> {
     store,
     gw,
     direct: new DirectClient(store),
+    presigned,
     bucket: BUCKET,
     dataset: DATASET,
     s3Api,
+    control: { url: gateway.bootstrap.controlUrl, organizerToken: gateway.bootstrap.organizerToken, team: demoJob.team },
     small,
     large,
     huge,

@@ -21,8 +21,12 @@ export interface ListingRequest {
  * index, bounded above by the prefix's end, so a page costs O(page) whatever the dataset's size.
  */
 export async function listingPage(db: Database, request: ListingRequest): Promise<ListingPage> {
-  const { sql, params } = listingQuery(request);
-  const { rows } = await db.query<{ key: string; size: string | number; etag: string; modified: Date | string | null }>(sql, params);
+  const { name, sql, params } = listingQuery(request);
+  const { rows } = await db.queryPrepared<{ key: string; size: string | number; etag: string; modified: Date | string | null }>(
+    name,
+    sql,
+    params,
+  );
   return {
     objects: rows.slice(0, request.max).map((r) => ({
       key: r.key,
@@ -34,8 +38,13 @@ export async function listingPage(db: Database, request: ListingRequest): Promis
   };
 }
 
-/** The statement of listingPage (its plan is what the tests check): max + 1 rows, to know whether more follow. */
+/**
+ * The statement of listingPage (its plan is what the tests check): max + 1 rows, to know whether
+ * more follow. Four shapes per table (after a key or from the prefix, bounded or not), each
+ * prepared once under its name.
+ */
 export function listingQuery({ table, modifiedColumn, dataset, prefix, startAfter, max }: ListingRequest): {
+  name: string;
   sql: string;
   params: unknown[];
 } {
@@ -46,7 +55,7 @@ export function listingQuery({ table, modifiedColumn, dataset, prefix, startAfte
   const sql = `SELECT key, size, etag, ${modifiedColumn} AS modified FROM ${table}
      WHERE dataset_id = $1 AND key COLLATE "C" ${after ? '>' : '>='} $2${end === undefined ? '' : ' AND key COLLATE "C" < $4'}
      ORDER BY key COLLATE "C" LIMIT $3`;
-  return { sql, params };
+  return { name: `cage_list_${table}_${after ? 'after' : 'from'}${end === undefined ? '' : '_bounded'}`, sql, params };
 }
 
 /**

@@ -200,7 +200,7 @@ function bytesOf(data: SourceData): string | Buffer {
 }
 
 /** The signer's hash, on node:crypto (the SDK's Node client does the same). */
-class NodeSha256 {
+export class NodeSha256 {
   private hash: Hash | Hmac;
   private readonly secret: string | Buffer | undefined;
   constructor(secret?: SourceData) {
