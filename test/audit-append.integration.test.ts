@@ -152,6 +152,20 @@ describe.each(DB_KINDS)('audit appends on %s', (kind: DbKind) => {
     await expectTreeMatchesLog(db, 4);
   });
 
+  it('should not take a log restored under it and grown back to the same size for its own', async () => {
+    const a = new AuditWriter(db, { maxBatch: 512, maxDelayMs: 0 }, new MerkleStore(db));
+    for (let i = 0; i < 5; i++) await a.append(leaf(i, 'a'));
+    await db.query('DELETE FROM audit_leaves WHERE idx >= 3');
+    await db.query('DELETE FROM audit_nodes WHERE (idx + 1) * (2 ^ level)::bigint > 3');
+    // Another writer fills the log back to five leaves, other ones.
+    const b = new AuditWriter(other, { maxBatch: 512, maxDelayMs: 0 }, new MerkleStore(other));
+    for (let i = 0; i < 2; i++) await b.append(leaf(100 + i, 'b'));
+    await expect(a.append(leaf(5, 'a'))).resolves.toMatchObject({ index: 5 });
+    await a.close();
+    await b.close();
+    await expectTreeMatchesLog(db, 6);
+  });
+
   it('should not keep a rolled-back batch in the writer’s idea of the log', async () => {
     const writer = new AuditWriter(db, { maxBatch: 512, maxDelayMs: 0 }, new MerkleStore(db));
     for (let i = 0; i < 5; i++) await writer.append(leaf(i, 'a'));

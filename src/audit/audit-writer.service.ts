@@ -40,8 +40,12 @@ export class AuditWriter {
   private flushing: Promise<void> | undefined;
   private closed = false;
   private readonly listeners: ((leaf: AuditLeaf, index: number, hash: Buffer) => void)[] = [];
-  /** The log's size as this writer last committed it: the next batch's first index, if no one else appended. */
-  private next: number | undefined;
+  /**
+   * The log's end as this writer last committed it: its size (the next batch's first index, if
+   * no one else appended) and its last leaf's hash (so a log restored shorter and grown back to
+   * the same size under it is not taken for the same log).
+   */
+  private end: { size: number; lastHash: Buffer } | undefined;
 
   constructor(
     private readonly db: Database,
@@ -104,7 +108,7 @@ export class AuditWriter {
     try {
       const hashes = batch.map((p) => p.hash);
       const first = (await this.appendAtEnd(batch, hashes)) ?? (await this.appendLocked(batch, hashes));
-      this.next = first + batch.length;
+      this.end = { size: first + batch.length, lastHash: batch[batch.length - 1].hash };
       this.metrics?.auditBatchSize.observe(batch.length);
       this.metrics?.auditCommitDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       batch.forEach((p, i) => {
@@ -119,8 +123,7 @@ export class AuditWriter {
         p.resolve({ index, hash: p.hash });
       });
     } catch (err) {
-      this.next = undefined;
-      this.tree?.forgetEdge();
+      this.declined();
       this.logger.error(`audit append of ${batch.length} leaves failed: ${(err as Error).message}`);
       const failure = new AuditUnavailableError(err);
       for (const p of batch) p.reject(failure);
@@ -136,11 +139,18 @@ export class AuditWriter {
    * another replica took first, and the caller takes the locked path.
    */
   private async appendAtEnd(batch: Pending[], hashes: Buffer[]): Promise<number | undefined> {
-    const start = this.next;
-    if (start === undefined) return undefined;
+    if (this.end === undefined) return undefined;
+    const start = this.end.size;
     const nodes = this.tree === undefined ? NO_NODES : this.tree.rowsFromEdge(start, hashes);
-    if (nodes === undefined) return undefined;
-    const params: unknown[] = [start, ...leafColumns(batch), nodes.levels, nodes.idxs, nodes.hashes];
+    if (nodes === undefined) return this.declined();
+    const params: unknown[] = [
+      start,
+      ...leafColumns(batch),
+      nodes.levels,
+      nodes.idxs,
+      nodes.hashes,
+      start === 0 ? null : this.end.lastHash.toString('hex'),
+    ];
     if (this.db.kind !== 'pglite') params.push(LockSpace.auditAppend);
     try {
       const { rows } = await this.db.queryPrepared<{ n: string | number }>(
@@ -148,13 +158,20 @@ export class AuditWriter {
         this.db.kind === 'pglite' ? APPEND_AT_END : APPEND_AT_END_LOCKED,
         params,
       );
-      if (Number(rows[0]?.n ?? 0) !== batch.length) return (this.next = undefined);
+      if (Number(rows[0]?.n ?? 0) !== batch.length) return this.declined();
     } catch (err) {
-      if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) return (this.next = undefined);
+      if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) return this.declined();
       throw err;
     }
     nodes.committed();
     return start;
+  }
+
+  /** The log is not where this writer left it: forget its end and the tree's kept edge, so both are read again. */
+  private declined(): undefined {
+    this.end = undefined;
+    this.tree?.forgetEdge();
+    return undefined;
   }
 
   /** Any case: under the append lock, the log's size read, the tree's edge read if not kept, in one transaction. */
@@ -189,12 +206,14 @@ const LEAF_ROW = 'u(leaf, hash, time, rid, principal, team, action, decision, or
 
 /**
  * One statement: the leaves and the tree's nodes ($10–$12) inserted only if the log holds exactly
- * $1 leaves; answers how many leaves went in (all or none). Data-modifying CTEs share the
- * statement's snapshot and commit together.
+ * $1 leaves and its last one hashes to $13 (null for an empty log); answers how many leaves went
+ * in (all or none). Data-modifying CTEs share the statement's snapshot and commit together.
  */
 function appendAtEnd(lock: string): string {
   // The size is a subquery of its own, so that MAX(idx) stays one step back along the primary key.
-  return `WITH ${lock}at AS (SELECT (SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_leaves) = $1::bigint AS ok${lock === '' ? '' : ' FROM lock'}),
+  return `WITH ${lock}at AS (
+      SELECT (SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_leaves) = $1::bigint
+        AND (SELECT leaf_hash FROM audit_leaves WHERE idx = $1::bigint - 1) IS NOT DISTINCT FROM decode($13::text, 'hex') AS ok${lock === '' ? '' : ' FROM lock'}),
     leaves AS (
       INSERT INTO audit_leaves (${LEAF_COLUMNS})
       SELECT ${LEAF_VALUES} FROM at, unnest(${LEAF_ARRAYS}) WITH ORDINALITY AS ${LEAF_ROW} WHERE at.ok
@@ -207,11 +226,11 @@ function appendAtEnd(lock: string): string {
 }
 const APPEND_AT_END = appendAtEnd('');
 /**
- * On PostgreSQL the statement also takes the append lock ($13) before it reads the size: it waits
+ * On PostgreSQL the statement also takes the append lock ($14) before it reads the size: it waits
  * for a tree catch-up or a locked append in progress. Its snapshot is older than the lock, so a
  * leaf committed meanwhile is caught by the primary key, not the guard.
  */
-const APPEND_AT_END_LOCKED = appendAtEnd('lock AS (SELECT pg_advisory_xact_lock($13::bigint)), ');
+const APPEND_AT_END_LOCKED = appendAtEnd('lock AS (SELECT pg_advisory_xact_lock($14::bigint)), ');
 
 function leafColumns(batch: Pending[]): unknown[] {
   return [

@@ -494,7 +494,7 @@ export class DataPlaneService {
    */
   private keySource(dataset: Dataset): KeySource {
     if (dataset.manifestEnforced === true) return (prefix, after, max) => this.manifest.page(dataset.id, prefix, after, max);
-    if (dataset.indexedAt !== undefined) return (prefix, after, max) => this.objects.page(dataset.id, prefix, after, max);
+    if (dataset.objectIndexRun !== undefined) return (prefix, after, max) => this.objects.page(dataset.id, prefix, after, max);
     return async (prefix, after, max) => {
       const page = await this.store.list(
         dataset.bucket,

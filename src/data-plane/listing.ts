@@ -74,7 +74,8 @@ export async function pageOfSplits(
     const effective = s.prefix.startsWith(q.prefix) ? s.prefix : q.prefix.startsWith(s.prefix) ? q.prefix : undefined;
     if (effective === undefined) continue;
     if (after !== undefined && after >= effective && !after.startsWith(effective)) continue; // split already done
-    let startAfter = after !== undefined && after > effective ? after : undefined;
+    // A cursor equal to the prefix is a key already seen (a `train/` folder marker): go on after it.
+    let startAfter = after !== undefined && after >= effective ? after : undefined;
     for (;;) {
       const page = await source(effective, startAfter, batch);
       for (const o of page.objects) {

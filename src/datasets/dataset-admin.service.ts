@@ -12,7 +12,7 @@ import { isListed, type ManifestRepository } from './manifest.repository';
 import { type DatasetObjectRepository } from './dataset-object.repository';
 import { actor } from '../principal/principal';
 
-export interface DatasetView extends Omit<Dataset, 'createdAt' | 'indexedAt'> {
+export interface DatasetView extends Omit<Dataset, 'createdAt' | 'objectIndexRun'> {
   objects: number | null;
   bytes: number | null;
   series: number;
@@ -94,7 +94,9 @@ export class DatasetAdminService {
     if (d === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(id)}`);
     const stats = await this.datasets.stats(id);
     if (stats === undefined) throw new NotFoundException(`no such dataset ${JSON.stringify(id)}`);
-    return { ...d, ...stats };
+    // Which run's object index listings read is the data plane's business, not the view's.
+    const { objectIndexRun: _run, ...rest } = d;
+    return { ...rest, ...stats };
   }
 
   /** Starts an index run in the background; resolves with the run as started. */
@@ -216,7 +218,7 @@ export class DatasetAdminService {
       if (d.manifestEnforced !== true) await this.objects.removeUnseen(d.id, run.id);
       run.state = 'done';
       run.finishedAt = this.clock.now().toISOString();
-      await this.datasets.setIndexed(d.id, run.objectsSeen, run.bytesSeen, run.finishedAt);
+      await this.datasets.setIndexed(d.id, run.objectsSeen, run.bytesSeen, run.finishedAt, d.manifestEnforced === true ? null : run.id);
       await this.progress(run);
       await this.audit.record(meta, {
         principal: by,

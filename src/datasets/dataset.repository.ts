@@ -20,8 +20,11 @@ export interface Dataset {
   createdAt?: Date;
   /** Ingested: only objects in its manifest are served (set when read back from the database). */
   manifestEnforced?: boolean;
-  /** When an index run last finished (set when read back from the database): listings then read its object index. */
-  indexedAt?: Date;
+  /**
+   * The index run whose object index the listings read (set when read back from the database);
+   * undefined until one finishes: listings read the store.
+   */
+  objectIndexRun?: string;
 }
 
 const CACHE_MS = 1000;
@@ -93,8 +96,15 @@ export class DatasetRepository {
   }
 
   /** Records what an index run counted. */
-  async setIndexed(id: string, objects: number, bytes: number, at: string): Promise<void> {
-    await this.db.query('UPDATE datasets SET objects = $2, bytes = $3, indexed_at = $4 WHERE id = $1', [id, objects, bytes, at]);
+  /** Records what an index run counted and, for a registered dataset, that its object index is the run's. */
+  async setIndexed(id: string, objects: number, bytes: number, at: string, objectIndexRun: string | null): Promise<void> {
+    await this.db.query('UPDATE datasets SET objects = $2, bytes = $3, indexed_at = $4, object_index_run = $5 WHERE id = $1', [
+      id,
+      objects,
+      bytes,
+      at,
+      objectIndexRun,
+    ]);
     this.cache.clear();
   }
 
@@ -116,8 +126,8 @@ export class DatasetRepository {
         title: string;
         created_at: Date | string;
         manifest_enforced: boolean;
-        indexed_at: Date | string | null;
-      }>('SELECT id, bucket, prefix, title, created_at, manifest_enforced, indexed_at FROM datasets ORDER BY id'),
+        object_index_run: string | null;
+      }>('SELECT id, bucket, prefix, title, created_at, manifest_enforced, object_index_run FROM datasets ORDER BY id'),
       this.db.query<{ dataset_id: string; name: string; kind: SplitKind; prefix: string }>(
         'SELECT dataset_id, name, kind, prefix FROM splits ORDER BY dataset_id, prefix',
       ),
@@ -132,7 +142,7 @@ export class DatasetRepository {
           title: r.title,
           createdAt: new Date(r.created_at),
           manifestEnforced: r.manifest_enforced,
-          indexedAt: r.indexed_at === null ? undefined : new Date(r.indexed_at),
+          objectIndexRun: r.object_index_run ?? undefined,
           splits: [],
         },
       ]),

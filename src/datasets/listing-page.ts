@@ -48,14 +48,17 @@ export function listingQuery({ table, modifiedColumn, dataset, prefix, startAfte
   sql: string;
   params: unknown[];
 } {
-  const after = startAfter !== undefined && startAfter > prefix;
-  const params: unknown[] = [dataset, after ? startAfter : prefix, max + 1];
+  // Both bounds, whatever the cursor: keys at or above the prefix and after the cursor, below the prefix's end.
+  const params: unknown[] = [dataset, prefix, max + 1];
+  if (startAfter !== undefined) params.push(startAfter);
   const end = prefixEnd(prefix);
   if (end !== undefined) params.push(end);
+  const after = startAfter === undefined ? '' : ' AND key COLLATE "C" > $4';
+  const below = end === undefined ? '' : ` AND key COLLATE "C" < $${params.length}`;
   const sql = `SELECT key, size, etag, ${modifiedColumn} AS modified FROM ${table}
-     WHERE dataset_id = $1 AND key COLLATE "C" ${after ? '>' : '>='} $2${end === undefined ? '' : ' AND key COLLATE "C" < $4'}
+     WHERE dataset_id = $1 AND key COLLATE "C" >= $2${after}${below}
      ORDER BY key COLLATE "C" LIMIT $3`;
-  return { name: `cage_list_${table}_${after ? 'after' : 'from'}${end === undefined ? '' : '_bounded'}`, sql, params };
+  return { name: `cage_list_${table}${startAfter === undefined ? '' : '_after'}${end === undefined ? '' : '_bounded'}`, sql, params };
 }
 
 /**

@@ -49,6 +49,8 @@ export class PgliteDatabase extends Database {
     const db = this.db;
     return db._runExclusiveTransaction(() =>
       db._runExclusiveQuery(async () => {
+        // Queued behind close(): refused, as query() would be.
+        if (this.isClosed) throw new DatabaseUnavailableError('closed');
         const statement = await this.prepare(name, sql);
         const values = params.map((v, i) => {
           if (v === null || v === undefined) return null;
