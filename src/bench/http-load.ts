@@ -158,7 +158,7 @@ export class PresignedClient {
         hostname: this.origin.hostname,
         port: Number(this.origin.port),
         path,
-        headers: { host: this.origin.host },
+        headers: { host: this.origin.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
         query: {},
       },
       { expiresIn: 3600 },

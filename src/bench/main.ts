@@ -9,7 +9,7 @@ import { PROOF_PGLITE_ROW, PROOF_POSTGRES_ROW, pgliteProofFigure, postgresProofF
 import { cleanupAll, installCleanupHandlers } from './processes';
 import { failed, type FigureResult, machine, machineLine, type RowId, table, writeJson } from './report';
 import { SMALL_ONE_ROW, SMALL_ROW, smallGetFigure, smallGetOneFigure, TTFB_ROW, ttfbFigure } from './request-bench';
-import { type Rig, startRig } from './rig';
+import { type ExternalStore, type Rig, startRig } from './rig';
 import { S3RANGE_ROWS, s3RangeFigures } from './s3-range-bench';
 import { RSS_ROW, rssFigure, STREAM_ROWS, throughputFigures } from './stream-bench';
 
@@ -61,6 +61,37 @@ const specs: Spec[] = [
     ],
   },
 ];
+
+/** CAGE_TEST_S3_ENDPOINT's store (CI: Ceph RGW on loopback), when set. */
+function externalStore(): ExternalStore | undefined {
+  const endpoint = process.env.CAGE_TEST_S3_ENDPOINT;
+  if (endpoint === undefined || endpoint === '') return undefined;
+  return {
+    name: 'Ceph RGW',
+    endpoint,
+    accessKeyId: process.env.CAGE_TEST_S3_ACCESS_KEY_ID ?? '',
+    secretAccessKey: process.env.CAGE_TEST_S3_SECRET_ACCESS_KEY ?? '',
+    region: process.env.CAGE_TEST_S3_REGION ?? 'us-east-1',
+  };
+}
+
+/** A row measured against the external store: its own id and a figure name that says so. */
+function onStore<T extends RowId>(row: T): T {
+  return { ...row, id: `${row.id}-ceph`, figure: `${row.figure} (Ceph RGW)` };
+}
+
+async function cephFigures(store: ExternalStore, keys: string[]): Promise<FigureResult[]> {
+  const rig = await startRig(log, store);
+  try {
+    const out: FigureResult[] = [];
+    if (keys.includes('ttfb')) out.push(await ttfbFigure(rig));
+    if (keys.includes('small')) out.push(await smallGetFigure(rig), await smallGetOneFigure(rig));
+    if (keys.includes('stream')) out.push(...(await throughputFigures(rig)));
+    return out.map(onStore);
+  } finally {
+    await rig.stop();
+  }
+}
 
 /** Some figures, or their failure rows: figures that break do not take their neighbours along. */
 async function attempt(fn: () => Promise<FigureResult[]>, ids: RowId[]): Promise<FigureResult[]> {
@@ -149,6 +180,17 @@ async function main(): Promise<number> {
     }
   }
 
+  // The per-request and stream figures again with the gateway and the direct clients on Ceph RGW.
+  const ceph = externalStore();
+  const onCeph = ['ttfb', 'small', 'stream'].filter((k) => chosen.some((s) => s.key === k));
+  if (ceph !== undefined && onCeph.length > 0) {
+    // One gateway at a time on the two cores: the s3rver rig goes first.
+    await rig?.stop();
+    log(`starting a gateway on ${ceph.name} (${ceph.endpoint}) for ${onCeph.join(', ')}`);
+    const ids = [TTFB_ROW, SMALL_ROW, SMALL_ONE_ROW, ...STREAM_ROWS.slice(0, 2)].map(onStore);
+    rows.push(...(await attempt(() => cephFigures(ceph, onCeph), ids)));
+  }
+
   const notes = [
     ...incidents,
     `processes: s3rver, gateway and this client are separate processes sharing ${availableParallelism()} cores; gateway CPU (all its threads) is read from /proc/<pid>/stat (CLK_TCK ${m.clkTck}), RSS from VmRSS`,
@@ -157,6 +199,10 @@ async function main(): Promise<number> {
     'gateway client: node:http keep-alive agent; bodies are consumed fully and counted, never buffered (figure 7 reads its small JSON receipts whole)',
   ];
   if (policyNote !== undefined) notes.push(policyNote);
+  if (rows.some((r) => r.id.endsWith('-ceph')))
+    notes.push(
+      `(Ceph RGW) rows: a second gateway on CAGE_TEST_S3_ENDPOINT (${ceph?.endpoint ?? '?'}), direct clients to the same RGW; its CPU is radosgw's when found, not the OSDs'`,
+    );
   if (rig?.profileDir !== undefined) notes.push(`gateway CPU profile (--cpu-prof) written to ${rig.profileDir} at shutdown`);
 
   log('stopping children');

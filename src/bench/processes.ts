@@ -196,6 +196,8 @@ export interface GatewayOptions {
   dataDir: string;
   /** Undefined: the gateway runs its embedded store under the data dir (the embedded default). */
   s3Endpoint: string | undefined;
+  /** The store's credentials (default: s3rver's). */
+  s3Credentials?: { accessKeyId: string; secretAccessKey: string; region: string };
   /** When set, the gateway runs under --cpu-prof and writes its profile here on exit. */
   cpuProfileDir?: string;
   /** Extra node/V8 flags for the gateway process (diagnosis). */
@@ -227,8 +229,9 @@ export async function startGateway(
         ? {}
         : {
             CAGE_S3_ENDPOINT: o.s3Endpoint,
-            CAGE_S3_ACCESS_KEY_ID: 'S3RVER',
-            CAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
+            CAGE_S3_ACCESS_KEY_ID: o.s3Credentials?.accessKeyId ?? 'S3RVER',
+            CAGE_S3_SECRET_ACCESS_KEY: o.s3Credentials?.secretAccessKey ?? 'S3RVER',
+            CAGE_S3_REGION: o.s3Credentials?.region ?? 'us-east-1',
             CAGE_S3_FORCE_PATH_STYLE: '1',
           }),
       CAGE_DEMO: '1',

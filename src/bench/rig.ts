@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ObjectStore } from '../storage/object-store.service';
 import { preparePolicyDir } from './bench-policies';
 import { DirectClient, GatewayClient, PresignedClient } from './http-load';
-import { type Child, onCleanup, removeTempDir, startGateway, startS3rver, tempDir } from './processes';
+import { type Child, onCleanup, processCpuUs, removeTempDir, startGateway, startS3rver, tempDir } from './processes';
 import { GiB, MiB } from './stats';
 
 /**
@@ -27,8 +28,19 @@ export interface BenchObject {
   etag: string;
 }
 
+/** A store other than the rig's own s3rver (Ceph RGW, from CAGE_TEST_S3_ENDPOINT). */
+export interface ExternalStore {
+  name: string;
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+}
+
 export interface Rig {
-  s3: Child & { endpoint: string };
+  /** The store: the rig's s3rver, or an external one (pid: its radosgw process when found). */
+  s3: { pid: number | undefined; endpoint: string };
+  storeName: string;
   gateway: Child;
   store: ObjectStore;
   gw: GatewayClient;
@@ -43,7 +55,8 @@ export interface Rig {
   control: { url: string; organizerToken: string; team: string };
   small: BenchObject;
   large: BenchObject;
-  huge: BenchObject;
+  /** Written to the rig's own s3rver only. */
+  huge: BenchObject | undefined;
   /** Where the gateway writes its CPU profile, when profiling. */
   profileDir: string | undefined;
   /** How the gateway's policy copy differs from ./policies (for the table notes). */
@@ -81,17 +94,36 @@ async function putObject(store: ObjectStore, key: string, size: number): Promise
   return { key, s3Key, size, etag: head.etag };
 }
 
-export async function startRig(log: (msg: string) => void): Promise<Rig> {
+/** The store's CPU time (µs), or 0 when its process is not known. */
+export function storeCpuUs(rig: Rig): number {
+  return rig.s3.pid === undefined ? 0 : processCpuUs(rig.s3.pid);
+}
+
+/** The radosgw serving an external store, if it runs on this machine (its CPU is then counted). */
+function radosgwPid(): number | undefined {
+  const r = spawnSync('pgrep', ['-n', 'radosgw'], { encoding: 'utf8' });
+  const pid = Number(r.stdout?.trim());
+  return r.status === 0 && Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * Starts the rig on its own s3rver, or (external) with the gateway and the direct clients on
+ * another store; the 1 GiB object is written only to s3rver (figures 2c and 5 run there).
+ */
+export async function startRig(log: (msg: string) => void, external?: ExternalStore): Promise<Rig> {
   const root = tempDir('cage-bench-');
   const profileDir = process.env.CAGE_BENCH_GATEWAY_CPU_PROF;
-  const s3 = await startS3rver(join(root, 's3'));
-  log(`s3rver (pid ${s3.pid}) on ${s3.endpoint}`);
+  const own = external === undefined ? await startS3rver(join(root, 's3')) : undefined;
+  const s3 = own ?? { pid: radosgwPid(), endpoint: external!.endpoint, stop: () => Promise.resolve() };
+  const creds = external ?? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1' };
+  log(`${external?.name ?? 's3rver'} (pid ${s3.pid ?? '?'}) on ${s3.endpoint}`);
   const nodeArgs = (process.env.CAGE_BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const policyDir = join(root, 'policies');
   const policyNote = preparePolicyDir(policyDir);
   const gateway = await startGateway({
     dataDir: join(root, 'gateway'),
     s3Endpoint: s3.endpoint,
+    s3Credentials: creds,
     cpuProfileDir: profileDir || undefined,
     nodeArgs,
     extraEnv: { CAGE_POLICY_DIR: policyDir },
@@ -100,9 +132,9 @@ export async function startRig(log: (msg: string) => void): Promise<Rig> {
 
   const store = new ObjectStore({
     endpoint: s3.endpoint,
-    region: 'us-east-1',
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
+    region: creds.region,
+    accessKeyId: creds.accessKeyId,
+    secretAccessKey: creds.secretAccessKey,
     forcePathStyle: true,
     timeoutMs: 60_000,
   });
@@ -110,10 +142,10 @@ export async function startRig(log: (msg: string) => void): Promise<Rig> {
   const gw = new GatewayClient(gateway.bootstrap.sandboxUrl, gateway.bootstrap.demoJob.token);
   onCleanup(() => Promise.resolve(gw.close()));
 
-  log('writing test objects into the store (4 KiB, 64 MiB, 1 GiB)');
+  log(`writing test objects into the store (4 KiB, 64 MiB${external === undefined ? ', 1 GiB' : ''})`);
   const small = await putObject(store, 'train/bench/small-4k.bin', SMALL_SIZE);
   const large = await putObject(store, 'train/bench/large-64m.bin', LARGE_SIZE);
-  const huge = await putObject(store, 'train/bench/huge-1g.bin', HUGE_SIZE);
+  const huge = external === undefined ? await putObject(store, 'train/bench/huge-1g.bin', HUGE_SIZE) : undefined;
 
   // Sanity: the gateway serves these very bytes to the demo job.
   for (const o of [small, large]) {
@@ -124,7 +156,7 @@ export async function startRig(log: (msg: string) => void): Promise<Rig> {
       );
     }
   }
-  const presigned = new PresignedClient(s3.endpoint, { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  const presigned = new PresignedClient(s3.endpoint, creds, creds.region);
   onCleanup(() => Promise.resolve(presigned.close()));
   await presigned.prepare(BUCKET, small.s3Key);
   const stop = async () => {
@@ -138,7 +170,8 @@ export async function startRig(log: (msg: string) => void): Promise<Rig> {
   const { s3Endpoint, s3Region, demoJob } = gateway.bootstrap;
   const s3Api = { endpoint: s3Endpoint, region: s3Region, accessKeyId: demoJob.accessKeyId, secretAccessKey: demoJob.secretAccessKey };
   return {
-    s3,
+    s3: { pid: s3.pid, endpoint: s3.endpoint },
+    storeName: external?.name ?? 's3rver',
     gateway,
     store,
     gw,
