@@ -489,8 +489,7 @@ export class DataPlaneService {
 
   /**
    * Where a dataset's listing reads its keys: an ingested dataset lists its manifest, a registered
-   * one the object index its last index run wrote, and one never indexed the store (whole
-   * pages as the store answers them).
+   * one the object index its last index run wrote, and one never indexed the store.
    */
   private keySource(dataset: Dataset): KeySource {
     if (dataset.manifestEnforced === true) return (prefix, after, max) => this.manifest.page(dataset.id, prefix, after, max);

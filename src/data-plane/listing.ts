@@ -1,4 +1,5 @@
 import { type Split } from '../datasets/dataset.repository';
+import { type ListingPage } from '../datasets/listing-page';
 
 export interface ListQuery {
   prefix: string;
@@ -23,12 +24,7 @@ export interface ListedPage {
 export const AFTER_PREFIX = '\u{10FFFF}';
 
 /** One object as a listing source has it (dataset-relative key). */
-export interface IndexedObject {
-  key: string;
-  size: number;
-  etag: string;
-  lastModified: Date | undefined;
-}
+export type IndexedObject = ListingPage['objects'][number];
 
 /**
  * Where a dataset's listing reads its keys: at most `max` dataset-relative keys that start with
@@ -36,11 +32,7 @@ export interface IndexedObject {
  * follow. The dataset's index in the database (its manifest, or the objects its last index run
  * saw), or the store for a dataset never indexed.
  */
-export type KeySource = (
-  prefix: string,
-  startAfter: string | undefined,
-  max: number,
-) => Promise<{ objects: IndexedObject[]; truncated: boolean }>;
+export type KeySource = (prefix: string, startAfter: string | undefined, max: number) => Promise<ListingPage>;
 
 /** The most keys one source call returns: later calls of one page grow to it from the page's limit. */
 const MAX_BATCH = 1000;
