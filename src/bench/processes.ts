@@ -174,9 +174,19 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** s3rver in its own process (src/bench/s3rver-child.ts). */
-export async function startS3rver(dir: string): Promise<Child & { endpoint: string }> {
-  const proc = spawn(process.execPath, [join(__dirname, 's3rver-child.js'), dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const child = track(proc, 's3rver');
+export function startS3rver(dir: string): Promise<Child & { endpoint: string }> {
+  return startEndpointChild('s3rver-child.js', dir, 's3rver');
+}
+
+/** A bare TCP relay to `target` in its own process (src/bench/tcp-relay-child.ts). */
+export function startTcpRelay(target: string): Promise<Child & { endpoint: string }> {
+  return startEndpointChild('tcp-relay-child.js', target, 'tcp relay');
+}
+
+/** A bench child that prints one JSON line with its endpoint once it listens. */
+async function startEndpointChild(script: string, arg: string, label: string): Promise<Child & { endpoint: string }> {
+  const proc = spawn(process.execPath, [join(__dirname, script), arg], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = track(proc, label);
   const ready = new Promise<string>((resolve) => {
     let buf = '';
     const onData = (chunk: Buffer) => {
@@ -188,7 +198,7 @@ export async function startS3rver(dir: string): Promise<Child & { endpoint: stri
     };
     proc.stdout?.on('data', onData);
   });
-  const endpoint = await withTimeout(Promise.race([ready, exitError(proc, 's3rver', child.tail)]), 20_000, 's3rver');
+  const endpoint = await withTimeout(Promise.race([ready, exitError(proc, label, child.tail)]), 20_000, label);
   return { ...child, endpoint };
 }
 

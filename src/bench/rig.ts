@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { ObjectStore } from '../storage/object-store.service';
 import { preparePolicyDir } from './bench-policies';
 import { DirectClient, GatewayClient, PresignedClient } from './http-load';
-import { type Child, onCleanup, processCpuUs, removeTempDir, startGateway, startS3rver, tempDir } from './processes';
+import { type Child, onCleanup, processCpuUs, removeTempDir, startGateway, startS3rver, startTcpRelay, tempDir } from './processes';
 import { GiB, MiB } from './stats';
 
 /**
@@ -47,6 +47,8 @@ export interface Rig {
   direct: DirectClient;
   /** The leanest direct client (presigned GETs over node:http): the time-to-first-byte baseline. */
   presigned: PresignedClient;
+  /** The direct client through a bare TCP relay in its own process: the floor for any proxy here. */
+  relay: { client: DirectClient; pid: number };
   bucket: string;
   dataset: string;
   /** The gateway's S3-compatible API (the sandbox listener) and the demo job's SigV4 key pair. */
@@ -139,6 +141,16 @@ export async function startRig(log: (msg: string) => void, external?: ExternalSt
     timeoutMs: 60_000,
   });
   onCleanup(() => Promise.resolve(store.destroy()));
+  const relay = await startTcpRelay(s3.endpoint);
+  const relayStore = new ObjectStore({
+    endpoint: relay.endpoint,
+    region: creds.region,
+    accessKeyId: creds.accessKeyId,
+    secretAccessKey: creds.secretAccessKey,
+    forcePathStyle: true,
+    timeoutMs: 60_000,
+  });
+  onCleanup(() => Promise.resolve(relayStore.destroy()));
   const gw = new GatewayClient(gateway.bootstrap.sandboxUrl, gateway.bootstrap.demoJob.token);
   onCleanup(() => Promise.resolve(gw.close()));
 
@@ -163,6 +175,8 @@ export async function startRig(log: (msg: string) => void, external?: ExternalSt
     presigned.close();
     gw.close();
     store.destroy();
+    relayStore.destroy();
+    await relay.stop();
     await gateway.stop();
     await s3.stop();
     removeTempDir(root);
@@ -177,6 +191,7 @@ export async function startRig(log: (msg: string) => void, external?: ExternalSt
     gw,
     direct: new DirectClient(store),
     presigned,
+    relay: { client: new DirectClient(relayStore), pid: relay.pid },
     bucket: BUCKET,
     dataset: DATASET,
     s3Api,

@@ -7,8 +7,9 @@ import { fmt, GiB, median, MiB, pct } from './stats';
 /**
  * Figures 2 and 5: large objects. Streaming throughput through the gateway against the direct
  * S3 client on the same store in the same run (64 MiB at 1 and 16 concurrent streams, 1 GiB at
- * one; median of several rounds, gateway and direct alternating), and the gateway's RSS growth
- * while it streams 1 GiB.
+ * one; median of several rounds, gateway, direct and relay taking turns), and the gateway's RSS
+ * growth while it streams 1 GiB. The direct client also runs through a bare TCP relay process:
+ * the floor for any extra hop on this machine, printed next to the gateway's ratio.
  */
 
 export const STREAM_ROWS: [RowId, RowId, RowId] = [
@@ -24,65 +25,82 @@ function check(o: BenchObject, results: Fetched[]): void {
   }
 }
 
+type Path = 'gw' | 'direct' | 'relay';
+const PATHS: Path[] = ['gw', 'direct', 'relay'];
+
 interface Throughput {
   gatewayMiBs: number;
   directMiBs: number;
+  /** The direct client through a bare TCP relay process: what any extra hop costs here. */
+  relayMiBs: number;
   ratio: number;
+  relayRatio: number;
   /** CPU seconds per GiB delivered, per process, on each path: where the cores went. */
-  cpuPerGiB: { viaGateway: { gateway: number; s3rver: number; client: number }; direct: { s3rver: number; client: number } };
+  cpuPerGiB: Record<Path, Cpu>;
   rounds: number;
 }
 
-/** CPU (µs) of the gateway, s3rver and this process, for deltas around a run. */
-function cpuNow(rig: Rig): { gateway: number; s3rver: number; client: number } {
-  const me = process.cpuUsage();
-  return { gateway: processCpuUs(rig.gateway.pid), s3rver: storeCpuUs(rig), client: me.user + me.system };
+/** CPU of the middle process (the gateway or the relay), the store and this process. */
+interface Cpu {
+  middle: number;
+  s3rver: number;
+  client: number;
 }
 
-function cpuDelta(a: ReturnType<typeof cpuNow>, b: ReturnType<typeof cpuNow>, acc: ReturnType<typeof cpuNow>): void {
-  acc.gateway += b.gateway - a.gateway;
+/** CPU (µs) of the path's middle process, the store and this process, for deltas around a run. */
+function cpuNow(rig: Rig, path: Path): Cpu {
+  const me = process.cpuUsage();
+  const middle = path === 'gw' ? processCpuUs(rig.gateway.pid) : path === 'relay' ? processCpuUs(rig.relay.pid) : 0;
+  return { middle, s3rver: storeCpuUs(rig), client: me.user + me.system };
+}
+
+function cpuDelta(a: Cpu, b: Cpu, acc: Cpu): void {
+  acc.middle += b.middle - a.middle;
   acc.s3rver += b.s3rver - a.s3rver;
   acc.client += b.client - a.client;
 }
 
 async function throughput(rig: Rig, o: BenchObject, streams: number, rounds: number): Promise<Throughput> {
   const bytes = streams * o.size;
-  const gwRates: number[] = [];
-  const dRates: number[] = [];
-  const gwCpu = { gateway: 0, s3rver: 0, client: 0 };
-  const dCpu = { gateway: 0, s3rver: 0, client: 0 };
-  const viaGateway = () => rig.gw.get(rig.dataset, o.key);
-  const viaDirect = () => rig.direct.get(rig.bucket, o.s3Key);
+  const fetch: Record<Path, () => Promise<Fetched>> = {
+    gw: () => rig.gw.get(rig.dataset, o.key),
+    direct: () => rig.direct.get(rig.bucket, o.s3Key),
+    relay: () => rig.relay.client.get(rig.bucket, o.s3Key),
+  };
+  const rates: Record<Path, number[]> = { gw: [], direct: [], relay: [] };
+  const cpu: Record<Path, Cpu> = {
+    gw: { middle: 0, s3rver: 0, client: 0 },
+    direct: { middle: 0, s3rver: 0, client: 0 },
+    relay: { middle: 0, s3rver: 0, client: 0 },
+  };
   // One unmeasured round each: warm sockets, JIT, page cache.
-  check(o, (await concurrently(streams, viaGateway)).results);
-  check(o, (await concurrently(streams, viaDirect)).results);
+  for (const path of PATHS) check(o, (await concurrently(streams, fetch[path])).results);
   for (let r = 0; r < rounds; r++) {
-    // Alternate which goes first, so neither always runs on a warmer (or hotter) machine.
-    const order = r % 2 === 0 ? (['gw', 'direct'] as const) : (['direct', 'gw'] as const);
-    for (const which of order) {
-      const cpu0 = cpuNow(rig);
-      const run = await concurrently(streams, which === 'gw' ? viaGateway : viaDirect);
-      cpuDelta(cpu0, cpuNow(rig), which === 'gw' ? gwCpu : dCpu);
+    // Rotate which goes first, so none always runs on a warmer (or hotter) machine.
+    for (let i = 0; i < PATHS.length; i++) {
+      const path = PATHS[(r + i) % PATHS.length];
+      const cpu0 = cpuNow(rig, path);
+      const run = await concurrently(streams, fetch[path]);
+      cpuDelta(cpu0, cpuNow(rig, path), cpu[path]);
       check(o, run.results);
-      (which === 'gw' ? gwRates : dRates).push(bytes / MiB / (run.elapsedNs / 1e9));
+      rates[path].push(bytes / MiB / (run.elapsedNs / 1e9));
     }
   }
-  const gatewayMiBs = median(gwRates);
-  const directMiBs = median(dRates);
   const perGiB = (us: number) => Math.round((us / 1e6 / ((rounds * bytes) / GiB)) * 1000) / 1000;
+  const perGiBOf = (c: Cpu): Cpu => ({ middle: perGiB(c.middle), s3rver: perGiB(c.s3rver), client: perGiB(c.client) });
+  const [gatewayMiBs, directMiBs, relayMiBs] = [median(rates.gw), median(rates.direct), median(rates.relay)];
   return {
     gatewayMiBs,
     directMiBs,
+    relayMiBs,
     ratio: gatewayMiBs / directMiBs,
-    cpuPerGiB: {
-      viaGateway: { gateway: perGiB(gwCpu.gateway), s3rver: perGiB(gwCpu.s3rver), client: perGiB(gwCpu.client) },
-      direct: { s3rver: perGiB(dCpu.s3rver), client: perGiB(dCpu.client) },
-    },
+    relayRatio: relayMiBs / directMiBs,
+    cpuPerGiB: { gw: perGiBOf(cpu.gw), direct: perGiBOf(cpu.direct), relay: perGiBOf(cpu.relay) },
     rounds,
   };
 }
 
-const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+const sum = (c: Cpu) => c.middle + c.s3rver + c.client;
 
 export async function throughputFigures(rig: Rig): Promise<FigureResult[]> {
   const out: FigureResult[] = [];
@@ -96,7 +114,9 @@ export async function throughputFigures(rig: Rig): Promise<FigureResult[]> {
     out.push({
       ...row,
       measured: `${fmt(t.gatewayMiBs, 0)} MiB/s via gateway (median of ${rounds})`,
-      direct: `direct ${fmt(t.directMiBs, 0)} MiB/s → ${pct(t.ratio)}; all-process CPU ${fmt(sum(t.cpuPerGiB.viaGateway), 2)} vs ${fmt(sum(t.cpuPerGiB.direct), 2)} s/GiB`,
+      direct:
+        `direct ${fmt(t.directMiBs, 0)} MiB/s → ${pct(t.ratio)}; all-process CPU ${fmt(sum(t.cpuPerGiB.gw), 2)} vs ${fmt(sum(t.cpuPerGiB.direct), 2)} s/GiB ` +
+        `(gateway ${fmt(t.cpuPerGiB.gw.middle, 2)}); bare TCP relay ${fmt(t.relayMiBs, 0)} MiB/s → ${pct(t.relayRatio)}, relay ${fmt(t.cpuPerGiB.relay.middle, 2)} s/GiB`,
       pass: t.ratio >= target,
       values: {
         unit: 'MiB/s',
@@ -106,11 +126,16 @@ export async function throughputFigures(rig: Rig): Promise<FigureResult[]> {
         gatewayMiBs: t.gatewayMiBs,
         directMiBs: t.directMiBs,
         ratio: t.ratio,
-        gatewayCpuSecondsPerGiB: t.cpuPerGiB.viaGateway.gateway,
-        viaGatewayS3rverCpuSecondsPerGiB: t.cpuPerGiB.viaGateway.s3rver,
-        viaGatewayClientCpuSecondsPerGiB: t.cpuPerGiB.viaGateway.client,
+        relayMiBs: t.relayMiBs,
+        relayRatio: t.relayRatio,
+        gatewayCpuSecondsPerGiB: t.cpuPerGiB.gw.middle,
+        viaGatewayS3rverCpuSecondsPerGiB: t.cpuPerGiB.gw.s3rver,
+        viaGatewayClientCpuSecondsPerGiB: t.cpuPerGiB.gw.client,
         directS3rverCpuSecondsPerGiB: t.cpuPerGiB.direct.s3rver,
         directClientCpuSecondsPerGiB: t.cpuPerGiB.direct.client,
+        relayCpuSecondsPerGiB: t.cpuPerGiB.relay.middle,
+        viaRelayS3rverCpuSecondsPerGiB: t.cpuPerGiB.relay.s3rver,
+        viaRelayClientCpuSecondsPerGiB: t.cpuPerGiB.relay.client,
       },
     });
   }
