@@ -63,7 +63,7 @@ function cpuDelta(a: Cpu, b: Cpu, acc: Cpu): void {
 async function throughput(rig: Rig, o: BenchObject, streams: number, rounds: number): Promise<Throughput> {
   const bytes = streams * o.size;
   const fetch: Record<Path, () => Promise<Fetched>> = {
-    gw: () => rig.gw.get(rig.dataset, o.key),
+    gw: () => rig.gw.stream(rig.dataset, o.key),
     direct: () => rig.direct.get(rig.bucket, o.s3Key),
     relay: () => rig.relay.client.get(rig.bucket, o.s3Key),
   };

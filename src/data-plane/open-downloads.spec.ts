@@ -39,6 +39,7 @@ describe('open downloads and a store that stops sending', () => {
     let failure: Error | undefined;
     out.on('data', (c: Buffer) => (received += c.length));
     out.on('error', (err) => (failure = err));
+    out.resume(); // as the reply's pipe does
     store.write(Buffer.alloc(1000));
     await sleep(20);
     expect(await downloads.sweep()).toBe(0); // bytes just came: not stalled
@@ -47,6 +48,7 @@ describe('open downloads and a store that stops sending', () => {
     expect(await downloads.sweep()).toBe(1);
     await sleep(10);
     expect(failure?.message).toMatch(/object store stalled/);
+    expect(out).toBe(store); // served as is: no stream in between
     expect(store.destroyed).toBe(true);
     expect(received).toBe(1000);
     expect(leaves).toEqual([
@@ -88,5 +90,23 @@ describe('open downloads and a store that stops sending', () => {
     }
     expect(out.destroyed).toBe(false);
     out.destroy();
+  });
+
+  it('loses no byte before its consumer pipes it, and counts what it handed on when cut', async () => {
+    const { downloads, download, leaves } = rig();
+    const store = new PassThrough();
+    const out = downloads.watch(store, download);
+    store.write(Buffer.alloc(3000, 1));
+    await sleep(20); // the reply pipes the body only after the read's leaf is logged
+    const got: Buffer[] = [];
+    const sink = new Writable({ write: (c: Buffer, _e, done) => void (got.push(c), done()) });
+    out.pipe(sink);
+    store.write(Buffer.alloc(500, 2));
+    await sleep(10);
+    expect(Buffer.concat(got)).toEqual(Buffer.concat([Buffer.alloc(3000, 1), Buffer.alloc(500, 2)]));
+    await sleep(STALL_MS + 50);
+    await downloads.sweep();
+    expect(await downloads.sweep()).toBe(1);
+    expect(leaves).toEqual([expect.objectContaining({ detail: { reason: 'object store stalled', bytesServed: 3500 } })]);
   });
 });

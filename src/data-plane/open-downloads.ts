@@ -1,5 +1,4 @@
-import { type Readable, Transform } from 'node:stream';
-import { finished } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import { type AuditLog, type RequestMeta } from '../audit/audit-log.service';
 import { type Clock } from '../clock/clock';
@@ -23,7 +22,7 @@ export interface WatchedDownload {
 interface Entry {
   download: WatchedDownload;
   source: Readable;
-  out: Transform;
+  /** Bytes handed on to the reply so far. */
   served: number;
   /** Since when the download has been waiting for the store with room to send (ms, monotonic). */
   waitingSince: number;
@@ -61,30 +60,25 @@ export class OpenDownloads {
     return this.open.size;
   }
 
-  /** The body as served: its bytes counted, and cut when the download's rights go. */
+  /**
+   * Watches a body on its way out: its bytes counted as they are handed on, the download cut when
+   * its rights go. The body itself is what gets served (piped socket to socket, no Transform in
+   * between): the counter is one more 'data' listener, and the body stays paused until its
+   * consumer (the reply's pipe) resumes it, so no chunk is emitted before that consumer listens.
+   */
   watch(body: Readable, download: WatchedDownload): Readable {
-    const entry: Entry = {
-      download,
-      source: body,
-      served: 0,
-      waitingSince: performance.now(),
-      suspect: false,
-      out: new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          entry.served += chunk.length;
-          done(null, chunk);
-        },
-      }),
-    };
-    body.on('error', (err) => entry.out.destroy(err));
-    body.on('data', () => (entry.waitingSince = performance.now()));
-    body.pipe(entry.out);
+    const entry: Entry = { download, source: body, served: 0, waitingSince: performance.now(), suspect: false };
+    body.on('data', (chunk: Buffer) => {
+      entry.served += chunk.length;
+      entry.waitingSince = performance.now();
+    });
+    body.pause();
     this.open.add(entry);
-    finished(entry.out, () => {
+    finished(body, () => {
       this.open.delete(entry);
       if (!body.destroyed) body.destroy();
     });
-    return entry.out;
+    return body;
   }
 
   start(): void {
@@ -135,9 +129,8 @@ export class OpenDownloads {
   /** Ends the download now; resolves when its leaf is logged (or failed to be). */
   private async cut(entry: Entry, reason: string): Promise<void> {
     this.open.delete(entry);
-    entry.source.unpipe(entry.out);
-    entry.source.destroy();
-    entry.out.destroy(new Error(`download cut: ${reason}`));
+    // The reply sees its body fail after its headers went out, and ends the response mid-body.
+    entry.source.destroy(new Error(`download cut: ${reason}`));
     await this.audit
       .record(entry.download.meta, {
         ...entry.download.leaf,
@@ -162,16 +155,10 @@ export class OpenDownloads {
 
 /**
  * Whether a download is waiting on the store: the store still owes bytes, and everything it sent
- * has gone on to the client, which is reading (nothing buffered on the way, the reply flowing).
- * A client that holds the stream back — a paused or full reply, bytes buffered for it — is not.
+ * has gone on to the client, which is reading (the body flowing, nothing buffered in it). A client
+ * that holds the stream back has the reply's pipe pause the body, so it is not.
  */
 function waitingForStore(e: Entry): boolean {
-  if (e.source.readableEnded || e.out.writableEnded || e.out.destroyed) return false;
-  return (
-    e.source.readableFlowing === true &&
-    e.out.readableFlowing === true &&
-    e.out.readableLength === 0 &&
-    e.out.writableLength === 0 &&
-    e.source.readableLength === 0
-  );
+  const s = e.source;
+  return !s.readableEnded && !s.destroyed && s.readableFlowing === true && s.readableLength === 0;
 }

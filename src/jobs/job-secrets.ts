@@ -15,8 +15,18 @@ export class JobSecrets {
 
   /** The job holding an access key and its secret; undefined for a key no job holds. */
   async lookup(accessKeyId: string): Promise<{ job: JobRecord; secret: string } | undefined> {
+    const job = await this.holder(accessKeyId);
+    return job === undefined ? undefined : { job, secret: this.secretOf(job) };
+  }
+
+  /** The job holding an access key, its secret still sealed; undefined for a key no job holds. */
+  async holder(accessKeyId: string): Promise<(JobRecord & { secretSealed: string }) | undefined> {
     const job = await this.jobs.getByAccessKey(accessKeyId);
-    if (job === undefined || job.secretSealed === null) return undefined;
-    return { job, secret: unseal(this.keys.sealKey, job.secretSealed, `job:${job.id}`) };
+    return job === undefined || job.secretSealed === null ? undefined : { ...job, secretSealed: job.secretSealed };
+  }
+
+  /** A job's secret, unsealed. */
+  secretOf(job: JobRecord & { secretSealed: string }): string {
+    return unseal(this.keys.sealKey, job.secretSealed, `job:${job.id}`);
   }
 }

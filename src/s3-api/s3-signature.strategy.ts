@@ -12,7 +12,8 @@ import { S3_UNSUPPORTED_CODE, S3Error } from './s3-error';
 import { SignaturePolicy } from './signature-policy';
 import { isSigV2, type SigV2Success, verifySigV2 } from './sigv2/sigv2-verifier';
 import { headersFromRaw, headerValues, splitTarget } from './sigv4/canonical-request';
-import { type S3AuthErrorCode, type SigV4Success, verifySigV4 } from './sigv4/sigv4-verifier';
+import { SigningKeys } from './sigv4/signing-keys';
+import { type S3AuthErrorCode, type SigningScope, type SigV4Success, verifySigV4 } from './sigv4/sigv4-verifier';
 
 /** A job authenticated by its access key pair, with what the handler needs to verify the payload. */
 export interface S3Caller extends JobPrincipal {
@@ -35,6 +36,9 @@ function statusOf(code: S3AuthErrorCode): number {
  */
 @Injectable()
 export class S3SignatureStrategy extends PassportStrategy(Strategy, 'sandbox-s3') {
+  /** SigV4 keys derived once per job and day, not per request. */
+  private readonly signingKeys = new SigningKeys();
+
   constructor(
     private readonly secrets: JobSecrets,
     private readonly clock: Clock,
@@ -51,6 +55,12 @@ export class S3SignatureStrategy extends PassportStrategy(Strategy, 'sandbox-s3'
       job = found?.job;
       return found?.secret;
     };
+    const lookupSigningKey = async (accessKeyId: string, scope: SigningScope) => {
+      const holder = await this.secrets.holder(accessKeyId);
+      job = holder;
+      if (holder === undefined) return undefined;
+      return this.signingKeys.get({ id: holder.id, sealed: holder.secretSealed }, scope, () => this.secrets.secretOf(holder));
+    };
     const rawTarget = req.raw.url ?? '';
     const headers = headersFromRaw(req.raw.rawHeaders);
     const authorization = headerValues(headers, 'authorization');
@@ -63,7 +73,7 @@ export class S3SignatureStrategy extends PassportStrategy(Strategy, 'sandbox-s3'
         )
       : await verifySigV4(
           { method: req.raw.method ?? '', rawTarget, headers },
-          { region: this.config.s3Api.region, service: 's3', now: () => this.clock.now(), lookupSecret },
+          { region: this.config.s3Api.region, service: 's3', now: () => this.clock.now(), lookupSigningKey },
         );
     if (!result.ok) throw new S3Error(statusOf(result.code), result.code, result.message);
     if (job === undefined)

@@ -1,7 +1,7 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { EMPTY_SHA256, STREAMING_PAYLOAD, UNSIGNED_PAYLOAD, sha256Hex, type HeaderList, type RawSignedRequest } from './canonical-request';
-import { parseAmzDate, verifySigV4, type SigV4Result, type SigV4VerifierOptions } from './sigv4-verifier';
+import { parseAmzDate, signingKeyFromSecret, verifySigV4, type SigV4Result, type SigV4VerifierOptions } from './sigv4-verifier';
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 
@@ -43,7 +43,7 @@ function opts(over: Partial<SigV4VerifierOptions> = {}): SigV4VerifierOptions {
   return {
     region: REGION,
     service: 's3',
-    lookupSecret: (id) => Promise.resolve(id === AKID ? SECRET : undefined),
+    lookupSigningKey: signingKeyFromSecret((id) => Promise.resolve(id === AKID ? SECRET : undefined)),
     now: () => NOW,
     ...over,
   };

@@ -2,9 +2,9 @@
  * Server-side SigV4 verification (header and presigned-query forms), S3 rules.
  *
  * Order matters for the unknown-key rule: every check that does not need the secret runs
- * first; then the secret is looked up and the full HMAC chain runs whether or not the key
- * exists (a dummy secret stands in), and an unknown key yields exactly the same failure as a
- * wrong signature.
+ * first; then the signing key is looked up and the signature computed whether or not the key
+ * exists (a dummy key, kept per scope like a known one, stands in), and an unknown key yields
+ * exactly the same failure as a wrong signature.
  *
  * The payload is not read here: the result says whether it is unsigned, aws-chunked streaming
  * (the caller must verify the chunk signature chain, seeded by `seedSignature`/`signingKey`),
@@ -110,11 +110,30 @@ export type SigV4Result = SigV4Success | SigV4Failure;
 
 export type SecretLookup = (accessKeyId: string) => Promise<string | undefined>;
 
+/** A signing key's scope: the day (`YYYYMMDD`), region and service it signs for. */
+export interface SigningScope {
+  date: string;
+  region: string;
+  service: string;
+}
+
+/** The derived signing key of an access key for a scope; undefined for a key no one holds. */
+export type SigningKeyLookup = (accessKeyId: string, scope: SigningScope) => Promise<Buffer | undefined>;
+
+/** A signing key lookup that derives the key from the secret every time (no cache). */
+export function signingKeyFromSecret(lookupSecret: SecretLookup): SigningKeyLookup {
+  return async (accessKeyId, { date, region, service }) => {
+    const secret = await lookupSecret(accessKeyId);
+    return secret === undefined ? undefined : deriveSigningKey(secret, date, region, service);
+  };
+}
+
 export interface SigV4VerifierOptions {
   region: string;
   /** `s3` for the S3 API. */
   service: string;
-  lookupSecret: SecretLookup;
+  /** The key the request must have been signed with (a caller may keep derived keys: S3SigningKeys). */
+  lookupSigningKey: SigningKeyLookup;
   now?: () => Date;
 }
 
@@ -136,6 +155,19 @@ interface ParsedAuth {
 }
 
 const DUMMY_SECRET = randomBytes(30).toString('base64');
+const dummyKeys = new Map<string, Buffer>();
+
+/** The key an unknown access key is checked against (kept per scope, as a known key's is). */
+function dummyKey(date: string, region: string, service: string): Buffer {
+  const id = `${date}/${region}/${service}`;
+  let key = dummyKeys.get(id);
+  if (key === undefined) {
+    if (dummyKeys.size >= 8) dummyKeys.clear();
+    key = deriveSigningKey(DUMMY_SECRET, date, region, service);
+    dummyKeys.set(id, key);
+  }
+  return key;
+}
 const SIGNATURE_RE = /^[0-9a-f]{64}$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const HEADER_NAME_RE = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -337,10 +369,10 @@ export async function verifySigV4(req: RawSignedRequest, opts: SigV4VerifierOpti
   const { auth, canonicalRequest, payload } = prepared;
   const { accessKeyId, date } = auth.credential;
 
-  const secret = await opts.lookupSecret(accessKeyId);
-  const known = secret !== undefined;
+  const found = await opts.lookupSigningKey(accessKeyId, { date, region: opts.region, service: opts.service });
+  const known = found !== undefined;
   const scope = credentialScope(date, opts.region, opts.service);
-  const key = deriveSigningKey(known ? secret : DUMMY_SECRET, date, opts.region, opts.service);
+  const key = found ?? dummyKey(date, opts.region, opts.service);
   const expected = Buffer.from(computeSignature(key, buildStringToSign(ALGORITHM, auth.amzDate, scope, canonicalRequest)), 'hex');
   const matches = timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'));
   if (!(matches && known)) {
