@@ -183,6 +183,11 @@ export function startTcpRelay(target: string): Promise<Child & { endpoint: strin
   return startEndpointChild('tcp-relay-child.js', target, 'tcp relay');
 }
 
+/** A bare HTTP relay to the store at `target` in its own process (src/bench/http-relay-child.ts). */
+export function startHttpRelay(target: string): Promise<Child & { endpoint: string }> {
+  return startEndpointChild('http-relay-child.js', target, 'http relay');
+}
+
 /** A bench child that prints one JSON line with its endpoint once it listens. */
 async function startEndpointChild(script: string, arg: string, label: string): Promise<Child & { endpoint: string }> {
   const proc = spawn(process.execPath, [join(__dirname, script), arg], { stdio: ['pipe', 'pipe', 'pipe'] });

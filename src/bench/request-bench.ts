@@ -64,6 +64,20 @@ export async function ttfbFigure(rig: Rig): Promise<FigureResult> {
   };
 }
 
+/**
+ * The floor: the same read presigned through a bare HTTP relay (node:http + undici, nothing else)
+ * at `concurrency` clients, and that relay's CPU per request.
+ */
+async function httpRelayFloor(rig: Rig, concurrency: number): Promise<{ rps: number; cpuUsPerReq: number; errors: number }> {
+  const ok = (f: Fetched) => f.status === 200 && f.bytes === rig.small.size;
+  const get = () => rig.httpRelay.client.get(rig.bucket, rig.small.s3Key);
+  await closedLoop(concurrency, LOAD_WARMUP_MS, get, ok);
+  const cpu0 = processCpuUs(rig.httpRelay.pid);
+  const r = await closedLoop(concurrency, LOAD_MS, get, ok);
+  const cpu = processCpuUs(rig.httpRelay.pid) - cpu0;
+  return { rps: r.ok / (r.elapsedNs / 1e9), cpuUsPerReq: cpu / Math.max(1, r.ok + r.errors), errors: r.errors };
+}
+
 export async function smallGetFigure(rig: Rig): Promise<FigureResult> {
   const { gw, direct, small } = rig;
   const ok = (f: Fetched) => f.status === 200 && f.bytes === small.size;
@@ -88,12 +102,13 @@ export async function smallGetFigure(rig: Rig): Promise<FigureResult> {
   const s3CpuD = storeCpuUs(rig) - s3CpuD0;
   const meD = process.cpuUsage(meD0);
   const dRps = d.ok / (d.elapsedNs / 1e9);
+  const floor = await httpRelayFloor(rig, CONCURRENCY);
 
   const errors = g.errors === 0 ? '' : `, ${g.errors} errors (first: ${g.firstError ?? '?'})`;
   return {
     ...SMALL_ROW,
     measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${errors}`,
-    direct: `direct S3: ${fmt(dRps, 0)} req/s (gateway ${fmt((gwRps / dRps) * 100, 0)} %)`,
+    direct: `direct S3: ${fmt(dRps, 0)} req/s (gateway ${fmt((gwRps / dRps) * 100, 0)} %); bare HTTP relay ${fmt(floor.cpuUsPerReq, 0)} µs/req CPU, ${fmt(floor.rps, 0)} req/s`,
     pass: g.errors === 0 && cpuPerReq <= 300,
     values: {
       unit: 'req/s; µs CPU per request',
@@ -111,6 +126,9 @@ export async function smallGetFigure(rig: Rig): Promise<FigureResult> {
       s3rverCpuUsPerReqDirect: s3CpuD / Math.max(1, d.ok),
       // The S3 SDK's own cost per GetObject (+ node:http), which the gateway also pays per read.
       directClientCpuUsPerReq: (meD.user + meD.system) / Math.max(1, d.ok),
+      httpRelayReqPerSec: floor.rps,
+      httpRelayCpuUsPerReq: floor.cpuUsPerReq,
+      httpRelayErrors: floor.errors,
     },
   };
 }
@@ -130,11 +148,12 @@ export async function smallGetOneFigure(rig: Rig): Promise<FigureResult> {
   await closedLoop(1, LOAD_WARMUP_MS, directGet, ok);
   const d = await closedLoop(1, LOAD_MS, directGet, ok);
   const dRps = d.ok / (d.elapsedNs / 1e9);
+  const floor = await httpRelayFloor(rig, 1);
   const errors = g.errors === 0 ? '' : `, ${g.errors} errors (first: ${g.firstError ?? '?'})`;
   return {
     ...SMALL_ONE_ROW,
     measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${errors}`,
-    direct: `presigned GET over node:http: ${fmt(dRps, 0)} req/s (gateway ${fmt((gwRps / dRps) * 100, 0)} %)`,
+    direct: `presigned GET over node:http: ${fmt(dRps, 0)} req/s (gateway ${fmt((gwRps / dRps) * 100, 0)} %); bare HTTP relay ${fmt(floor.cpuUsPerReq, 0)} µs/req CPU, ${fmt(floor.rps, 0)} req/s`,
     pass: g.errors === 0 && cpuPerReq <= 300,
     values: {
       unit: 'req/s; µs CPU per request',
@@ -146,6 +165,9 @@ export async function smallGetOneFigure(rig: Rig): Promise<FigureResult> {
       gatewayCpuUsPerReq: cpuPerReq,
       directReqPerSec: dRps,
       directErrors: d.errors,
+      httpRelayReqPerSec: floor.rps,
+      httpRelayCpuUsPerReq: floor.cpuUsPerReq,
+      httpRelayErrors: floor.errors,
     },
   };
 }

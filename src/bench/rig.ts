@@ -5,7 +5,17 @@ import { Readable } from 'node:stream';
 import { ObjectStore } from '../storage/object-store.service';
 import { preparePolicyDir } from './bench-policies';
 import { DirectClient, GatewayClient, PresignedClient } from './http-load';
-import { type Child, onCleanup, processCpuUs, removeTempDir, startGateway, startS3rver, startTcpRelay, tempDir } from './processes';
+import {
+  type Child,
+  onCleanup,
+  processCpuUs,
+  removeTempDir,
+  startGateway,
+  startHttpRelay,
+  startS3rver,
+  startTcpRelay,
+  tempDir,
+} from './processes';
 import { GiB, MiB } from './stats';
 
 /**
@@ -49,6 +59,8 @@ export interface Rig {
   presigned: PresignedClient;
   /** The direct client through a bare TCP relay in its own process: the floor for any proxy here. */
   relay: { client: DirectClient; pid: number };
+  /** Presigned GETs through a bare HTTP relay (node:http + undici) in its own process: the floor per small read. */
+  httpRelay: { client: PresignedClient; pid: number };
   bucket: string;
   dataset: string;
   /** The gateway's S3-compatible API (the sandbox listener) and the demo job's SigV4 key pair. */
@@ -171,8 +183,14 @@ export async function startRig(log: (msg: string) => void, external?: ExternalSt
   const presigned = new PresignedClient(s3.endpoint, creds, creds.region);
   onCleanup(() => Promise.resolve(presigned.close()));
   await presigned.prepare(BUCKET, small.s3Key);
+  const httpRelay = await startHttpRelay(s3.endpoint);
+  const viaHttpRelay = new PresignedClient(httpRelay.endpoint, creds, creds.region);
+  onCleanup(() => Promise.resolve(viaHttpRelay.close()));
+  await viaHttpRelay.prepare(BUCKET, small.s3Key);
   const stop = async () => {
     presigned.close();
+    viaHttpRelay.close();
+    await httpRelay.stop();
     gw.close();
     store.destroy();
     relayStore.destroy();
@@ -192,6 +210,7 @@ export async function startRig(log: (msg: string) => void, external?: ExternalSt
     direct: new DirectClient(store),
     presigned,
     relay: { client: new DirectClient(relayStore), pid: relay.pid },
+    httpRelay: { client: viaHttpRelay, pid: httpRelay.pid },
     bucket: BUCKET,
     dataset: DATASET,
     s3Api,
