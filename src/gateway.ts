@@ -68,14 +68,18 @@ export class Gateway {
       // applied while streaming, by the egress service.
       const limits = config.connections;
       const timeouts = { idleMs: limits.idleSeconds * 1000, headersMs: limits.headersSeconds * 1000 };
+      // Access lines are info-level: below that they are not even built (a per-request cost).
+      const accessLog = opts.logger !== false && (config.logLevel === 'info' || config.logLevel === 'debug');
       const sandbox = await createListener(SandboxModule.register(services), 'Cage sandbox API', opts.logger, {
         rawBodies: true,
+        accessLog,
         metrics: { registry: metrics, listener: 'sandbox' },
         limits: { maxConnections: limits.sandboxMax, perAddress: limits.sandboxPerAddress, ...timeouts },
       });
       // People reach the control listener through an ingress, often from one address: its own
       // total limit only.
       const control = await createListener(ControlModule.register(services), 'Cage control API', opts.logger, {
+        accessLog,
         metrics: { registry: metrics, listener: 'control' },
         limits: { maxConnections: limits.controlMax, perAddress: limits.controlMax, ...timeouts },
       });
@@ -142,7 +146,12 @@ async function createListener(
   module: DynamicModule,
   title: string,
   logger: LoggerService | false | undefined,
-  opts: { rawBodies?: boolean; metrics: { registry: CageMetrics; listener: 'control' | 'sandbox' }; limits: ConnectionLimits },
+  opts: {
+    rawBodies?: boolean;
+    accessLog: boolean;
+    metrics: { registry: CageMetrics; listener: 'control' | 'sandbox' };
+    limits: ConnectionLimits;
+  },
 ): Promise<{ app: NestFastifyApplication; doc: OpenAPIObject }> {
   const adapter = new FastifyAdapter({
     // Each request gets a fresh id; a client-sent id is never trusted as ours.
@@ -196,14 +205,15 @@ async function createListener(
   const access = new Logger('Access');
   fastify.addHook('onResponse', (req, reply, done) => {
     // The path only: query strings may carry presigned signatures.
-    access.log({
-      message: 'request',
-      method: req.method,
-      path: (req.raw.url ?? '').split('?')[0],
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 100) / 100,
-      requestId: req.id,
-    });
+    if (opts.accessLog)
+      access.log({
+        message: 'request',
+        method: req.method,
+        path: (req.raw.url ?? '').split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        requestId: req.id,
+      });
     // By route pattern, never by URL: object keys and dataset names are not label values.
     opts.metrics.registry.observeRequest(
       opts.metrics.listener,
