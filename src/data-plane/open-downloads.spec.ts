@@ -1,4 +1,4 @@
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Transform, Writable } from 'node:stream';
 import { type AuditLog } from '../audit/audit-log.service';
 import { OpenDownloads, type WatchedDownload } from './open-downloads';
 
@@ -108,5 +108,26 @@ describe('open downloads and a store that stops sending', () => {
     await downloads.sweep();
     expect(await downloads.sweep()).toBe(1);
     expect(leaves).toEqual([expect.objectContaining({ detail: { reason: 'object store stalled', bytesServed: 3500 } })]);
+  });
+
+  it('lets a body go whose output ended though its input never finished (a trimmed range)', async () => {
+    const { downloads, download } = rig();
+    const source = new PassThrough();
+    // As trimToRange does: the last wanted byte ends the output and the source is dropped.
+    const trimmed = new Transform({
+      transform(chunk: Buffer, _e, done) {
+        this.push(chunk.subarray(0, 1));
+        this.push(null);
+        source.destroy();
+        done();
+      },
+    });
+    source.pipe(trimmed);
+    const out = downloads.watch(trimmed, download);
+    out.pipe(new Writable({ write: (_c, _e, done) => done() }));
+    source.write(Buffer.alloc(100));
+    await sleep(20);
+    expect(downloads.size).toBe(0);
+    expect(trimmed.destroyed).toBe(true);
   });
 });

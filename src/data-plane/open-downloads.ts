@@ -74,7 +74,9 @@ export class OpenDownloads {
     });
     body.pause();
     this.open.add(entry);
-    finished(body, () => {
+    // The readable side only: a body that is a Transform (a range trimmed from a wider answer)
+    // ends its output without its input ever finishing, and is done all the same.
+    finished(body, { readable: true, writable: false }, () => {
       this.open.delete(entry);
       if (!body.destroyed) body.destroy();
     });

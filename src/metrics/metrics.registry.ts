@@ -181,7 +181,8 @@ export class CageMetrics {
   /** Counts an open download until its body ends, fails or is destroyed. */
   streamOpened(listener: MetricsListener, body: Readable): void {
     this.openStreams.inc({ listener });
-    finished(body, () => this.openStreams.dec({ listener }));
+    // The readable side only, as the download watcher does (a trimmed range's Transform).
+    finished(body, { readable: true, writable: false }, () => this.openStreams.dec({ listener }));
   }
 
   connectionRefused(listener: MetricsListener, reason: 'listener' | 'address'): void {
