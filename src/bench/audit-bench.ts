@@ -33,6 +33,9 @@ const IN_FLIGHT = 1000;
 const WARMUP = 2000;
 const SPREAD_TOTAL = 5000;
 const SINGLE = 300;
+/** Appends alone after the process idled `IDLE_MS`, as for a lone request: how a cold commit costs. */
+const IDLE_SINGLE = 100;
+const IDLE_MS = 10;
 
 function leaf(i: number): AuditLeaf {
   return {
@@ -96,6 +99,7 @@ interface AuditRuns {
   burst: { perSecond: number; elapsedMs: number };
   spread: { perSecond: number; elapsedMs: number };
   singleP50Ms: number;
+  idleSingleP50Ms: number;
   rows: number;
 }
 
@@ -112,15 +116,37 @@ async function measure(db: Database): Promise<AuditRuns> {
     await writer.append(leaf(i));
     single.push(nsToMs(nowNs() - t0));
   }
+  const idle: number[] = [];
+  for (let i = 0; i < IDLE_SINGLE; i++) {
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const t0 = nowNs();
+    await writer.append(leaf(SINGLE + i));
+    idle.push(nsToMs(nowNs() - t0));
+  }
   await writer.close();
   const { rows } = await db.query<{ n: string | number }>('SELECT count(*) AS n FROM audit_leaves');
-  return { burst, spread, singleP50Ms: distribution(single).p50, rows: Number(rows[0]?.n ?? 0) };
+  return {
+    burst,
+    spread,
+    singleP50Ms: distribution(single).p50,
+    idleSingleP50Ms: distribution(idle).p50,
+    rows: Number(rows[0]?.n ?? 0),
+  };
 }
 
 function rows(ids: Pair, target: number, r: AuditRuns, extra: Record<string, string | number>): FigureResult[] {
-  const expected = WARMUP + TOTAL + SPREAD_TOTAL + SINGLE;
-  const common = { unit: 'appends/s', inFlight: IN_FLIGHT, maxBatch: 512, singleAppendP50Ms: r.singleP50Ms, rowsInTable: r.rows, ...extra };
-  const single = `one append alone: p50 ${fmt(r.singleP50Ms, 2)} ms`;
+  const expected = WARMUP + TOTAL + SPREAD_TOTAL + SINGLE + IDLE_SINGLE;
+  const common = {
+    unit: 'appends/s',
+    inFlight: IN_FLIGHT,
+    maxBatch: 512,
+    singleAppendP50Ms: r.singleP50Ms,
+    idleSingleAppendP50Ms: r.idleSingleP50Ms,
+    idleMs: IDLE_MS,
+    rowsInTable: r.rows,
+    ...extra,
+  };
+  const single = `one append alone: p50 ${fmt(r.singleP50Ms, 2)} ms back to back, ${fmt(r.idleSingleP50Ms, 2)} ms after ${IDLE_MS} ms idle`;
   return [
     {
       ...ids[0],
