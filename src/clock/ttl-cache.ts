@@ -27,8 +27,13 @@ export class TtlCache<K, V> {
   set(key: K, value: V): void {
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
+      // Entries sit in the order they were set (set re-inserts), so the expired ones come first:
+      // the walk stops at the first fresh one instead of reading all of them on every miss.
       const cutoff = this.now() - this.ttlMs;
-      for (const [k, e] of this.entries) if (e.at <= cutoff) this.entries.delete(k);
+      for (const [k, e] of this.entries) {
+        if (e.at > cutoff) break;
+        this.entries.delete(k);
+      }
       for (const k of this.entries.keys()) {
         if (this.entries.size < this.maxEntries) break;
         this.entries.delete(k);
