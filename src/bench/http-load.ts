@@ -39,6 +39,11 @@ function drain(body: Readable, t0: number): Promise<{ bytes: number; firstNs: nu
   });
 }
 
+/** The sandbox path of an object: /v1/datasets/{dataset}/objects/{key}, each segment encoded. */
+function objectPath(dataset: string, key: string): string {
+  return `/v1/datasets/${encodeURIComponent(dataset)}/objects/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
 export class GatewayClient {
   readonly agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
   /** For streams: the same HTTP client (undici) the direct client reads the store with. */
@@ -62,7 +67,7 @@ export class GatewayClient {
 
   /** GET {base}/v1/datasets/{dataset}/objects/{key}, body counted and discarded. */
   get(dataset: string, key: string, range?: string): Promise<Fetched> {
-    const path = `/v1/datasets/${encodeURIComponent(dataset)}/objects/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const path = objectPath(dataset, key);
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     if (range !== undefined) headers.range = range;
     const t0 = nowNs();
@@ -84,7 +89,7 @@ export class GatewayClient {
    * client libraries (node:http spends markedly more CPU per GiB reading a body: measured).
    */
   async stream(dataset: string, key: string): Promise<Fetched> {
-    const path = `/v1/datasets/${encodeURIComponent(dataset)}/objects/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const path = objectPath(dataset, key);
     this.pool ??= new Pool(this.baseUrl, { connections: 256 });
     const t0 = nowNs();
     const res = await this.pool.request({ path, method: 'GET', headers: { authorization: `Bearer ${this.token}` } });

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
+import { closeServer, listenOnLoopback, serveAsChild } from './child-endpoint';
 
 /**
  * The floor for a small read through any HTTP gateway written in Node on this machine: a bare
@@ -10,7 +11,7 @@ import { Pool } from 'undici';
  * Usage: node http-relay-child.js <store-url>; prints one JSON line with its endpoint once
  * listening; stops on SIGTERM/SIGINT or when its parent's pipe closes.
  */
-function main(): void {
+async function main(): Promise<void> {
   const store = new Pool(new URL(process.argv[2] ?? '').origin, { connections: 256 });
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     store
@@ -33,20 +34,14 @@ function main(): void {
         res.end();
       });
   });
-  const stop = () => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
-    void store.destroy();
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.stdin.on('end', stop);
-  process.stdin.resume();
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('relay: no port');
-    process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${address.port}`, pid: process.pid })}\n`);
+  const endpoint = await listenOnLoopback(server);
+  serveAsChild(endpoint, async () => {
+    await closeServer(server, () => server.closeAllConnections());
+    await store.destroy();
   });
 }
 
-main();
+main().catch((err: Error) => {
+  process.stderr.write(`http-relay-child: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,4 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
+import { closeServer, listenOnLoopback, serveAsChild } from './child-endpoint';
 
 /**
  * The floor for any proxy written in Node on this machine: a bare TCP relay in its own process
@@ -9,7 +10,7 @@ import { connect, createServer, type Socket } from 'node:net';
  * Usage: node tcp-relay-child.js <target-url>; prints one JSON line with its endpoint once
  * listening; stops on SIGTERM/SIGINT or when its parent's pipe closes.
  */
-function main(): void {
+async function main(): Promise<void> {
   const target = new URL(process.argv[2] ?? '');
   const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
   const open = new Set<Socket>();
@@ -26,19 +27,11 @@ function main(): void {
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  const stop = () => {
-    server.close(() => process.exit(0));
-    for (const s of open) s.destroy();
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.stdin.on('end', stop);
-  process.stdin.resume();
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('relay: no port');
-    process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${address.port}`, pid: process.pid })}\n`);
-  });
+  const endpoint = await listenOnLoopback(server);
+  serveAsChild(endpoint, () => closeServer(server, () => open.forEach((s) => s.destroy())));
 }
 
-main();
+main().catch((err: Error) => {
+  process.stderr.write(`tcp-relay-child: ${err.message}\n`);
+  process.exit(1);
+});
