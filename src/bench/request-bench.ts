@@ -25,28 +25,35 @@ export async function ttfbFigure(rig: Rig): Promise<FigureResult> {
   const gwGet = () => gw.get(rig.dataset, small.key);
   // The leanest direct client: a presigned GET over node:http (the SDK adds about 0.9 ms itself).
   const directGet = () => presigned.get(rig.bucket, small.s3Key);
+  // The floor: the same presigned GET through a bare HTTP relay (no framework, credential, policy or audit).
+  const relayGet = () => rig.httpRelay.client.get(rig.bucket, small.s3Key);
   for (let i = 0; i < TTFB_WARMUP; i++) {
     await gwGet();
     await directGet();
+    await relayGet();
   }
   const g: number[] = [];
   const d: number[] = [];
+  const h: number[] = [];
   let bad = 0;
-  // Interleaved, one request at a time, so both see the same machine state.
+  // Interleaved, one request at a time, so all three see the same machine state.
   for (let i = 0; i < TTFB_SAMPLES; i++) {
     const a = await gwGet();
     const b = await directGet();
-    if (a.status !== 200 || a.bytes !== small.size || b.bytes !== small.size) bad += 1;
+    const c = await relayGet();
+    if (a.status !== 200 || a.bytes !== small.size || b.bytes !== small.size || c.bytes !== small.size) bad += 1;
     g.push(nsToMs(a.ttfbNs));
     d.push(nsToMs(b.ttfbNs));
+    h.push(nsToMs(c.ttfbNs));
   }
   const gd = distribution(g);
   const dd = distribution(d);
+  const hd = distribution(h);
   const added = gd.p50 - dd.p50;
   return {
     ...TTFB_ROW,
     measured: `+${fmt(added, 2)} ms p50 (gateway p50 ${fmt(gd.p50, 2)} ms, p99 ${fmt(gd.p99, 2)} ms)${bad === 0 ? '' : `; ${bad} wrong answers`}`,
-    direct: `presigned GET over node:http p50 ${fmt(dd.p50, 2)} ms, p99 ${fmt(dd.p99, 2)} ms`,
+    direct: `presigned GET over node:http p50 ${fmt(dd.p50, 2)} ms, p99 ${fmt(dd.p99, 2)} ms; bare HTTP relay adds ${fmt(hd.p50 - dd.p50, 2)} ms p50`,
     pass: bad === 0 && added <= 2,
     values: {
       unit: 'ms',
@@ -59,6 +66,8 @@ export async function ttfbFigure(rig: Rig): Promise<FigureResult> {
       directP90: dd.p90,
       directP99: dd.p99,
       addedP99: gd.p99 - dd.p99,
+      httpRelayP50: hd.p50,
+      httpRelayAddedP50: hd.p50 - dd.p50,
       badResponses: bad,
     },
   };

@@ -60,7 +60,7 @@ export interface Rig {
   /** The direct client through a bare TCP relay in its own process: the floor for any proxy here. */
   relay: { client: DirectClient; pid: number };
   /** Presigned GETs through a bare HTTP relay (node:http + undici) in its own process: the floor per small read. */
-  httpRelay: { client: PresignedClient; pid: number };
+  httpRelay: { client: PresignedClient; pid: number; endpoint: string };
   bucket: string;
   dataset: string;
   /** The gateway's S3-compatible API (the sandbox listener) and the demo job's SigV4 key pair. */
@@ -210,7 +210,7 @@ export async function startRig(log: (msg: string) => void, external?: ExternalSt
     direct: new DirectClient(store),
     presigned,
     relay: { client: new DirectClient(relayStore), pid: relay.pid },
-    httpRelay: { client: viaHttpRelay, pid: httpRelay.pid },
+    httpRelay: { client: viaHttpRelay, pid: httpRelay.pid, endpoint: httpRelay.endpoint },
     bucket: BUCKET,
     dataset: DATASET,
     s3Api,

@@ -50,7 +50,7 @@ function client(endpoint: string, region: string, accessKeyId: string, secretAcc
 
 /** One side of the comparison: a client and the names it reads the bench object under. */
 interface Side {
-  label: 'gateway' | 'direct';
+  label: 'gateway' | 'direct' | 'bare HTTP relay';
   s3: S3Client;
   bucket: string;
   key: string;
@@ -143,36 +143,42 @@ async function sameBytes(gw: Side, direct: Side, o: BenchObject): Promise<void> 
 interface RangeThroughput {
   gatewayMiBs: number;
   directMiBs: number;
+  relayMiBs: number;
   gatewayCpuSecondsPerGiB: number;
 }
 
-async function throughput(rig: Rig, gw: Side, direct: Side, streams: number, requests: number, rounds: number): Promise<RangeThroughput> {
+/**
+ * Median MiB/s of each side over `rounds` rounds of the same ranges; each round runs the sides
+ * in a rotated order, so none always runs on a warmer (or hotter) machine.
+ */
+async function throughput(
+  rig: Rig,
+  sides: [gw: Side, direct: Side, relay: Side],
+  streams: number,
+  requests: number,
+  rounds: number,
+): Promise<RangeThroughput> {
   const o = rig.large;
-  const gwRates: number[] = [];
-  const dRates: number[] = [];
+  const rates = new Map<Side, number[]>(sides.map((s) => [s, []]));
   let gwCpuUs = 0;
   // Unmeasured round each: sockets (one per stream), JIT, page cache.
   // A few hundred requests of warm-up: the figure is the steady state, not V8 still compiling.
-  await run(gw, o, streams, rangeStarts(2, Math.max(200, streams * 4), o.size));
-  await run(direct, o, streams, rangeStarts(2, Math.max(200, streams * 4), o.size));
+  for (const side of sides) await run(side, o, streams, rangeStarts(2, Math.max(200, streams * 4), o.size));
   for (let r = 0; r < rounds; r++) {
     const starts = rangeStarts(100 + r, requests, o.size);
-    // Alternate which goes first, so neither always runs on a warmer (or hotter) machine.
-    for (const side of r % 2 === 0 ? [gw, direct] : [direct, gw]) {
+    for (let i = 0; i < sides.length; i++) {
+      const side = sides[(r + i) % sides.length];
       const cpu0 = processCpuUs(rig.gateway.pid);
       const ns = await run(side, o, streams, starts);
-      const rate = (requests * RANGE) / MiB / (ns / 1e9);
-      if (side === gw) {
-        gwCpuUs += processCpuUs(rig.gateway.pid) - cpu0;
-        gwRates.push(rate);
-      } else {
-        dRates.push(rate);
-      }
+      if (side === sides[0]) gwCpuUs += processCpuUs(rig.gateway.pid) - cpu0;
+      rates.get(side)?.push((requests * RANGE) / MiB / (ns / 1e9));
     }
   }
+  const [gw, direct, relay] = sides.map((s) => median(rates.get(s) ?? []));
   return {
-    gatewayMiBs: median(gwRates),
-    directMiBs: median(dRates),
+    gatewayMiBs: gw,
+    directMiBs: direct,
+    relayMiBs: relay,
     gatewayCpuSecondsPerGiB: gwCpuUs / 1e6 / ((rounds * requests * RANGE) / GiB),
   };
 }
@@ -192,19 +198,23 @@ export async function s3RangeFigures(rig: Rig): Promise<FigureResult[]> {
     bucket: rig.bucket,
     key: rig.large.s3Key,
   };
+  // The floor: the direct client's very requests through a bare HTTP relay (no framework, credential, policy or audit).
+  const relay: Side = { ...direct, label: 'bare HTTP relay', s3: client(rig.httpRelay.endpoint, 'us-east-1', S3RVER_KEY, S3RVER_KEY) };
   try {
     await sameBytes(gw, direct, rig.large);
+    await sameBytes(relay, direct, rig.large);
     const out: FigureResult[] = [];
     for (const [row, streams, requests, rounds] of [
       [S3RANGE_ROWS[0], 1, 96, 9],
       [S3RANGE_ROWS[1], 8, 192, 7],
     ] as const) {
-      const t = await throughput(rig, gw, direct, streams, requests, rounds);
+      const t = await throughput(rig, [gw, direct, relay], streams, requests, rounds);
       const ratio = t.gatewayMiBs / t.directMiBs;
+      const relayRatio = t.relayMiBs / t.directMiBs;
       out.push({
         ...row,
         measured: `${fmt(t.gatewayMiBs, 0)} MiB/s via gateway (median of ${rounds})`,
-        direct: `direct ${fmt(t.directMiBs, 0)} MiB/s → ${pct(ratio)}; gateway CPU ${fmt(t.gatewayCpuSecondsPerGiB, 2)} s/GiB`,
+        direct: `direct ${fmt(t.directMiBs, 0)} MiB/s → ${pct(ratio)}; gateway CPU ${fmt(t.gatewayCpuSecondsPerGiB, 2)} s/GiB; bare HTTP relay ${fmt(t.relayMiBs, 0)} MiB/s (${pct(relayRatio)})`,
         pass: ratio >= TARGET,
         values: {
           unit: 'MiB/s',
@@ -216,6 +226,8 @@ export async function s3RangeFigures(rig: Rig): Promise<FigureResult[]> {
           gatewayMiBs: t.gatewayMiBs,
           directMiBs: t.directMiBs,
           ratio,
+          relayMiBs: t.relayMiBs,
+          relayRatio,
           gatewayCpuSecondsPerGiB: t.gatewayCpuSecondsPerGiB,
         },
       });
@@ -224,5 +236,6 @@ export async function s3RangeFigures(rig: Rig): Promise<FigureResult[]> {
   } finally {
     gw.s3.destroy();
     direct.s3.destroy();
+    relay.s3.destroy();
   }
 }
