@@ -6,6 +6,7 @@ import { LIST_ROW, listFigure } from './list-bench';
 import { PGLITE_ROWS, pgliteAuditFigures, POSTGRES_ROWS, postgresAuditFigures } from './audit-bench';
 import { POLICY_ROW, policyFigure } from './policy-bench';
 import { PROOF_PGLITE_ROW, PROOF_POSTGRES_ROW, pgliteProofFigure, postgresProofFigure } from './proof-bench';
+import { createBenchDatabase } from './bench-database';
 import { cleanupAll, installCleanupHandlers } from './processes';
 import { failed, type FigureResult, machine, machineLine, type RowId, table, writeJson } from './report';
 import { SMALL_ONE_ROW, SMALL_ROW, smallGetFigure, smallGetOneFigure, TTFB_ROW, ttfbFigure } from './request-bench';
@@ -80,8 +81,29 @@ function onStore<T extends RowId>(row: T): T {
   return { ...row, id: `${row.id}-ceph`, figure: `${row.figure} (Ceph RGW)` };
 }
 
+/** A row measured with the gateway on PostgreSQL: its own id, and a target that counts the server's CPU too. */
+function onPostgres<T extends RowId>(row: T): T {
+  const target = row.target.startsWith('CPU ') ? `gateway + PostgreSQL ${row.target}` : row.target;
+  return { ...row, id: `${row.id}-postgres`, figure: `${row.figure} (gateway on PostgreSQL)`, target };
+}
+
+/** The per-request figures with the gateway as production runs it: on PostgreSQL (CAGE_TEST_DATABASE_URL). */
+async function postgresFigures(adminUrl: string, keys: string[]): Promise<{ rows: FigureResult[]; database: string }> {
+  const database = await createBenchDatabase(adminUrl);
+  const rig = await startRig(log, { database });
+  try {
+    const out: FigureResult[] = [];
+    if (keys.includes('ttfb')) out.push(await ttfbFigure(rig));
+    if (keys.includes('small')) out.push(await smallGetFigure(rig), await smallGetOneFigure(rig));
+    if (keys.includes('s3range')) out.push(...(await s3RangeFigures(rig)));
+    return { rows: out.map(onPostgres), database: `${database.describe}, database ${database.name} (dropped after)` };
+  } finally {
+    await rig.stop();
+  }
+}
+
 async function cephFigures(store: ExternalStore, keys: string[]): Promise<FigureResult[]> {
-  const rig = await startRig(log, store);
+  const rig = await startRig(log, { external: store });
   try {
     const out: FigureResult[] = [];
     if (keys.includes('ttfb')) out.push(await ttfbFigure(rig));
@@ -180,15 +202,32 @@ async function main(): Promise<number> {
     }
   }
 
+  // One gateway at a time on the two cores: the s3rver rig goes before the others start.
+  await rig?.stop();
+
   // The per-request and stream figures again with the gateway and the direct clients on Ceph RGW.
   const ceph = externalStore();
   const onCeph = ['ttfb', 'small', 'stream'].filter((k) => chosen.some((s) => s.key === k));
   if (ceph !== undefined && onCeph.length > 0) {
-    // One gateway at a time on the two cores: the s3rver rig goes first.
-    await rig?.stop();
     log(`starting a gateway on ${ceph.name} (${ceph.endpoint}) for ${onCeph.join(', ')}`);
     const ids = [TTFB_ROW, SMALL_ROW, SMALL_ONE_ROW, ...STREAM_ROWS.slice(0, 2)].map(onStore);
     rows.push(...(await attempt(() => cephFigures(ceph, onCeph), ids)));
+  }
+
+  // The per-request figures again with the gateway on PostgreSQL, as production runs it.
+  const pgUrl = process.env.CAGE_TEST_DATABASE_URL;
+  const onPg = ['ttfb', 'small', 's3range'].filter((k) => chosen.some((s) => s.key === k));
+  let pgNote: string | undefined;
+  if (pgUrl !== undefined && pgUrl !== '' && onPg.length > 0) {
+    log(`starting a gateway on PostgreSQL for ${onPg.join(', ')}`);
+    const ids = [TTFB_ROW, SMALL_ROW, SMALL_ONE_ROW, ...S3RANGE_ROWS].map(onPostgres);
+    rows.push(
+      ...(await attempt(async () => {
+        const r = await postgresFigures(pgUrl, onPg);
+        pgNote = r.database;
+        return r.rows;
+      }, ids)),
+    );
   }
 
   const notes = [
@@ -202,6 +241,10 @@ async function main(): Promise<number> {
   if (rows.some((r) => r.id.endsWith('-ceph')))
     notes.push(
       `(Ceph RGW) rows: a second gateway on CAGE_TEST_S3_ENDPOINT (${ceph?.endpoint ?? '?'}), direct clients to the same RGW; its CPU is radosgw's when found, not the OSDs'`,
+    );
+  if (pgNote !== undefined)
+    notes.push(
+      `(gateway on PostgreSQL) rows: another gateway with CAGE_DATABASE_URL on ${pgNote}, s3rver as the store; the CPU of every postgres process on this machine is counted per request next to the gateway's`,
     );
   if (rig?.profileDir !== undefined) notes.push(`gateway CPU profile (--cpu-prof) written to ${rig.profileDir} at shutdown`);
 

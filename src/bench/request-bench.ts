@@ -96,8 +96,10 @@ export async function smallGetFigure(rig: Rig): Promise<FigureResult> {
   const gwCpu0 = processCpuUs(rig.gateway.pid);
   const s3Cpu0 = storeCpuUs(rig);
   const me0 = process.cpuUsage();
+  const dbCpu = rig.database?.serverCpu();
   const g = await closedLoop(CONCURRENCY, LOAD_MS, gwGet, ok);
   const gwCpu = processCpuUs(rig.gateway.pid) - gwCpu0;
+  const db = perRequest(dbCpu?.(), g);
   const s3Cpu = storeCpuUs(rig) - s3Cpu0;
   const me = process.cpuUsage(me0);
   const gwRps = g.ok / (g.elapsedNs / 1e9);
@@ -116,12 +118,13 @@ export async function smallGetFigure(rig: Rig): Promise<FigureResult> {
   const errors = g.errors === 0 ? '' : `, ${g.errors} errors (first: ${g.firstError ?? '?'})`;
   return {
     ...SMALL_ROW,
-    measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${errors}`,
+    measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${dbText(db)}${errors}`,
     direct: `direct S3: ${fmt(dRps, 0)} req/s (gateway ${fmt((gwRps / dRps) * 100, 0)} %); bare HTTP relay ${fmt(floor.cpuUsPerReq, 0)} µs/req CPU, ${fmt(floor.rps, 0)} req/s`,
-    pass: g.errors === 0 && cpuPerReq <= 300,
+    pass: g.errors === 0 && cpuPerReq + (db ?? 0) <= 300,
     values: {
       unit: 'req/s; µs CPU per request',
       concurrency: CONCURRENCY,
+      ...(db === undefined ? {} : { databaseCpuUsPerReq: db }),
       seconds: g.elapsedNs / 1e9,
       gatewayRequests: g.ok,
       gatewayErrors: g.errors,
@@ -149,8 +152,10 @@ export async function smallGetOneFigure(rig: Rig): Promise<FigureResult> {
   const gwGet = () => gw.get(rig.dataset, small.key);
   await closedLoop(1, LOAD_WARMUP_MS, gwGet, ok);
   const gwCpu0 = processCpuUs(rig.gateway.pid);
+  const dbCpu = rig.database?.serverCpu();
   const g = await closedLoop(1, LOAD_MS, gwGet, ok);
   const gwCpu = processCpuUs(rig.gateway.pid) - gwCpu0;
+  const db = perRequest(dbCpu?.(), g);
   const gwRps = g.ok / (g.elapsedNs / 1e9);
   const cpuPerReq = gwCpu / Math.max(1, g.ok + g.errors);
   const directGet = () => presigned.get(rig.bucket, small.s3Key);
@@ -161,12 +166,13 @@ export async function smallGetOneFigure(rig: Rig): Promise<FigureResult> {
   const errors = g.errors === 0 ? '' : `, ${g.errors} errors (first: ${g.firstError ?? '?'})`;
   return {
     ...SMALL_ONE_ROW,
-    measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${errors}`,
+    measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${dbText(db)}${errors}`,
     direct: `presigned GET over node:http: ${fmt(dRps, 0)} req/s (gateway ${fmt((gwRps / dRps) * 100, 0)} %); bare HTTP relay ${fmt(floor.cpuUsPerReq, 0)} µs/req CPU, ${fmt(floor.rps, 0)} req/s`,
-    pass: g.errors === 0 && cpuPerReq <= 300,
+    pass: g.errors === 0 && cpuPerReq + (db ?? 0) <= 300,
     values: {
       unit: 'req/s; µs CPU per request',
       concurrency: 1,
+      ...(db === undefined ? {} : { databaseCpuUsPerReq: db }),
       seconds: g.elapsedNs / 1e9,
       gatewayRequests: g.ok,
       gatewayErrors: g.errors,
@@ -179,4 +185,14 @@ export async function smallGetOneFigure(rig: Rig): Promise<FigureResult> {
       httpRelayErrors: floor.errors,
     },
   };
+}
+
+/** The database server's CPU per request of a load run, when the gateway runs on PostgreSQL on this machine. */
+function perRequest(cpuUs: number | undefined, run: { ok: number; errors: number }): number | undefined {
+  return cpuUs === undefined ? undefined : cpuUs / Math.max(1, run.ok + run.errors);
+}
+
+/** With PostgreSQL the audit commit's CPU is in the server's processes: it is counted against the target too. */
+function dbText(db: number | undefined): string {
+  return db === undefined ? '' : ` + PostgreSQL ${fmt(db, 0)} µs/req`;
 }

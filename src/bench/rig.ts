@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ObjectStore } from '../storage/object-store.service';
+import { type BenchDatabase } from './bench-database';
 import { preparePolicyDir } from './bench-policies';
 import { DirectClient, GatewayClient, PresignedClient } from './http-load';
 import {
@@ -69,10 +70,12 @@ export interface Rig {
   control: { url: string; organizerToken: string; team: string };
   small: BenchObject;
   large: BenchObject;
-  /** Written to the rig's own s3rver only. */
+  /** Written on the first rig only (its own s3rver, the gateway on PGlite). */
   huge: BenchObject | undefined;
   /** Where the gateway writes its CPU profile, when profiling. */
   profileDir: string | undefined;
+  /** The gateway's PostgreSQL database, when it runs on one (else PGlite under its data dir). */
+  database: BenchDatabase | undefined;
   /** How the gateway's policy copy differs from ./policies (for the table notes). */
   policyNote: string;
   /** Stops both children and removes the rig's files. */
@@ -122,9 +125,13 @@ function radosgwPid(): number | undefined {
 
 /**
  * Starts the rig on its own s3rver, or (external) with the gateway and the direct clients on
- * another store; the 1 GiB object is written only to s3rver (figures 2c and 5 run there).
+ * another store; the 1 GiB object is written only to the first (figures 2c and 5 run there). With
+ * a database, the gateway runs on that PostgreSQL database instead of PGlite.
  */
-export async function startRig(log: (msg: string) => void, external?: ExternalStore): Promise<Rig> {
+export async function startRig(
+  log: (msg: string) => void,
+  { external, database }: { external?: ExternalStore; database?: BenchDatabase } = {},
+): Promise<Rig> {
   const root = tempDir('cage-bench-');
   const profileDir = process.env.CAGE_BENCH_GATEWAY_CPU_PROF;
   const own = external === undefined ? await startS3rver(join(root, 's3')) : undefined;
@@ -140,7 +147,7 @@ export async function startRig(log: (msg: string) => void, external?: ExternalSt
     s3Credentials: creds,
     cpuProfileDir: profileDir || undefined,
     nodeArgs,
-    extraEnv: { CAGE_POLICY_DIR: policyDir },
+    extraEnv: { CAGE_POLICY_DIR: policyDir, ...(database === undefined ? {} : { CAGE_DATABASE_URL: database.url }) },
   });
   log(`gateway (pid ${gateway.pid}) sandbox ${gateway.bootstrap.sandboxUrl}`);
 
@@ -166,10 +173,11 @@ export async function startRig(log: (msg: string) => void, external?: ExternalSt
   const gw = new GatewayClient(gateway.bootstrap.sandboxUrl, gateway.bootstrap.demoJob.token);
   onCleanup(() => Promise.resolve(gw.close()));
 
-  log(`writing test objects into the store (4 KiB, 64 MiB${external === undefined ? ', 1 GiB' : ''})`);
+  log(`writing test objects into the store (4 KiB, 64 MiB${external === undefined && database === undefined ? ', 1 GiB' : ''})`);
   const small = await putObject(store, 'train/bench/small-4k.bin', SMALL_SIZE);
   const large = await putObject(store, 'train/bench/large-64m.bin', LARGE_SIZE);
-  const huge = external === undefined ? await putObject(store, 'train/bench/huge-1g.bin', HUGE_SIZE) : undefined;
+  // Figures 2c and 5 read it, on the first rig only.
+  const huge = external === undefined && database === undefined ? await putObject(store, 'train/bench/huge-1g.bin', HUGE_SIZE) : undefined;
 
   // Sanity: the gateway serves these very bytes to the demo job.
   for (const o of [small, large]) {
@@ -196,6 +204,7 @@ export async function startRig(log: (msg: string) => void, external?: ExternalSt
     relayStore.destroy();
     await relay.stop();
     await gateway.stop();
+    await database?.drop();
     await s3.stop();
     removeTempDir(root);
   };
@@ -219,6 +228,7 @@ export async function startRig(log: (msg: string) => void, external?: ExternalSt
     large,
     huge,
     profileDir: profileDir || undefined,
+    database,
     policyNote,
     stop,
   };
