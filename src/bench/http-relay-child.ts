@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { pipeline } from 'node:stream';
 import { Pool } from 'undici';
 import { closeServer, listenOnLoopback, serveAsChild } from './child-endpoint';
 
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
           if (typeof v === 'string') headers[name] = v;
         }
         res.writeHead(up.statusCode, headers);
-        up.body.pipe(res);
+        // A client that goes away releases the store's body (and its pooled connection) too.
+        pipeline(up.body, res, () => undefined);
       })
       .catch(() => {
         res.statusCode = 502;

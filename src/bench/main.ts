@@ -90,16 +90,23 @@ function onPostgres<T extends RowId>(row: T): T {
 /** The per-request figures with the gateway as production runs it: on PostgreSQL (CAGE_TEST_DATABASE_URL). */
 async function postgresFigures(adminUrl: string, keys: string[]): Promise<{ rows: FigureResult[]; database: string }> {
   const database = await createBenchDatabase(adminUrl);
-  const rig = await startRig(log, { database });
+  let rig: Rig;
   try {
-    const out: FigureResult[] = [];
+    rig = await startRig(log, { database });
+  } catch (err) {
+    await database.drop().catch(() => undefined);
+    throw err;
+  }
+  const out: FigureResult[] = [];
+  try {
     if (keys.includes('ttfb')) out.push(await ttfbFigure(rig));
     if (keys.includes('small')) out.push(await smallGetFigure(rig), await smallGetOneFigure(rig));
     if (keys.includes('s3range')) out.push(...(await s3RangeFigures(rig)));
-    return { rows: out.map(onPostgres), database: `${database.describe}, database ${database.name} (dropped after)` };
   } finally {
-    await rig.stop();
+    // A failing stop is reported; it does not throw away the figures measured before it.
+    await rig.stop().catch((err: Error) => log(`stopping the PostgreSQL rig: ${err.message}`));
   }
+  return { rows: out.map(onPostgres), database: `${database.describe}, database ${database.name} (dropped after)` };
 }
 
 async function cephFigures(store: ExternalStore, keys: string[]): Promise<FigureResult[]> {
@@ -244,7 +251,7 @@ async function main(): Promise<number> {
     );
   if (pgNote !== undefined)
     notes.push(
-      `(gateway on PostgreSQL) rows: another gateway with CAGE_DATABASE_URL on ${pgNote}, s3rver as the store; the CPU of every postgres process on this machine is counted per request next to the gateway's`,
+      `(gateway on PostgreSQL) rows: another gateway with CAGE_DATABASE_URL on ${pgNote}, s3rver as the store; in 4 and 4b the CPU of that database's backends and of the server's WAL writer, checkpointer and background writer is counted per request next to the gateway's (9a/9b: the gateway's alone)`,
     );
   if (rig?.profileDir !== undefined) notes.push(`gateway CPU profile (--cpu-prof) written to ${rig.profileDir} at shutdown`);
 

@@ -41,7 +41,7 @@ export async function ttfbFigure(rig: Rig): Promise<FigureResult> {
     const a = await gwGet();
     const b = await directGet();
     const c = await relayGet();
-    if (a.status !== 200 || a.bytes !== small.size || b.bytes !== small.size || c.bytes !== small.size) bad += 1;
+    if ([a, b, c].some((f) => f.status !== 200 || f.bytes !== small.size)) bad += 1;
     g.push(nsToMs(a.ttfbNs));
     d.push(nsToMs(b.ttfbNs));
     h.push(nsToMs(c.ttfbNs));
@@ -93,15 +93,15 @@ export async function smallGetFigure(rig: Rig): Promise<FigureResult> {
   const gwGet = () => gw.get(rig.dataset, small.key);
   await closedLoop(CONCURRENCY, LOAD_WARMUP_MS, gwGet, ok);
 
+  const dbCpu = await rig.database?.serverCpu();
   const gwCpu0 = processCpuUs(rig.gateway.pid);
   const s3Cpu0 = storeCpuUs(rig);
   const me0 = process.cpuUsage();
-  const dbCpu = rig.database?.serverCpu();
   const g = await closedLoop(CONCURRENCY, LOAD_MS, gwGet, ok);
   const gwCpu = processCpuUs(rig.gateway.pid) - gwCpu0;
-  const db = perRequest(dbCpu?.(), g);
   const s3Cpu = storeCpuUs(rig) - s3Cpu0;
   const me = process.cpuUsage(me0);
+  const db = perRequest(await dbCpu?.(), g);
   const gwRps = g.ok / (g.elapsedNs / 1e9);
   const cpuPerReq = gwCpu / Math.max(1, g.ok + g.errors);
 
@@ -118,9 +118,9 @@ export async function smallGetFigure(rig: Rig): Promise<FigureResult> {
   const errors = g.errors === 0 ? '' : `, ${g.errors} errors (first: ${g.firstError ?? '?'})`;
   return {
     ...SMALL_ROW,
-    measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${dbText(db)}${errors}`,
+    measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${dbText(rig, db)}${errors}`,
     direct: `direct S3: ${fmt(dRps, 0)} req/s (gateway ${fmt((gwRps / dRps) * 100, 0)} %); bare HTTP relay ${fmt(floor.cpuUsPerReq, 0)} µs/req CPU, ${fmt(floor.rps, 0)} req/s`,
-    pass: g.errors === 0 && cpuPerReq + (db ?? 0) <= 300,
+    pass: cpuPass(rig, g.errors, cpuPerReq, db),
     values: {
       unit: 'req/s; µs CPU per request',
       concurrency: CONCURRENCY,
@@ -151,11 +151,11 @@ export async function smallGetOneFigure(rig: Rig): Promise<FigureResult> {
   const ok = (f: Fetched) => f.status === 200 && f.bytes === small.size;
   const gwGet = () => gw.get(rig.dataset, small.key);
   await closedLoop(1, LOAD_WARMUP_MS, gwGet, ok);
+  const dbCpu = await rig.database?.serverCpu();
   const gwCpu0 = processCpuUs(rig.gateway.pid);
-  const dbCpu = rig.database?.serverCpu();
   const g = await closedLoop(1, LOAD_MS, gwGet, ok);
   const gwCpu = processCpuUs(rig.gateway.pid) - gwCpu0;
-  const db = perRequest(dbCpu?.(), g);
+  const db = perRequest(await dbCpu?.(), g);
   const gwRps = g.ok / (g.elapsedNs / 1e9);
   const cpuPerReq = gwCpu / Math.max(1, g.ok + g.errors);
   const directGet = () => presigned.get(rig.bucket, small.s3Key);
@@ -166,9 +166,9 @@ export async function smallGetOneFigure(rig: Rig): Promise<FigureResult> {
   const errors = g.errors === 0 ? '' : `, ${g.errors} errors (first: ${g.firstError ?? '?'})`;
   return {
     ...SMALL_ONE_ROW,
-    measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${dbText(db)}${errors}`,
+    measured: `${fmt(gwRps, 0)} req/s, gateway CPU ${fmt(cpuPerReq, 0)} µs/req${dbText(rig, db)}${errors}`,
     direct: `presigned GET over node:http: ${fmt(dRps, 0)} req/s (gateway ${fmt((gwRps / dRps) * 100, 0)} %); bare HTTP relay ${fmt(floor.cpuUsPerReq, 0)} µs/req CPU, ${fmt(floor.rps, 0)} req/s`,
-    pass: g.errors === 0 && cpuPerReq + (db ?? 0) <= 300,
+    pass: cpuPass(rig, g.errors, cpuPerReq, db),
     values: {
       unit: 'req/s; µs CPU per request',
       concurrency: 1,
@@ -187,12 +187,22 @@ export async function smallGetOneFigure(rig: Rig): Promise<FigureResult> {
   };
 }
 
+/**
+ * The CPU target, held against the gateway's CPU plus, with the gateway on PostgreSQL, the
+ * server's: not judged (null) when the server's could not be counted.
+ */
+function cpuPass(rig: Rig, errors: number, gatewayUs: number, databaseUs: number | undefined): boolean | null {
+  if (rig.database !== undefined && databaseUs === undefined) return null;
+  return errors === 0 && gatewayUs + (databaseUs ?? 0) <= 300;
+}
+
 /** The database server's CPU per request of a load run, when the gateway runs on PostgreSQL on this machine. */
 function perRequest(cpuUs: number | undefined, run: { ok: number; errors: number }): number | undefined {
   return cpuUs === undefined ? undefined : cpuUs / Math.max(1, run.ok + run.errors);
 }
 
 /** With PostgreSQL the audit commit's CPU is in the server's processes: it is counted against the target too. */
-function dbText(db: number | undefined): string {
-  return db === undefined ? '' : ` + PostgreSQL ${fmt(db, 0)} µs/req`;
+function dbText(rig: Rig, db: number | undefined): string {
+  if (rig.database === undefined) return '';
+  return db === undefined ? ' (PostgreSQL CPU not counted: its processes are not readable here)' : ` + PostgreSQL ${fmt(db, 0)} µs/req`;
 }

@@ -203,8 +203,12 @@ export async function startRig(
     store.destroy();
     relayStore.destroy();
     await relay.stop();
-    await gateway.stop();
-    await database?.drop();
+    try {
+      await gateway.stop();
+    } finally {
+      // After the gateway, whose pool holds connections to it; whether or not the stops before it went well.
+      await database?.drop();
+    }
     await s3.stop();
     removeTempDir(root);
   };

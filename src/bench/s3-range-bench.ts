@@ -129,15 +129,17 @@ async function run(side: Side, o: BenchObject, streams: number, starts: number[]
 }
 
 /** Both sides must serve the same bytes and ETag for a range, or the comparison is meaningless. */
-async function sameBytes(gw: Side, direct: Side, o: BenchObject): Promise<void> {
+async function sameBytes(one: Side, other: Side, o: BenchObject): Promise<void> {
   const start = rangeStarts(1, 1, o.size)[0];
-  const hg = createHash('sha256');
-  const hd = createHash('sha256');
-  const a = await getRange(gw, o, start, hg);
-  const b = await getRange(direct, o, start, hd);
-  const [dg, dd] = [hg.digest('hex'), hd.digest('hex')];
-  if (dg !== dd || a.etag !== b.etag)
-    throw new Error(`range at ${start}: gateway sha256 ${dg} ETag ${a.etag ?? '-'}, direct sha256 ${dd} ETag ${b.etag ?? '-'}`);
+  const h1 = createHash('sha256');
+  const h2 = createHash('sha256');
+  const a = await getRange(one, o, start, h1);
+  const b = await getRange(other, o, start, h2);
+  const [d1, d2] = [h1.digest('hex'), h2.digest('hex')];
+  if (d1 !== d2 || a.etag !== b.etag)
+    throw new Error(
+      `range at ${start}: ${one.label} sha256 ${d1} ETag ${a.etag ?? '-'}, ${other.label} sha256 ${d2} ETag ${b.etag ?? '-'}`,
+    );
 }
 
 interface RangeThroughput {
@@ -147,9 +149,19 @@ interface RangeThroughput {
   gatewayCpuSecondsPerGiB: number;
 }
 
+/** Every order of the three sides, one per round in turn: none always runs first, or always right after another. */
+const ORDERS = [
+  [0, 1, 2],
+  [1, 2, 0],
+  [2, 0, 1],
+  [0, 2, 1],
+  [2, 1, 0],
+  [1, 0, 2],
+];
+
 /**
- * Median MiB/s of each side over `rounds` rounds of the same ranges; each round runs the sides
- * in a rotated order, so none always runs on a warmer (or hotter) machine.
+ * Median MiB/s of each side over `rounds` rounds of the same ranges, each round in another order
+ * of the sides, so none always runs on a warmer (or hotter) machine.
  */
 async function throughput(
   rig: Rig,
@@ -166,8 +178,8 @@ async function throughput(
   for (const side of sides) await run(side, o, streams, rangeStarts(2, Math.max(200, streams * 4), o.size));
   for (let r = 0; r < rounds; r++) {
     const starts = rangeStarts(100 + r, requests, o.size);
-    for (let i = 0; i < sides.length; i++) {
-      const side = sides[(r + i) % sides.length];
+    for (const i of ORDERS[r % ORDERS.length]) {
+      const side = sides[i];
       const cpu0 = processCpuUs(rig.gateway.pid);
       const ns = await run(side, o, streams, starts);
       if (side === sides[0]) gwCpuUs += processCpuUs(rig.gateway.pid) - cpu0;
