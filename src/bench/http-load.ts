@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type Readable } from 'node:stream';
 import { Pool } from 'undici';
-import { NodeSha256 } from '../storage/lean-get';
+import { NodeSha256, presignedGetPath } from '../storage/lean-get';
 import { type ObjectStore } from '../storage/object-store.service';
 import { nowNs } from './stats';
 
@@ -181,22 +181,7 @@ export class PresignedClient {
   /** Presigns the object's URL (once; not timed). */
   async prepare(bucket: string, key: string): Promise<void> {
     const path = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
-    const signed = await this.signer.presign(
-      {
-        method: 'GET',
-        protocol: this.origin.protocol,
-        hostname: this.origin.hostname,
-        port: Number(this.origin.port),
-        path,
-        headers: { host: this.origin.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-        query: {},
-      },
-      { expiresIn: 3600 },
-    );
-    const query = Object.entries(signed.query ?? {})
-      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
-      .join('&');
-    this.urls.set(`${bucket}/${key}`, `${path}?${query}`);
+    this.urls.set(`${bucket}/${key}`, await presignedGetPath(this.signer, this.origin, path, 3600));
   }
 
   get(bucket: string, key: string): Promise<Fetched> {

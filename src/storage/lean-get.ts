@@ -90,22 +90,7 @@ export class LeanGet {
   private async presign(path: string): Promise<string> {
     const hit = this.presigned.get(path);
     if (hit !== undefined) return hit.value;
-    const signed = await this.signer.presign(
-      {
-        method: 'GET',
-        protocol: this.origin.protocol,
-        hostname: this.origin.hostname,
-        port: this.origin.port === '' ? undefined : Number(this.origin.port),
-        path,
-        query: {},
-        headers: { host: this.origin.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-      },
-      { expiresIn: PRESIGN_VALID_S },
-    );
-    const query = Object.entries(signed.query ?? {})
-      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
-      .join('&');
-    const target = `${path}?${query}`;
+    const target = await presignedGetPath(this.signer, this.origin, path, PRESIGN_VALID_S);
     this.presigned.set(path, target);
     return target;
   }
@@ -207,6 +192,29 @@ function isNetworkError(err: unknown): boolean {
  * A key as S3 expects it in a path: RFC 3986 unreserved characters kept, `/` kept, everything
  * else percent-encoded (encodeURIComponent keeps `!'()*`, which SigV4 encodes).
  */
+/**
+ * `path` (already encoded) with the query of a GET presigned for `expiresIn` seconds on `origin`:
+ * only the host is signed, so a Range header may ride beside it, and the payload is unsigned.
+ */
+export async function presignedGetPath(signer: SignatureV4, origin: URL, path: string, expiresIn: number): Promise<string> {
+  const signed = await signer.presign(
+    {
+      method: 'GET',
+      protocol: origin.protocol,
+      hostname: origin.hostname,
+      port: origin.port === '' ? undefined : Number(origin.port),
+      path,
+      query: {},
+      headers: { host: origin.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    },
+    { expiresIn },
+  );
+  const query = Object.entries(signed.query ?? {})
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join('&');
+  return `${path}?${query}`;
+}
+
 export function s3Encode(key: string): string {
   return encodeURIComponent(key)
     .replace(/%2F/g, '/')
